@@ -1,0 +1,45 @@
+// The modelseal Node-API addon. Context-aware: loaded once per worker thread, no global JS state.
+// Each area registers its functions from its own file; every C++ exception becomes a JS error
+// (node-addon-api with NAPI_CPP_EXCEPTIONS), and no user input reaches a fatal check.
+#include <napi.h>
+
+#include "cpu_features.h"
+
+namespace modelseal {
+
+namespace {
+
+Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
+  const CpuFeatures& f = cpu_features();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("sse41", f.sse41);
+  o.Set("ssse3", f.ssse3);
+  o.Set("avx", f.avx);
+  o.Set("avx2", f.avx2);
+  o.Set("shaNi", f.sha_ni);
+  o.Set("avx512f", f.avx512f);
+  o.Set("avx512vl", f.avx512vl);
+  o.Set("neon", f.neon);
+#if defined(MODELSEAL_X86)
+  o.Set("arch", "x86_64");
+#elif defined(__aarch64__)
+  o.Set("arch", "arm64");
+#else
+  o.Set("arch", "other");
+#endif
+  return o;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+
+}  // namespace modelseal
+
+static Napi::Object InitModelseal(Napi::Env env, Napi::Object exports) { return modelseal::Init(env, exports); }
+
+NODE_API_MODULE(modelseal, InitModelseal)

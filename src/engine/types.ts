@@ -1,0 +1,45 @@
+import type { BackendName, HashAlgorithm } from '../backends/types.js';
+import type { Manifest, SerializationMethod } from '../manifest/types.js';
+
+/** Default OMS shard size (the reference tool's): 1,000,000,000 bytes. */
+export const DEFAULT_SHARD_BYTES = 1_000_000_000;
+
+export interface ProgressEvent {
+  phase: 'walk' | 'hash' | 'done';
+  bytesDone: number;
+  bytesTotal: number;
+  resourcesDone: number;
+  resourcesTotal: number;
+}
+
+export interface HashModelOptions {
+  hash?: HashAlgorithm;
+  method?: SerializationMethod;
+  shardSize?: number;
+  /** 'auto' (default) picks the fastest available; a name forces it (error if unavailable). */
+  backend?: BackendName | 'auto';
+  /** Backends never to use (e.g. ['native'] to test fallbacks). */
+  disableBackends?: BackendName[];
+  /** Worker threads for CPU backends (default: available parallelism). */
+  workers?: number;
+  /** Extra paths to ignore (absolute, or relative to the model root). */
+  ignorePaths?: string[];
+  /** Apply the OMS default git ignores at the model root (default true). */
+  ignoreGitPaths?: boolean;
+  /** Follow file symlinks that stay inside the model root (default false: symlinks are an error). */
+  allowSymlinks?: boolean;
+  /** Restrict to these relative paths (subset verification); undefined = all files. */
+  only?: (relPath: string) => boolean;
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  /** Forced kernels per backend (benchmarks, tests). */
+  kernels?: Record<string, string>;
+}
+
+export interface HashResult {
+  manifest: Manifest;
+  bytes: number;
+  seconds: number;
+  backend: BackendName | 'hybrid';
+  workers: number;
+}
