@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "cpu_features.h"
+#include "registry.h"
 
 namespace modelseal {
 
@@ -35,6 +36,9 @@ Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
+  RegisterSha256(env, exports);
+  RegisterBlake3(env, exports);
+  RegisterTee(env, exports);
   return exports;
 }
 
