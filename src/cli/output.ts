@@ -1,0 +1,66 @@
+/**
+ * CLI output conventions: results on stdout (one JSON object with --json), human text and progress
+ * on stderr; errors as one sentence (never a stack trace) and a documented exit code.
+ */
+import { EXIT_INTERRUPTED, EXIT_USAGE, ModelsealError } from '../errors.js';
+
+export interface CommandContext {
+  json: boolean;
+  quiet: boolean;
+}
+
+export function writeJson(obj: unknown): void {
+  process.stdout.write(JSON.stringify(obj, jsonReplacer) + '\n');
+}
+
+/** One NDJSON progress/event line on stdout (used with --json). */
+export function writeEvent(obj: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify(obj, jsonReplacer) + '\n');
+}
+
+export function info(ctx: CommandContext, line: string): void {
+  if (!ctx.quiet) process.stderr.write(line + '\n');
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  return v;
+}
+
+/**
+ * Runs a command body, mapping errors to exit codes: ModelsealError → its exit code with its message;
+ * anything else → exit 70 with a one-line internal error (set MODELSEAL_DEBUG=1 for the stack).
+ */
+export async function runCommand(ctx: CommandContext, body: () => Promise<number>): Promise<number> {
+  const onSigint = () => {
+    process.stderr.write('\nmodelseal: interrupted\n');
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await body();
+  } catch (e) {
+    return reportError(ctx, e);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+export function reportError(ctx: CommandContext, e: unknown): number {
+  if (e instanceof ModelsealError) {
+    if (ctx.json) writeJson({ ok: false, error: e.toJSON() });
+    process.stderr.write(`modelseal: error [${e.code}]: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (ctx.json) writeJson({ ok: false, error: { code: 'INTERNAL', message: String((e as Error)?.message ?? e) } });
+  process.stderr.write(`modelseal: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+  if (process.env.MODELSEAL_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  return 70;
+}
+
+export function usageError(message: string): ModelsealError {
+  return new ModelsealError('USAGE', message, { kind: 'usage' });
+}
+
+export { EXIT_USAGE };
