@@ -17,6 +17,15 @@ export interface VerifyEvidenceOptions {
   /** Expected nonce (NVIDIA) or REPORT_DATA (SNP/TDX), checked when given. */
   expectedNonce?: Uint8Array;
   expectedReportData?: Uint8Array;
+  /**
+   * Roots (DER) of the simulated platform that a verifier accepts in place of the vendor's pinned
+   * root, and only when `allowSimulated` is true; every such root must carry the SIMULATED marker
+   * (see `isSimulatedRoot` in src/attest/simulated/). Evidence chaining to them is reported with
+   * `simulated: true` and, without `allowSimulated`, refused with code EVIDENCE_SIMULATED.
+   */
+  simulatedRoots?: Uint8Array[];
+  /** NVIDIA RIMs (SWID tag XML, driver and/or VBIOS) to check signatures of and compare measurements with. */
+  rims?: Uint8Array[];
 }
 
 /** The result of cryptographic verification of one piece of evidence. */
