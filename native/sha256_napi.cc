@@ -1,7 +1,207 @@
+// JS-facing SHA-256 functions. All are synchronous: pool workers call them from their own thread.
+// Arguments are validated here (TypeError / RangeError naming the argument, code BAD_ARGUMENT);
+// every C++ exception becomes a JS Error with a `code`, never a crash.
+//
+//   sha256Leaves(paths: string[], offsets: number[], lengths: number[], out: Uint8Array,
+//                kernel?: string, options?: { io?: 'pread' | 'mmap', chunkBytes?: number }): void
+//   sha256Bytes(data: Uint8Array, kernel?: string): Uint8Array            // 32 bytes
+//   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array    // 32 * n bytes
+//   sha256Kernels(): string[]          // runnable here, best first
+//   sha256DefaultKernel(): string
+// `options` of sha256Leaves is for benchmarks (I/O method and per-lane read size).
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "io.h"
 #include "registry.h"
+#include "sha256_kernels.h"
+#include "sha256_lanes.h"
 
 namespace modelseal {
 
-void RegisterSha256(Napi::Env, Napi::Object) {}
+namespace {
+
+using sha256::Kernel;
+
+enum class ErrKind { kError, kType, kRange };
+
+[[noreturn]] void throw_coded(Napi::Env env, const char* code, const std::string& msg, ErrKind kind = ErrKind::kError) {
+  Napi::Error e = kind == ErrKind::kType    ? Napi::TypeError::New(env, msg)
+                  : kind == ErrKind::kRange ? Napi::RangeError::New(env, msg)
+                                            : Napi::Error::New(env, msg);
+  e.Value().Set("code", Napi::String::New(env, code));
+  throw e;
+}
+
+[[noreturn]] void bad_type(Napi::Env env, const std::string& msg) { throw_coded(env, "BAD_ARGUMENT", msg, ErrKind::kType); }
+[[noreturn]] void bad_range(Napi::Env env, const std::string& msg) { throw_coded(env, "BAD_ARGUMENT", msg, ErrKind::kRange); }
+
+std::string kernel_list() {
+  const Kernel* list[8];
+  const int n = sha256::available_kernels(list, 8);
+  std::string s;
+  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::string(list[i]->name);
+  return s;
+}
+
+const Kernel& kernel_arg(const Napi::CallbackInfo& info, size_t index) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= index || info[index].IsUndefined() || info[index].IsNull()) return sha256::default_kernel();
+  if (!info[index].IsString()) bad_type(env, "kernel must be a string (one of: " + kernel_list() + ")");
+  const std::string name = info[index].As<Napi::String>().Utf8Value();
+  bool runnable = false;
+  const Kernel* k = sha256::find_kernel(name.c_str(), &runnable);
+  if (!k) bad_range(env, "kernel '" + name + "' is not a SHA-256 kernel (runnable here: " + kernel_list() + ")");
+  if (!runnable)
+    throw_coded(env, "KERNEL_UNAVAILABLE",
+                "SHA-256 kernel '" + name + "' needs CPU features this machine lacks (runnable here: " + kernel_list() + ")");
+  return *k;
+}
+
+Napi::Uint8Array u8_arg(Napi::Env env, Napi::Value v, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    bad_type(env, name + " must be a Uint8Array");
+  return v.As<Napi::Uint8Array>();
+}
+
+Napi::Array array_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (info.Length() <= index || !info[index].IsArray()) bad_type(info.Env(), std::string(name) + " must be an array");
+  return info[index].As<Napi::Array>();
+}
+
+// A JS number that is a byte offset or length: an integer in [0, 2^53). Never narrowed to 32 bits.
+uint64_t byte_count(Napi::Env env, Napi::Value v, const char* name, uint32_t i) {
+  const std::string where = std::string(name) + "[" + std::to_string(i) + "]";
+  if (!v.IsNumber()) bad_type(env, where + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d)
+    bad_range(env, where + " must be a non-negative integer no larger than 2^53-1 (got " + std::to_string(d) + ")");
+  return static_cast<uint64_t>(d);
+}
+
+// Runs `body`, turning C++ exceptions into coded JS errors (JS errors pass through unchanged).
+template <class F>
+Napi::Value guarded(Napi::Env env, F&& body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const IoError& e) {
+    throw_coded(env, e.code.c_str(), e.what());
+  } catch (const std::bad_alloc&) {
+    throw_coded(env, "OUT_OF_MEMORY", "not enough memory for SHA-256 read buffers");
+  } catch (const std::exception& e) {
+    throw_coded(env, "IO_ERROR", std::string("SHA-256 failed: ") + e.what());
+  }
+}
+
+Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Napi::Array paths = array_arg(info, 0, "paths");
+    Napi::Array offsets = array_arg(info, 1, "offsets");
+    Napi::Array lengths = array_arg(info, 2, "lengths");
+    const uint32_t n = paths.Length();
+    if (offsets.Length() != n || lengths.Length() != n)
+      bad_range(env, "paths, offsets and lengths must have the same length (got " + std::to_string(n) + ", " +
+                         std::to_string(offsets.Length()) + ", " + std::to_string(lengths.Length()) + ")");
+    if (info.Length() < 4) bad_type(env, "out must be a Uint8Array");
+    Napi::Uint8Array out = u8_arg(env, info[3], "out");
+    if (out.ByteLength() != size_t(32) * n)
+      bad_range(env, "out must be 32 * paths.length = " + std::to_string(size_t(32) * n) + " bytes (got " +
+                         std::to_string(out.ByteLength()) + ")");
+    const Kernel& k = kernel_arg(info, 4);
+
+    sha256::IoMode mode = sha256::IoMode::kPread;
+    size_t chunk = sha256::default_chunk_bytes(k);
+    if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
+      if (!info[5].IsObject()) bad_type(env, "options must be an object");
+      Napi::Object o = info[5].As<Napi::Object>();
+      Napi::Value io = o.Get("io");
+      if (!io.IsUndefined()) {
+        const std::string s = io.IsString() ? io.As<Napi::String>().Utf8Value() : "";
+        if (s == "mmap") mode = sha256::IoMode::kMmap;
+        else if (s != "pread") bad_range(env, "options.io must be 'pread' or 'mmap'");
+      }
+      Napi::Value cb = o.Get("chunkBytes");
+      if (!cb.IsUndefined()) {
+        const uint64_t c = byte_count(env, cb, "options.chunkBytes", 0);
+        if (c < 4096 || c > (uint64_t(256) << 20)) bad_range(env, "options.chunkBytes must be between 4096 and 268435456");
+        chunk = static_cast<size_t>(c);
+      }
+    }
+
+    std::vector<sha256::FileLeaf> leaves(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      Napi::Value p = paths.Get(i);
+      if (!p.IsString()) bad_type(env, "paths[" + std::to_string(i) + "] must be a string");
+      leaves[i].path = p.As<Napi::String>().Utf8Value();
+      if (leaves[i].path.empty() || leaves[i].path.find('\0') != std::string::npos)
+        bad_range(env, "paths[" + std::to_string(i) + "] must be a non-empty path without NUL characters");
+      leaves[i].offset = byte_count(env, offsets.Get(i), "offsets", i);
+      leaves[i].length = byte_count(env, lengths.Get(i), "lengths", i);
+    }
+    sha256::hash_file_leaves(k, leaves.data(), n, out.Data(), mode, chunk);
+    return env.Undefined();
+  });
+}
+
+Napi::Value Sha256Bytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1) bad_type(env, "data must be a Uint8Array");
+    Napi::Uint8Array data = u8_arg(env, info[0], "data");
+    const Kernel& k = kernel_arg(info, 1);
+    Napi::Uint8Array out = Napi::Uint8Array::New(env, 32);
+    const sha256::MemInput in{data.Data(), data.ByteLength()};
+    sha256::hash_buffers(k, &in, 1, out.Data());
+    return out;
+  });
+}
+
+Napi::Value Sha256BytesMulti(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Napi::Array datas = array_arg(info, 0, "datas");
+    const uint32_t n = datas.Length();
+    std::vector<sha256::MemInput> ins(n);
+    // Keep the typed arrays referenced from this scope while their memory is read.
+    std::vector<Napi::Uint8Array> keep;
+    keep.reserve(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      keep.push_back(u8_arg(env, datas.Get(i), "datas[" + std::to_string(i) + "]"));
+      ins[i] = {keep.back().Data(), keep.back().ByteLength()};
+    }
+    const Kernel& k = kernel_arg(info, 1);
+    Napi::Uint8Array out = Napi::Uint8Array::New(env, size_t(32) * n);
+    sha256::hash_buffers(k, ins.data(), n, out.Data());
+    return out;
+  });
+}
+
+Napi::Value Sha256Kernels(const Napi::CallbackInfo& info) {
+  const Kernel* list[8];
+  const int n = sha256::available_kernels(list, 8);
+  Napi::Array a = Napi::Array::New(info.Env(), n);
+  for (int i = 0; i < n; ++i) a.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), list[i]->name));
+  return a;
+}
+
+Napi::Value Sha256DefaultKernel(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), sha256::default_kernel().name);
+}
+
+}  // namespace
+
+void RegisterSha256(Napi::Env env, Napi::Object exports) {
+  exports.Set("sha256Leaves", Napi::Function::New(env, Sha256Leaves, "sha256Leaves"));
+  exports.Set("sha256Bytes", Napi::Function::New(env, Sha256Bytes, "sha256Bytes"));
+  exports.Set("sha256BytesMulti", Napi::Function::New(env, Sha256BytesMulti, "sha256BytesMulti"));
+  exports.Set("sha256Kernels", Napi::Function::New(env, Sha256Kernels, "sha256Kernels"));
+  exports.Set("sha256DefaultKernel", Napi::Function::New(env, Sha256DefaultKernel, "sha256DefaultKernel"));
+}
 
 }  // namespace modelseal

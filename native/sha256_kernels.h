@@ -1,0 +1,57 @@
+// SHA-256 compression kernels (FIPS 180-4 §6.2). Each kernel compresses whole 64-byte blocks into
+// one or more independent states; padding, lengths and I/O live in sha256_lanes.h, so a kernel is
+// only the round function and is tested against the portable one on the same inputs.
+//
+// Multi-buffer kernels take N states and N data pointers and advance every lane by the same number
+// of blocks: SHA-256 is one serial dependency chain per message, so N independent messages in
+// lockstep keep the SHA unit (SHA-NI) or the vector lanes (AVX2) busy where one message cannot.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace modelseal {
+namespace sha256 {
+
+// Round constants: the first 32 bits of the fractional parts of the cube roots of the first 64 primes.
+extern const uint32_t K256[64];
+// Initial hash value H(0): the first 32 bits of the fractional parts of the square roots of the first 8 primes.
+extern const uint32_t IV256[8];
+
+// states[i] points to 8 words (a..h); data[i] to nblocks * 64 readable bytes (any alignment).
+using MultiFn = void (*)(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+
+// Portable C++ (the reference the others are tested against). One lane.
+void compress_scalar(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+
+#if defined(MODELSEAL_X86)
+// SHA-NI (sha256rnds2/msg1/msg2 + SSE4.1), native/sha256_shani.cc. 1, 2 and 4 lanes.
+void compress_shani_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+void compress_shani_x2(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+void compress_shani_x4(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+// AVX2, 8 lanes with the message schedule transposed (one 32-bit word of each lane per ymm lane),
+// native/sha256_avx2.cc.
+void compress_avx2_x8(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+#endif
+
+// A named kernel family as users force it ('scalar', 'shani', 'shani-x2', 'shani-x4', 'avx2-x8').
+// `fns[i]` processes `widths[i]` lanes; widths are in descending order and end with 1, so a call
+// whose lanes run dry finishes the remaining ones on a narrower kernel of the same family.
+// `pad_lanes`: when fewer lanes than widths[0] (but more than 1) are active, run the widest kernel
+// with dummy lanes rather than a narrower one (AVX2: its one-lane fallback is scalar).
+struct Kernel {
+  const char* name;
+  int n_widths;
+  int widths[3];
+  MultiFn fns[3];
+  bool pad_lanes;
+};
+
+// Kernels runnable on this CPU, best first (the first is the default).
+int available_kernels(const Kernel** out, int max);
+// The kernel of that name, or nullptr if unknown; *runnable says whether this CPU can run it.
+const Kernel* find_kernel(const char* name, bool* runnable);
+const Kernel& default_kernel();
+
+}  // namespace sha256
+}  // namespace modelseal

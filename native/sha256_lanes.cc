@@ -1,0 +1,280 @@
+#include "sha256_lanes.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "io.h"
+
+namespace modelseal {
+namespace sha256 {
+
+namespace {
+
+constexpr int kMaxLanes = 8;
+
+struct Lane {
+  alignas(64) uint32_t state[8];
+  alignas(64) uint8_t pad[128];  // the last partial block plus padding (1 or 2 blocks)
+  const uint8_t* ptr = nullptr;   // current segment: `blocks` whole blocks ready to compress
+  size_t blocks = 0;
+  size_t job = 0;
+  uint64_t pos = 0;    // bytes of the message fetched so far
+  uint64_t total = 0;  // message length
+  int phase = 0;       // 0: reading data, 1: padding ready, 2: padding handed out
+  int tail_blocks = 0;
+  bool active = false;
+};
+
+// Final block(s): the r < 64 trailing bytes, 0x80, zeros, and the bit length as 64-bit big-endian.
+void make_tail(Lane& L, const uint8_t* rest, size_t r) {
+  std::memset(L.pad, 0, sizeof L.pad);
+  if (r) std::memcpy(L.pad, rest, r);
+  L.pad[r] = 0x80;
+  L.tail_blocks = (r + 9 <= 64) ? 1 : 2;
+  const uint64_t bits = L.total * 8;
+  uint8_t* len = L.pad + 64 * L.tail_blocks - 8;
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+}
+
+// Source concept: uint64_t begin(int lane, size_t job) → message length;
+// const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got): the next
+// got ≤ rest bytes of the message; got is a multiple of 64 unless got == rest.
+template <class Src>
+class Scheduler {
+ public:
+  Scheduler(const Kernel& k, Src& src, size_t njobs, uint8_t* out) : k_(k), src_(src), njobs_(njobs), out_(out) {}
+
+  void run() {
+    const int width = k_.widths[0];
+    for (int i = 0; i < width; ++i) start(i);
+    uint32_t scratch[kMaxLanes][8];
+    for (;;) {
+      int act[kMaxLanes];
+      int na = 0;
+      for (int i = 0; i < width; ++i)
+        if (lanes_[i].active) act[na++] = i;
+      if (na == 0) break;
+
+      // Widest kernel of the family that the active lanes fill (or the widest with dummies).
+      int fi = k_.n_widths - 1;
+      if (k_.pad_lanes && na >= 2) {
+        fi = 0;
+      } else {
+        for (int j = 0; j < k_.n_widths; ++j)
+          if (k_.widths[j] <= na) {
+            fi = j;
+            break;
+          }
+      }
+      const int w = k_.widths[fi];
+      const int real = std::min(w, na);
+      size_t n = SIZE_MAX;
+      for (int j = 0; j < real; ++j) n = std::min(n, lanes_[act[j]].blocks);
+
+      uint32_t* states[kMaxLanes];
+      const uint8_t* ptrs[kMaxLanes];
+      for (int j = 0; j < w; ++j) {
+        if (j < real) {
+          states[j] = lanes_[act[j]].state;
+          ptrs[j] = lanes_[act[j]].ptr;
+        } else {  // dummy lane: recompute lane 0's data into a scratch state that is thrown away
+          std::memcpy(scratch[j], IV256, sizeof scratch[j]);
+          states[j] = scratch[j];
+          ptrs[j] = lanes_[act[0]].ptr;
+        }
+      }
+      k_.fns[fi](states, ptrs, n);
+
+      for (int j = 0; j < real; ++j) {
+        const int i = act[j];
+        Lane& L = lanes_[i];
+        L.ptr += 64 * n;
+        L.blocks -= n;
+        if (L.blocks == 0 && !advance(i)) {
+          finish(L);
+          start(i);
+        }
+      }
+    }
+  }
+
+ private:
+  void start(int i) {
+    Lane& L = lanes_[i];
+    L.active = false;
+    if (next_ >= njobs_) return;
+    L.job = next_++;
+    L.total = src_.begin(i, L.job);
+    L.pos = 0;
+    L.phase = 0;
+    std::memcpy(L.state, IV256, sizeof L.state);
+    L.active = true;
+    advance(i);  // every message has at least its padding block, so this always yields a segment
+  }
+
+  // Points the lane at its next segment; false when the message is complete.
+  bool advance(int i) {
+    Lane& L = lanes_[i];
+    if (L.phase == 0) {
+      if (L.pos < L.total) {
+        const uint64_t rest = L.total - L.pos;
+        size_t got = 0;
+        const uint8_t* p = src_.fetch(i, L.job, L.pos, rest, &got);
+        const size_t full = got & ~size_t(63);
+        L.pos += got;
+        if (got == rest) {
+          make_tail(L, p + full, got - full);  // copied now: the next fetch may reuse the buffer
+          L.phase = 1;
+        }
+        if (full) {
+          L.ptr = p;
+          L.blocks = full / 64;
+          return true;
+        }
+      } else {  // empty message
+        make_tail(L, nullptr, 0);
+        L.phase = 1;
+      }
+    }
+    if (L.phase == 1) {
+      L.ptr = L.pad;
+      L.blocks = static_cast<size_t>(L.tail_blocks);
+      L.phase = 2;
+      return true;
+    }
+    return false;
+  }
+
+  void finish(const Lane& L) {
+    uint8_t* d = out_ + 32 * L.job;
+    for (int i = 0; i < 8; ++i) {
+      d[4 * i] = static_cast<uint8_t>(L.state[i] >> 24);
+      d[4 * i + 1] = static_cast<uint8_t>(L.state[i] >> 16);
+      d[4 * i + 2] = static_cast<uint8_t>(L.state[i] >> 8);
+      d[4 * i + 3] = static_cast<uint8_t>(L.state[i]);
+    }
+  }
+
+  const Kernel& k_;
+  Src& src_;
+  size_t njobs_;
+  uint8_t* out_;
+  size_t next_ = 0;
+  Lane lanes_[kMaxLanes];
+};
+
+struct MemSource {
+  const MemInput* inputs;
+  uint64_t begin(int, size_t job) { return inputs[job].length; }
+  const uint8_t* fetch(int, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
+    *got = static_cast<size_t>(rest);
+    return inputs[job].data + pos;
+  }
+};
+
+// Read buffers are kept per thread (each pool worker calls synchronously), so a call does not pay
+// for fresh pages; they are page-aligned because unaligned copy destinations are 4-5x slower here.
+AlignedBuffer& lane_buffer(int lane, size_t bytes) {
+  thread_local std::unique_ptr<AlignedBuffer> buffers[kMaxLanes];
+  if (!buffers[lane]) buffers[lane] = std::make_unique<AlignedBuffer>();
+  buffers[lane]->reserve(bytes);
+  return *buffers[lane];
+}
+
+// One open file per lane, reopened only when the lane's next leaf is in another file (shards of
+// one file reuse the descriptor); at most 8 descriptors are open at a time.
+struct LaneFiles {
+  std::unique_ptr<Fd> fd[kMaxLanes];
+  Fd& open(int lane, const std::string& path) {
+    if (!fd[lane] || fd[lane]->path() != path) {
+      fd[lane].reset();
+      fd[lane] = std::make_unique<Fd>(path);
+    }
+    return *fd[lane];
+  }
+};
+
+struct PreadSource {
+  const FileLeaf* leaves;
+  size_t chunk;
+  LaneFiles files;
+  uint64_t begin(int lane, size_t job) {
+    files.open(lane, leaves[job].path);
+    return leaves[job].length;
+  }
+  const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, chunk));
+    AlignedBuffer& buf = lane_buffer(lane, chunk);
+    files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
+    *got = n;
+    return buf.data();
+  }
+};
+
+struct MmapSource {
+  const FileLeaf* leaves;
+  size_t window;
+  LaneFiles files;
+  void* base[kMaxLanes] = {};
+  size_t len[kMaxLanes] = {};
+  ~MmapSource() {
+    for (int i = 0; i < kMaxLanes; ++i)
+      if (base[i]) ::munmap(base[i], len[i]);
+  }
+  uint64_t begin(int lane, size_t job) {
+    Fd& fd = files.open(lane, leaves[job].path);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) throw IoError("IO_ERROR", "cannot stat " + fd.path() + ": " + std::strerror(errno));
+    if (static_cast<uint64_t>(st.st_size) < leaves[job].offset + leaves[job].length)
+      throw IoError("FILE_CHANGED", fd.path() + " is shorter than the range planned for it");
+    return leaves[job].length;
+  }
+  const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
+    if (base[lane]) ::munmap(base[lane], len[lane]);
+    base[lane] = nullptr;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, window));
+    const uint64_t off = leaves[job].offset + pos;
+    const uint64_t aligned = off & ~uint64_t(4095);
+    const size_t delta = static_cast<size_t>(off - aligned);
+    void* p = ::mmap(nullptr, delta + n, PROT_READ, MAP_PRIVATE, files.fd[lane]->get(), static_cast<off_t>(aligned));
+    if (p == MAP_FAILED) throw IoError("IO_ERROR", "cannot map " + files.fd[lane]->path() + ": " + std::strerror(errno));
+    ::madvise(p, delta + n, MADV_SEQUENTIAL);
+    base[lane] = p;
+    len[lane] = delta + n;
+    *got = n;
+    return static_cast<const uint8_t*>(p) + delta;
+  }
+};
+
+}  // namespace
+
+void hash_buffers(const Kernel& k, const MemInput* inputs, size_t n, uint8_t* out) {
+  MemSource src{inputs};
+  Scheduler<MemSource>(k, src, n, out).run();
+}
+
+size_t default_chunk_bytes(const Kernel& k) {
+  // About 1 MiB of buffers in total (one core's L2 here), at least 128 KiB per lane.
+  const size_t per = (size_t(1) << 20) / static_cast<size_t>(k.widths[0]);
+  return std::max<size_t>(per, size_t(128) << 10);
+}
+
+void hash_file_leaves(const Kernel& k, const FileLeaf* leaves, size_t n, uint8_t* out, IoMode mode,
+                      size_t chunk_bytes) {
+  chunk_bytes = std::max<size_t>(chunk_bytes & ~size_t(4095), 4096);  // whole pages, so whole blocks
+  if (mode == IoMode::kMmap) {
+    MmapSource src{leaves, chunk_bytes, {}};
+    Scheduler<MmapSource>(k, src, n, out).run();
+  } else {
+    PreadSource src{leaves, chunk_bytes, {}};
+    Scheduler<PreadSource>(k, src, n, out).run();
+  }
+}
+
+}  // namespace sha256
+}  // namespace modelseal
