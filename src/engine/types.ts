@@ -30,6 +30,11 @@ export interface HashModelOptions {
   allowSymlinks?: boolean;
   /** Restrict to these relative paths (subset verification); undefined = all files. */
   only?: (relPath: string) => boolean;
+  /**
+   * Accept a model with no resources (root = SHA-256 of nothing), as the reference tool does.
+   * Default false: hashing or signing an empty model is almost always a wrong path (OMS spec §6.1).
+   */
+  allowEmpty?: boolean;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
   /** Forced kernels per backend (benchmarks, tests). */

@@ -1,0 +1,56 @@
+/**
+ * The worker pool: the one owner of CPU concurrency. Worker threads call the backends synchronously.
+ */
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { ModelsealError, type ErrorKind } from '../errors.js';
+import type { WorkerReply, WorkerTask } from './worker.js';
+
+/**
+ * The compiled worker. Under the test runner this module is loaded from src/*.ts, where workers
+ * cannot load TypeScript: use the build in dist/ (`npm test` compiles first).
+ */
+function workerUrl(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    const built = here.replace(/[\\/]src[\\/]engine[\\/]pool\.ts$/, '/dist/engine/worker.js');
+    if (!existsSync(built)) throw new ModelsealError('NOT_BUILT', `the worker ${built} is missing; run \`npm run build:ts\` first.`, { kind: 'internal' });
+    return pathToFileURL(built).href;
+  }
+  return new URL('./worker.js', import.meta.url).href;
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export class HashPool {
+  private readonly piscina: Piscina;
+  readonly workers: number;
+
+  constructor(workers: number) {
+    this.workers = workers;
+    this.piscina = new Piscina({
+      filename: workerUrl(),
+      minThreads: workers,
+      maxThreads: workers,
+      // one task per worker in flight plus one queued keeps every core busy without memory growth
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 1000,
+    });
+  }
+
+  async run(task: WorkerTask, signal?: AbortSignal): Promise<Uint8Array[]> {
+    const reply = (await this.piscina.run(task, signal ? { signal } : {})) as WorkerReply;
+    if ('error' in reply) {
+      throw new ModelsealError(reply.error.code, reply.error.message, { kind: reply.error.kind as ErrorKind });
+    }
+    return reply.digests;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The piscina worker entry: hashes one task (a few leaves) synchronously with one CPU backend.
+ * Errors go back as plain data (codes survive the thread boundary) and are revived by the pool.
+ */
+import { loadCpuBackend } from '../backends/registry.js';
+import type { BackendName, Leaf, LeafHasher } from '../backends/types.js';
+import type { HashAlgorithm } from '../backends/types.js';
+
+export interface WorkerTask {
+  backend: BackendName;
+  kernels?: Record<string, string>;
+  algorithm: HashAlgorithm;
+  leaves: Leaf[];
+}
+
+export type WorkerReply = { digests: Uint8Array[] } | { error: { code: string; message: string; kind: string } };
+
+const hashers = new Map<string, LeafHasher>();
+
+async function hasherFor(task: WorkerTask): Promise<LeafHasher> {
+  const key = `${task.backend}|${JSON.stringify(task.kernels ?? {})}`;
+  let h = hashers.get(key);
+  if (!h) {
+    const m = await loadCpuBackend(task.backend);
+    const p = m.probe();
+    if (!p.ok) throw Object.assign(new Error(`the ${task.backend} backend is unavailable in a worker: ${p.reason}`), { code: 'BACKEND_UNAVAILABLE', kind: 'unavailable' });
+    h = m.createLeafHasher(task.kernels ? { kernels: task.kernels } : {});
+    hashers.set(key, h);
+  }
+  return h;
+}
+
+export default async function hashTask(task: WorkerTask): Promise<WorkerReply> {
+  try {
+    const h = await hasherFor(task);
+    return { digests: h.hashLeaves({ algorithm: task.algorithm, leaves: task.leaves }) };
+  } catch (e) {
+    const err = e as { code?: unknown; kind?: unknown; message?: unknown };
+    return {
+      error: {
+        code: typeof err.code === 'string' ? err.code : 'INTERNAL',
+        message: typeof err.message === 'string' ? err.message : String(e),
+        kind: typeof err.kind === 'string' ? err.kind : typeof err.code === 'string' ? 'input' : 'internal',
+      },
+    };
+  }
+}
