@@ -1,0 +1,50 @@
+/**
+ * Progress reporting: a bar on stderr when it is a TTY (and the run lasts long enough to matter),
+ * NDJSON progress events on stdout with --json, nothing otherwise.
+ */
+import cliProgress from 'cli-progress';
+import type { ProgressEvent } from '../engine/types.js';
+import { writeEvent } from './output.js';
+
+export interface ProgressSink {
+  update(e: ProgressEvent): void;
+  stop(): void;
+}
+
+const JSON_EVENT_INTERVAL_MS = 250;
+const BAR_DELAY_MS = 500;
+
+export function createProgress(opts: { json: boolean; quiet: boolean; progress: boolean }): ProgressSink {
+  if (opts.json) {
+    let last = 0;
+    return {
+      update(e) {
+        const now = Date.now();
+        if (e.phase === 'hash' && now - last < JSON_EVENT_INTERVAL_MS && e.bytesDone < e.bytesTotal) return;
+        last = now;
+        writeEvent({ type: 'progress', ...e });
+      },
+      stop() {},
+    };
+  }
+  if (opts.quiet || !opts.progress || !process.stderr.isTTY) return { update() {}, stop() {} };
+  const started = Date.now();
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    update(e) {
+      if (!bar) {
+        if (Date.now() - started < BAR_DELAY_MS || e.phase !== 'hash') return;
+        bar = new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'hashing [{bar}] {percentage}% | {value}/{total} MiB | {speed} GB/s | eta {eta}s', hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(Math.ceil(e.bytesTotal / 2 ** 20), 0, { speed: '0.00' });
+      }
+      const secs = (Date.now() - started) / 1000;
+      bar.update(Math.floor(e.bytesDone / 2 ** 20), { speed: (e.bytesDone / 1e9 / Math.max(secs, 1e-3)).toFixed(2) });
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
