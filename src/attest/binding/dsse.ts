@@ -98,7 +98,19 @@ export function decodeBase64(text: unknown, what: string, code = 'ATT_FORMAT'): 
   if (typeof text !== 'string' || !BASE64_RE.test(text) || text.length % 4 === 1) {
     throw new InputError(code, `${what} is not valid base64.`);
   }
-  return new Uint8Array(Buffer.from(text, 'base64'));
+  const bytes = Buffer.from(text, 'base64');
+  // Refuse non-canonical encodings (stray low bits in the last character): one byte string, one text.
+  if (bytes.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) {
+    throw new InputError(code, `${what} is not canonical base64.`);
+  }
+  return new Uint8Array(bytes);
+}
+
+/** Throws InputError `code` when `obj` has a member not in `allowed`. */
+export function onlyKeys(obj: object, allowed: readonly string[], what: string, code: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) throw new InputError(code, `${what} has an unexpected member "${k}".`);
+  }
 }
 
 /** Reads an envelope object defensively; throws InputError `code` when it is not one. */
@@ -107,10 +119,16 @@ export function parseEnvelope(value: unknown, code = 'ATT_FORMAT'): DsseEnvelope
   if (typeof v !== 'object' || v === null || typeof v.payloadType !== 'string' || typeof v.payload !== 'string' || !Array.isArray(v.signatures)) {
     throw new InputError(code, 'Not a DSSE envelope (payloadType, payload and signatures are required).');
   }
+  // Our own files are read strictly: an unknown or misspelt member is an error, not something to skip.
+  onlyKeys(v, ['payloadType', 'payload', 'signatures'], 'The DSSE envelope', code);
   if (v.signatures.length === 0) throw new InputError(code, 'The DSSE envelope has no signature.');
   for (const s of v.signatures) {
     if (typeof s !== 'object' || s === null || typeof (s as DsseSignature).sig !== 'string') {
       throw new InputError(code, 'A DSSE signature entry has no "sig" string.');
+    }
+    onlyKeys(s, ['sig', 'keyid'], 'A DSSE signature entry', code);
+    if ((s as DsseSignature).keyid !== undefined && typeof (s as DsseSignature).keyid !== 'string') {
+      throw new InputError(code, 'A DSSE signature keyid must be a string.');
     }
   }
   return { payloadType: v.payloadType, payload: v.payload, signatures: v.signatures as DsseSignature[] };

@@ -5,7 +5,7 @@
  */
 import type { EvidenceKind } from '../types.js';
 import { InputError } from '../../errors.js';
-import { decodeBase64, parseEnvelope, type DsseEnvelope } from './dsse.js';
+import { decodeBase64, onlyKeys, parseEnvelope, type DsseEnvelope } from './dsse.js';
 
 export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** predicateType of the attestation statement. */
@@ -107,6 +107,7 @@ export function parseAttestationFile(bytes: Uint8Array | string): AttestationFil
   if (!isObject(doc) || doc.mediaType !== ATTESTATION_MEDIA_TYPE) {
     throw new InputError('ATT_FORMAT', `The attestation file's mediaType must be "${ATTESTATION_MEDIA_TYPE}".`);
   }
+  onlyKeys(doc, ['mediaType', 'dsseEnvelope'], 'The attestation file', 'ATT_FORMAT');
   return { mediaType: ATTESTATION_MEDIA_TYPE, dsseEnvelope: parseEnvelope(doc.dsseEnvelope) };
 }
 
