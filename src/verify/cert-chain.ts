@@ -1,0 +1,111 @@
+/**
+ * X.509 chain verification for OMS `certificate` bundles, following model_signing's rules:
+ * the user's root certificates are the trust anchors, the bundle's further certificates are
+ * untrusted intermediates, the chain is checked at the leaf's notBefore (so a chain whose
+ * certificates have since expired still verifies, as with the reference), issuers must be CAs,
+ * and the leaf must allow digitalSignature (key usage) or codeSigning (extended key usage).
+ *
+ * Signatures are checked with node:crypto; @sigstore/core parses the extensions.
+ */
+import { X509Certificate } from 'node:crypto';
+import { X509Certificate as SigstoreCert } from '@sigstore/core';
+import { InputError, VerificationError } from '../errors.js';
+
+const EKU_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
+const MAX_CHAIN_DEPTH = 10;
+
+export interface ChainResult {
+  /** Subjects from the leaf to the trust anchor. */
+  path: string[];
+  /** The instant the chain was checked at (the leaf's notBefore). */
+  checkedAt: Date;
+  leaf: X509Certificate;
+}
+
+function parseDer(der: Buffer, i: number): { node: X509Certificate; ext: SigstoreCert } {
+  try {
+    return { node: new X509Certificate(der), ext: SigstoreCert.parse(Buffer.from(der)) };
+  } catch (e) {
+    throw new InputError('CERT_INVALID', `certificate ${i} in the bundle cannot be parsed (${(e as Error).message}); the bundle is corrupt.`, { cause: e });
+  }
+}
+
+function oneLine(name: string): string {
+  return name.replace(/\n/g, ', ');
+}
+
+function validAt(c: SigstoreCert, t: Date): boolean {
+  return c.notBefore.getTime() <= t.getTime() && t.getTime() <= c.notAfter.getTime();
+}
+
+/**
+ * Verifies that `chainDer[0]` (the leaf) chains to one of `roots` through the other bundle
+ * certificates. Throws VerificationError `CERT_CHAIN_INVALID` / `CERT_USAGE_INVALID`.
+ */
+export function verifyCertificateChain(chainDer: Buffer[], roots: X509Certificate[]): ChainResult {
+  if (roots.length === 0) throw new InputError('CERT_ROOT_MISSING', 'no trusted root certificate was given; pass --cert-root CA.pem.');
+  const certs = chainDer.map((d, i) => parseDer(d, i));
+  const leaf = certs[0]!;
+  const t = leaf.ext.notBefore;
+  const rootExt = roots.map((r) => SigstoreCert.parse(Buffer.from(r.raw)));
+  roots.forEach((r, i) => {
+    // A trust anchor must be a CA; pinning a leaf this way would bypass the issuer checks.
+    if (!rootExt[i]!.isCA) {
+      throw new InputError('CERT_ROOT_NOT_CA', `the trusted root ${oneLine(r.subject)} is not a CA certificate; pass the root (or intermediate) CA that issued the signing certificate.`);
+    }
+  });
+  const path: string[] = [oneLine(leaf.node.subject)];
+
+  const usage = leaf.ext.extKeyUsage;
+  const eku = leaf.node.keyUsage ?? [];
+  if (!(usage?.digitalSignature === true || eku.includes(EKU_CODE_SIGNING))) {
+    throw new VerificationError('CERT_USAGE_INVALID', 'the signing certificate allows neither digitalSignature (key usage) nor codeSigning (extended key usage); it may not sign models.');
+  }
+
+  let current = leaf;
+  const used = new Set<number>([0]);
+  for (let depth = 0; depth < MAX_CHAIN_DEPTH; depth++) {
+    if (!validAt(current.ext, t)) {
+      throw new VerificationError('CERT_CHAIN_INVALID', `certificate ${oneLine(current.node.subject)} is not valid at ${t.toISOString()} (the leaf's notBefore).`);
+    }
+    // A trust anchor that is the current certificate itself, or that issued it, ends the path.
+    for (let r = 0; r < roots.length; r++) {
+      const root = roots[r]!;
+      if (root.raw.equals(current.node.raw)) {
+        if (current === leaf) throw new VerificationError('CERT_CHAIN_INVALID', 'the signing certificate is itself a CA given as trust root; a signing certificate must be issued by the root.');
+        return { path, checkedAt: t, leaf: leaf.node };
+      }
+      if (current.node.checkIssued(root) && current.node.verify(root.publicKey)) {
+        if (!validAt(rootExt[r]!, t)) {
+          throw new VerificationError('CERT_CHAIN_INVALID', `the trusted root ${oneLine(root.subject)} is not valid at ${t.toISOString()}.`);
+        }
+        path.push(oneLine(root.subject));
+        return { path, checkedAt: t, leaf: leaf.node };
+      }
+    }
+    let next = -1;
+    for (let i = 1; i < certs.length; i++) {
+      if (used.has(i)) continue;
+      const cand = certs[i]!;
+      if (current.node.checkIssued(cand.node) && current.node.verify(cand.node.publicKey)) {
+        next = i;
+        break;
+      }
+    }
+    if (next < 0) {
+      throw new VerificationError(
+        'CERT_CHAIN_INVALID',
+        `the signing certificate does not chain to the given root: no issuer found for ${oneLine(current.node.subject)} (issuer ${oneLine(current.node.issuer)}) among the bundle's certificates and the trusted roots. Pass the root CA that issued this chain with --cert-root.`,
+        { details: { path } },
+      );
+    }
+    const issuer = certs[next]!;
+    if (!issuer.ext.isCA) {
+      throw new VerificationError('CERT_CHAIN_INVALID', `certificate ${oneLine(issuer.node.subject)} issued another certificate but is not a CA.`);
+    }
+    used.add(next);
+    path.push(oneLine(issuer.node.subject));
+    current = issuer;
+  }
+  throw new VerificationError('CERT_CHAIN_INVALID', `the certificate chain is longer than ${MAX_CHAIN_DEPTH}; refused.`);
+}

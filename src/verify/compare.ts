@@ -1,0 +1,166 @@
+/**
+ * Pure comparison of a signed manifest with a fresh one, and subset selection. Order-independent:
+ * resources are compared as name → digest maps (digests in constant time), so a bundle listing its
+ * resources in any order verifies.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { InputError } from '../errors.js';
+import { parseShardName } from '../manifest/oms.js';
+import type { Resource } from '../manifest/types.js';
+
+/** A resource whose digest differs. */
+export interface ResourceMismatch {
+  name: string;
+  algorithm: string;
+  expected: string;
+  actual: string;
+}
+
+export interface Comparison {
+  /** Resources whose digests matched. */
+  matched: number;
+  mismatches: ResourceMismatch[];
+  /** Signed resources that are not in the model (in the expected manifest's order). */
+  missing: string[];
+  /** Resources of the model that were not signed. */
+  extra: string[];
+}
+
+/** The file a resource belongs to (`path` of `path:start:end` for shards). */
+export function resourceFile(name: string, sharded: boolean): string {
+  if (!sharded) return name;
+  return parseShardName(name)?.path ?? name;
+}
+
+function digestEquals(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex')) && Buffer.from(a, 'hex').length * 2 === a.length;
+}
+
+/**
+ * Compares expected (signed) resources with actual (freshly hashed) ones. Names and algorithms
+ * must match exactly; `extra` lists actual resources that were not signed.
+ */
+export function compareResources(expected: readonly Resource[], actual: readonly Resource[]): Comparison {
+  const act = new Map<string, Resource>();
+  for (const r of actual) act.set(r.name, r);
+  const mismatches: ResourceMismatch[] = [];
+  const missing: string[] = [];
+  let matched = 0;
+  const seen = new Set<string>();
+  for (const e of expected) {
+    seen.add(e.name);
+    const a = act.get(e.name);
+    if (!a) {
+      missing.push(e.name);
+      continue;
+    }
+    if (a.algorithm !== e.algorithm || !digestEquals(e.digest, a.digest)) {
+      mismatches.push({ name: e.name, algorithm: e.algorithm, expected: e.digest, actual: a.algorithm === e.algorithm ? a.digest : `${a.algorithm}:${a.digest}` });
+    } else matched++;
+  }
+  const extra = actual.filter((r) => !seen.has(r.name)).map((r) => r.name);
+  return { matched, mismatches, missing, extra };
+}
+
+/** Escapes a literal for a RegExp. */
+function esc(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Compiles a glob over POSIX relative paths: `**` any number of path components, `*` any run of
+ * characters within one component, `?` one character within a component, `[...]` a class.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        const slashAfter = glob[i + 2] === '/';
+        const atStart = i === 0 || glob[i - 1] === '/';
+        if (atStart && slashAfter) {
+          re += '(?:[^/]*(?:/[^/]*)*/)?';
+          i += 2;
+        } else {
+          re += '.*';
+          i += 1;
+        }
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 2);
+      if (close < 0) re += '\\[';
+      else {
+        let cls = glob.slice(i + 1, close);
+        if (cls.startsWith('!')) cls = '^' + cls.slice(1);
+        re += '[' + cls.replace(/\\/g, '\\\\') + ']';
+        i = close;
+      }
+    } else re += esc(c);
+  }
+  return new RegExp('^' + re + '$', 'u');
+}
+
+const GLOB_CHARS = /[*?[]/;
+
+/** A compiled subset selector over file paths relative to the model root. */
+export interface Selector {
+  /** True when the file path is selected. */
+  matches(file: string): boolean;
+  /** Patterns that selected no signed resource (filled by selectResources). */
+  patterns: readonly string[];
+}
+
+/**
+ * Builds a selector from `--only` patterns: a file path, a directory (everything under it) or a
+ * glob. Patterns are POSIX paths relative to the model root; `./` prefixes and trailing `/` are
+ * dropped. Patterns that try to leave the root are refused.
+ */
+export function makeSelector(patterns: readonly string[]): Selector {
+  if (patterns.length === 0) throw new InputError('USAGE', '--only needs at least one path, directory or glob.');
+  const tests = patterns.map((raw) => {
+    if (raw.includes('\\')) throw new InputError('ONLY_PATTERN_INVALID', `--only ${raw}: use / as the path separator.`);
+    let p = raw;
+    while (p.startsWith('./')) p = p.slice(2);
+    while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+    if (p === '' || p === '.') return () => true;
+    if (p.startsWith('/') || p.split('/').includes('..')) {
+      throw new InputError('ONLY_PATTERN_INVALID', `--only ${raw}: give paths relative to the model root (no leading / or ..).`);
+    }
+    if (GLOB_CHARS.test(p)) {
+      const re = globToRegExp(p);
+      return (f: string) => re.test(f);
+    }
+    return (f: string) => f === p || f.startsWith(p + '/');
+  });
+  return { matches: (f) => tests.some((t) => t(f)), patterns };
+}
+
+/**
+ * Which signed resources a selector picks, and which patterns picked none (those are reported:
+ * asking to verify something that was not signed must not look like success).
+ */
+export function selectResources(
+  expected: readonly Resource[],
+  patterns: readonly string[],
+  sharded: boolean,
+): { selected: Resource[]; selector: Selector; unmatched: string[] } {
+  const selector = makeSelector(patterns);
+  const single = patterns.map((p) => makeSelector([p]));
+  const hit = new Array<boolean>(patterns.length).fill(false);
+  const selected: Resource[] = [];
+  for (const r of expected) {
+    const f = resourceFile(r.name, sharded);
+    let any = false;
+    for (let i = 0; i < single.length; i++) {
+      if (single[i]!.matches(f)) {
+        hit[i] = true;
+        any = true;
+      }
+    }
+    if (any) selected.push(r);
+  }
+  return { selected, selector, unmatched: patterns.filter((_, i) => !hit[i]) };
+}

@@ -1,0 +1,174 @@
+/**
+ * Every bundle in vectors/oms: the reference tool's cli-compat bundles v0.2.0 … v1.1.0 (key,
+ * certificate and Sigstore keyless methods), the OMS spec's valid / invalid / invalid-payload
+ * vectors. Verification goes through the public verifyModel (same engine as `hash`).
+ */
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyModel, type VerifyModelOptions } from '../../src/verify/verify-model.js';
+import { readBundleFile } from '../../src/verify/signature.js';
+import { loadTrustedRootJson } from '../../src/verify/sigstore.js';
+import { VECTORS_DIR, tempDir } from '../helpers.js';
+
+const OMS = join(VECTORS_DIR, 'oms');
+const COMPAT = join(OMS, 'model-transparency', 'cli-compat');
+const KEYS = join(COMPAT, 'keys', 'certificate');
+const SPEC = join(OMS, 'model-signing-spec', 'test-vectors', 'v1.0');
+const PUB = join(KEYS, 'signing-key-pub.pem');
+const CA = join(KEYS, 'ca-cert.pem');
+const SIGSTORE = { identity: 'stefanb@us.ibm.com', issuer: 'https://sigstore.verify.ibm.com/oauth2' };
+
+const have = existsSync(COMPAT);
+const opts = { workers: 1 } as const;
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  await expect(p).rejects.toMatchObject({ code });
+}
+
+describe.skipIf(!have)('cli-compat vectors (model_signing v0.2.0 … v1.1.0)', () => {
+  const cases: Array<{ dir: string; model?: string; trust: VerifyModelOptions; ignore?: string[]; format?: string; encoding?: string }> = [
+    { dir: 'v0.2.0-certificate', trust: { certRoot: CA }, format: 'legacy-digests-v0.1', encoding: 'legacy-v0.2' },
+    { dir: 'v0.3.1-certificate', trust: { certRoot: CA } },
+    { dir: 'v1.0.0-certificate', trust: { certRoot: CA } },
+    { dir: 'v1.0.1-certificate', trust: { certRoot: CA }, ignore: ['ignore-me'] },
+    { dir: 'v1.1.0-certificate', trust: { certRoot: CA } },
+    { dir: 'v0.3.1-elliptic-key', model: 'signme-1', trust: { publicKey: PUB } },
+    { dir: 'v1.0.0-elliptic-key', model: 'signme-1', trust: { publicKey: PUB } },
+    { dir: 'v1.0.1-elliptic-key', trust: { publicKey: PUB }, ignore: ['ignore-me'] },
+    { dir: 'v1.1.0-elliptic-key', trust: { publicKey: PUB } },
+    { dir: 'v0.3.1-sigstore', trust: { sigstore: SIGSTORE } },
+    { dir: 'v1.0.0-sigstore', trust: { sigstore: SIGSTORE } },
+    { dir: 'v1.0.1-sigstore', trust: { sigstore: SIGSTORE }, ignore: ['ignore-me'] },
+    { dir: 'v1.1.0-sigstore', trust: { sigstore: SIGSTORE } },
+  ];
+  for (const c of cases) {
+    it(`${c.dir} verifies`, async () => {
+      const dir = join(COMPAT, c.dir);
+      const model = c.model ? join(dir, c.model) : dir;
+      const r = await verifyModel(model, join(dir, 'model.sig'), { ...c.trust, ...opts, ...(c.ignore ? { ignorePaths: c.ignore } : {}) });
+      expect(r.summary).toBe('model verified');
+      expect(r.verified).toBe(true);
+      expect(r.scope).toBe('model');
+      expect(r.format).toBe(c.format ?? 'v1.0');
+      expect(r.encoding).toBe(c.encoding ?? 'dsse-v1');
+      if (c.trust.sigstore) {
+        expect(r.signer.identity).toBe(SIGSTORE.identity);
+        expect(r.warnings.some((w) => w.startsWith('not checked offline'))).toBe(true);
+      }
+    });
+  }
+
+  it('v1.0.1 without ignoring ignore-me fails with the extra file named (as the reference)', async () => {
+    const dir = join(COMPAT, 'v1.0.1-elliptic-key');
+    const r = await verifyModel(dir, join(dir, 'model.sig'), { publicKey: PUB, ...opts });
+    expect(r.verified).toBe(false);
+    expect(r.extra).toEqual(['ignore-me']);
+    expect(r.missing).toEqual([]);
+  });
+
+  it('the single-file vector is not the directory: verifying the folder fails', async () => {
+    const dir = join(COMPAT, 'v1.0.0-elliptic-key');
+    const r = await verifyModel(dir, join(dir, 'model.sig'), { publicKey: PUB, ...opts });
+    expect(r.verified).toBe(false);
+    expect(r.missing).toEqual(['.']);
+    expect(r.extra).toEqual(['signme-1']);
+  });
+
+  it('certificate bundle: a CA that did not issue the chain is refused (CERT_CHAIN_INVALID)', async () => {
+    const t = tempDir();
+    try {
+      // Any unrelated CA will do: the Sigstore public-good Fulcio root from the shipped trusted root.
+      const { json } = loadTrustedRootJson();
+      const ca = (json as { certificateAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }> }).certificateAuthorities[0]!;
+      const der = Buffer.from(ca.certChain.certificates.at(-1)!.rawBytes, 'base64');
+      const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
+      writeFileSync(join(t.path, 'other-ca.pem'), pem);
+      const dir = join(COMPAT, 'v1.1.0-certificate');
+      await expectCode(verifyModel(dir, join(dir, 'model.sig'), { certRoot: join(t.path, 'other-ca.pem'), ...opts }), 'CERT_CHAIN_INVALID');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('certificate bundle: the intermediate CA as trust anchor verifies; the leaf as anchor is refused', async () => {
+    const dir = join(COMPAT, 'v1.1.0-certificate');
+    const r = await verifyModel(dir, join(dir, 'model.sig'), { certRoot: join(KEYS, 'int-ca-cert.pem'), ...opts });
+    expect(r.verified).toBe(true);
+    await expectCode(verifyModel(dir, join(dir, 'model.sig'), { certRoot: join(KEYS, 'signing-key-cert.pem'), ...opts }), 'CERT_ROOT_NOT_CA');
+  });
+
+  it('key bundle with a certificate root, and the reverse, are usage errors (VERIFIER_MISMATCH)', async () => {
+    const k = join(COMPAT, 'v1.1.0-elliptic-key');
+    await expectCode(verifyModel(k, join(k, 'model.sig'), { certRoot: CA, ...opts }), 'VERIFIER_MISMATCH');
+    const c = join(COMPAT, 'v1.1.0-certificate');
+    await expectCode(verifyModel(c, join(c, 'model.sig'), { publicKey: PUB, ...opts }), 'VERIFIER_MISMATCH');
+  });
+
+  it('sigstore bundle with the wrong identity or issuer is refused (SIGSTORE_IDENTITY_MISMATCH)', async () => {
+    const dir = join(COMPAT, 'v1.1.0-sigstore');
+    await expectCode(verifyModel(dir, join(dir, 'model.sig'), { sigstore: { ...SIGSTORE, identity: 'someone@example.com' }, ...opts }), 'SIGSTORE_IDENTITY_MISMATCH');
+    await expectCode(verifyModel(dir, join(dir, 'model.sig'), { sigstore: { ...SIGSTORE, issuer: 'https://accounts.google.com' }, ...opts }), 'SIGSTORE_IDENTITY_MISMATCH');
+    // the identity is matched exactly, not as a regular expression
+    await expectCode(verifyModel(dir, join(dir, 'model.sig'), { sigstore: { ...SIGSTORE, identity: 'stefanb@us.ibm.co' }, ...opts }), 'SIGSTORE_IDENTITY_MISMATCH');
+  });
+
+  it('sigstore bundle against an empty trusted root is refused', async () => {
+    const t = tempDir();
+    try {
+      const root = join(t.path, 'trusted_root.json');
+      writeFileSync(root, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }));
+      const dir = join(COMPAT, 'v1.1.0-sigstore');
+      await expect(verifyModel(dir, join(dir, 'model.sig'), { sigstore: { ...SIGSTORE, trustedRoot: root }, ...opts })).rejects.toMatchObject({
+        code: expect.stringMatching(/^SIGSTORE_/),
+        kind: 'verification',
+      });
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe.skipIf(!have)('OMS spec v1.0 test vectors', () => {
+  let model: { path: string; cleanup: () => void };
+  beforeAll(() => {
+    // The spec's bundles sign signme-1, signme-2 (ignore-me ignored) of cli-compat/v1.1.0-elliptic-key.
+    model = tempDir();
+    for (const f of ['signme-1', 'signme-2', 'ignore-me']) copyFileSync(join(COMPAT, 'v1.1.0-elliptic-key', f), join(model.path, f));
+  });
+  afterAll(() => model.cleanup());
+
+  it('valid/key.bundle.json verifies', async () => {
+    const r = await verifyModel(model.path, join(SPEC, 'valid', 'key.bundle.json'), { publicKey: PUB, ...opts });
+    expect(r.summary).toBe('model verified');
+  });
+  it('valid/certificate.bundle.json verifies', async () => {
+    const r = await verifyModel(model.path, join(SPEC, 'valid', 'certificate.bundle.json'), { certRoot: CA, ...opts });
+    expect(r.summary).toBe('model verified');
+  });
+  it('valid/sigstore.bundle.json verifies against the v1.1.0-sigstore model', async () => {
+    const dir = join(COMPAT, 'v1.1.0-sigstore');
+    const r = await verifyModel(dir, join(SPEC, 'valid', 'sigstore.bundle.json'), { sigstore: SIGSTORE, ...opts });
+    expect(r.summary).toBe('model verified');
+  });
+
+  const invalid: Record<string, string> = {
+    'empty.bundle.json': 'BUNDLE_JSON_INVALID',
+    'missing-envelope.bundle.json': 'BUNDLE_ENVELOPE_MISSING',
+    'missing-tlog-entries.bundle.json': 'BUNDLE_TLOG_MISSING',
+    'missing-verification-material.bundle.json': 'BUNDLE_MATERIAL_MISSING',
+  };
+  for (const [file, code] of Object.entries(invalid)) {
+    it(`invalid/${file} is rejected with ${code}`, async () => {
+      expect(() => readBundleFile(join(SPEC, 'invalid', file))).toThrow(expect.objectContaining({ code }));
+      await expectCode(verifyModel(model.path, join(SPEC, 'invalid', file), { publicKey: PUB, ...opts }), code);
+    });
+  }
+
+  it('invalid-payload/wrong-predicate.bundle.json is rejected: the payload is not the one signed', async () => {
+    await expect(verifyModel(model.path, join(SPEC, 'invalid-payload', 'wrong-predicate.bundle.json'), { publicKey: PUB, ...opts })).rejects.toMatchObject({
+      code: 'SIGNATURE_INVALID',
+      kind: 'verification',
+    });
+  });
+});
