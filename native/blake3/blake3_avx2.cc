@@ -1,0 +1,62 @@
+// AVX2 BLAKE3 kernel: hash_many over 8 inputs at a time; fewer than 8 go to the SSE4.1 kernel
+// (every AVX2 CPU has SSE4.1), which also provides the single-block compress. Compiled with -mavx2;
+// dispatched only when cpu_features().avx2.
+#if defined(MODELSEAL_X86)
+#include <immintrin.h>
+
+#include "blake3_avx2_inl.h"
+
+namespace modelseal {
+namespace blake3 {
+namespace {
+
+struct Lanes {
+  using T = __m256i;
+  static constexpr size_t N = 8;
+  static T add(T a, T b) { return _mm256_add_epi32(a, b); }
+  static T xor_(T a, T b) { return _mm256_xor_si256(a, b); }
+  static T rot16(T x) {
+    return _mm256_shuffle_epi8(x, _mm256_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2, 13, 12, 15,
+                                                  14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2));
+  }
+  static T rot12(T x) { return _mm256_or_si256(_mm256_srli_epi32(x, 12), _mm256_slli_epi32(x, 20)); }
+  static T rot8(T x) {
+    return _mm256_shuffle_epi8(x, _mm256_set_epi8(12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1, 12, 15, 14,
+                                                  13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1));
+  }
+  static T rot7(T x) { return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25)); }
+  static T set1(uint32_t w) { return _mm256_set1_epi32(static_cast<int>(w)); }
+  static T load_words(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static void load_msg(const uint8_t* const* in, size_t off, T m[16]) {
+    load_transposed8(in, 0, off, 0, m);
+    load_transposed8(in, 0, off, 1, m + 8);
+  }
+  static void store_cvs(const T h[8], uint8_t* out) { store_transposed8(h, out); }
+};
+
+}  // namespace
+}  // namespace blake3
+}  // namespace modelseal
+
+#include "blake3_lanes_inl.h"
+
+namespace modelseal {
+namespace blake3 {
+
+void hash_many_avx2(const uint8_t* const* inputs, size_t num_inputs, size_t blocks, const uint32_t key[8],
+                    uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
+                    uint8_t flags_end, uint8_t* out) {
+  while (num_inputs >= Lanes::N) {
+    hash_lanes<Lanes>(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
+    inputs += Lanes::N;
+    num_inputs -= Lanes::N;
+    out += Lanes::N * OUT_LEN;
+    if (increment_counter) counter += Lanes::N;
+  }
+  if (num_inputs > 0)
+    hash_many_sse41(inputs, num_inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
+}
+
+}  // namespace blake3
+}  // namespace modelseal
+#endif  // MODELSEAL_X86

@@ -1,0 +1,273 @@
+// The BLAKE3 tree: chunk state, CV stack and subtree hashing over any kernel, plus file ranges.
+#include "blake3_tree.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "io.h"
+
+namespace modelseal {
+namespace blake3 {
+
+namespace {
+
+// Subtrees up to this many chunks are hashed level by level in local buffers: all their chunks
+// through hash_many, then each level of parents through hash_many. Bigger subtrees split in
+// halves first; their few top parents are single compressions. 256 chunks keep the buffers small
+// (8 KiB) while the partly filled SIMD groups at the top levels cost well under 1%.
+constexpr uint64_t LEVEL_BATCH_CHUNKS = 256;
+
+inline int popcount64(uint64_t x) { return __builtin_popcountll(x); }
+
+inline uint64_t largest_pow2_at_most(uint64_t x) { return uint64_t(1) << (63 - __builtin_clzll(x)); }
+
+}  // namespace
+
+Hasher::Hasher(const Kernel& kernel, uint64_t chunk_counter) : k_(kernel), base_(chunk_counter) { chunk_reset(); }
+
+void Hasher::chunk_reset() {
+  std::memcpy(chunk_cv_, IV, sizeof chunk_cv_);
+  buf_len_ = 0;
+  blocks_compressed_ = 0;
+}
+
+void Hasher::chunk_update(const uint8_t* input, size_t len) {
+  while (len > 0) {
+    // Compress the buffered block only when more bytes follow: the last block needs CHUNK_END.
+    if (buf_len_ == BLOCK_LEN) {
+      k_.compress(chunk_cv_, buf_, BLOCK_LEN, base_ + chunks_done_, blocks_compressed_ == 0 ? CHUNK_START : 0);
+      blocks_compressed_++;
+      buf_len_ = 0;
+    }
+    const size_t take = std::min(len, BLOCK_LEN - buf_len_);
+    std::memcpy(buf_ + buf_len_, input, take);
+    buf_len_ = static_cast<uint8_t>(buf_len_ + take);
+    input += take;
+    len -= take;
+  }
+}
+
+Hasher::Output Hasher::chunk_output() const {
+  Output o;
+  std::memcpy(o.cv, chunk_cv_, sizeof o.cv);
+  std::memset(o.block, 0, BLOCK_LEN);
+  std::memcpy(o.block, buf_, buf_len_);
+  o.block_len = buf_len_;
+  o.counter = base_ + chunks_done_;
+  o.flags = static_cast<uint8_t>((blocks_compressed_ == 0 ? CHUNK_START : 0) | CHUNK_END);
+  return o;
+}
+
+Hasher::Output Hasher::parent_output(const uint8_t left[OUT_LEN], const uint8_t right[OUT_LEN]) const {
+  Output o;
+  std::memcpy(o.cv, IV, sizeof o.cv);
+  std::memcpy(o.block, left, OUT_LEN);
+  std::memcpy(o.block + OUT_LEN, right, OUT_LEN);
+  o.block_len = BLOCK_LEN;
+  o.counter = 0;
+  o.flags = PARENT;
+  return o;
+}
+
+void Hasher::output_cv(const Output& o, uint8_t out[OUT_LEN]) const {
+  uint32_t cv[8];
+  std::memcpy(cv, o.cv, sizeof cv);
+  k_.compress(cv, o.block, o.block_len, o.counter, o.flags);
+  cv_to_bytes(cv, out);
+}
+
+void Hasher::merge_stack(uint64_t chunks_before) {
+  // With `chunks_before` chunks to the left of what comes next, the completed subtrees on the
+  // stack are exactly the set bits of chunks_before; anything above that count is a pair of
+  // siblings to merge now.
+  const size_t keep = static_cast<size_t>(popcount64(chunks_before));
+  while (stack_len_ > keep) {
+    uint8_t merged[OUT_LEN];
+    output_cv(parent_output(stack_[stack_len_ - 2], stack_[stack_len_ - 1]), merged);
+    std::memcpy(stack_[stack_len_ - 2], merged, OUT_LEN);
+    stack_len_--;
+  }
+}
+
+void Hasher::push_cv(const uint8_t cv[OUT_LEN], uint64_t chunks_before) {
+  merge_stack(chunks_before);
+  std::memcpy(stack_[stack_len_++], cv, OUT_LEN);
+}
+
+void Hasher::subtree_cv(const uint8_t* input, uint64_t chunks, uint64_t counter, uint8_t out[OUT_LEN]) const {
+  if (chunks > LEVEL_BATCH_CHUNKS) {
+    const uint64_t half = chunks / 2;
+    uint8_t children[2 * OUT_LEN];
+    subtree_cv(input, half, counter, children);
+    subtree_cv(input + half * CHUNK_LEN, half, counter + half, children + OUT_LEN);
+    uint32_t cv[8];
+    std::memcpy(cv, IV, sizeof cv);
+    k_.compress(cv, children, BLOCK_LEN, 0, PARENT);
+    cv_to_bytes(cv, out);
+    return;
+  }
+  const uint8_t* ptrs[LEVEL_BATCH_CHUNKS] = {};
+  alignas(64) uint8_t level_a[LEVEL_BATCH_CHUNKS * OUT_LEN];
+  alignas(64) uint8_t level_b[LEVEL_BATCH_CHUNKS / 2 * OUT_LEN];
+  size_t n = static_cast<size_t>(chunks);
+  for (size_t i = 0; i < n; i++) ptrs[i] = input + i * CHUNK_LEN;
+  k_.hash_many(ptrs, n, CHUNK_LEN / BLOCK_LEN, IV, counter, true, 0, CHUNK_START, CHUNK_END, level_a);
+  uint8_t* cur = level_a;
+  uint8_t* next = level_b;
+  while (n > 1) {
+    // Each parent block is two adjacent CVs of the level below.
+    n /= 2;
+    for (size_t i = 0; i < n; i++) ptrs[i] = cur + i * BLOCK_LEN;
+    k_.hash_many(ptrs, n, 1, IV, 0, false, PARENT, 0, 0, next);
+    std::swap(cur, next);
+  }
+  std::memcpy(out, cur, OUT_LEN);
+}
+
+void Hasher::update(const uint8_t* input, size_t len) {
+  if (chunk_len() > 0) {
+    const size_t take = std::min(len, CHUNK_LEN - chunk_len());
+    chunk_update(input, take);
+    input += take;
+    len -= take;
+    if (len == 0) return;  // the buffered chunk may still be the last one
+    uint8_t cv[OUT_LEN];
+    output_cv(chunk_output(), cv);
+    push_cv(cv, chunks_done_);
+    chunks_done_++;
+    chunk_reset();
+  }
+  // Whole subtrees while more than one chunk is left, each as big as both the remaining input
+  // and the alignment of its position allow. The last chunk always stays for finalize.
+  while (len > CHUNK_LEN) {
+    uint64_t chunks = largest_pow2_at_most(len) / CHUNK_LEN;
+    while ((chunks_done_ & (chunks - 1)) != 0) chunks /= 2;
+    const uint64_t counter = base_ + chunks_done_;
+    if (chunks == 1) {
+      uint8_t cv[OUT_LEN];
+      const uint8_t* p = input;
+      k_.hash_many(&p, 1, CHUNK_LEN / BLOCK_LEN, IV, counter, true, 0, CHUNK_START, CHUNK_END, cv);
+      push_cv(cv, chunks_done_);
+    } else {
+      // Push the two halves rather than their parent: if this subtree is all there is, its
+      // parent is the root and needs the ROOT flag, which only finalize knows.
+      const uint64_t half = chunks / 2;
+      uint8_t left[OUT_LEN], right[OUT_LEN];
+      subtree_cv(input, half, counter, left);
+      subtree_cv(input + half * CHUNK_LEN, half, counter + half, right);
+      push_cv(left, chunks_done_);
+      push_cv(right, chunks_done_ + half);
+    }
+    chunks_done_ += chunks;
+    input += chunks * CHUNK_LEN;
+    len -= static_cast<size_t>(chunks * CHUNK_LEN);
+  }
+  if (len > 0) {
+    // A new chunk starts: the subtrees to its left are final, so finalize may fold the stack
+    // straight onto it.
+    merge_stack(chunks_done_);
+    chunk_update(input, len);
+  }
+}
+
+void Hasher::finalize(bool root, uint8_t out[OUT_LEN]) const {
+  Output o;
+  size_t remaining = stack_len_;
+  if (chunk_len() > 0 || stack_len_ == 0) {
+    o = chunk_output();
+  } else {
+    // Input ended on a pushed pair of halves: they are the last two children.
+    o = parent_output(stack_[stack_len_ - 2], stack_[stack_len_ - 1]);
+    remaining -= 2;
+  }
+  while (remaining > 0) {
+    remaining--;
+    uint8_t cv[OUT_LEN];
+    output_cv(o, cv);
+    o = parent_output(stack_[remaining], cv);
+  }
+  if (root) {
+    // The root's counter field is the output block number (0 for the first 32 bytes).
+    o.counter = 0;
+    o.flags |= ROOT;
+  }
+  output_cv(o, out);
+}
+
+void hash_bytes(const Kernel& k, const uint8_t* data, size_t len, uint64_t chunk_counter, bool root,
+                uint8_t out[OUT_LEN]) {
+  Hasher h(k, chunk_counter);
+  h.update(data, len);
+  h.finalize(root, out);
+}
+
+void parent(const Kernel& k, const uint8_t left[OUT_LEN], const uint8_t right[OUT_LEN], bool root,
+            uint8_t out[OUT_LEN]) {
+  uint8_t block[BLOCK_LEN];
+  std::memcpy(block, left, OUT_LEN);
+  std::memcpy(block + OUT_LEN, right, OUT_LEN);
+  uint32_t cv[8];
+  std::memcpy(cv, IV, sizeof cv);
+  k.compress(cv, block, BLOCK_LEN, 0, static_cast<uint8_t>(PARENT | (root ? ROOT : 0)));
+  cv_to_bytes(cv, out);
+}
+
+IoOptions& io_options() {
+  static thread_local IoOptions options;
+  return options;
+}
+
+namespace {
+
+// mmap + MADV_SEQUENTIAL variant, kept for measurement (bench/native-blake3.mjs). The file size is
+// checked first, but a file truncated while mapped would raise SIGBUS, one reason pread stays the
+// default (the other is in the benchmark numbers).
+void hash_mapped(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t len, Hasher& h) {
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw IoError("IO_ERROR", "cannot stat " + fd.path() + ": " + std::strerror(errno));
+  if (static_cast<uint64_t>(st.st_size) < offset + len)
+    throw IoError("FILE_CHANGED", fd.path() + " is shorter than planned (it changed while being hashed)");
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t start = offset & ~(page - 1);
+  const size_t map_len = static_cast<size_t>(offset + len - start);
+  void* p = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE, fd.get(), static_cast<off_t>(start));
+  if (p == MAP_FAILED) throw IoError("IO_ERROR", "cannot map " + fd.path() + ": " + std::strerror(errno));
+  ::madvise(p, map_len, MADV_SEQUENTIAL);
+  h.update(static_cast<const uint8_t*>(p) + (offset - start), static_cast<size_t>(len));
+  ::munmap(p, map_len);
+  (void)k;
+}
+
+}  // namespace
+
+void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t len, bool cv, AlignedBuffer& buf,
+                     uint8_t out[OUT_LEN]) {
+  Hasher h(k, cv ? offset / CHUNK_LEN : 0);
+  const IoOptions& opt = io_options();
+  if (opt.mode == IoMode::Mmap && len > 0) {
+    hash_mapped(k, fd, offset, len, h);
+  } else {
+    // Blocks of a power-of-two number of chunks, so that every block but the last is one or two
+    // whole subtrees for the hasher: the CV stack carries the tree across blocks.
+    const size_t block = opt.block_bytes;
+    buf.reserve(block);
+    uint64_t pos = offset;
+    uint64_t left = len;
+    while (left > 0) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(left, block));
+      fd.pread_full(buf.data(), n, pos);
+      h.update(buf.data(), n);
+      pos += n;
+      left -= n;
+    }
+  }
+  h.finalize(!cv, out);
+}
+
+}  // namespace blake3
+}  // namespace modelseal

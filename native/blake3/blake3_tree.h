@@ -1,0 +1,87 @@
+// The BLAKE3 tree over the kernels: an incremental subtree hasher with a CV stack, and file
+// ranges hashed with it. Splitting one file into aligned subtrees hashed in different workers,
+// then merging their CVs with parent(), gives the same digest as hashing the file in one go.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "blake3_impl.h"
+
+namespace modelseal {
+class Fd;
+class AlignedBuffer;
+
+namespace blake3 {
+
+// Hashes one node of the tree incrementally: a whole input (root output) or the subtree that
+// starts at chunk `chunk_counter` (CV output). Bytes may arrive in pieces of any size; pieces that
+// are multiples of a power-of-two number of chunks go through hash_many many chunks at a time.
+//
+// For a CV, the subtree must be a node of the whole input's tree: `chunk_counter` a multiple of
+// its chunk count rounded up to a power of two, or the input's tail (the last, shorter piece of an
+// input cut into aligned power-of-two subtrees). Then its internal shape relative to its start is
+// the shape it has in the whole tree, which is what this class builds.
+class Hasher {
+ public:
+  Hasher(const Kernel& kernel, uint64_t chunk_counter);
+  void update(const uint8_t* input, size_t len);
+  // root: the 32-byte hash of everything given as one input (chunk_counter must be 0);
+  // otherwise the subtree's chaining value (no ROOT flag).
+  void finalize(bool root, uint8_t out[OUT_LEN]) const;
+
+ private:
+  struct Output {
+    uint32_t cv[8];
+    uint8_t block[BLOCK_LEN];
+    uint8_t block_len;
+    uint64_t counter;
+    uint8_t flags;
+  };
+  size_t chunk_len() const { return blocks_compressed_ * BLOCK_LEN + buf_len_; }
+  void chunk_update(const uint8_t* input, size_t len);
+  void chunk_reset();
+  Output chunk_output() const;
+  Output parent_output(const uint8_t left[OUT_LEN], const uint8_t right[OUT_LEN]) const;
+  void output_cv(const Output& o, uint8_t out[OUT_LEN]) const;
+  void merge_stack(uint64_t chunks_before);
+  void push_cv(const uint8_t cv[OUT_LEN], uint64_t chunks_before);
+  void subtree_cv(const uint8_t* input, uint64_t chunks, uint64_t counter, uint8_t out[OUT_LEN]) const;
+
+  const Kernel& k_;
+  const uint64_t base_;      // absolute chunk counter of this node's first chunk
+  uint64_t chunks_done_ = 0; // chunks already folded into the stack (relative to base_)
+  uint32_t chunk_cv_[8];     // the chunk in progress: CV after its compressed blocks,
+  uint8_t buf_[BLOCK_LEN];   // and its last, not yet compressed block
+  uint8_t buf_len_ = 0;
+  uint8_t blocks_compressed_ = 0;
+  // CVs of complete subtrees, largest first. Merged lazily (only once more input shows that the
+  // top ones are not on the right edge), so that finalize can still mark the root.
+  uint8_t stack_[64][OUT_LEN];
+  size_t stack_len_ = 0;
+};
+
+// Hashes a whole input in memory (root) or the subtree at `chunk_counter` (CV).
+void hash_bytes(const Kernel& k, const uint8_t* data, size_t len, uint64_t chunk_counter, bool root,
+                uint8_t out[OUT_LEN]);
+
+// parent(left, right) with or without ROOT: the merge of two sibling subtrees.
+void parent(const Kernel& k, const uint8_t left[OUT_LEN], const uint8_t right[OUT_LEN], bool root,
+            uint8_t out[OUT_LEN]);
+
+// How file ranges are read (per thread; benchmarks switch it).
+enum class IoMode { Pread, Mmap };
+struct IoOptions {
+  IoMode mode = IoMode::Pread;
+  size_t block_bytes = size_t(1) << 20;  // pread block: a power-of-two multiple of CHUNK_LEN
+};
+IoOptions& io_options();
+
+// Hashes bytes [offset, offset + len) of an open file: as a subtree CV at chunk offset/1024
+// (offset % 1024 == 0) or as a whole input (root digest). Throws IoError (FILE_CHANGED on a short
+// file, IO_ERROR on a read error).
+void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t len, bool cv, AlignedBuffer& buf,
+                     uint8_t out[OUT_LEN]);
+
+}  // namespace blake3
+}  // namespace modelseal
