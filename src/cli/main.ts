@@ -13,6 +13,7 @@ const COMMANDS: Array<() => Promise<{ register(program: Command): void }>> = [
   // @commands
   () => import('./commands/hash.js'),
   () => import('./commands/doctor.js'),
+  () => import('./commands/demo.js'),
 ];
 
 function version(): string {
