@@ -5,7 +5,7 @@
  * be issued by) a pinned root compared byte for byte. A chain ending in a SIMULATED root is
  * reported as simulated and accepted only with `allowSimulated`.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { buf, bytesEqual } from './bytes.js';
 import { EVIDENCE_SIMULATED, isSimulatedCertificate, isSimulatedRoot, simulatedTrustAnchors } from '../simulated/marker.js';
 
@@ -34,12 +34,26 @@ export function validity(c: X509Certificate): { notBefore: Date; notAfter: Date 
   return { notBefore: new Date(c.validFrom), notAfter: new Date(c.validTo) };
 }
 
+// Successful issuer-signature checks, keyed by the exact DER of child and parent. Multi-device
+// evidence (8 GPUs, 4 switches) shares intermediates; only positive results are remembered, so a
+// cache hit can never turn a failure into a success for different bytes.
+const verifiedLinks = new Set<string>();
+const LINK_CACHE_MAX = 4096;
+
 function signedBy(child: X509Certificate, parent: X509Certificate): boolean {
+  const key = createHash('sha256').update(child.raw).update(parent.raw).digest('hex');
+  if (verifiedLinks.has(key)) return true;
+  let ok = false;
   try {
-    return child.checkIssued(parent) && child.verify(parent.publicKey);
+    ok = child.checkIssued(parent) && child.verify(parent.publicKey);
   } catch {
-    return false;
+    ok = false;
   }
+  if (ok) {
+    if (verifiedLinks.size >= LINK_CACHE_MAX) verifiedLinks.clear();
+    verifiedLinks.add(key);
+  }
+  return ok;
 }
 
 /** Verifies `ders` (leaf first) to a pinned root; see the module comment for the rules. */

@@ -47,8 +47,9 @@ export const NVIDIA_CORIM_ROOT_CA_SHA256 = '12977b5115acb0381179279fffeb5a8c4d26
 
 /** DER of the pinned device root. */
 export function nvidiaDeviceRoots(): Uint8Array[] {
-  return pemCertificates(NVIDIA_DEVICE_IDENTITY_CA_PEM);
+  return (deviceRoots ??= pemCertificates(NVIDIA_DEVICE_IDENTITY_CA_PEM)).map((r) => r.slice());
 }
+let deviceRoots: Uint8Array[] | undefined;
 
 /** DER of the pinned RIM root. */
 export function nvidiaRimRoots(): Uint8Array[] {

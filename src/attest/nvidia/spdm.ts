@@ -125,7 +125,6 @@ export function parseSpdmMeasurements(bytes: Uint8Array): SpdmMeasurementReport 
       nonce = r.bytes(SPDM_NONCE_BYTES);
       if (version >= 0x11) slotId = r.u8();
     }
-    const requestEnd = r.off;
     const rv = r.u8();
     if (rv !== version) throw new InputError('NV_MALFORMED_REPORT', `request SPDM version 0x${version.toString(16)} differs from the response's 0x${rv.toString(16)}.`);
     const rc = r.u8();
@@ -154,7 +153,6 @@ export function parseSpdmMeasurements(bytes: Uint8Array): SpdmMeasurementReport 
       signedBytes: bytes.subarray(0, signedEnd),
       length: r.off,
     };
-    void requestEnd;
   } catch (e) {
     if (e instanceof RangeError) throw truncated(e.message, e);
     throw e;
@@ -218,7 +216,8 @@ export function opaqueFields(tlvs: OpaqueTlv[]): Record<string, unknown> {
         out.driver_version = text(t.value);
         break;
       case 6:
-        out.vbios_version = formatVbiosVersion(t.value);
+        // GPUs send 8 binary bytes; NVSwitches send the version as text.
+        out.vbios_version = asciiText(t.value) ?? formatVbiosVersion(t.value);
         break;
       case 4:
         out.gpu_info = toHex(t.value);
