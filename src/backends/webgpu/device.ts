@@ -1,0 +1,129 @@
+/**
+ * Adapter and device acquisition on the `webgpu` npm package (Dawn). The package is imported
+ * lazily: a machine where its native binary cannot load still runs every CPU backend, and the
+ * probe reports why the GPU is unavailable instead of failing at import time.
+ */
+import { UnavailableError } from '../../errors.js';
+
+/** Numeric WebGPU flags (spec values), so that nothing depends on the package's globals. */
+export const BUFFER_USAGE = {
+  MAP_READ: 0x0001,
+  MAP_WRITE: 0x0002,
+  COPY_SRC: 0x0004,
+  COPY_DST: 0x0008,
+  UNIFORM: 0x0040,
+  STORAGE: 0x0080,
+} as const;
+export const MAP_MODE = { READ: 0x0001, WRITE: 0x0002 } as const;
+
+/** Buffers on a software adapter stay at or under this (Dawn crashes on repeated 256 MiB writes on lavapipe). */
+export const SOFTWARE_MAX_BUFFER_BYTES = 64 * 1024 * 1024;
+/** Upload batch on a hardware adapter: large enough to amortise a submit, small enough to triple-buffer. */
+export const HARDWARE_BATCH_BYTES = 256 * 1024 * 1024;
+
+/** What the adapter is, as plain data (printed by `doctor` and in benchmark headers). */
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP): correctness only, no speed. */
+  software: boolean;
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+}
+
+export interface AcquiredDevice {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  description: AdapterDescription;
+}
+
+type WebGpuModule = { create: (options: string[]) => GPU; globals: Record<string, unknown> };
+
+let gpuPromise: Promise<GPU> | undefined;
+
+/** The Dawn instance, created once per process (creating one is slow and holds driver state). */
+export function getGpu(): Promise<GPU> {
+  gpuPromise ??= (async () => {
+    let mod: WebGpuModule;
+    try {
+      mod = (await import('webgpu')) as unknown as WebGpuModule;
+    } catch (e) {
+      throw new UnavailableError(
+        'WEBGPU_UNAVAILABLE',
+        `the 'webgpu' package (Dawn) could not be loaded: ${(e as Error).message}. Reinstall dependencies, or use a CPU backend.`,
+        { cause: e },
+      );
+    }
+    // Dawn's objects (GPUBufferUsage, ...) are needed by code that reads the spec globals.
+    for (const [k, v] of Object.entries(mod.globals)) {
+      if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    }
+    return mod.create([]);
+  })();
+  gpuPromise.catch(() => {
+    gpuPromise = undefined;
+  });
+  return gpuPromise;
+}
+
+function isSoftware(info: GPUAdapterInfo, fallback: boolean): boolean {
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  return fallback || /llvmpipe|lavapipe|swiftshader|software|warp|basic render/.test(text);
+}
+
+/** Describes an adapter as plain data. */
+export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info;
+  const fallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    software: isSoftware(info, fallback),
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+    maxBufferSize: adapter.limits.maxBufferSize,
+    maxComputeWorkgroupsPerDimension: adapter.limits.maxComputeWorkgroupsPerDimension,
+  };
+}
+
+/** One line naming the adapter, e.g. "nvidia hopper (NVIDIA H100 80GB HBM3), Vulkan ...". */
+export function adapterLine(d: AdapterDescription): string {
+  const parts = [d.vendor, d.architecture].filter(Boolean).join(' ');
+  const dev = [d.device, d.description].filter(Boolean).join(', ');
+  return `${parts || 'unknown vendor'}${dev ? ` (${dev})` : ''}${d.software ? ' [software adapter: a CPU, correctness only]' : ''}`;
+}
+
+/** Requests the high-performance adapter, or returns null when there is none. */
+export async function requestAdapter(): Promise<GPUAdapter | null> {
+  const gpu = await getGpu();
+  return gpu.requestAdapter({ powerPreference: 'high-performance' });
+}
+
+/**
+ * Adapter + device with the storage limits raised to what the adapter allows (the defaults are
+ * 128 MiB / 256 MiB, far below a real GPU's). Throws UnavailableError when there is no adapter.
+ */
+export async function acquireDevice(label = 'modelseal'): Promise<AcquiredDevice> {
+  const adapter = await requestAdapter();
+  if (!adapter) {
+    throw new UnavailableError(
+      'WEBGPU_NO_ADAPTER',
+      'no WebGPU adapter was found (no Vulkan driver for a GPU, and no software Vulkan such as Mesa lavapipe). Install a Vulkan driver, or use a CPU backend.',
+    );
+  }
+  const l = adapter.limits;
+  const device = await adapter.requestDevice({
+    label,
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    },
+  });
+  return { adapter, device, description: describeAdapter(adapter) };
+}
