@@ -227,13 +227,15 @@ export async function verifyAttestation(file: Uint8Array | string, options: Veri
       bound = cpuIndexes.length === 1; // covered by the CPU report's REPORT_DATA, checked below
     } else {
       const expected = e.role === 'cpu' ? expectedReportData : expectedGpuNonce;
+      // Raw layouts are read here; envelopes (e.g. nvtrust JSON around the SPDM bytes) only by the verifier.
       const fromBytes = boundValueFromBytes(e.kind, data);
       const fromClaims = boundValueFromClaims(e.kind, verdict.claims);
-      if (!fromBytes) {
+      const value = fromBytes ?? fromClaims;
+      if (!value) {
         failures.push({ code: 'ATT_EVIDENCE', message: `evidence[${i}] (${e.kind}): its ${e.role === 'cpu' ? 'REPORT_DATA' : 'nonce'} could not be read.` });
-      } else if (fromClaims && !equal(fromClaims, fromBytes)) {
+      } else if (fromBytes && fromClaims && !equal(fromClaims, fromBytes)) {
         failures.push({ code: 'ATT_EVIDENCE', message: `evidence[${i}] (${e.kind}): the verifier and the binding read different ${e.role === 'cpu' ? 'REPORT_DATA' : 'nonces'}.` });
-      } else if (!equal(fromBytes, expected)) {
+      } else if (!equal(value, expected)) {
         mismatch(
           e.role === 'cpu'
             ? `evidence[${i}] (${e.kind}): REPORT_DATA is not the binding of this model, these statements, this key and the device evidence present.`
