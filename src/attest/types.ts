@@ -14,6 +14,14 @@ export interface VerifyEvidenceOptions {
   certs?: Uint8Array[];
   /** Directory of collateral files (TDX TCB info, QE identity, CRLs). */
   collateralDir?: string;
+  /**
+   * Verification time for the collateral signing chain only (the "Intel SGX TCB Signing"
+   * certificate that signs TDX TCB Info / QE Identity). Default: `at`. Intel re-issues that
+   * certificate with the same key, so an older copy of the chain can be expired while the
+   * collateral it verifies is current; set this to a time inside the copy's validity to accept
+   * it, knowingly. Collateral freshness (issueDate / nextUpdate) is still judged at `at`.
+   */
+  collateralAt?: Date;
   /** Expected nonce (NVIDIA) or REPORT_DATA (SNP/TDX), checked when given. */
   expectedNonce?: Uint8Array;
   expectedReportData?: Uint8Array;
@@ -40,7 +48,32 @@ export interface EvidenceVerdict {
   message: string;
   /** Subjects of the certificate chain, leaf first, ending with the pinned root. */
   chain: string[];
-  /** Typed, JSON-serialisable fields the policy validator reads (measurement, TCB, debug, ...). */
+  /**
+   * Typed, JSON-serialisable fields the policy validator reads. Byte strings are lower-case hex.
+   *
+   * Common to SEV-SNP and TDX (src/attest/snp/verify.ts `snpClaims`, src/attest/tdx/verify.ts `tdxClaims`):
+   * - `platform`: 'sev-snp' | 'tdx'
+   * - `product`: SNP 'Milan' | 'Genoa' | 'Turin' (null when unknown); TDX 'TDX 1.0' | 'TDX 1.5'
+   * - `measurement`: SNP MEASUREMENT (48 B); TDX = `mrtd`
+   * - `reportData`: REPORT_DATA / REPORTDATA (64 B)
+   * - `debug`: boolean (SNP POLICY bit 19; TDX TD_ATTRIBUTES bit 0)
+   * - `tcb`: SNP reported TCB {bootloader, tee, snp, microcode, fmc?}; TDX {teeTcbSvn (hex), qeIsvSvn}
+   *
+   * SEV-SNP only: `reportVersion`, `hostData`, `vmpl`, `policy` (hex u64), `migrateMa`, `guestSvn`,
+   * `familyId`, `imageId`, `idKeyDigest`, `authorKeyDigest`, `signingKey` ('vcek' | 'vlek'), `chipId`,
+   * `currentTcb`, `committedTcb`, `launchTcb`, `firmwareVersion` ('major.minor.build'), `vekKind`,
+   * `vekProductName`, `cspId` (VLEK).
+   *
+   * TDX only: `quoteVersion`, `mrtd`, `rtmrs` (4 × 48 B), `tdAttributes` (hex u64), `xfam`, `mrConfigId`,
+   * `mrOwner`, `mrOwnerConfig`, `mrSeam`, `mrSignerSeam`, `seamAttributes`, `teeTcbSvn`, `teeTcbSvn2`,
+   * `mrServiceTd` (TDX 1.5), `fmspc`, `pceId`, `pckTcb` {sgxTcbComponents[16], pceSvn}; with collateral:
+   * `tcbStatus` (worst of platform / TDX module / QE: UpToDate, SWHardeningNeeded, ConfigurationNeeded,
+   * ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked,
+   * NoMatchingTcbLevel), `tcbStatusDetail` {platform, tdxModule?, tdxModuleId?, qe?}, `tcbDate`,
+   * `advisoryIds`, `tcbInfo` / `qeIdentity` {file, issueDate, nextUpdate, tcbEvaluationDataNumber},
+   * `collateralExpired` (true when past nextUpdate at `at`), `crlsChecked`. Without collateral `tcbStatus`
+   * is absent and a warning says so.
+   */
   claims: Record<string, unknown>;
   /** Checks that could not be performed (e.g. missing collateral), stated plainly. */
   warnings: string[];
