@@ -14,6 +14,9 @@ const COMMANDS: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./commands/hash.js'),
   () => import('./commands/doctor.js'),
   () => import('./commands/demo.js'),
+  () => import('./commands/sign.js'),
+  () => import('./commands/verify.js'),
+  () => import('./commands/inspect.js'),
 ];
 
 function version(): string {

@@ -1,0 +1,67 @@
+/** `modelseal inspect BUNDLE [--json]`: what a bundle claims (format, signer, statement, resources), unverified. */
+import type { Command } from 'commander';
+import { inspectBundle, type BundleInspection } from '../../verify/inspect.js';
+import { parseIntArg } from '../args.js';
+import { setExitCode } from '../main.js';
+import { runCommand, writeJson } from '../output.js';
+
+interface InspectFlags {
+  json?: boolean;
+  resources?: boolean;
+  maxList?: string;
+}
+
+function human(r: BundleInspection, showAll: boolean, max: number): string {
+  const out: string[] = ['NOT VERIFIED: this shows what the bundle claims; use `modelseal verify` to check it.'];
+  out.push(`media type: ${r.mediaType}`);
+  out.push(`method: ${r.method}`);
+  const s = r.signer;
+  if (s.keyHint) out.push(`key hint: ${s.keyHint} (sha256 of the signer's public key PEM)`);
+  if (s.keyDetails) out.push(`key details: ${s.keyDetails}`);
+  if (s.embeddedKey) out.push(`embedded key: ${s.embeddedKey.curve}, hint ${s.embeddedKey.hint} (informational, never trusted)`);
+  for (const [i, c] of (s.certificates ?? []).entries()) {
+    out.push(`certificate ${i}: ${c.subject} (issuer ${c.issuer}), ${c.notBefore} … ${c.notAfter}${c.isCA ? ', CA' : ''}${c.keyCurve ? `, key ${c.keyCurve}` : ''}`);
+    if (c.subjectAltName) out.push(`  SAN: ${c.subjectAltName}`);
+    if (c.oidcIssuer) out.push(`  OIDC issuer: ${c.oidcIssuer}`);
+  }
+  if (s.tlogEntries !== undefined) out.push(`transparency-log entries: ${s.tlogEntries}, RFC 3161 timestamps: ${s.rfc3161Timestamps ?? 0}`);
+  out.push(`payload type: ${r.payloadType}, signatures: ${r.signatures}`);
+  if (r.predicateType) out.push(`predicate type: ${r.predicateType}`);
+  if (r.statementError) out.push(`statement: NOT a usable OMS statement [${r.statementError.code}]: ${r.statementError.message}`);
+  if (r.manifest) {
+    const m = r.manifest;
+    const ser = m.serialization;
+    out.push(`format: ${r.format}`);
+    out.push(`model name: ${m.modelName || '(none)'}`);
+    out.push(`root digest: ${r.declaredRootDigest} ${r.rootDigestConsistent ? '(consistent with the listed resources)' : `(INCONSISTENT: the resources hash to ${m.rootDigest})`}`);
+    out.push(`serialization: ${ser.method}, ${ser.hashType}${ser.shardSize ? `, shard size ${ser.shardSize}` : ''}, allow_symlinks ${ser.allowSymlinks}${ser.ignorePaths.length ? `, ignore_paths ${ser.ignorePaths.join(' ')}` : ''}`);
+    out.push(`resources: ${m.resources.length}`);
+    const list = showAll ? m.resources : m.resources.slice(0, max);
+    for (const res of list) out.push(`  ${res.digest}  ${res.algorithm}  ${res.name}`);
+    if (list.length < m.resources.length) out.push(`  … and ${m.resources.length - list.length} more (--resources shows all)`);
+  }
+  for (const n of r.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description('show what a signature bundle claims (format, signer, statement, resources) without verifying it')
+    .argument('<bundle>', 'the .sig bundle')
+    .option('--json', 'print one JSON object on stdout (decoded statement included)')
+    .option('--resources', 'list every resource (default: the first --max-list)')
+    .option('--max-list <n>', 'resources listed in human output', '50')
+    .action(async (bundle: string, flags: InspectFlags) => {
+      const ctx = { json: flags.json === true, quiet: false };
+      setExitCode(
+        await runCommand(ctx, async () => {
+          const max = parseIntArg(flags.maxList ?? '50', '--max-list', 1, 1_000_000);
+          const r = inspectBundle(bundle);
+          if (ctx.json) writeJson(r);
+          else process.stdout.write(human(r, flags.resources === true, max) + '\n');
+          return 0;
+        }),
+      );
+    });
+}

@@ -1,0 +1,40 @@
+/**
+ * Signing: OMS model bundles, and DSSE / Sigstore-bundle signing of any in-toto statement
+ * (attestation statements use `signStatement` with the same signers).
+ */
+export { signModel, defaultBundlePath, writeFileAtomic, type SignModelOptions, type SignModelResult } from './sign-model.js';
+export {
+  createKeySigner,
+  createCertificateSigner,
+  loadPrivateKey,
+  loadPublicKey,
+  parsePemCertificates,
+  signDsse,
+  signStatement,
+  type CertificateSignerOptions,
+  type KeySource,
+  type Signer,
+} from './signer.js';
+export {
+  dssePae,
+  dsseLegacyPaeV02,
+  verifyDsseSignature,
+  publicKeyHint,
+  decodeBase64Strict,
+  encodeBase64,
+  CURVE_DIGESTS,
+  type DsseCheck,
+  type SupportedCurve,
+} from './dsse.js';
+export {
+  BUNDLE_MEDIA_TYPE_V03,
+  MAX_BUNDLE_BYTES,
+  buildBundle,
+  parseBundleJson,
+  parseBundleText,
+  serializeBundle,
+  type BundleMaterial,
+  type DsseEnvelopeJson,
+  type ParsedBundle,
+  type SigstoreBundleJson,
+} from './bundle.js';
