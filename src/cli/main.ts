@@ -11,6 +11,7 @@ import { EXIT_USAGE } from '../errors.js';
 // Command registrations (one line per command file).
 const COMMANDS: Array<() => Promise<{ register(program: Command): void }>> = [
   // @commands
+  () => import('./commands/attest.js'),
   () => import('./commands/hash.js'),
   () => import('./commands/doctor.js'),
   () => import('./commands/demo.js'),

@@ -1,0 +1,184 @@
+/**
+ * `modelseal attest inspect | verify | collect`: show, verify (offline, pinned vendor roots) and, on
+ * real hardware, collect attestation evidence. The kind of evidence is recognised from its content.
+ * Exit codes as for `verify`: 0 verified, 1 refused, 2 unreadable input or usage.
+ */
+import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InputError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED } from '../../errors.js';
+import { inspectEvidence, verifyEvidence } from '../../attest/index.js';
+import type { VerifyEvidenceOptions } from '../../attest/types.js';
+import { decodeHexStrict } from '../../attest/encoding.js';
+import { collect } from '../args.js';
+import { setExitCode } from '../main.js';
+import { info, runCommand, writeJson } from '../output.js';
+
+interface CommonFlags {
+  json?: boolean;
+  quiet?: boolean;
+}
+interface VerifyFlags extends CommonFlags {
+  certs?: string[];
+  collateral?: string;
+  collateralAt?: string;
+  at?: string;
+  allowSimulated?: boolean;
+  simulatedRoot?: string[];
+  reportData?: string;
+  nonce?: string;
+}
+interface CollectFlags extends CommonFlags {
+  kind: string;
+  reportData?: string;
+  nonce?: string;
+  out?: string;
+}
+
+function readInput(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new InputError('FILE_UNREADABLE', `Cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+}
+
+/** `--at 2025-06-01`, `--at 2025-06-01T12:00:00Z` or `--at 1748736000` (Unix seconds). */
+export function parseTime(value: string, name: string): Date {
+  const d = /^\d+$/.test(value.trim()) ? new Date(Number(value) * 1000) : new Date(value);
+  if (Number.isNaN(d.getTime())) {
+    throw new InputError('USAGE', `${name} must be an ISO 8601 time (e.g. 2025-06-01 or 2025-06-01T12:00:00Z) or Unix seconds (got "${value}").`);
+  }
+  return d;
+}
+
+function hexArg(value: string, name: string, max: number): Uint8Array {
+  let b: Uint8Array;
+  try {
+    b = decodeHexStrict(value, name);
+  } catch {
+    throw new InputError('USAGE', `${name} must be hex (got "${value}").`);
+  }
+  if (b.length === 0 || b.length > max) throw new InputError('USAGE', `${name} must be 1..${max} bytes of hex.`);
+  return b;
+}
+
+/** Flattens nested fields into `a.b.c: value` lines for human output. */
+function printFields(ctx: CommonFlags, prefix: string, v: unknown, depth = 0): void {
+  if (ctx.quiet) return;
+  if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) {
+    process.stdout.write(`${prefix}: ${v.join(', ')}\n`);
+  } else if (typeof v === 'object' && v !== null && depth < 6) {
+    for (const [k, x] of Object.entries(v)) printFields(ctx, prefix ? `${prefix}.${k}` : k, x, depth + 1);
+  } else {
+    process.stdout.write(`${prefix}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
+  }
+}
+
+export function register(program: Command): void {
+  const attest = program.command('attest').description('inspect, verify and collect TEE attestation evidence (SEV-SNP, TDX, NVIDIA GPU, TDISP)');
+
+  attest
+    .command('inspect')
+    .description('print every field of a report, quote or GPU report (kind recognised from the content; binary, hex, base64 or JSON)')
+    .argument('<file>', 'evidence file')
+    .option('--json', 'print one JSON object on stdout')
+    .option('-q, --quiet', 'no output except errors')
+    .action(async (file: string, flags: CommonFlags) => {
+      const ctx = { json: flags.json === true, quiet: flags.quiet === true };
+      setExitCode(
+        await runCommand(ctx, async () => {
+          const r = await inspectEvidence(readInput(file, 'evidence file'));
+          if (ctx.json) writeJson({ ok: true, ...r });
+          else {
+            printFields(flags, '', { kind: r.kind, format: r.format, encoding: r.encoding, envelope: r.envelope, unwrapped: r.unwrapped });
+            printFields(flags, '', r.fields);
+            r.certificates.forEach((c, i) => printFields(flags, `certificate[${i}]`, c));
+            if (r.meta) printFields(flags, 'meta', r.meta);
+          }
+          return EXIT_OK;
+        }),
+      );
+    });
+
+  attest
+    .command('verify')
+    .description('verify evidence cryptographically, offline, against the built-in vendor roots (exit 0 verified, 1 refused, 2 unreadable)')
+    .argument('<file>', 'evidence file (binary, hex, base64 or JSON envelope)')
+    .option('--certs <files...>', 'certificates, DER or PEM, single or chains (e.g. the VCEK/VLEK, a GPU chain); repeatable')
+    .option('--collateral <dir>', 'directory with TDX collateral: TCB Info and QE Identity JSON, the TCB signing chain PEM, CRLs')
+    .option('--at <time>', 'verification time (ISO 8601 or Unix seconds); default now — pin it for old evidence')
+    .option('--collateral-at <time>', 'verification time for the collateral signing certificate only (default --at)')
+    .option('--report-data <hex>', 'expected REPORT_DATA (SNP/TDX) prefix')
+    .option('--nonce <hex>', 'expected nonce (NVIDIA)')
+    .option('--allow-simulated', 'accept evidence from the simulated platform (tests and demos only)')
+    .option('--simulated-root <file>', 'a root certificate of the simulated platform (repeatable; with --allow-simulated)', collect)
+    .option('--json', 'print the verdict as one JSON object on stdout')
+    .option('-q, --quiet', 'no human output')
+    .action(async (file: string, flags: VerifyFlags) => {
+      const ctx = { json: flags.json === true, quiet: flags.quiet === true };
+      setExitCode(
+        await runCommand(ctx, async () => {
+          const opts: VerifyEvidenceOptions = {};
+          if (flags.at) opts.at = parseTime(flags.at, '--at');
+          if (flags.collateralAt) opts.collateralAt = parseTime(flags.collateralAt, '--collateral-at');
+          if (flags.certs?.length) opts.certs = flags.certs.map((f) => readInput(f, 'certificate file'));
+          if (flags.collateral) opts.collateralDir = flags.collateral;
+          if (flags.allowSimulated) opts.allowSimulated = true;
+          if (flags.simulatedRoot?.length) opts.simulatedRoots = flags.simulatedRoot.map((f) => readInput(f, 'simulated root'));
+          if (flags.reportData) opts.expectedReportData = hexArg(flags.reportData, '--report-data', 64);
+          if (flags.nonce) opts.expectedNonce = hexArg(flags.nonce, '--nonce', 64);
+          const v = await verifyEvidence(readInput(file, 'evidence file'), opts);
+          const code = v.verified ? EXIT_OK : EXIT_VERIFY_FAILED;
+          if (ctx.json) {
+            writeJson({ ok: v.verified, ...v });
+          } else if (!ctx.quiet) {
+            process.stdout.write(`${v.verified ? 'VERIFIED' : 'REFUSED'}${v.code ? ` [${v.code}]` : ''}${v.simulated ? ' (SIMULATED)' : ''}: ${v.message}\n`);
+            if (v.chain.length) process.stdout.write(`chain: ${v.chain.join(' <- ')}\n`);
+            for (const w of v.warnings) info(ctx, `warning: ${w}`);
+            printFields(flags, 'claims', v.claims);
+          }
+          return code;
+        }),
+      );
+    });
+
+  attest
+    .command('collect')
+    .description('collect evidence on this machine (configfs-tsm / ioctl / NVML); needs real TEE hardware')
+    .option('--kind <kind>', 'auto | snp | tdx | nvidia | simulated', 'auto')
+    .option('--report-data <hex>', 'REPORT_DATA for the CPU report (up to 64 bytes)')
+    .option('--nonce <hex>', '32-byte nonce for GPU evidence')
+    .option('--out <file>', 'write the evidence envelope here instead of stdout')
+    .option('--json', 'print one JSON object on stdout')
+    .option('-q, --quiet', 'no human output')
+    .action(async (flags: CollectFlags) => {
+      const ctx = { json: flags.json === true, quiet: flags.quiet === true };
+      setExitCode(
+        await runCommand(ctx, async () => {
+          // The acquisition layer is another module (src/attest/acquire/); loaded only here.
+          const spec = '../../attest/acquire/index.js';
+          let mod: { collectEvidence?: (o: Record<string, unknown>) => Promise<unknown> };
+          try {
+            mod = (await import(spec)) as typeof mod;
+          } catch {
+            mod = {};
+          }
+          if (typeof mod.collectEvidence !== 'function') {
+            throw new UnavailableError('ACQUIRE_UNAVAILABLE', 'Evidence collection is not available in this build (src/attest/acquire is missing).');
+          }
+          const o: Record<string, unknown> = { kind: flags.kind };
+          if (flags.reportData) o.reportData = hexArg(flags.reportData, '--report-data', 64);
+          if (flags.nonce) o.nonce = hexArg(flags.nonce, '--nonce', 32);
+          const result = await mod.collectEvidence(o);
+          if (flags.out) {
+            writeFileSync(flags.out, JSON.stringify(result, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v), 2) + '\n');
+            info(ctx, `evidence written to ${flags.out}`);
+            if (ctx.json) writeJson({ ok: true, out: flags.out });
+          } else {
+            writeJson(result);
+          }
+          return EXIT_OK;
+        }),
+      );
+    });
+}
