@@ -73,9 +73,9 @@ export function register(program: Command): void {
             writeFileSync(pubPath, publicKey.export({ type: 'spki', format: 'pem' }));
             const bundlePath = join(base, 'sample-model.sig');
             rmSync(bundlePath, { force: true });
-            await sign.signModel(modelDir, { privateKeyPath: keyPath, keyPath, output: bundlePath, force: true });
+            await sign.signModel(modelDir, { privateKey: keyPath, output: bundlePath, force: true });
             say(`== 3. signed with a fresh P-256 key: ${bundlePath}`);
-            const v = await verify.verifyModel(modelDir, bundlePath, { publicKeyPath: pubPath, keyPath: pubPath });
+            const v = await verify.verifyModel(modelDir, bundlePath, { publicKey: pubPath });
             say(`== 4. verified: ${v.verified ? 'OK, model verified' : 'FAILED'} (root ${v.rootDigest ?? m.rootDigest})`);
             if (!v.verified) return 1;
 
