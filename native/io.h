@@ -9,7 +9,12 @@
 #include <stdexcept>
 #include <string>
 
+#include <mutex>
+
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,5 +91,72 @@ class Fd {
   int fd_ = -1;
   std::string path_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Reading mapped files without crashing when they shrink.
+//
+// Hashing straight out of an mmap of the page cache avoids the copy that pread makes (measured
+// ~15-25% faster for SHA-256 here, see bench/native-sha256.mjs), but touching a mapped page past
+// the end of a file that was truncated meanwhile raises SIGBUS, which would kill the process. So
+// every read of mapped memory runs inside guard_sigbus(): a process-wide SIGBUS handler (installed
+// once, chaining to any previous handler for faults that are not ours) jumps back out of the
+// guarded call on the faulting thread, and the caller reports FILE_CHANGED like a short pread.
+// The guarded function must not own anything with a destructor (the jump skips its frames).
+
+namespace sigbus_detail {
+
+struct ThreadState {
+  sigjmp_buf jmp;
+  volatile sig_atomic_t armed = 0;
+  void* volatile fault_addr = nullptr;
+};
+inline thread_local ThreadState tl_state;
+inline struct sigaction previous_action;
+
+inline void handler(int sig, siginfo_t* info, void* ctx) {
+  ThreadState& s = tl_state;  // already touched by guard_sigbus on this thread, so no allocation here
+  if (s.armed) {
+    s.armed = 0;
+    s.fault_addr = info ? info->si_addr : nullptr;
+    siglongjmp(s.jmp, 1);
+  }
+  // Not a guarded read: behave as if we were not here.
+  if (previous_action.sa_flags & SA_SIGINFO) {
+    if (previous_action.sa_sigaction) return previous_action.sa_sigaction(sig, info, ctx);
+  } else if (previous_action.sa_handler != SIG_DFL && previous_action.sa_handler != SIG_IGN) {
+    return previous_action.sa_handler(sig);
+  }
+  // Default action: restore it; returning re-executes the faulting access, which then terminates.
+  sigaction(SIGBUS, &previous_action, nullptr);
+}
+
+inline void install() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(SIGBUS, &sa, &previous_action);
+  });
+}
+
+}  // namespace sigbus_detail
+
+// Calls fn(arg); returns false (and *fault_addr, if given) when it touched an unbacked mapped page.
+// The signal mask is saved and restored (sigsetjmp(…, 1)) because SIGBUS is blocked inside the handler.
+inline bool guard_sigbus(void (*fn)(void*), void* arg, void** fault_addr = nullptr) {
+  sigbus_detail::install();
+  sigbus_detail::ThreadState& s = sigbus_detail::tl_state;
+  if (sigsetjmp(s.jmp, 1) != 0) {
+    if (fault_addr) *fault_addr = s.fault_addr;
+    return false;
+  }
+  s.armed = 1;
+  fn(arg);
+  s.armed = 0;
+  return true;
+}
 
 }  // namespace modelseal

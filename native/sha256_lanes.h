@@ -30,14 +30,14 @@ struct FileLeaf {
   uint64_t length;
 };
 
-// pread into page-aligned per-lane buffers (default), or mmap windows with MADV_SEQUENTIAL.
-// mmap is only an option for measurement: a file truncated while mapped raises SIGBUS (a crash),
-// while pread reports FILE_CHANGED.
+// kMmap (default): hash straight from MAP_POPULATE'd windows of the page cache, no copy; measured
+// ~15-25% faster than pread here. A truncated file is caught (SIGBUS guard in io.h) → FILE_CHANGED.
+// kPread: copy into page-aligned per-lane buffers; kept for file systems and benchmarks.
 enum class IoMode { kPread, kMmap };
 
-// Per-lane read size. Chosen so that the buffers of all lanes stay near L2 (see perf-anchors §1:
-// copying into an L2-resident buffer is faster than into a large one).
-size_t default_chunk_bytes(const Kernel& k);
+// Per-lane read size: the mmap window, or the pread buffer (kept near L2 in total, since copying
+// into an L2-resident buffer is faster than into a large one, perf-anchors §1).
+size_t default_chunk_bytes(const Kernel& k, IoMode mode);
 
 // Throws modelseal::IoError (native/io.h) with FILE_NOT_FOUND, FILE_UNREADABLE, FILE_CHANGED or IO_ERROR.
 void hash_file_leaves(const Kernel& k, const FileLeaf* leaves, size_t n, uint8_t* out, IoMode mode,

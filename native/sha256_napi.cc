@@ -8,7 +8,8 @@
 //   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array    // 32 * n bytes
 //   sha256Kernels(): string[]          // runnable here, best first
 //   sha256DefaultKernel(): string
-// `options` of sha256Leaves is for benchmarks (I/O method and per-lane read size).
+// `options` of sha256Leaves is for benchmarks: io 'mmap' (default: hash from the page cache, no
+// copy; truncation → FILE_CHANGED) or 'pread' (copy into aligned buffers), and the per-lane window.
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -115,16 +116,16 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
                          std::to_string(out.ByteLength()) + ")");
     const Kernel& k = kernel_arg(info, 4);
 
-    sha256::IoMode mode = sha256::IoMode::kPread;
-    size_t chunk = sha256::default_chunk_bytes(k);
+    sha256::IoMode mode = sha256::IoMode::kMmap;
+    size_t chunk = 0;
     if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
       if (!info[5].IsObject()) bad_type(env, "options must be an object");
       Napi::Object o = info[5].As<Napi::Object>();
       Napi::Value io = o.Get("io");
       if (!io.IsUndefined()) {
         const std::string s = io.IsString() ? io.As<Napi::String>().Utf8Value() : "";
-        if (s == "mmap") mode = sha256::IoMode::kMmap;
-        else if (s != "pread") bad_range(env, "options.io must be 'pread' or 'mmap'");
+        if (s == "pread") mode = sha256::IoMode::kPread;
+        else if (s != "mmap") bad_range(env, "options.io must be 'pread' or 'mmap'");
       }
       Napi::Value cb = o.Get("chunkBytes");
       if (!cb.IsUndefined()) {
@@ -134,6 +135,7 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
       }
     }
 
+    if (chunk == 0) chunk = sha256::default_chunk_bytes(k, mode);
     std::vector<sha256::FileLeaf> leaves(n);
     for (uint32_t i = 0; i < n; ++i) {
       Napi::Value p = paths.Get(i);
