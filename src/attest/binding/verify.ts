@@ -102,7 +102,8 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-async function defaultVerifier(): Promise<EvidenceVerifier> {
+/** The platform verifiers of src/attest/index.ts (loaded on first use). */
+export async function defaultVerifier(): Promise<EvidenceVerifier> {
   // Resolved at call time: attest/index.ts (the platform verifiers) may re-export this module.
   const specifier = '../index.js';
   const mod = (await import(specifier)) as { verifyEvidence?: EvidenceVerifier };
@@ -113,7 +114,7 @@ async function defaultVerifier(): Promise<EvidenceVerifier> {
 }
 
 /** Runs a platform verifier; a throw (unparseable evidence) becomes a failed verdict, never a crash. */
-async function verifyOne(verify: EvidenceVerifier, kind: EvidenceKind, data: Uint8Array, options: VerifyEvidenceOptions): Promise<EvidenceVerdict> {
+export async function verifyOne(verify: EvidenceVerifier, kind: EvidenceKind, data: Uint8Array, options: VerifyEvidenceOptions): Promise<EvidenceVerdict> {
   try {
     return await verify(data, options);
   } catch (e) {
