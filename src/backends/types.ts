@@ -44,6 +44,10 @@ export interface Capabilities {
   detail: string;
   /** Kernel names that can be forced (e.g. native 'sha256:shani-x2'). */
   kernels?: string[];
+  /** A GPU backend running on a software adapter (e.g. lavapipe): correct, but it is the CPU. */
+  software?: boolean;
+  /** A good amount of work per hashLeaves call, in bytes (GPU batches). */
+  preferredBatchBytes?: number;
 }
 
 export type ProbeResult =

@@ -3,10 +3,10 @@
  */
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { selectBackend } from '../backends/dispatch.js';
+import { disabledBackends, probeBackend, selectBackend } from '../backends/dispatch.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
 import { HASH_ALGORITHMS, type BackendName, type HashAlgorithm, type HashBackend } from '../backends/types.js';
-import { InputError, ModelsealError } from '../errors.js';
+import { InputError, ModelsealError, UnavailableError } from '../errors.js';
 import { rootDigestOf } from '../manifest/oms.js';
 import type { Manifest, Resource, SerializationMethod } from '../manifest/types.js';
 import { makePlan, type ChunkPlan } from '../plan/plan.js';
@@ -35,6 +35,49 @@ function resolveOptions(o: HashModelOptions): Resolved {
   const workers = o.workers ?? defaultWorkers();
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new InputError('BAD_WORKERS', `workers must be an integer from 1 to 256 (got ${String(o.workers)}).`);
   return { hash, method, shardSize, workers };
+}
+
+/** Hands out plan tasks in order; `take(maxBytes)` groups consecutive tasks up to maxBytes (at least one). */
+class TaskQueue {
+  private next = 0;
+  constructor(private readonly plan: ChunkPlan) {}
+
+  take(maxBytes: number): number[] | undefined {
+    const tasks = this.plan.tasks;
+    if (this.next >= tasks.length) return undefined;
+    const leaves = [...tasks[this.next++]!];
+    let bytes = leaves.reduce((a, i) => a + this.plan.leaves[i]!.length, 0);
+    while (this.next < tasks.length) {
+      const t = tasks[this.next]!;
+      const tb = t.reduce((a, i) => a + this.plan.leaves[i]!.length, 0);
+      if (bytes + tb > maxBytes) break;
+      leaves.push(...t);
+      bytes += tb;
+      this.next++;
+    }
+    return leaves;
+  }
+}
+
+/** Waits for every lane; the first failure wins, but only after all lanes stopped (no orphaned I/O). */
+async function settleAll(lanes: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(lanes);
+  const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Whether the GPU joins the CPU workers on this plan ('hybrid'), or stays out ('off'). */
+async function hybridWanted(options: HashModelOptions, hash: HashAlgorithm, plan: ChunkPlan): Promise<'hybrid' | 'off'> {
+  if (options.hybrid === false || options.backend === 'webgpu') return 'off';
+  if (options.backend !== undefined && options.backend !== 'auto' && options.hybrid !== true) return 'off';
+  if (plan.tasks.length < 2 && options.hybrid !== true) return 'off';
+  const p = await probeBackend('webgpu', disabledBackends(options.disableBackends));
+  if (!p.ok || !p.capabilities.algorithms.includes(hash)) {
+    if (options.hybrid === true) throw new UnavailableError('BACKEND_UNAVAILABLE', `hybrid hashing needs a WebGPU adapter: ${p.ok ? `no ${hash} on the GPU` : p.reason}`);
+    return 'off';
+  }
+  // a software adapter (lavapipe) is the CPU again: only when asked for explicitly
+  return p.capabilities.software && options.hybrid !== true ? 'off' : 'hybrid';
 }
 
 /** The serialization record and resources, in the reference order, from leaf outputs. Pure. */
@@ -98,50 +141,61 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   const progress: ProgressEvent = { phase: 'hash', bytesDone: 0, bytesTotal: plan.totalBytes, resourcesDone: 0, resourcesTotal: plan.resources.length };
   const report = options.onProgress;
   report?.({ ...progress });
-  let workers = 1;
 
-  const runTasks = async (hashTask: (leafIdx: number[]) => Promise<Uint8Array[]>, concurrency: number) => {
-    let next = 0;
-    const lane = async () => {
-      while (next < plan.tasks.length) {
-        options.signal?.throwIfAborted();
-        const t = plan.tasks[next++]!;
-        const outs = await hashTask(t);
-        t.forEach((leaf, k) => (leafOutputs[leaf] = outs[k]!));
-        for (const leaf of t) progress.bytesDone += plan.leaves[leaf]!.length;
-        report?.({ ...progress });
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, lane));
+  const gpuMode = backend === 'webgpu' ? 'alone' : await hybridWanted(options, r.hash, plan);
+  const queue = new TaskQueue(plan);
+  const backendBytes: Partial<Record<BackendName, number>> = {};
+  const done = (name: BackendName, leafIdx: number[], outs: Uint8Array[]) => {
+    let bytes = 0;
+    leafIdx.forEach((leaf, k) => {
+      leafOutputs[leaf] = outs[k]!;
+      bytes += plan.leaves[leaf]!.length;
+    });
+    progress.bytesDone += bytes;
+    backendBytes[name] = (backendBytes[name] ?? 0) + bytes;
+    report?.({ ...progress });
+  };
+  // A lane takes work from the shared queue until it is empty: CPU lanes one task at a time, the
+  // GPU lane bigger batches. With both, whoever is faster simply takes more (work stealing).
+  const lane = async (name: BackendName, maxBytes: number, hash: (leaves: number[]) => Promise<Uint8Array[]>) => {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const leaves = queue.take(maxBytes);
+      if (!leaves) return;
+      done(name, leaves, await hash(leaves));
+    }
   };
 
-  if (backend === 'webgpu') {
-    const m = (await import(WEBGPU_MODULE)) as { createWebGpuBackend: () => Promise<HashBackend> };
-    const gpu = await m.createWebGpuBackend();
-    try {
-      // two batches in flight so the GPU backend can overlap reading, upload and hashing
-      await runTasks((t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal), 2);
-    } finally {
-      await gpu.close();
+  const lanes: Promise<void>[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  let workers = 0;
+  const cpuBackend: BackendName | undefined = backend === 'webgpu' ? undefined : backend;
+  try {
+    if (gpuMode !== 'off') {
+      const m = (await import(WEBGPU_MODULE)) as { createWebGpuBackend: () => Promise<HashBackend> };
+      const gpu = await m.createWebGpuBackend();
+      closers.push(() => gpu.close());
+      const batch = gpu.capabilities.preferredBatchBytes ?? 64 * 2 ** 20;
+      // two batches in flight so the GPU backend overlaps reading, upload and hashing
+      for (let k = 0; k < 2; k++) {
+        lanes.push(lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal)));
+      }
     }
-  } else if (plan.tasks.length > 0) {
-    workers = Math.min(r.workers, plan.tasks.length);
-    const pool = new HashPool(workers);
-    try {
-      // one task in flight per worker plus one queued
-      await runTasks(
-        (t) =>
-          pool.run(
-            { backend, ...(options.kernels ? { kernels: options.kernels } : {}), algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) },
-            options.signal,
-          ),
-        workers + 1,
-      );
-    } finally {
-      await pool.close();
+    if (cpuBackend && plan.tasks.length > 0) {
+      workers = Math.min(r.workers, plan.tasks.length);
+      const pool = new HashPool(workers);
+      closers.push(() => pool.close());
+      const cpu = cpuBackend;
+      const kernels = options.kernels ? { kernels: options.kernels } : {};
+      // one task in flight per worker plus one queued keeps every core busy
+      for (let k = 0; k < workers + 1; k++) {
+        lanes.push(lane(cpu, 0, (t) => pool.run({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal)));
+      }
     }
+    await settleAll(lanes);
+  } finally {
+    for (const close of closers.reverse()) await close();
   }
-
   checkUnchanged(walk, plan);
   const resources = reducePlan(plan, leafOutputs);
   progress.resourcesDone = resources.length;
@@ -158,5 +212,12 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     resources,
     rootDigest: rootDigestOf(resources),
   };
-  return { manifest, bytes: plan.totalBytes, seconds: (performance.now() - t0) / 1000, backend: backend as BackendName, workers };
+  return {
+    manifest,
+    bytes: plan.totalBytes,
+    seconds: (performance.now() - t0) / 1000,
+    backend: gpuMode === 'hybrid' ? 'hybrid' : backend,
+    workers,
+    backendBytes,
+  };
 }

@@ -20,6 +20,11 @@ export interface HashModelOptions {
   backend?: BackendName | 'auto';
   /** Backends never to use (e.g. ['native'] to test fallbacks). */
   disableBackends?: BackendName[];
+  /**
+   * CPU workers and the GPU share one plan (work stealing). Default: when the backend is 'auto' and a
+   * hardware GPU adapter is present. `true` forces it (also on a software adapter: tests), `false` never.
+   */
+  hybrid?: boolean;
   /** Worker threads for CPU backends (default: available parallelism). */
   workers?: number;
   /** Extra paths to ignore (absolute, or relative to the model root). */
@@ -47,4 +52,6 @@ export interface HashResult {
   seconds: number;
   backend: BackendName | 'hybrid';
   workers: number;
+  /** Bytes hashed by each backend (two entries in hybrid mode). */
+  backendBytes: Partial<Record<BackendName, number>>;
 }
