@@ -64,7 +64,7 @@ function hexArg(value: string, name: string, max: number): Uint8Array {
 
 /** Flattens nested fields into `a.b.c: value` lines for human output. */
 function printFields(ctx: CommonFlags, prefix: string, v: unknown, depth = 0): void {
-  if (ctx.quiet) return;
+  if (ctx.quiet || v === undefined) return;
   if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) {
     process.stdout.write(`${prefix}: ${v.join(', ')}\n`);
   } else if (typeof v === 'object' && v !== null && depth < 6) {
