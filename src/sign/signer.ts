@@ -57,7 +57,8 @@ export function loadPrivateKey(source: KeySource, password?: string): KeyObject 
     key = createPrivateKey(password === undefined ? { key: pem, format: 'pem' } : { key: pem, format: 'pem', passphrase: password });
   } catch (e) {
     const msg = (e as Error).message;
-    const encrypted = /passphrase|decrypt|bad decrypt/i.test(msg) || (e as { code?: string }).code === 'ERR_MISSING_PASSPHRASE';
+    // OpenSSL reports a missing password as "interrupted or cancelled" and a wrong one as "bad decrypt".
+    const encrypted = /ENCRYPTED/.test(pem.toString('latin1')) || /passphrase|decrypt/i.test(msg);
     throw new InputError(
       encrypted ? 'KEY_PASSWORD' : 'KEY_INVALID',
       encrypted
