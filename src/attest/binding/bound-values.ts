@@ -59,10 +59,10 @@ const CLAIM_NAMES: Record<EvidenceKind, readonly string[]> = {
   'sev-snp': ['reportData', 'report_data'],
   tdx: ['reportData', 'report_data'],
   'nvidia-gpu': ['nonce', 'requestNonce', 'request_nonce'],
-  tdisp: [],
+  tdisp: ['nonce'],
 };
 
-/** The bound value as the verifier reported it in its claims, when it did. */
+/** The bound value as the verifier reported it in its claims, when it did (tdisp: the SPDM transcript nonce). */
 export function boundValueFromClaims(kind: EvidenceKind, claims: Record<string, unknown>): Uint8Array | undefined {
   for (const name of CLAIM_NAMES[kind]) {
     const v = toBytes(claims[name]);

@@ -225,7 +225,12 @@ export async function verifyAttestation(file: Uint8Array | string, options: Veri
     } else if (!verdict.verified) {
       failures.push({ code: 'ATT_EVIDENCE', message: `evidence[${i}] (${e.kind}) did not verify [${verdict.code ?? 'UNKNOWN'}]: ${verdict.message}` });
     } else if (e.kind === 'tdisp') {
-      bound = cpuIndexes.length === 1; // covered by the CPU report's REPORT_DATA, checked below
+      // Covered by the CPU report's REPORT_DATA (checked below); a signed SPDM transcript, when the
+      // report has one, must also carry the GPU nonce.
+      const nonce = boundValueFromClaims('tdisp', verdict.claims);
+      if (nonce && !equal(nonce, expectedGpuNonce)) {
+        mismatch(`evidence[${i}] (tdisp): the SPDM transcript's nonce is not the one derived from this model, these statements and this key.`);
+      } else bound = cpuIndexes.length === 1;
     } else {
       const expected = e.role === 'cpu' ? expectedReportData : expectedGpuNonce;
       // Raw layouts are read here; envelopes (e.g. nvtrust JSON around the SPDM bytes) only by the verifier.
