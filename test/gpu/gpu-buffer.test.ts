@@ -68,6 +68,8 @@ describe.skipIf(skipReason !== null)('hashGpuBuffer / verifyGpuBuffer', () => {
     const ranges: GpuBufferRange[] = [];
     for (let o = 0; o < data.length; o += 64 * KiB) ranges.push({ offset: o, length: Math.min(64 * KiB, data.length - o), name: `w.bin:${o}` });
     expect(await hashGpuBuffer(device, buffer, { algorithm: 'sha256', ranges })).toEqual(ranges.map((r) => sha(slice(r))));
+    // The same shards spread over many 1 MiB windows recorded into one compute pass.
+    expect(await hashGpuBuffer(device, buffer, { algorithm: 'sha256', ranges }, { maxBindingBytes: 1 * MiB })).toEqual(ranges.map((r) => sha(slice(r))));
   });
 
   it('verifyGpuBuffer: per-range verdicts with expected and actual', async () => {

@@ -176,6 +176,11 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
     let rb = 0;
     // Where each SHA-256 range's latest state is (buffer, slot), for a segment that resumes it.
     const lastState = new Map<number, { buf: GPUBuffer; slot: number }>();
+    // SHA-256 windows share one compute pass until a window resumes a range (its GPU-side state
+    // copy must sit between passes): a window holds only a few thousand leaves, far from filling a
+    // large GPU, and dispatches in one pass that touch different state buffers can run concurrently.
+    let shaPass: GPUComputePassEncoder | undefined;
+    const copies: Array<() => void> = [];
     for (const w of windows) {
       const scratch = new ScratchBuffers(device, `modelseal hashGpuBuffer window @${w.window.offset}`);
       scratches.push(scratch);
@@ -189,20 +194,32 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
         // A resumed segment starts from the state the previous window left on the GPU: copied on
         // the GPU, ordered by the encoder, never read back.
         const states = scratch.get('sha256 states', n * 32, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST);
-        w.sha.forEach((s, i) => {
-          if (!s.first) {
-            const prev = lastState.get(s.range)!;
-            encoder.copyBufferToBuffer(prev.buf, prev.slot * 32, states, i * 32, 32);
-          }
-        });
+        if (w.sha.some((s) => !s.first)) {
+          shaPass?.end();
+          shaPass = undefined;
+          for (const c of copies.splice(0)) c();
+          w.sha.forEach((s, i) => {
+            if (!s.first) {
+              const prev = lastState.get(s.range)!;
+              encoder.copyBufferToBuffer(prev.buf, prev.slot * 32, states, i * 32, 32);
+            }
+          });
+        }
+        shaPass ??= encoder.beginComputePass({ label: 'modelseal sha256 windows pass' });
         const plan = planSha256(w.sha.map((s) => (s.first ? s : { ...s, initState: RESUME_ON_GPU })));
-        out = encodeSha256(device, pipelines, encoder, w.window, { segments: plan.segments, initStates: null }, scratch);
+        out = encodeSha256(device, pipelines, encoder, w.window, { segments: plan.segments, initStates: null }, scratch, shaPass);
         w.sha.forEach((s, i) => lastState.set(s.range, { buf: out, slot: i }));
       }
       resultOffsets.push(rb);
-      encoder.copyBufferToBuffer(out, 0, readback, rb, n * 32);
+      const src = out;
+      const at = rb;
+      // Result copies are encoder commands: recorded once the open pass (if any) has ended.
+      copies.push(() => encoder.copyBufferToBuffer(src, 0, readback, at, n * 32));
+      if (!shaPass) for (const c of copies.splice(0)) c();
       rb += n * 32;
     }
+    shaPass?.end();
+    for (const c of copies.splice(0)) c();
     device.queue.submit([encoder.finish()]);
     if (options.signal?.aborted) throw options.signal.reason;
     const words = await readAll(readback, rb);

@@ -335,13 +335,15 @@ export function encodeSha256(
   window: DataWindow,
   plan: { segments: Uint32Array; initStates: Uint32Array | null },
   scratch: ScratchBuffers,
+  /** An open compute pass to record into (windows with no dependency share one, so they can overlap). */
+  openPass?: GPUComputePassEncoder,
 ): GPUBuffer {
   const n = plan.segments.length / DESC_WORDS;
   const segBuf = scratch.get('sha256 segment descriptors', n * DESC_WORDS * 4, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST);
   const states = scratch.get('sha256 states', n * 32, STORAGE_SRC_DST);
   device.queue.writeBuffer(segBuf, 0, plan.segments);
   if (plan.initStates) device.queue.writeBuffer(states, 0, plan.initStates);
-  const pass = encoder.beginComputePass({ label: 'modelseal sha256 pass' });
+  const pass = openPass ?? encoder.beginComputePass({ label: 'modelseal sha256 pass' });
   pass.setPipeline(pipelines.sha256);
   pass.setBindGroup(
     0,
@@ -356,7 +358,7 @@ export function encodeSha256(
     }),
   );
   dispatch2d(pass, Math.ceil(n / SHA_WORKGROUP));
-  pass.end();
+  if (!openPass) pass.end();
   return states;
 }
 

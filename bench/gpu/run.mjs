@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+/**
+ * GPU benchmark, one run: upload-only bandwidth (the host→device link limit), host-resident file →
+ * GPU hashing (sha256 shards, blake3), device-resident buffer hashing (blake3, sha256 over 1 MiB
+ * leaves), and a leaf-size sweep, beside node:crypto SHA-256 on the CPU. Every GPU result is checked
+ * against a CPU reference before it is timed. Writes JSON to bench/results/ (or $BENCH_OUT) and
+ * prints a table.
+ *
+ *   npx tsc -p tsconfig.json && node bench/gpu/run.mjs [--quick] [--file-gib N] [--resident-gib N]
+ *
+ * On a software adapter (Mesa lavapipe) the figures measure a CPU emulating a GPU: correctness only.
+ * Set UV_THREADPOOL_SIZE (e.g. 16) so that file reads of one batch run in parallel.
+ */
+import { createHash, randomFillSync } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { createWebGpuBackend, hashGpuBuffer, acquireDevice, adapterLine } = await import(join(ROOT, 'dist/backends/webgpu/index.js'));
+
+const args = process.argv.slice(2);
+const flag = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+const gbps = (bytes, ms) => bytes / 1e6 / ms; // GB/s = 1e9 B/s
+const now = () => performance.now();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const log = (...a) => console.error(...a);
+
+const { device, description } = await acquireDevice('modelseal bench');
+const software = description.software;
+const quick = args.includes('--quick') || software;
+const FILE_BYTES = quick ? 256 * MiB : flag('--file-gib', 4) * GiB;
+const RESIDENT_BYTES = quick ? 64 * MiB : flag('--resident-gib', 16) * GiB;
+const REPS = quick ? 1 : 3;
+const BUF_CAP = software ? 64 * MiB : description.maxBufferSize;
+
+const result = {
+  kind: 'modelseal-gpu-bench',
+  date: new Date().toISOString(),
+  adapter: { ...description, line: adapterLine(description) },
+  note: software
+    ? 'software adapter (lavapipe/llvmpipe is a CPU): these runs check correctness only; the GB/s are not GPU figures'
+    : 'hardware adapter',
+  host: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / GiB), node: process.version, uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
+  method: `wall clock around each awaited operation (submit → results on the host), median of ${REPS} after one warm-up; GB/s = 1e9 B/s`,
+  upload: {},
+  hostResident: {},
+  deviceResident: {},
+  sweep: { deviceResident: [], hostResident: [] },
+  cpu: {},
+  checks: [],
+};
+log(`adapter: ${result.adapter.line}`);
+log(`limits: maxStorageBufferBindingSize=${description.maxStorageBufferBindingSize} maxBufferSize=${description.maxBufferSize}`);
+
+async function timeIt(fn, reps = REPS) {
+  await fn(); // warm-up (pipeline compile, page cache, first-touch)
+  const t = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = now();
+    await fn();
+    t.push(now() - t0);
+  }
+  return median(t);
+}
+
+function check(name, ok) {
+  result.checks.push({ name, ok });
+  if (!ok) log(`CHECK FAILED: ${name}`);
+}
+
+// --------------------------------------------------------------------------------------------
+// 1. Upload-only bandwidth
+const UP = software ? 64 * MiB : 256 * MiB;
+const UP_COUNT = software ? 4 : 16;
+const host = new Uint8Array(UP);
+randomFillSync(host);
+{
+  const dst = device.createBuffer({ label: 'bench upload dst', size: UP, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  const wb = await timeIt(async () => {
+    for (let i = 0; i < UP_COUNT; i++) device.queue.writeBuffer(dst, 0, host);
+    await device.queue.onSubmittedWorkDone();
+  });
+  result.upload.writeBuffer = { bytes: UP * UP_COUNT, ms: wb, GBps: gbps(UP * UP_COUNT, wb) };
+  // Mapped staging ring: host memcpy into mapped upload memory + copyBufferToBuffer (what the backend does, minus the file read).
+  const ring = Array.from({ length: 3 }, (_, i) => device.createBuffer({ label: `bench staging ${i}`, size: UP, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true }));
+  const mapped = async (fill) => {
+    const pend = [];
+    for (let i = 0; i < UP_COUNT; i++) {
+      const s = ring[i % 3];
+      if (s.mapState !== 'mapped') await s.mapAsync(GPUMapMode.WRITE);
+      if (fill) new Uint8Array(s.getMappedRange()).set(host);
+      s.unmap();
+      const enc = device.createCommandEncoder({ label: 'bench upload copy' });
+      enc.copyBufferToBuffer(s, 0, dst, 0, UP);
+      device.queue.submit([enc.finish()]);
+      pend[i % 3] = s.mapAsync(GPUMapMode.WRITE);
+      if (i >= 2) await pend[(i + 1) % 3];
+    }
+    await device.queue.onSubmittedWorkDone();
+    await Promise.all(pend);
+  };
+  const mc = await timeIt(() => mapped(true));
+  result.upload.mappedCopy = { bytes: UP * UP_COUNT, ms: mc, GBps: gbps(UP * UP_COUNT, mc), what: 'memcpy into mapped staging + copyBufferToBuffer, 3 staging buffers' };
+  const md = await timeIt(() => mapped(false));
+  result.upload.mappedDmaOnly = { bytes: UP * UP_COUNT, ms: md, GBps: gbps(UP * UP_COUNT, md), what: 'copyBufferToBuffer from mapped staging, no host fill: the link (DMA) alone' };
+  ring.forEach((b) => b.destroy());
+  dst.destroy();
+  result.upload.bestGBps = Math.max(result.upload.writeBuffer.GBps, result.upload.mappedCopy.GBps);
+  log('upload', JSON.stringify(result.upload));
+}
+
+// --------------------------------------------------------------------------------------------
+// 2. Host-resident file → GPU
+const dir = join(process.env.BENCH_TMP ?? tmpdir(), `modelseal-gpu-bench-${process.pid}`);
+mkdirSync(dir, { recursive: true });
+const file = join(dir, 'weights.bin');
+{
+  const fd = openSync(file, 'w');
+  for (let o = 0; o < FILE_BYTES; o += UP) {
+    host[0] = (o / UP) & 0xff; // blocks differ
+    writeSync(fd, host, 0, Math.min(UP, FILE_BYTES - o), o);
+  }
+  closeSync(fd);
+}
+const backend = await createWebGpuBackend();
+result.hostResident.batchBytes = backend.batchBytes;
+result.hostResident.fileBytes = FILE_BYTES;
+{
+  // Correctness first: the first 64 MiB as sha256 1 MiB shards and a blake3 digest vs node:crypto / noble.
+  const head = Buffer.alloc(64 * MiB);
+  const fd = openSync(file, 'r');
+  readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  const shards = Array.from({ length: 64 }, (_, i) => ({ path: file, offset: i * MiB, length: MiB, output: 'digest' }));
+  const got = await backend.hashLeaves({ algorithm: 'sha256', leaves: shards });
+  check('host sha256 1 MiB shards == node:crypto', got.every((d, i) => Buffer.from(d).toString('hex') === createHash('sha256').update(head.subarray(i * MiB, (i + 1) * MiB)).digest('hex')));
+  const { blake3 } = await import('@noble/hashes/blake3.js');
+  const [b3] = await backend.hashLeaves({ algorithm: 'blake3', leaves: [{ path: file, offset: 0, length: 16 * MiB, output: 'digest' }] });
+  check('host blake3 16 MiB digest == @noble/hashes', Buffer.from(b3).toString('hex') === Buffer.from(blake3(head.subarray(0, 16 * MiB))).toString('hex'));
+}
+const hostRun = async (algorithm, leafBytes) => {
+  const leaves = [];
+  if (leafBytes === 0) leaves.push({ path: file, offset: 0, length: FILE_BYTES, output: 'digest' });
+  else for (let o = 0; o < FILE_BYTES; o += leafBytes) leaves.push({ path: file, offset: o, length: Math.min(leafBytes, FILE_BYTES - o), output: algorithm === 'blake3' ? 'cv' : 'digest' });
+  const ms = await timeIt(() => backend.hashLeaves({ algorithm, leaves }));
+  return { algorithm, leafBytes: leafBytes || FILE_BYTES, ms, GBps: gbps(FILE_BYTES, ms) };
+};
+result.hostResident.blake3File = await hostRun('blake3', 0);
+result.hostResident.sha256Shards1MiB = await hostRun('sha256', MiB);
+for (const leaf of [64 * KiB, 1 * MiB, 16 * MiB]) result.sweep.hostResident.push(await hostRun('sha256', leaf));
+result.hostResident.percentOfUpload = {
+  blake3File: (100 * result.hostResident.blake3File.GBps) / result.upload.bestGBps,
+  sha256Shards1MiB: (100 * result.hostResident.sha256Shards1MiB.GBps) / result.upload.bestGBps,
+};
+log('host-resident', JSON.stringify(result.hostResident));
+await backend.close();
+
+// --------------------------------------------------------------------------------------------
+// 3. Device-resident buffers
+{
+  const per = Math.floor(Math.min(BUF_CAP, RESIDENT_BYTES) / MiB) * MiB;
+  const count = Math.ceil(RESIDENT_BYTES / per);
+  const { device: dev } = await acquireDevice('modelseal bench resident');
+  const bufs = [];
+  for (let i = 0; i < count; i++) {
+    const b = dev.createBuffer({ label: `bench resident ${i}`, size: per, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    for (let o = 0; o < per; o += UP) {
+      host[0] = (o / UP + i) & 0xff;
+      dev.queue.writeBuffer(b, o, host, 0, Math.min(UP, per - o));
+    }
+    await dev.queue.onSubmittedWorkDone();
+    bufs.push(b);
+  }
+  const total = per * count;
+  result.deviceResident.bytes = total;
+  result.deviceResident.buffers = `${count} x ${per / MiB} MiB`;
+  // Correctness on the first buffer's first 64 MiB (it holds `host` with host[0] = 0 at offset 0).
+  host[0] = 0;
+  const headLen = Math.min(64 * MiB, per, UP);
+  const s1 = await hashGpuBuffer(dev, bufs[0], { algorithm: 'sha256', ranges: [{ offset: 0, length: headLen }] });
+  check('resident sha256 == node:crypto', s1[0] === createHash('sha256').update(host.subarray(0, headLen)).digest('hex'));
+  const { blake3 } = await import('@noble/hashes/blake3.js');
+  const b1 = await hashGpuBuffer(dev, bufs[0], { algorithm: 'blake3', ranges: [{ offset: 0, length: Math.min(16 * MiB, headLen) }] });
+  check('resident blake3 == @noble/hashes', b1[0] === Buffer.from(blake3(host.subarray(0, Math.min(16 * MiB, headLen)))).toString('hex'));
+
+  const resident = async (algorithm, leafBytes) => {
+    const layouts = bufs.map(() => {
+      const ranges = [];
+      if (leafBytes === 0) ranges.push({ offset: 0, length: per });
+      else for (let o = 0; o < per; o += leafBytes) ranges.push({ offset: o, length: Math.min(leafBytes, per - o), ...(algorithm === 'blake3' ? { output: 'cv', chunkCounter: o / 1024 } : {}) });
+      return { algorithm, ranges };
+    });
+    const ms = await timeIt(() => Promise.all(bufs.map((b, i) => hashGpuBuffer(dev, b, layouts[i]))));
+    return { algorithm, leafBytes: leafBytes || per, leaves: layouts.reduce((n, l) => n + l.ranges.length, 0), ms, GBps: gbps(total, ms) };
+  };
+  result.deviceResident.blake3 = await resident('blake3', 0);
+  result.deviceResident.sha256Leaves1MiB = await resident('sha256', MiB);
+  for (const leaf of [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB]) {
+    result.sweep.deviceResident.push(await resident('sha256', leaf));
+    result.sweep.deviceResident.push(await resident('blake3', leaf));
+  }
+  log('device-resident', JSON.stringify(result.deviceResident));
+  bufs.forEach((b) => b.destroy());
+  dev.destroy();
+}
+
+// --------------------------------------------------------------------------------------------
+// 4. CPU beside it: node:crypto SHA-256, one thread, 1 MiB leaves (in memory, and read from the file)
+{
+  const n = software ? 64 * MiB : 256 * MiB;
+  const mem = host.subarray(0, Math.min(n, host.length));
+  const t0 = now();
+  for (let o = 0; o < mem.length; o += MiB) createHash('sha256').update(mem.subarray(o, o + MiB)).digest();
+  result.cpu.nodeSha256InMemory1Thread = { bytes: mem.length, GBps: gbps(mem.length, now() - t0) };
+  const buf = Buffer.allocUnsafeSlow(MiB + 4096).subarray(48, 48 + MiB);
+  const fd = openSync(file, 'r');
+  const fileBytes = Math.min(FILE_BYTES, GiB);
+  const t1 = now();
+  for (let o = 0; o < fileBytes; o += MiB) {
+    readSync(fd, buf, 0, MiB, o);
+    createHash('sha256').update(buf).digest();
+  }
+  closeSync(fd);
+  result.cpu.nodeSha256File1Thread = { bytes: fileBytes, GBps: gbps(fileBytes, now() - t1) };
+  result.cpu.note = `one thread; the host has ${cpus().length} logical CPUs (not measured with all of them here)`;
+}
+rmSync(dir, { recursive: true, force: true });
+device.destroy();
+
+// --------------------------------------------------------------------------------------------
+const slug = `${description.vendor}-${description.device || description.architecture}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const outDir = process.env.BENCH_OUT ?? join(ROOT, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const outFile = join(outDir, `gpu-${software ? 'software-' : ''}${slug}-${result.date.slice(0, 10)}.json`);
+writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+
+const f = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const rows = [
+  ['upload-only: writeBuffer', result.upload.writeBuffer.GBps],
+  ['upload-only: mapped staging + copy', result.upload.mappedCopy.GBps],
+  ['upload-only: DMA from mapped, no fill', result.upload.mappedDmaOnly.GBps],
+  ['host file -> GPU: blake3 digest', result.hostResident.blake3File.GBps],
+  ['host file -> GPU: sha256 1 MiB shards', result.hostResident.sha256Shards1MiB.GBps],
+  ...result.sweep.hostResident.map((r) => [`host file -> GPU: sha256 ${r.leafBytes / KiB} KiB shards`, r.GBps]),
+  ['device-resident: blake3 whole buffers', result.deviceResident.blake3.GBps],
+  ['device-resident: sha256 1 MiB leaves', result.deviceResident.sha256Leaves1MiB.GBps],
+  ...result.sweep.deviceResident.map((r) => [`device-resident: ${r.algorithm} ${r.leafBytes / KiB} KiB leaves (${r.leaves})`, r.GBps]),
+  ['CPU node:crypto sha256, 1 thread, memory', result.cpu.nodeSha256InMemory1Thread.GBps],
+  ['CPU node:crypto sha256, 1 thread, file', result.cpu.nodeSha256File1Thread.GBps],
+];
+console.log(`\nmodelseal GPU bench: ${result.adapter.line}`);
+if (software) console.log('NOTE: software adapter (lavapipe is a CPU): correctness only, the GB/s below are not GPU speeds');
+console.log(`file ${FILE_BYTES / GiB} GiB (page cache), resident ${result.deviceResident.buffers}, batch ${result.hostResident.batchBytes / MiB} MiB`);
+for (const [name, v] of rows) console.log(`${name.padEnd(58)} ${f(v).padStart(8)} GB/s`);
+console.log(`host-resident % of best upload: blake3 ${f(result.hostResident.percentOfUpload.blake3File)}%, sha256 ${f(result.hostResident.percentOfUpload.sha256Shards1MiB)}%`);
+console.log(`checks: ${result.checks.map((c) => `${c.name}: ${c.ok ? 'ok' : 'FAILED'}`).join('; ')}`);
+console.log(`wrote ${outFile}`);
+if (result.checks.some((c) => !c.ok)) process.exitCode = 1;
