@@ -176,6 +176,8 @@ export function parseCertificate(der: Uint8Array): Certificate {
     top = readDer(der, 0);
     if (top.end !== der.length) throw derError('trailing bytes after the certificate');
     x509 = new X509Certificate(der);
+    // Decode the key now: a damaged SubjectPublicKeyInfo must fail here, as input, not later.
+    void x509.publicKey;
   } catch (e) {
     throw new InputError('CERT_MALFORMED', `A certificate does not parse: ${(e as Error).message}`, { cause: e });
   }
@@ -357,24 +359,24 @@ export function verifyChain(leaf: Certificate, pool: Certificate[], opts: ChainO
       }
       return { chain, simulated };
     }
+    if (isSelfSigned(cur)) {
+      if (isSimulatedCert(cur)) {
+        throw new VerificationError(
+          'EVIDENCE_SIMULATED',
+          `${opts.label} ends at "${cur.commonName}", a root of the simulated platform, not a vendor root. Simulated evidence is accepted only with --allow-simulated and the simulated roots.`,
+        );
+      }
+      throw new VerificationError(
+        opts.chainCode,
+        `${opts.label} ends at the self-signed certificate "${cur.commonName || cur.subject}", which is not the pinned vendor root (SHA-256 ${cur.fingerprint256}).`,
+      );
+    }
     if (chain.length >= maxDepth) {
       throw new VerificationError(opts.chainCode, `${opts.label}: no pinned root within ${maxDepth} certificates.`);
     }
     const candidates = [...anchors, ...pool].filter((c) => c !== cur && cur.x509.checkIssued(c.x509));
     const issuer = candidates.find((c) => safeVerify(cur.x509, c.x509.publicKey));
     if (!issuer) {
-      if (isSelfSigned(cur)) {
-        if (isSimulatedCert(cur)) {
-          throw new VerificationError(
-            'EVIDENCE_SIMULATED',
-            `${opts.label} ends at "${cur.commonName}", a root of the simulated platform, not a vendor root. Simulated evidence is accepted only with --allow-simulated and the simulated roots.`,
-          );
-        }
-        throw new VerificationError(
-          opts.chainCode,
-          `${opts.label} ends at the self-signed certificate "${cur.commonName || cur.subject}", which is not the pinned vendor root (SHA-256 ${cur.fingerprint256}).`,
-        );
-      }
       const named = candidates.length > 0;
       throw new VerificationError(
         opts.chainCode,
