@@ -55,11 +55,18 @@ class AlignedBuffer {
 class Fd {
  public:
   explicit Fd(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not block forever; it is refused below like any non-file.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) {
       int e = errno;
-      throw IoError(e == ENOENT ? "FILE_NOT_FOUND" : (e == EACCES ? "FILE_UNREADABLE" : "IO_ERROR"),
+      throw IoError(e == ENOENT ? "FILE_NOT_FOUND" : ((e == EACCES || e == EPERM) ? "FILE_UNREADABLE" : "IO_ERROR"),
                     "cannot open " + path + ": " + std::strerror(e));
+    }
+    struct stat st;
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      fd_ = -1;
+      throw IoError("UNSUPPORTED_FILE_TYPE", path + " is not a regular file (a directory, device or pipe); only regular files can be hashed");
     }
 #ifdef POSIX_FADV_SEQUENTIAL
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);

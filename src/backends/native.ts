@@ -1,0 +1,196 @@
+/**
+ * `native`: the C++ addon (native/). It reads file ranges itself (mmap of the page cache, or pread
+ * into page-aligned native memory; no copies through JS) and hashes many leaves per call:
+ * - SHA-256: multi-buffer SHA-NI (2 or 4 leaves interleaved), single-stream SHA-NI, AVX2 8-lane,
+ *   portable scalar; chosen by CPU features, each forceable by name (`sha256Kernels()` lists them).
+ * - BLAKE3 (digests and subtree CVs), when the addon was built with it (`blake3Leaves`).
+ * BLAKE2b is not offered here: node:crypto (OpenSSL) covers it.
+ */
+import { InputError, ModelsealError, UnavailableError } from '../errors.js';
+import { loadNative, type NativeAddon } from '../native/addon.js';
+import type { BackendOptions, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, ProbeResult } from './types.js';
+
+/** The SHA-256 functions of native/sha256_napi.cc. */
+interface Sha256Api {
+  sha256Leaves(paths: string[], offsets: number[], lengths: number[], out: Uint8Array, kernel?: string): void;
+  sha256Bytes(data: Uint8Array, kernel?: string): Uint8Array;
+  sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array;
+  sha256Kernels(): string[];
+  sha256DefaultKernel(): string;
+}
+
+/** The BLAKE3 functions of native/blake3_napi.cc (optional: an addon built without them still serves SHA-256). */
+interface Blake3Api {
+  blake3Leaves(paths: string[], offsets: number[], lengths: number[], cvFlags: Uint8Array, out: Uint8Array, kernel?: string): void;
+  blake3Bytes(data: Uint8Array, chunkCounter: number, output: 'cv' | 'digest', kernel?: string): Uint8Array;
+  blake3Kernels(): string[];
+}
+
+function hasFunctions(addon: NativeAddon, names: readonly string[]): boolean {
+  return names.every((n) => typeof addon[n] === 'function');
+}
+
+const SHA256_FUNCTIONS = ['sha256Leaves', 'sha256Bytes', 'sha256BytesMulti', 'sha256Kernels', 'sha256DefaultKernel'] as const;
+const BLAKE3_FUNCTIONS = ['blake3Leaves', 'blake3Bytes', 'blake3Kernels'] as const;
+
+/** Codes the addon throws for bad input files; everything else is an internal or availability problem. */
+const INPUT_CODES = new Set(['FILE_NOT_FOUND', 'FILE_UNREADABLE', 'FILE_CHANGED', 'IO_ERROR', 'UNSUPPORTED_FILE_TYPE']);
+
+/** Rebuilds an addon error (a JS Error with a string `code`) as a ModelsealError with the same code. */
+export function toModelsealError(e: unknown): unknown {
+  if (e instanceof ModelsealError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (!(e instanceof Error) || typeof code !== 'string') return e;
+  if (INPUT_CODES.has(code)) return new InputError(code, e.message, { cause: e });
+  if (code === 'KERNEL_UNAVAILABLE') return new UnavailableError(code, e.message, { cause: e });
+  // BAD_ARGUMENT and the like: a caller bug, not the user's input.
+  return new ModelsealError(code, `native backend: ${e.message}`, { cause: e, kind: 'internal' });
+}
+
+function callNative<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw toModelsealError(e);
+  }
+}
+
+/**
+ * Kernels forced by options, or by MODELSEAL_NATIVE_KERNELS (e.g. `sha256=avx2-x8,blake3=sse41`)
+ * for benchmarks and CI; options win.
+ */
+function forcedKernels(options?: BackendOptions): Record<string, string> {
+  const fromEnv: Record<string, string> = {};
+  for (const part of (process.env.MODELSEAL_NATIVE_KERNELS ?? '').split(',')) {
+    const [alg, kernel] = part.split('=').map((s) => s.trim());
+    if (alg && kernel) fromEnv[alg] = kernel;
+  }
+  return { ...fromEnv, ...(options?.kernels ?? {}) };
+}
+
+class NativeLeafHasher implements LeafHasher {
+  readonly name = 'native' as const;
+  private readonly sha: Sha256Api;
+  private readonly b3: Blake3Api | undefined;
+  private readonly kernels: Record<string, string>;
+
+  constructor(addon: NativeAddon, options?: BackendOptions) {
+    this.sha = addon as unknown as Sha256Api;
+    this.b3 = hasFunctions(addon, BLAKE3_FUNCTIONS) ? (addon as unknown as Blake3Api) : undefined;
+    this.kernels = forcedKernels(options);
+    // Refuse an unknown or unrunnable kernel now, not at the first leaf.
+    const sha = this.kernels.sha256;
+    if (sha !== undefined && !this.sha.sha256Kernels().includes(sha)) {
+      throw new UnavailableError(
+        'KERNEL_UNAVAILABLE',
+        `SHA-256 kernel '${sha}' is not available on this machine; available: ${this.sha.sha256Kernels().join(', ')}.`,
+      );
+    }
+    const b3k = this.kernels.blake3;
+    if (b3k !== undefined && this.b3 && !this.b3.blake3Kernels().includes(b3k)) {
+      throw new UnavailableError(
+        'KERNEL_UNAVAILABLE',
+        `BLAKE3 kernel '${b3k}' is not available on this machine; available: ${this.b3.blake3Kernels().join(', ')}.`,
+      );
+    }
+  }
+
+  hashLeaves(batch: LeafBatch): Uint8Array[] {
+    const n = batch.leaves.length;
+    if (n === 0) return [];
+    const paths = new Array<string>(n);
+    const offsets = new Array<number>(n);
+    const lengths = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const leaf = batch.leaves[i]!;
+      paths[i] = leaf.path;
+      offsets[i] = leaf.offset;
+      lengths[i] = leaf.length;
+    }
+    const out = new Uint8Array(32 * n);
+    switch (batch.algorithm) {
+      case 'sha256': {
+        if (batch.leaves.some((l) => l.output !== 'digest')) throw new RangeError("'cv' leaves exist only for blake3");
+        callNative(() => this.sha.sha256Leaves(paths, offsets, lengths, out, this.kernels.sha256));
+        break;
+      }
+      case 'blake3': {
+        const b3 = this.requireBlake3();
+        const cvFlags = new Uint8Array(n);
+        for (let i = 0; i < n; i++) cvFlags[i] = batch.leaves[i]!.output === 'cv' ? 1 : 0;
+        callNative(() => b3.blake3Leaves(paths, offsets, lengths, cvFlags, out, this.kernels.blake3));
+        break;
+      }
+      default:
+        throw new UnavailableError('ALGORITHM_UNAVAILABLE', `the native backend does not compute ${batch.algorithm}; use node-crypto or js.`);
+    }
+    const digests = new Array<Uint8Array>(n);
+    for (let i = 0; i < n; i++) digests[i] = out.subarray(32 * i, 32 * i + 32);
+    return digests;
+  }
+
+  hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv', chunkCounter = 0): Uint8Array {
+    if (algorithm === 'sha256') {
+      if (output !== 'digest') throw new RangeError("'cv' output exists only for blake3");
+      return callNative(() => this.sha.sha256Bytes(data, this.kernels.sha256));
+    }
+    if (algorithm === 'blake3') {
+      const b3 = this.requireBlake3();
+      return callNative(() => b3.blake3Bytes(data, chunkCounter, output, this.kernels.blake3));
+    }
+    throw new UnavailableError('ALGORITHM_UNAVAILABLE', `the native backend does not compute ${algorithm}; use node-crypto or js.`);
+  }
+
+  private requireBlake3(): Blake3Api {
+    if (!this.b3) throw new UnavailableError('ALGORITHM_UNAVAILABLE', 'this build of the native addon has no BLAKE3; rebuild it with `npm run build:native`.');
+    return this.b3;
+  }
+}
+
+function probe(): ProbeResult {
+  const load = loadNative();
+  if (!load.ok) return { ok: false, name: 'native', reason: load.reason };
+  const addon = load.addon;
+  if (!hasFunctions(addon, SHA256_FUNCTIONS)) {
+    return { ok: false, name: 'native', reason: `${load.path} has no SHA-256 functions (an outdated build?); run \`npm run build:native\`` };
+  }
+  try {
+    const sha = addon as unknown as Sha256Api;
+    const algorithms: HashAlgorithm[] = ['sha256'];
+    const kernels = sha.sha256Kernels().map((k) => `sha256=${k}`);
+    const parts = [`sha256=${sha.sha256DefaultKernel()}`];
+    let subtrees = false;
+    if (hasFunctions(addon, BLAKE3_FUNCTIONS)) {
+      const b3 = (addon as unknown as Blake3Api).blake3Kernels();
+      algorithms.push('blake3');
+      subtrees = true;
+      kernels.push(...b3.map((k) => `blake3=${k}`));
+      if (b3[0] !== undefined) parts.push(`blake3=${b3[0]}`);
+    }
+    const f = addon.cpuFeatures();
+    const features = (['shaNi', 'sse41', 'avx2', 'avx512f', 'neon'] as const).filter((k) => f[k]).join(' ');
+    const capabilities: Capabilities = {
+      algorithms,
+      subtrees,
+      detail: `${parts.join(', ')} (${f.arch}${features ? `: ${features}` : ''})`,
+      kernels,
+    };
+    return { ok: true, name: 'native', capabilities };
+  } catch (e) {
+    return { ok: false, name: 'native', reason: `the addon's probe failed: ${(e as Error).message}` };
+  }
+}
+
+/** The native CPU backend (see the module comment). */
+export const nativeBackend: CpuBackendModule = {
+  name: 'native',
+  probe,
+  createLeafHasher(options?: BackendOptions): LeafHasher {
+    const load = loadNative();
+    if (!load.ok) throw new UnavailableError('BACKEND_UNAVAILABLE', `the native backend is unavailable: ${load.reason}`);
+    if (!hasFunctions(load.addon, SHA256_FUNCTIONS)) {
+      throw new UnavailableError('BACKEND_UNAVAILABLE', `${load.path} has no SHA-256 functions; run \`npm run build:native\`.`);
+    }
+    return new NativeLeafHasher(load.addon, options);
+  },
+};
