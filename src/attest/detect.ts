@@ -53,9 +53,10 @@ export function detectEvidence(input: Uint8Array): DetectedEvidence {
   let bytes = decoded.bytes;
   let unwrapped: string | undefined;
   if (decoded.envelope === 'nvidia-json') return { kind: 'nvidia-gpu', format: 'nvidia-json', decoded, bytes };
-  // Azure CVM "HCL report": 'HCLA' header, report type at 12 (2 = SNP, 4 = TDX), report at 0x20.
+  // Azure CVM "HCL report": 'HCLA' header (0x20 bytes), the hardware report in a 0x4A0-byte area,
+  // then the runtime-data header whose third u32 is the report type (2 = SNP, 4 = TDX).
   if (bytes.length >= 0x20 && bytes[0] === 0x48 && bytes[1] === 0x43 && bytes[2] === 0x4c && bytes[3] === 0x41) {
-    const type = u32(bytes, 12);
+    const type = u32(bytes, 0x4c0 + 8);
     const size = type === 2 ? 0x4a0 : type === 4 ? 1024 : 0;
     if (!size || bytes.length < 0x20 + size) {
       throw new InputError('EVIDENCE_UNRECOGNIZED', `Azure HCL report of type ${type} is not supported or is truncated (2 = SEV-SNP, 4 = TDX).`);
