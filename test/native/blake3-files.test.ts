@@ -110,7 +110,7 @@ describe.skipIf(!addon)(`native BLAKE3 file leaves${addon ? '' : ` (skipped: ${s
     want.forEach((w, i) => expect(hex(out.subarray(32 * i, 32 * i + 32)), `leaf ${i}`).toBe(hex(w)));
   });
 
-  it('reports missing, short and unreadable files with their codes', () => {
+  it('reports missing, short and non-regular files with the codes of native/io.h', () => {
     const one = (path: string, offset: number, length: number, cv = 0) =>
       codeOf(() => addon!.blake3Leaves([path], [offset], [length], Uint8Array.from([cv]), new Uint8Array(32)));
     expect(one(join(dir.path, 'nope.bin'), 0, 10)).toBe('FILE_NOT_FOUND');
@@ -118,7 +118,7 @@ describe.skipIf(!addon)(`native BLAKE3 file leaves${addon ? '' : ` (skipped: ${s
     expect(one(file, 0, SIZE + 1024, 1)).toBe('FILE_CHANGED');
     const sub = join(dir.path, 'a-directory');
     mkdirSync(sub);
-    expect(one(sub, 0, 10)).toBe('IO_ERROR');  // opens, but read() fails with EISDIR
+    expect(one(sub, 0, 10)).toBe('UNSUPPORTED_FILE_TYPE');  // native/io.h refuses anything but regular files
     addon!.blake3IoOptions('mmap', MiB);
     expect(one(file, SIZE - 10, 11)).toBe('FILE_CHANGED');
     addon!.blake3IoOptions('pread', MiB);
