@@ -38,51 +38,85 @@ static sha256_lanes_t S;
 /* ---------------------------------------------------------------- scalar kernel */
 
 #define CH(e, f, g) ((((f) ^ (g)) & (e)) ^ (g))
-#define MAJ(a, b, c) (((a) & (b)) | ((c) & ((a) | (b))))
+/* Maj in three operations; a ^ b of one round is b ^ c of the next, so the compiler reuses it. */
+#define MAJ(a, b, c) ((((a) ^ (b)) & ((b) ^ (c))) ^ (b))
 #define BS0(a) (rotr32((a), 2) ^ rotr32((a), 13) ^ rotr32((a), 22))
 #define BS1(e) (rotr32((e), 6) ^ rotr32((e), 11) ^ rotr32((e), 25))
-#define SS0(x) (rotr32((x), 7) ^ rotr32((x), 18) ^ ((x) >> 3))
-#define SS1(x) (rotr32((x), 17) ^ rotr32((x), 19) ^ ((x) >> 10))
 
-#define RND(a, b, c, d, e, f, g, h, i, wi)                         \
-  do {                                                             \
-    uint32_t t1 = (h) + BS1(e) + CH(e, f, g) + K[i] + (wi);        \
-    uint32_t t2 = BS0(a) + MAJ(a, b, c);                           \
-    (d) += t1;                                                     \
-    (h) = t1 + t2;                                                 \
+/* One round; wk[i] = W[i] + K[i], precomputed by the SIMD message schedule. */
+#define RND(a, b, c, d, e, f, g, h, i)                        \
+  do {                                                        \
+    uint32_t t1 = (h) + BS1(e) + CH(e, f, g) + wk[i];         \
+    (d) += t1;                                                \
+    (h) = t1 + BS0(a) + MAJ(a, b, c);                         \
   } while (0)
 
-#define SCHED(i) (w[(i) & 15] += SS1(w[((i) - 2) & 15]) + w[((i) - 7) & 15] + SS0(w[((i) - 15) & 15]))
-
 /* Eight rounds with the variables rotated by name instead of moved. */
-#define RND8(i, W)                              \
-  RND(a, b, c, d, e, f, g, h, (i) + 0, W((i) + 0)); \
-  RND(h, a, b, c, d, e, f, g, (i) + 1, W((i) + 1)); \
-  RND(g, h, a, b, c, d, e, f, (i) + 2, W((i) + 2)); \
-  RND(f, g, h, a, b, c, d, e, (i) + 3, W((i) + 3)); \
-  RND(e, f, g, h, a, b, c, d, (i) + 4, W((i) + 4)); \
-  RND(d, e, f, g, h, a, b, c, (i) + 5, W((i) + 5)); \
-  RND(c, d, e, f, g, h, a, b, (i) + 6, W((i) + 6)); \
-  RND(b, c, d, e, f, g, h, a, (i) + 7, W((i) + 7))
+#define RND8(i)                            \
+  RND(a, b, c, d, e, f, g, h, (i) + 0);    \
+  RND(h, a, b, c, d, e, f, g, (i) + 1);    \
+  RND(g, h, a, b, c, d, e, f, (i) + 2);    \
+  RND(f, g, h, a, b, c, d, e, (i) + 3);    \
+  RND(e, f, g, h, a, b, c, d, (i) + 4);    \
+  RND(d, e, f, g, h, a, b, c, (i) + 5);    \
+  RND(c, d, e, f, g, h, a, b, (i) + 6);    \
+  RND(b, c, d, e, f, g, h, a, (i) + 7)
 
-#define WLOAD(i) w[(i)]
-#define WSCHED(i) SCHED(i)
+static inline v128_t load_be4(const uint8_t *p) {
+  v128_t v = wasm_v128_load(p);
+  return wasm_i8x16_shuffle(v, v, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+}
+
+/* No rotate in SIMD128: a right rotation is two shifts and an OR. */
+#define VROTR(x, n) wasm_v128_or(wasm_u32x4_shr((x), (n)), wasm_i32x4_shl((x), 32 - (n)))
+#define VADD(x, y) wasm_i32x4_add((x), (y))
+#define VXOR(x, y) wasm_v128_xor((x), (y))
+#define VSS0(x) VXOR(VXOR(VROTR(x, 7), VROTR(x, 18)), wasm_u32x4_shr((x), 3))
+#define VSS1(x) VXOR(VXOR(VROTR(x, 17), VROTR(x, 19)), wasm_u32x4_shr((x), 10))
+
+/*
+ * Message schedule of one block, four words at a time in SIMD128, written as W[t] + K[t]. The
+ * rounds then read one precomputed word each, which leaves the registers to the 8 state words:
+ * that, not the schedule arithmetic, is what the scalar rounds are short of.
+ */
+static inline void sha256_schedule(const uint8_t *p, uint32_t wk[64]) {
+  v128_t x0 = load_be4(p), x1 = load_be4(p + 16), x2 = load_be4(p + 32), x3 = load_be4(p + 48);
+  wasm_v128_store(wk + 0, VADD(x0, wasm_v128_load(K + 0)));
+  wasm_v128_store(wk + 4, VADD(x1, wasm_v128_load(K + 4)));
+  wasm_v128_store(wk + 8, VADD(x2, wasm_v128_load(K + 8)));
+  wasm_v128_store(wk + 12, VADD(x3, wasm_v128_load(K + 12)));
+  for (int t = 16; t < 64; t += 4) {
+    /* x0..x3 hold W[t-16 .. t-1] */
+    v128_t w15 = wasm_i32x4_shuffle(x0, x1, 1, 2, 3, 4); /* W[t-15 .. t-12] */
+    v128_t w7 = wasm_i32x4_shuffle(x2, x3, 1, 2, 3, 4);  /* W[t-7 .. t-4] */
+    v128_t s = VADD(VADD(x0, VSS0(w15)), w7);
+    /* sigma1 needs W[t-2], W[t-1] for lanes 0-1, then the new W[t], W[t+1] for lanes 2-3 */
+    v128_t lo = VADD(s, VSS1(wasm_i32x4_shuffle(x3, x3, 2, 3, 2, 3)));
+    v128_t hi = VADD(s, VSS1(wasm_i32x4_shuffle(lo, lo, 0, 1, 0, 1)));
+    v128_t xn = wasm_i32x4_shuffle(lo, hi, 0, 1, 6, 7);
+    wasm_v128_store(wk + t, VADD(xn, wasm_v128_load(K + t)));
+    x0 = x1;
+    x1 = x2;
+    x2 = x3;
+    x3 = xn;
+  }
+}
 
 static void sha256_blocks_scalar(unsigned lane, const uint8_t *p, size_t nblocks) {
   uint32_t st[8];
+  uint32_t wk[64] __attribute__((aligned(16)));
   for (int j = 0; j < 8; j++) st[j] = S.h[j][lane];
   while (nblocks--) {
-    uint32_t w[16];
-    for (int j = 0; j < 16; j++) w[j] = load32_be(p + 4 * j);
+    sha256_schedule(p, wk);
     uint32_t a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6], h = st[7];
-    RND8(0, WLOAD);
-    RND8(8, WLOAD);
-    RND8(16, WSCHED);
-    RND8(24, WSCHED);
-    RND8(32, WSCHED);
-    RND8(40, WSCHED);
-    RND8(48, WSCHED);
-    RND8(56, WSCHED);
+    RND8(0);
+    RND8(8);
+    RND8(16);
+    RND8(24);
+    RND8(32);
+    RND8(40);
+    RND8(48);
+    RND8(56);
     st[0] += a; st[1] += b; st[2] += c; st[3] += d;
     st[4] += e; st[5] += f; st[6] += g; st[7] += h;
     p += 64;
@@ -92,14 +126,8 @@ static void sha256_blocks_scalar(unsigned lane, const uint8_t *p, size_t nblocks
 
 /* ---------------------------------------------------------------- x4 (SIMD128) kernel */
 
-/* No rotate in SIMD128: a right rotation is two shifts and an OR. */
-#define VROTR(x, n) wasm_v128_or(wasm_u32x4_shr((x), (n)), wasm_i32x4_shl((x), 32 - (n)))
-#define VADD(x, y) wasm_i32x4_add((x), (y))
-#define VXOR(x, y) wasm_v128_xor((x), (y))
 #define VBS0(a) VXOR(VXOR(VROTR(a, 2), VROTR(a, 13)), VROTR(a, 22))
 #define VBS1(e) VXOR(VXOR(VROTR(e, 6), VROTR(e, 11)), VROTR(e, 25))
-#define VSS0(x) VXOR(VXOR(VROTR(x, 7), VROTR(x, 18)), wasm_u32x4_shr((x), 3))
-#define VSS1(x) VXOR(VXOR(VROTR(x, 17), VROTR(x, 19)), wasm_u32x4_shr((x), 10))
 /* Ch(e,f,g) selects f where e is 1: exactly bitselect. Maj(a,b,c) = b where a == b, else c. */
 #define VCH(e, f, g) wasm_v128_bitselect((f), (g), (e))
 #define VMAJ(a, b, c) wasm_v128_bitselect((c), (b), VXOR((a), (b)))
@@ -125,12 +153,8 @@ static void sha256_blocks_scalar(unsigned lane, const uint8_t *p, size_t nblocks
   VRND(c, d, e, f, g, h, a, b, (i) + 6, W((i) + 6)); \
   VRND(b, c, d, e, f, g, h, a, (i) + 7, W((i) + 7))
 
+#define WLOAD(i) w[(i)]
 #define VWSCHED(i) VSCHED(i)
-
-static inline v128_t load_be4(const uint8_t *p) {
-  v128_t v = wasm_v128_load(p);
-  return wasm_i8x16_shuffle(v, v, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
-}
 
 static void sha256_blocks_x4(const uint8_t *p0, const uint8_t *p1, const uint8_t *p2, const uint8_t *p3,
                              size_t nblocks) {
