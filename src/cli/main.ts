@@ -12,6 +12,7 @@ import { EXIT_USAGE } from '../errors.js';
 const COMMANDS: Array<() => Promise<{ register(program: Command): void }>> = [
   // @commands
   () => import('./commands/attest.js'),
+  () => import('./commands/attest-receipt.js'),
   () => import('./commands/hash.js'),
   () => import('./commands/doctor.js'),
   () => import('./commands/demo.js'),
