@@ -64,7 +64,17 @@ export function tdxClaims(q: TdxQuote): Record<string, unknown> {
   return c;
 }
 
+/**
+ * The PCK chain of the quote, read strictly: PEM CERTIFICATE blocks separated only by line breaks,
+ * optionally followed by NUL padding. Anything else is refused, so that no byte of the
+ * certification data is silently ignored.
+ */
 function pemChain(q: TdxQuote): Certificate[] {
+  const text = Buffer.from(q.pckChainData).toString('latin1');
+  const outside = text.replace(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\r\n]*-----END CERTIFICATE-----/g, '');
+  if (!/^[\r\n]*\0*$/.test(outside)) {
+    fail('TDX_PCK_CHAIN', 'The PCK certification data is not a clean PEM chain (stray bytes between or around the certificates).');
+  }
   try {
     return parseCertificates(q.pckChainData);
   } catch (e) {
@@ -219,6 +229,11 @@ export async function verifyTdxQuote(bytes: Uint8Array, options: VerifyEvidenceO
     });
     simulated = sim;
     chainNames.push(...chain.map((c) => c.commonName || c.subject));
+    // Every certificate the quote carries must be the one the chain used, in order (the quote may
+    // omit the root): a stray or altered copy is refused rather than ignored.
+    if (certs.length > chain.length || certs.some((c, i) => !bytesEqual(c.der, chain[i]!.der))) {
+      fail('TDX_PCK_CHAIN', `The quote's PCK chain (${certs.map((c) => c.commonName).join(' ← ')}) is not the verified chain (${chainNames.join(' ← ')}).`);
+    }
     if (simulated) warnings.push('SIMULATED evidence: the PCK chain ends at a simulated root, not at Intel. Accepted only because allowSimulated was set.');
     const pck = parsePckExtension(leaf);
     claims.fmspc = pck.fmspc;
