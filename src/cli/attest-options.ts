@@ -184,17 +184,20 @@ export async function checkAttestation(o: CheckAttestationOptions): Promise<Chec
     throw new InputError('ATT_UNREADABLE', `Cannot read the attestation ${attPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
   const policy = o.policyPath ? loadPolicy(o.policyPath) : undefined;
+  // Simulated evidence is accepted when the caller says so: --allow-simulated, or a policy that sets
+  // allowSimulated (the relying party's own file); it is reported as simulated either way.
+  const allowSimulated = o.allowSimulated === true || policy?.allowSimulated === true;
   const att = await verifyAttestation(bytes, {
     rootDigest: root,
     statements: [bundle.payload],
     signerPublicKey: signerKeyOf(bundle, o.publicKey),
-    allowSimulated: o.allowSimulated === true,
+    allowSimulated,
     ...(o.nonce ? { expectedNonce: o.nonce } : {}),
     ...(o.at ? { at: o.at } : {}),
     ...(o.collateralDir ? { collateralDir: o.collateralDir } : {}),
   });
   // validate only what verified: a policy says nothing about evidence that failed its cryptography.
-  const pol = policy && att.ok ? validatePolicy(att.verdicts, { ...policy, allowSimulated: policy.allowSimulated === true || o.allowSimulated === true }, o.at ?? new Date()) : undefined;
+  const pol = policy && att.ok ? validatePolicy(att.verdicts, { ...policy, allowSimulated }, o.at ?? new Date()) : undefined;
   const ok = att.ok && (pol?.ok ?? true);
   const code = !att.ok ? att.code : pol && !pol.ok ? pol.code : undefined;
   return { ok, ...(code ? { code } : {}), message: !att.ok ? att.message : pol ? pol.message : att.message, simulated: att.simulated, attestation: att, ...(pol ? { policy: pol } : {}) };

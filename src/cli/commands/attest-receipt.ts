@@ -65,8 +65,10 @@ export function registerReceiptCommands(attest: Command): void {
           if (flags.collateral) opts.collateralDir = flags.collateral;
           if (flags.allowSimulated) opts.allowSimulated = true;
           const policy = flags.policy ? loadPolicy(flags.policy) : undefined;
+          // --allow-simulated or a policy with allowSimulated: the relying party's explicit choice either way.
+          if (policy?.allowSimulated) opts.allowSimulated = true;
           const r = await verifyReceipt(bytes, opts);
-          const p = policy && r.ok ? validatePolicy(r.verdicts, { ...policy, allowSimulated: policy.allowSimulated === true || flags.allowSimulated === true }, opts.at ?? new Date()) : undefined;
+          const p = policy && r.ok ? validatePolicy(r.verdicts, { ...policy, allowSimulated: opts.allowSimulated === true }, opts.at ?? new Date()) : undefined;
           const ok = r.ok && (p?.ok ?? true);
           if (ctx.json) {
             writeJson({

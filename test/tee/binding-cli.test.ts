@@ -1,0 +1,144 @@
+/**
+ * The CLI side of the binding: `sign --attest` / `verify --attestation --policy` / `verify --receipt`
+ * glue (src/cli/attest-options.ts) on a real signed bundle, and `modelseal attest verify-receipt`.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signModel } from '../../src/sign/index.js';
+import { attestBundle, checkAttestation, hexOption, writeReceipt } from '../../src/cli/attest-options.js';
+import { main } from '../../src/cli/main.js';
+import { ModelsealError } from '../../src/errors.js';
+import { fill251, tempDir } from '../helpers.js';
+
+const dir = tempDir('modelseal-attest-cli-');
+const model = join(dir.path, 'model');
+const bundlePath = join(dir.path, 'model.sig');
+const keyPath = join(dir.path, 'key.pem');
+const pubPath = join(dir.path, 'key.pub.pem');
+const otherPubPath = join(dir.path, 'other.pub.pem');
+let root = '';
+
+beforeAll(async () => {
+  mkdirSync(join(model, 'sub'), { recursive: true });
+  writeFileSync(join(model, 'weights.bin'), fill251(100_000));
+  writeFileSync(join(model, 'sub', 'config.json'), '{"layers":2}');
+  const k = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  writeFileSync(keyPath, k.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(pubPath, k.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(otherPubPath, generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ type: 'spki', format: 'pem' }));
+  const r = await signModel(model, { privateKey: keyPath, output: bundlePath });
+  root = r.rootDigest;
+});
+afterAll(dir.cleanup);
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(['node', 'modelseal', ...args]);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('sign --attest / verify --attestation glue', () => {
+  it('attests a signed bundle on the simulated platform and checks it with a policy', async () => {
+    const a = await attestBundle({ bundlePath, privateKey: keyPath, mode: 'simulated', tdisp: true });
+    expect(a.path).toBe(`${bundlePath}.att`);
+    expect(existsSync(a.path)).toBe(true);
+    expect(a.simulated).toBe(true);
+    expect(a.kinds).toEqual(['nvidia-gpu', 'tdisp', 'sev-snp']);
+    expect(a.source).toMatch(/SIMULATED/);
+    // Never replaced without force.
+    await expect(attestBundle({ bundlePath, privateKey: keyPath, mode: 'simulated' })).rejects.toMatchObject({ code: 'ATT_EXISTS' });
+
+    const policyPath = join(dir.path, 'policy.json');
+    writeFileSync(policyPath, JSON.stringify({ version: 1, allowSimulated: true, maxEvidenceAgeSeconds: 600, nvidia: { requireCcMode: true }, tdisp: { requireRun: true } }));
+    const ok = await checkAttestation({ bundlePath, publicKey: pubPath, policyPath, rootDigest: root });
+    expect(ok.attestation.failures).toEqual([]);
+    expect(ok.ok).toBe(true);
+    expect(ok.simulated).toBe(true);
+    expect(ok.policy?.ok).toBe(true);
+
+    // Without allowSimulated anywhere: refused at verification.
+    const refused = await checkAttestation({ bundlePath, publicKey: pubPath });
+    expect(refused.code).toBe('ATT_SIMULATED');
+    // Verified, but the policy pins another measurement.
+    const strict = join(dir.path, 'strict.json');
+    writeFileSync(strict, JSON.stringify({ version: 1, snp: { measurements: ['00'.repeat(48)] } }));
+    const pol = await checkAttestation({ bundlePath, publicKey: pubPath, policyPath: strict, allowSimulated: true });
+    expect(pol.ok).toBe(false);
+    expect(pol.attestation.ok).toBe(true);
+    expect(pol.code).toBe('POLICY_MEASUREMENT');
+    // Another key than the bundle's.
+    expect((await checkAttestation({ bundlePath, publicKey: otherPubPath, allowSimulated: true })).code).toBe('ATT_SIGNATURE');
+    // A nonce the relying party expected but the attestation was not taken with.
+    expect((await checkAttestation({ bundlePath, publicKey: pubPath, allowSimulated: true, nonce: new Uint8Array(32) })).code).toBe('ATT_NONCE_MISMATCH');
+  });
+
+  it('real hardware that is not there is a clear unavailable error (exit 2), never simulated', async () => {
+    const e = await attestBundle({ bundlePath, privateKey: keyPath, mode: 'snp', output: join(dir.path, 'x.att') }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(ModelsealError);
+    expect((e as ModelsealError).exitCode).toBe(2);
+    expect(existsSync(join(dir.path, 'x.att'))).toBe(false);
+  });
+
+  it('hexOption checks digits and length', () => {
+    expect(hexOption('0x' + 'ab'.repeat(32), '--nonce', 32)).toHaveLength(32);
+    expect(() => hexOption('abc', '--nonce', 32)).toThrow(/hex/);
+    expect(() => hexOption('ab', '--nonce', 32)).toThrow(/32 bytes/);
+  });
+});
+
+describe('modelseal attest verify-receipt', () => {
+  const nonceHex = Buffer.from(fill251(24, 5)).toString('hex');
+  const receiptPath = join(dir.path, 'receipt.json');
+
+  beforeAll(async () => {
+    await writeReceipt({ rootDigest: root, verifyResult: { verified: true, scope: 'model' }, nonce: Buffer.from(nonceHex, 'hex'), out: receiptPath, mode: 'simulated' });
+  });
+
+  it('exit 0 for the right nonce with --allow-simulated, and the output says SIMULATED', async () => {
+    const r = await run(['attest', 'verify-receipt', receiptPath, '--nonce', nonceHex, '--allow-simulated', '--root', root]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/RECEIPT VERIFIED \(SIMULATED/);
+    const j = await run(['attest', 'verify-receipt', receiptPath, '--nonce', nonceHex, '--allow-simulated', '--json']);
+    expect(j.code).toBe(0);
+    const doc = JSON.parse(j.out) as { ok: boolean; simulated: boolean; rootDigest: string };
+    expect(doc).toMatchObject({ ok: true, simulated: true, rootDigest: root });
+  });
+
+  it('exit 1 for another nonce, for simulated without the flag, and for a failing policy', async () => {
+    const wrong = await run(['attest', 'verify-receipt', receiptPath, '--nonce', 'ff'.repeat(24), '--allow-simulated', '--json']);
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.out)).toMatchObject({ ok: false, code: 'RECEIPT_NONCE_MISMATCH' });
+    const sim = await run(['attest', 'verify-receipt', receiptPath, '--nonce', nonceHex]);
+    expect(sim.code).toBe(1);
+    expect(sim.out).toMatch(/RECEIPT_SIMULATED/);
+    const policyPath = join(dir.path, 'receipt-policy.json');
+    writeFileSync(policyPath, JSON.stringify({ version: 1, platforms: ['tdx'] }));
+    const pol = await run(['attest', 'verify-receipt', receiptPath, '--nonce', nonceHex, '--allow-simulated', '--policy', policyPath, '--json']);
+    expect(pol.code).toBe(1);
+    expect(JSON.parse(pol.out)).toMatchObject({ ok: false, code: 'POLICY_PLATFORM' });
+  });
+
+  it('exit 2 for unreadable input and bad arguments', async () => {
+    expect((await run(['attest', 'verify-receipt', join(dir.path, 'missing.json'), '--nonce', nonceHex])).code).toBe(2);
+    expect((await run(['attest', 'verify-receipt', receiptPath, '--nonce', 'xyz'])).code).toBe(2);
+    expect((await run(['attest', 'verify-receipt', receiptPath])).code).toBe(2); // --nonce is required
+    writeFileSync(join(dir.path, 'junk.json'), readFileSync(receiptPath, 'utf8').slice(0, 100));
+    const junk = await run(['attest', 'verify-receipt', join(dir.path, 'junk.json'), '--nonce', nonceHex]);
+    expect(junk.code).toBe(2);
+    expect(junk.err).toMatch(/RECEIPT_FORMAT/);
+    expect(junk.err).not.toMatch(/at .*\.ts/); // no stack trace
+  });
+});
