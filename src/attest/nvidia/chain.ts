@@ -87,19 +87,22 @@ export function verifyDeviceChain(ders: Uint8Array[], o: ChainOptions): ChainRes
     }
   }
   // Trust anchor: the last certificate is a pinned root, or is signed by one.
-  const anchors = simulated ? [...(o.simulatedRoots ?? []), ...simulatedTrustAnchors()].filter((r) => isSimulatedRoot(r)) : o.pinnedRoots;
+  // Simulated anchors must themselves be SIMULATED self-signed roots; checked only for the one used.
+  const anchors = simulated ? [...(o.simulatedRoots ?? []), ...simulatedTrustAnchors()] : o.pinnedRoots;
+  const acceptable = (der: Uint8Array): boolean => !simulated || isSimulatedRoot(der);
   const last = certs[certs.length - 1]!;
+  const lastDer = new Uint8Array(last.raw);
   let anchor: X509Certificate | undefined;
-  for (const a of anchors) {
-    if (bytesEqual(new Uint8Array(last.raw), a)) {
-      anchor = last;
-      break;
-    }
-  }
+  if (anchors.some((a) => bytesEqual(lastDer, a)) && acceptable(lastDer)) anchor = last;
   if (!anchor) {
     for (const a of anchors) {
-      const ac = new X509Certificate(buf(a));
-      if (signedBy(last, ac)) {
+      let ac: X509Certificate;
+      try {
+        ac = new X509Certificate(buf(a));
+      } catch {
+        continue;
+      }
+      if (last.issuer === ac.subject && signedBy(last, ac) && acceptable(a)) {
         anchor = ac;
         certs.push(ac);
         subjects.push(subjectName(ac));

@@ -182,7 +182,8 @@ export function parseTdispReport(bytes: Uint8Array): TdispEvidence {
     const reportMessages = bytes.subarray(0, r.off);
     const report = parseInterfaceReportStruct(concatBytes(...portions));
     const out: TdispEvidence = { format: 'bundle', interfaceId: { functionId: functionId! }, report, reportMessages };
-    if (r.remaining > 0 && r.b[r.off] === TDISP_VERSION_1_0) {
+    // What follows is told apart by the message code: TDISP DEVICE_INTERFACE_STATE (0x05) or SPDM GET_MEASUREMENTS (0xe0).
+    if (r.remaining >= 2 && r.b[r.off + 1] !== 0xe0) {
       const start = r.off;
       const h = readHeader(r);
       if (h.type !== TDISP_DEVICE_INTERFACE_STATE) throw malformed(`unexpected TDISP message type 0x${h.type.toString(16)} after the report`);
@@ -190,7 +191,10 @@ export function parseTdispReport(bytes: Uint8Array): TdispEvidence {
       const value = r.u8();
       out.state = { value, name: TDI_STATES[value] ?? 'RESERVED', message: bytes.subarray(start, r.off) };
     }
-    if (r.remaining > 0) out.spdm = parseSpdmMeasurements(bytes.subarray(r.off));
+    if (r.remaining > 0) {
+      if (r.remaining < 2 || r.b[r.off + 1] !== 0xe0) throw malformed(`${r.remaining} bytes after the TDISP messages are not an SPDM GET_MEASUREMENTS transcript`);
+      out.spdm = parseSpdmMeasurements(bytes.subarray(r.off));
+    }
     return out;
   } catch (e) {
     if (e instanceof RangeError) throw truncated(e.message, e);
