@@ -40,8 +40,9 @@ static sha256_lanes_t S;
 #define CH(e, f, g) ((((f) ^ (g)) & (e)) ^ (g))
 /* Maj in three operations; a ^ b of one round is b ^ c of the next, so the compiler reuses it. */
 #define MAJ(a, b, c) ((((a) ^ (b)) & ((b) ^ (c))) ^ (b))
-#define BS0(a) (rotr32((a), 2) ^ rotr32((a), 13) ^ rotr32((a), 22))
-#define BS1(e) (rotr32((e), 6) ^ rotr32((e), 11) ^ rotr32((e), 25))
+/* Nested form: 3 rotations and 2 XORs without copies of the input (fewer x86 register moves). */
+#define BS0(a) rotr32(rotr32(rotr32((a), 9) ^ (a), 11) ^ (a), 2)
+#define BS1(e) rotr32(rotr32(rotr32((e), 14) ^ (e), 5) ^ (e), 6)
 
 /* One round; wk[i] = W[i] + K[i], precomputed by the SIMD message schedule. */
 #define RND(a, b, c, d, e, f, g, h, i)                        \
