@@ -3,9 +3,10 @@
  * certificate and Sigstore keyless methods), the OMS spec's valid / invalid / invalid-payload
  * vectors. Verification goes through the public verifyModel (same engine as `hash`).
  */
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signModel } from '../../src/sign/sign-model.js';
 import { verifyModel, type VerifyModelOptions } from '../../src/verify/verify-model.js';
 import { readBundleFile } from '../../src/verify/signature.js';
 import { loadTrustedRootJson } from '../../src/verify/sigstore.js';
@@ -170,5 +171,64 @@ describe.skipIf(!have)('OMS spec v1.0 test vectors', () => {
       code: 'SIGNATURE_INVALID',
       kind: 'verification',
     });
+  });
+});
+
+/** Keys and value types of a JSON value, recursively (arrays by their first element). */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length ? [shape(v[0])] : [];
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, shape((v as Record<string, unknown>)[k])]));
+  return typeof v;
+}
+
+describe.skipIf(!have)('what we write is what model_signing v1.1 writes (reference acceptance, argued from its own vectors)', () => {
+  it('signing upstream\'s v1.1.0 model with upstream\'s key reproduces its statement, hint and bundle shape', async () => {
+    const t = tempDir();
+    try {
+      const dir = join(COMPAT, 'v1.1.0-elliptic-key');
+      // Upstream signed with --signature model.sig inside the folder and --ignore-paths ignore-me.
+      const r = await signModel(dir, {
+        privateKey: join(KEYS, 'signing-key.pem'),
+        ignorePaths: ['ignore-me', 'model.sig'],
+        output: join(t.path, 'ours.sig'),
+        ...opts,
+      });
+      const theirs = JSON.parse(readFileSync(join(dir, 'model.sig'), 'utf8'));
+      const theirStatement = JSON.parse(Buffer.from(theirs.dsseEnvelope.payload, 'base64').toString());
+      const ours = r.bundle;
+      const ourStatement = JSON.parse(Buffer.from(ours.dsseEnvelope.payload, 'base64').toString());
+      // ignore_paths is a set upstream (random order): compare sorted; everything else exactly.
+      for (const s of [theirStatement, ourStatement]) s.predicate.serialization.ignore_paths.sort();
+      expect(ourStatement).toEqual(theirStatement);
+      expect(ours.verificationMaterial).toEqual(theirs.verificationMaterial); // same hint, tlogEntries []
+      expect(shape(ours)).toEqual(shape(theirs));
+      expect(JSON.stringify(ours).startsWith('{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":')).toBe(true);
+      // Both verify with the same public key.
+      expect((await verifyModel(dir, join(t.path, 'ours.sig'), { publicKey: PUB, ...opts })).verified).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('certificate method: same statement and the same bundle shape as upstream v1.1.0-certificate', async () => {
+    const t = tempDir();
+    try {
+      const dir = join(COMPAT, 'v1.1.0-certificate');
+      const r = await signModel(dir, {
+        privateKey: join(KEYS, 'signing-key.pem'),
+        certificate: join(KEYS, 'signing-key-cert.pem'),
+        chain: [join(KEYS, 'int-ca-cert.pem')],
+        ignorePaths: ['ignore-me', 'model.sig'],
+        output: join(t.path, 'ours.sig'),
+        ...opts,
+      });
+      const theirs = JSON.parse(readFileSync(join(dir, 'model.sig'), 'utf8'));
+      expect(shape(r.bundle)).toEqual(shape(theirs));
+      expect(r.bundle.verificationMaterial).toEqual(theirs.verificationMaterial); // same DER leaf + intermediate
+      expect(r.rootDigest).toBe(JSON.parse(Buffer.from(theirs.dsseEnvelope.payload, 'base64').toString()).subject[0].digest.sha256);
+      expect((await verifyModel(dir, join(t.path, 'ours.sig'), { certRoot: CA, ...opts })).verified).toBe(true);
+    } finally {
+      t.cleanup();
+    }
   });
 });
