@@ -28,7 +28,7 @@ interface VerifyFlags extends CommonFlags {
   nonce?: string;
 }
 interface CollectFlags extends CommonFlags {
-  kind: string;
+  kind: 'auto' | 'snp' | 'tdx' | 'nvidia' | 'tdisp';
   reportData?: string;
   nonce?: string;
   out?: string;
@@ -144,38 +144,51 @@ export function register(program: Command): void {
 
   attest
     .command('collect')
-    .description('collect evidence on this machine (configfs-tsm / ioctl / NVML); needs real TEE hardware')
-    .option('--kind <kind>', 'auto | snp | tdx | nvidia | simulated', 'auto')
+    .description('collect evidence on this machine (configfs-tsm, ioctls, NVML); needs real TEE hardware')
+    .option('--kind <kind>', 'auto | snp | tdx | nvidia | tdisp', 'auto')
     .option('--report-data <hex>', 'REPORT_DATA for the CPU report (up to 64 bytes)')
-    .option('--nonce <hex>', '32-byte nonce for GPU evidence')
-    .option('--out <file>', 'write the evidence envelope here instead of stdout')
+    .option('--nonce <hex>', '32-byte nonce for GPU / TDISP evidence')
+    .option('--out <file>', 'write the evidence envelope here (several kinds: FILE.<kind>.json each) instead of stdout')
     .option('--json', 'print one JSON object on stdout')
     .option('-q, --quiet', 'no human output')
     .action(async (flags: CollectFlags) => {
       const ctx = { json: flags.json === true, quiet: flags.quiet === true };
       setExitCode(
         await runCommand(ctx, async () => {
-          // The acquisition layer is another module (src/attest/acquire/); loaded only here.
+          const kinds = { auto: undefined, snp: ['sev-snp'], tdx: ['tdx'], nvidia: ['nvidia-gpu'], tdisp: ['tdisp'] }[flags.kind];
+          if (kinds === undefined && flags.kind !== 'auto') throw new InputError('USAGE', `--kind must be one of auto, snp, tdx, nvidia, tdisp (got "${flags.kind}").`);
+          // The acquisition layer (src/attest/acquire/) is loaded only here.
           const spec = '../../attest/acquire/index.js';
-          let mod: { collectEvidence?: (o: Record<string, unknown>) => Promise<unknown> };
+          type Rec = { kind: string; evidence: Uint8Array; certs: Uint8Array[]; auxblob?: Uint8Array; [k: string]: unknown };
+          type Collect = (o: Record<string, unknown>) => Promise<{ records: Rec[]; unavailable: Array<{ kind: string; reason: string; probed: string[] }> }>;
+          let collectEvidence: Collect | undefined;
           try {
-            mod = (await import(spec)) as typeof mod;
+            collectEvidence = ((await import(spec)) as { collectEvidence?: Collect }).collectEvidence;
           } catch {
-            mod = {};
+            collectEvidence = undefined;
           }
-          if (typeof mod.collectEvidence !== 'function') {
+          if (typeof collectEvidence !== 'function') {
             throw new UnavailableError('ACQUIRE_UNAVAILABLE', 'Evidence collection is not available in this build (src/attest/acquire is missing).');
           }
-          const o: Record<string, unknown> = { kind: flags.kind };
+          const o: Record<string, unknown> = {};
+          if (kinds) o.kinds = kinds;
           if (flags.reportData) o.reportData = hexArg(flags.reportData, '--report-data', 64);
           if (flags.nonce) o.nonce = hexArg(flags.nonce, '--nonce', 32);
-          const result = await mod.collectEvidence(o);
+          const { records, unavailable } = await collectEvidence(o);
+          for (const u of unavailable) info(ctx, `${u.kind}: not available — ${u.reason} (probed: ${u.probed.join(', ')})`);
+          if (records.length === 0) {
+            throw new UnavailableError('EVIDENCE_UNAVAILABLE', `No evidence could be collected here: ${unavailable.map((u) => `${u.kind}: ${u.reason}`).join('; ')}.`);
+          }
+          // Each record becomes a modelseal evidence envelope, which `attest verify/inspect` read back.
+          const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+          const envelopes = records.map(({ evidence, certs, auxblob, ...rest }) => ({ ...rest, evidence: b64(evidence), certs: certs.map(b64), ...(auxblob ? { auxblob: b64(auxblob) } : {}) }));
           if (flags.out) {
-            writeFileSync(flags.out, JSON.stringify(result, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v), 2) + '\n');
-            info(ctx, `evidence written to ${flags.out}`);
-            if (ctx.json) writeJson({ ok: true, out: flags.out });
+            const files = envelopes.map((e) => (envelopes.length === 1 ? flags.out! : `${flags.out}.${e.kind as string}.json`));
+            envelopes.forEach((e, i) => writeFileSync(files[i]!, JSON.stringify(e, null, 2) + '\n'));
+            for (const f of files) info(ctx, `evidence written to ${f}`);
+            if (ctx.json) writeJson({ ok: true, files, unavailable });
           } else {
-            writeJson(result);
+            writeJson({ ok: true, evidence: envelopes, unavailable });
           }
           return EXIT_OK;
         }),

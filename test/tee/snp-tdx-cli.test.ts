@@ -1,0 +1,125 @@
+/** `modelseal attest inspect|verify|collect` for SEV-SNP and TDX: output and exit codes (0 / 1 / 2). */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { VECTORS_DIR, tempDir } from '../helpers.js';
+
+const SNP = join(VECTORS_DIR, 'tee', 'snp');
+const TDX = join(VECTORS_DIR, 'tee', 'tdx');
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+    out += String(c);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+    err += String(c);
+    return true;
+  });
+  try {
+    const code = await main(['node', 'modelseal', ...args]);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('modelseal attest (SEV-SNP / TDX)', () => {
+  it('verify: SNP report + VCEK at a pinned time → exit 0', async () => {
+    const r = await run('attest', 'verify', join(SNP, 'gsg_milan_v2_attestation.bin'), '--certs', join(SNP, 'gsg_milan_vcek.der'), '--at', '2024-01-01');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^VERIFIED: SEV-SNP report v2 \(Milan\)/);
+    expect(r.out).toContain('chain: SEV-VCEK <- SEV-Milan <- ARK-Milan');
+  });
+
+  it('verify --json: refused evidence → exit 1 with the code', async () => {
+    const r = await run('attest', 'verify', join(SNP, 'gsg_milan_v2_attestation.bin'), '--certs', join(SNP, 'virtee_milan_vcek.der'), '--at', '2024-01-01', '--json');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out) as { ok: boolean; verified: boolean; code: string };
+    expect(j).toMatchObject({ ok: false, verified: false, code: 'SNP_BAD_SIGNATURE' });
+  });
+
+  it('verify: TDX quote with collateral → TCB status in the JSON claims', async () => {
+    const r = await run('attest', 'verify', join(TDX, 'gtg_quote_v5_tdx15.dat'), '--collateral', join(TDX, 'collateral'), '--at', '2026-02-10', '--collateral-at', '2025-01-01', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { claims: { tcbStatus: string; mrtd: string } };
+    expect(j.claims.tcbStatus).toBe('UpToDate');
+    expect(j.claims.mrtd.startsWith('7348651a')).toBe(true);
+  });
+
+  it('verify: TDX without collateral warns that TCB status was not checked', async () => {
+    const r = await run('attest', 'verify', join(TDX, 'trustee_azure_quote_v4.bin'), '--at', '2024-06-01');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: No collateral given/);
+  });
+
+  it('unreadable or unrecognised input and bad arguments → exit 2, one line, no stack', async () => {
+    const missing = await run('attest', 'verify', join(SNP, 'does-not-exist.bin'));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/FILE_UNREADABLE/);
+    const pem = await run('attest', 'verify', join(SNP, 'roots', 'amd_milan_ask_ark.pem'));
+    expect(pem.code).toBe(2);
+    expect(pem.err).toMatch(/EVIDENCE_UNRECOGNIZED/);
+    const badAt = await run('attest', 'verify', join(SNP, 'gsg_milan_v2_attestation.bin'), '--at', 'yesterday-ish');
+    expect(badAt.code).toBe(2);
+    expect(badAt.err).toMatch(/--at must be/);
+    expect(badAt.err).not.toMatch(/\n\s+at /);
+    const trunc = await run('attest', 'inspect', join(TDX, 'gtg_gcp_cos113_ccel_table.dat'));
+    expect(trunc.code).toBe(2);
+  });
+
+  it('inspect: human fields and --json', async () => {
+    const h = await run('attest', 'inspect', join(SNP, 'virtee_milan_v2_report.hex'));
+    expect(h.code).toBe(0);
+    expect(h.out).toContain('kind: sev-snp');
+    expect(h.out).toContain('encoding: hex');
+    expect(h.out).toMatch(/reportedTcb\.microcode: 115/);
+    const j = await run('attest', 'inspect', join(TDX, 'gtg_quote_v4_spr_e4.dat'), '--json');
+    expect(j.code).toBe(0);
+    const o = JSON.parse(j.out) as { kind: string; fields: { trailingBytes: number }; certificates: unknown[] };
+    expect(o.kind).toBe('tdx');
+    expect(o.fields.trailingBytes).toBe(39);
+    expect(o.certificates).toHaveLength(3);
+  });
+
+  it('verify: a collect-style evidence envelope (base64 evidence + DER certs) round-trips', async () => {
+    const t = tempDir();
+    try {
+      const env = {
+        kind: 'sev-snp',
+        provider: 'configfs-tsm/sev_guest',
+        format: 'sev-snp-report',
+        evidence: readFileSync(join(SNP, 'gsg_milan_v2_attestation.bin')).toString('base64'),
+        certs: [readFileSync(join(SNP, 'gsg_milan_vcek.der')).toString('base64')],
+        kernelVersion: '6.8.0',
+        collectedAt: '2024-01-01T00:00:00Z',
+        simulated: false,
+        notes: [],
+      };
+      const f = join(t.path, 'snp.json');
+      writeFileSync(f, JSON.stringify(env));
+      const r = await run('attest', 'verify', f, '--at', '2024-01-01', '--json');
+      expect(r.code).toBe(0);
+      const i = await run('attest', 'inspect', f, '--json');
+      expect(JSON.parse(i.out)).toMatchObject({ envelope: 'modelseal', meta: { provider: 'configfs-tsm/sev_guest' } });
+      writeFileSync(f, JSON.stringify({ ...env, platform: 'simulated' }));
+      const sim = await run('attest', 'verify', f, '--at', '2024-01-01', '--json');
+      expect(sim.code).toBe(1);
+      expect(JSON.parse(sim.out)).toMatchObject({ code: 'EVIDENCE_SIMULATED', simulated: true });
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('collect: without TEE hardware or the acquisition module it fails with exit 2 and says why', async () => {
+    const r = await run('attest', 'collect', '--kind', 'snp');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/error \[/);
+  });
+});
