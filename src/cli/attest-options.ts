@@ -6,6 +6,7 @@
  * They live in cli/ because they join layers that must not import each other (sign/ and verify/ read
  * the bundle; attest/ knows nothing of bundles).
  */
+import type { Command } from 'commander';
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InputError, UnavailableError } from '../errors.js';
@@ -218,4 +219,144 @@ export async function writeReceipt(o: WriteReceiptOptions): Promise<{ path: stri
   const r = await createReceipt({ rootDigest: o.rootDigest, verifyResult: o.verifyResult, nonce: o.nonce, platform: source });
   writeAttestationFile(o.out, r.bytes, { force: o.force === true });
   return { path: o.out, simulated: r.simulated, source: source.description };
+}
+
+// ---- hooks for the sign and verify commands ---------------------------------------------------------
+
+/** Flags `addSignAttestOptions` adds to `modelseal sign`. */
+export interface SignAttestFlags {
+  attest?: string;
+  attestNonce?: string;
+  force?: boolean;
+  password?: string;
+}
+
+/** Adds `--attest MODE` and `--attest-nonce HEX` to `modelseal sign`. */
+export function addSignAttestOptions(cmd: Command): Command {
+  return cmd
+    .option('--attest <mode>', `attest the signature and write <bundle>.att: ${ATTEST_MODES.join(' | ')} (simulated: demo evidence that proves nothing)`)
+    .option('--attest-nonce <hex>', '32-byte nonce for --attest (e.g. a relying party\'s challenge); default random');
+}
+
+/** The outcome of an attestation step, ready to print or merge into the command's JSON. */
+export interface AttestStepOutcome {
+  /** 0, or the exit code the step demands (1 refused, 2 input). */
+  exitCode: number;
+  /** Merge into the command's JSON result as `attestation` (undefined when the step did not run). */
+  json?: Record<string, unknown>;
+  /** Human lines for stdout. */
+  lines: string[];
+}
+
+/**
+ * Runs after `signModel` wrote the bundle when `--attest` was given. Errors (no TEE, existing .att
+ * without --force) propagate as ModelsealErrors with their exit codes.
+ */
+export async function signAttestStep(flags: SignAttestFlags, o: { bundlePath: string | undefined; privateKey: string | KeyObject }): Promise<AttestStepOutcome> {
+  if (flags.attest === undefined) return { exitCode: 0, lines: [] };
+  if (!o.bundlePath) throw new InputError('USAGE', '--attest needs a written bundle (not with --dry-run).');
+  const mode = flags.attest as AttestMode;
+  const a = await attestBundle({
+    bundlePath: o.bundlePath,
+    privateKey: o.privateKey,
+    ...(flags.password ? { password: flags.password } : {}),
+    mode,
+    ...(flags.attestNonce ? { nonce: hexOption(flags.attestNonce, '--attest-nonce', 32) } : {}),
+    force: flags.force === true,
+    ...(mode === 'simulated' ? { gpu: true, tdisp: true } : {}),
+  });
+  const sim = a.simulated ? ' — SIMULATED evidence: proves nothing about real hardware' : '';
+  return {
+    exitCode: 0,
+    json: { path: a.path, simulated: a.simulated, evidence: a.kinds, nonce: a.nonce, bindingDigest: a.bindingDigest, source: a.source },
+    lines: [`attestation written: ${a.path} (${a.kinds.join(' + ')} from ${a.source})${sim}`],
+  };
+}
+
+/** Flags `addVerifyAttestOptions` adds to `modelseal verify`. */
+export interface VerifyAttestFlags {
+  attestation?: string | boolean;
+  policy?: string;
+  nonce?: string;
+  receipt?: string;
+  receiptAttest?: string;
+  allowSimulated?: boolean;
+  attestAt?: string;
+  collateral?: string;
+  force?: boolean;
+}
+
+/** Adds the attestation and receipt options to `modelseal verify`. */
+export function addVerifyAttestOptions(cmd: Command): Command {
+  return cmd
+    .option('--attestation [file]', 'also verify the attestation of the signature (default <bundle>.att): evidence chains and the binding')
+    .option('--policy <file>', 'validate the attestation evidence against this policy (docs/policy.md); implies --attestation')
+    .option('--nonce <hex>', 'relying party nonce: with --receipt, bound into the receipt (8–64 bytes); otherwise the nonce the attestation must carry (32 bytes)')
+    .option('--receipt <file>', 'after verifying, write a verification receipt bound to a fresh CPU report of this TEE (needs --nonce)')
+    .option('--receipt-attest <mode>', `where the receipt's CPU report comes from: ${ATTEST_MODES.filter((m) => m !== 'nvidia').join(' | ')}`, 'auto')
+    .option('--allow-simulated', 'accept / produce SIMULATED evidence (tests and demos only; it proves nothing about hardware)')
+    .option('--attest-at <time>', 'verification time for evidence certificates and collateral (ISO 8601 or Unix seconds)')
+    .option('--collateral <dir>', 'TDX collateral directory for the attestation evidence')
+    .option('--force', 'replace an existing receipt file');
+}
+
+function parseTimeOption(value: string, name: string): Date {
+  const d = /^\d+$/.test(value.trim()) ? new Date(Number(value) * 1000) : new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InputError('USAGE', `${name} must be an ISO 8601 time or Unix seconds (got "${value}").`);
+  return d;
+}
+
+/**
+ * Runs after `verifyModel` when any attestation / receipt option was given: the attestation and policy
+ * (when asked), then the receipt (only for a verified model, with the result it records). Returns exit 1
+ * when the attestation or policy refuses.
+ */
+export async function verifyAttestStep(
+  flags: VerifyAttestFlags,
+  o: { bundlePath: string; publicKey?: string; result: { verified: boolean; scope: string; rootDigest: string; checked?: number; total?: number } },
+): Promise<AttestStepOutcome> {
+  const wantAttestation = flags.attestation !== undefined || flags.policy !== undefined;
+  if (!wantAttestation && flags.receipt === undefined) return { exitCode: 0, lines: [] };
+  if (flags.receipt !== undefined && flags.nonce === undefined) throw new InputError('USAGE', '--receipt needs --nonce HEX (the relying party\'s challenge).');
+  const json: Record<string, unknown> = {};
+  const lines: string[] = [];
+  let exitCode = 0;
+  if (wantAttestation) {
+    const c = await checkAttestation({
+      bundlePath: o.bundlePath,
+      ...(typeof flags.attestation === 'string' ? { attestationPath: flags.attestation } : {}),
+      ...(o.publicKey ? { publicKey: o.publicKey } : {}),
+      rootDigest: o.result.rootDigest,
+      ...(flags.policy ? { policyPath: flags.policy } : {}),
+      ...(flags.nonce && flags.receipt === undefined ? { nonce: hexOption(flags.nonce, '--nonce', 32) } : {}),
+      allowSimulated: flags.allowSimulated === true,
+      ...(flags.attestAt ? { at: parseTimeOption(flags.attestAt, '--attest-at') } : {}),
+      ...(flags.collateral ? { collateralDir: flags.collateral } : {}),
+    });
+    const a = c.attestation;
+    json.ok = c.ok;
+    if (c.code) json.code = c.code;
+    json.simulated = c.simulated;
+    json.message = c.message;
+    json.failures = a.failures;
+    json.evidence = a.evidence.map((e) => ({ kind: e.kind, provider: e.provider, simulated: e.simulated, collectedAt: e.collectedAt, verified: e.verdict.verified, bound: e.bound, code: e.verdict.code, chain: e.verdict.chain, warnings: e.verdict.warnings }));
+    if (c.policy) json.policy = c.policy;
+    const sim = c.simulated ? ' (SIMULATED evidence: proves nothing about real hardware)' : '';
+    lines.push(`${a.ok ? 'attestation verified' : `attestation REFUSED [${a.code}]`}${sim}: ${a.message}`);
+    for (const e of a.evidence) lines.push(`  ${e.verdict.verified && e.bound ? 'ok ' : 'BAD'} ${e.kind}${e.simulated ? ' [SIMULATED]' : ''} ${e.bound ? 'bound' : 'not bound'}${e.verdict.code ? ` [${e.verdict.code}]` : ''}`);
+    if (c.policy) {
+      lines.push(`${c.policy.ok ? 'policy satisfied' : `policy REFUSED [${c.policy.code}]`}: ${c.policy.message}`);
+      for (const r of c.policy.rules.filter((x) => !x.ok)) lines.push(`  FAIL ${r.rule}: ${r.reason}`);
+    }
+    if (!c.ok) exitCode = 1;
+  }
+  if (flags.receipt !== undefined) {
+    const mode = (flags.receiptAttest ?? 'auto') as AttestMode;
+    if (mode === 'simulated' && !flags.allowSimulated) throw new InputError('USAGE', '--receipt-attest simulated needs --allow-simulated: a simulated receipt proves nothing about hardware.');
+    const verifyResult: ReceiptResult = { verified: o.result.verified, scope: o.result.scope, ...(o.result.checked !== undefined ? { checked: o.result.checked } : {}), ...(o.result.total !== undefined ? { total: o.result.total } : {}), ...(wantAttestation ? { attestation: json.ok === true } : {}) };
+    const w = await writeReceipt({ rootDigest: o.result.rootDigest, verifyResult, nonce: hexOption(flags.nonce!, '--nonce', 8, 64), out: flags.receipt, mode, force: flags.force === true });
+    json.receipt = { path: w.path, simulated: w.simulated, source: w.source, result: verifyResult };
+    lines.push(`receipt written: ${w.path} (fresh CPU report from ${w.source})${w.simulated ? ' — SIMULATED: proves nothing about real hardware' : ''}`);
+  }
+  return { exitCode, json, lines };
 }

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signModel } from '../../src/sign/index.js';
-import { attestBundle, checkAttestation, hexOption, writeReceipt } from '../../src/cli/attest-options.js';
+import { Command } from 'commander';
+import { addSignAttestOptions, addVerifyAttestOptions, attestBundle, checkAttestation, hexOption, signAttestStep, verifyAttestStep, writeReceipt, type VerifyAttestFlags } from '../../src/cli/attest-options.js';
 import { main } from '../../src/cli/main.js';
 import { ModelsealError } from '../../src/errors.js';
 import { fill251, tempDir } from '../helpers.js';
@@ -140,5 +141,45 @@ describe('modelseal attest verify-receipt', () => {
     expect(junk.code).toBe(2);
     expect(junk.err).toMatch(/RECEIPT_FORMAT/);
     expect(junk.err).not.toMatch(/at .*\.ts/); // no stack trace
+  });
+});
+
+describe('hooks for the sign and verify commands', () => {
+  function parse(add: (c: Command) => Command, args: string[]): Record<string, unknown> {
+    const c = add(new Command('x').exitOverride());
+    c.parse(args, { from: 'user' });
+    return c.opts();
+  }
+
+  it('sign --attest simulated writes the attestation; verify --policy checks it; --receipt writes a receipt', async () => {
+    const sflags = parse(addSignAttestOptions, ['--attest', 'simulated', '--attest-nonce', '11'.repeat(32)]);
+    const s = await signAttestStep({ ...sflags, force: true }, { bundlePath, privateKey: keyPath });
+    expect(s.exitCode).toBe(0);
+    expect(s.json).toMatchObject({ simulated: true, nonce: '11'.repeat(32), evidence: ['nvidia-gpu', 'tdisp', 'sev-snp'] });
+    expect(s.lines.join('\n')).toMatch(/SIMULATED/);
+    expect(await signAttestStep({}, { bundlePath, privateKey: keyPath })).toEqual({ exitCode: 0, lines: [] });
+
+    const policyPath = join(dir.path, 'hook-policy.json');
+    writeFileSync(policyPath, JSON.stringify({ version: 1, allowSimulated: true, requireKinds: ['nvidia-gpu'] }));
+    const result = { verified: true, scope: 'model', rootDigest: root, checked: 2, total: 2 };
+    const v = await verifyAttestStep(parse(addVerifyAttestOptions, ['--policy', policyPath, '--nonce', '11'.repeat(32)]) as VerifyAttestFlags, { bundlePath, publicKey: pubPath, result });
+    expect(v.exitCode).toBe(0);
+    expect(v.json).toMatchObject({ ok: true, simulated: true });
+    const stale = await verifyAttestStep(parse(addVerifyAttestOptions, ['--attestation', '--nonce', '22'.repeat(32), '--allow-simulated']) as VerifyAttestFlags, { bundlePath, publicKey: pubPath, result });
+    expect(stale.exitCode).toBe(1);
+    expect(stale.json).toMatchObject({ ok: false, code: 'ATT_NONCE_MISMATCH' });
+
+    const receiptPath = join(dir.path, 'hook-receipt.json');
+    const nonce = 'ab'.repeat(16);
+    const r = await verifyAttestStep(parse(addVerifyAttestOptions, ['--receipt', receiptPath, '--nonce', nonce, '--receipt-attest', 'simulated', '--allow-simulated']) as VerifyAttestFlags, { bundlePath, publicKey: pubPath, result });
+    expect(r.exitCode).toBe(0);
+    expect(r.json).toMatchObject({ receipt: { path: receiptPath, simulated: true, result: { verified: true, scope: 'model' } } });
+    const check = await run(['attest', 'verify-receipt', receiptPath, '--nonce', nonce, '--allow-simulated', '--root', root]);
+    expect(check.code).toBe(0);
+    // Never replaced without --force; a simulated receipt needs --allow-simulated; --receipt needs --nonce.
+    await expect(verifyAttestStep({ receipt: receiptPath, nonce, receiptAttest: 'simulated', allowSimulated: true }, { bundlePath, result })).rejects.toMatchObject({ code: 'ATT_EXISTS' });
+    await expect(verifyAttestStep({ receipt: join(dir.path, 'r2.json'), nonce, receiptAttest: 'simulated' }, { bundlePath, result })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(verifyAttestStep({ receipt: join(dir.path, 'r3.json') }, { bundlePath, result })).rejects.toMatchObject({ code: 'USAGE' });
+    expect(await verifyAttestStep({}, { bundlePath, result })).toEqual({ exitCode: 0, lines: [] });
   });
 });
