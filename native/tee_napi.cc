@@ -1,4 +1,4 @@
-// TEE evidence acquisition: the SEV-SNP and TDX guest ioctls and NVIDIA NVML (dlopen'd).
+// TEE evidence acquisition: the SEV-SNP and TDX guest ioctls and NVIDIA NVML (dlopen'd, tee_nvml.cc).
 //
 // The request bytes are built in TypeScript (src/attest/acquire/marshal.ts, unit-tested); this file
 // only adds the pointers the kernel needs, performs the call and hands the raw answer back. Device
@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "registry.h"
+#include "tee_nvml.h"
 
 namespace modelseal {
 
@@ -166,71 +166,6 @@ Napi::Value TdxGetReport0Js(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// --- NVML (libnvidia-ml.so.1, dlopen'd: the addon must load on machines without a driver) ---------
-
-using nvmlReturn_t = int;
-using nvmlDevice_t = void*;
-struct nvmlConfComputeSystemState_t {
-  unsigned int environment;
-  unsigned int ccFeature;
-  unsigned int devToolsMode;
-};
-struct nvmlConfComputeGpuAttestationReport_t {
-  unsigned int isCecAttestationReportPresent;
-  unsigned int attestationReportSize;
-  unsigned int cecAttestationReportSize;
-  unsigned char nonce[0x20];
-  unsigned char attestationReport[0x2000];
-  unsigned char cecAttestationReport[0x1000];
-};
-struct nvmlConfComputeGpuCertificate_t {
-  unsigned int certChainSize;
-  unsigned int attestationCertChainSize;
-  unsigned char certChain[0x1000];
-  unsigned char attestationCertChain[0x1400];
-};
-
-struct Nvml {
-  void* lib = nullptr;
-  nvmlReturn_t (*init)() = nullptr;
-  nvmlReturn_t (*shutdown)() = nullptr;
-  const char* (*errorString)(nvmlReturn_t) = nullptr;
-  nvmlReturn_t (*getCount)(unsigned int*) = nullptr;
-  nvmlReturn_t (*getHandle)(unsigned int, nvmlDevice_t*) = nullptr;
-  nvmlReturn_t (*getReport)(nvmlDevice_t, nvmlConfComputeGpuAttestationReport_t*) = nullptr;
-  nvmlReturn_t (*getCert)(nvmlDevice_t, nvmlConfComputeGpuCertificate_t*) = nullptr;
-  nvmlReturn_t (*getCcState)(nvmlConfComputeSystemState_t*) = nullptr;
-  nvmlReturn_t (*getArch)(nvmlDevice_t, unsigned int*) = nullptr;
-  std::string error;
-};
-
-template <typename F>
-bool Resolve(Nvml& n, F& fn, const char* name, bool required) {
-  fn = reinterpret_cast<F>(::dlsym(n.lib, name));
-  if (!fn && required) n.error = std::string("symbol ") + name + " not found (driver too old for confidential computing?)";
-  return fn != nullptr || !required;
-}
-
-bool LoadNvml(Nvml& n, const std::string& library) {
-  n.lib = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!n.lib) {
-    const char* e = ::dlerror();
-    n.error = "cannot load " + library + ": " + (e ? e : "unknown dlopen error");
-    return false;
-  }
-  return Resolve(n, n.init, "nvmlInit_v2", true) && Resolve(n, n.shutdown, "nvmlShutdown", true) &&
-         Resolve(n, n.errorString, "nvmlErrorString", true) && Resolve(n, n.getCount, "nvmlDeviceGetCount_v2", true) &&
-         Resolve(n, n.getHandle, "nvmlDeviceGetHandleByIndex_v2", true) &&
-         Resolve(n, n.getReport, "nvmlDeviceGetConfComputeGpuAttestationReport", true) &&
-         Resolve(n, n.getCert, "nvmlDeviceGetConfComputeGpuCertificate", true) &&
-         Resolve(n, n.getCcState, "nvmlSystemGetConfComputeState", false) && Resolve(n, n.getArch, "nvmlDeviceGetArchitecture", false);
-}
-
-std::string NvmlErr(const Nvml& n, nvmlReturn_t r) {
-  const char* s = n.errorString ? n.errorString(r) : nullptr;
-  return std::string(s ? s : "unknown NVML error") + " (" + std::to_string(r) + ")";
-}
-
 // nvmlAttest(nonce: Uint8Array(32), library?: string)
 // → {ok, stage?, message?, library, ccState?: {environment, ccFeature, devToolsMode},
 //    devices: [{index, ok, message?, architecture?, report?: Uint8Array, certChain?: Uint8Array}]}
@@ -239,102 +174,46 @@ Napi::Value NvmlAttestJs(const Napi::CallbackInfo& info) {
   Napi::Uint8Array nonce = BytesArg(info, 0, "nonce");
   if (nonce.ByteLength() != 32) throw Napi::RangeError::New(env, "nonce must be 32 bytes");
   std::string library = StringArg(info, 1, "libnvidia-ml.so.1");
+  NvmlEvidence ev = NvmlCollect(nonce.Data(), library);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("library", library);
-  Napi::Array devices = Napi::Array::New(env);
+  o.Set("ok", ev.ok);
+  o.Set("library", ev.library);
+  if (!ev.stage.empty()) o.Set("stage", ev.stage);
+  if (!ev.message.empty()) o.Set("message", ev.message);
+  if (ev.has_cc_state) {
+    Napi::Object s = Napi::Object::New(env);
+    s.Set("environment", ev.environment);
+    s.Set("ccFeature", ev.cc_feature);
+    s.Set("devToolsMode", ev.dev_tools_mode);
+    o.Set("ccState", s);
+  }
+  Napi::Array devices = Napi::Array::New(env, ev.devices.size());
+  for (size_t i = 0; i < ev.devices.size(); i++) {
+    const NvmlDeviceEvidence& d = ev.devices[i];
+    Napi::Object x = Napi::Object::New(env);
+    x.Set("index", d.index);
+    x.Set("ok", d.ok);
+    if (!d.message.empty()) x.Set("message", d.message);
+    if (d.architecture >= 0) x.Set("architecture", Napi::Number::New(env, static_cast<double>(d.architecture)));
+    if (d.ok) {
+      x.Set("report", Napi::Buffer<uint8_t>::Copy(env, d.report.data(), d.report.size()).As<Napi::Uint8Array>());
+      x.Set("certChain", Napi::Buffer<uint8_t>::Copy(env, d.cert_chain.data(), d.cert_chain.size()).As<Napi::Uint8Array>());
+    }
+    devices.Set(i, x);
+  }
   o.Set("devices", devices);
-  Nvml n;
-  if (!LoadNvml(n, library)) {
-    o.Set("ok", false);
-    o.Set("stage", "dlopen");
-    o.Set("message", n.error);
-    if (n.lib) ::dlclose(n.lib);
-    return o;
-  }
-  nvmlReturn_t r = n.init();
-  if (r != 0) {
-    o.Set("ok", false);
-    o.Set("stage", "nvmlInit_v2");
-    o.Set("message", "nvmlInit_v2: " + NvmlErr(n, r));
-    ::dlclose(n.lib);
-    return o;
-  }
-  if (n.getCcState) {
-    nvmlConfComputeSystemState_t st{};
-    if (n.getCcState(&st) == 0) {
-      Napi::Object s = Napi::Object::New(env);
-      s.Set("environment", st.environment);
-      s.Set("ccFeature", st.ccFeature);
-      s.Set("devToolsMode", st.devToolsMode);
-      o.Set("ccState", s);
-    }
-  }
-  unsigned int count = 0;
-  r = n.getCount(&count);
-  if (r != 0) {
-    o.Set("ok", false);
-    o.Set("stage", "nvmlDeviceGetCount_v2");
-    o.Set("message", "nvmlDeviceGetCount_v2: " + NvmlErr(n, r));
-  } else {
-    o.Set("ok", true);
-    // The structs are 12 KiB and 9 KiB: heap, not stack.
-    std::vector<uint8_t> rep_buf(sizeof(nvmlConfComputeGpuAttestationReport_t));
-    std::vector<uint8_t> cert_buf(sizeof(nvmlConfComputeGpuCertificate_t));
-    for (unsigned int i = 0; i < count && i < 64; i++) {
-      Napi::Object d = Napi::Object::New(env);
-      d.Set("index", i);
-      devices.Set(devices.Length(), d);
-      nvmlDevice_t dev = nullptr;
-      if ((r = n.getHandle(i, &dev)) != 0) {
-        d.Set("ok", false);
-        d.Set("message", "nvmlDeviceGetHandleByIndex_v2: " + NvmlErr(n, r));
-        continue;
-      }
-      unsigned int arch = 0;
-      if (n.getArch && n.getArch(dev, &arch) == 0) d.Set("architecture", arch);
-      auto* rep = reinterpret_cast<nvmlConfComputeGpuAttestationReport_t*>(rep_buf.data());
-      std::memset(rep, 0, rep_buf.size());
-      std::memcpy(rep->nonce, nonce.Data(), 32);
-      if ((r = n.getReport(dev, rep)) != 0) {
-        d.Set("ok", false);
-        d.Set("message", "nvmlDeviceGetConfComputeGpuAttestationReport: " + NvmlErr(n, r) + " (is the GPU in confidential-computing mode?)");
-        continue;
-      }
-      auto* cert = reinterpret_cast<nvmlConfComputeGpuCertificate_t*>(cert_buf.data());
-      std::memset(cert, 0, cert_buf.size());
-      if ((r = n.getCert(dev, cert)) != 0) {
-        d.Set("ok", false);
-        d.Set("message", "nvmlDeviceGetConfComputeGpuCertificate: " + NvmlErr(n, r));
-        continue;
-      }
-      // Sizes come from the driver: clamp to the buffers rather than trust them.
-      size_t rs = rep->attestationReportSize <= sizeof(rep->attestationReport) ? rep->attestationReportSize : sizeof(rep->attestationReport);
-      size_t cs = cert->attestationCertChainSize <= sizeof(cert->attestationCertChain) ? cert->attestationCertChainSize : sizeof(cert->attestationCertChain);
-      Napi::Uint8Array rb = Napi::Uint8Array::New(env, rs);
-      std::memcpy(rb.Data(), rep->attestationReport, rs);
-      Napi::Uint8Array cb = Napi::Uint8Array::New(env, cs);
-      std::memcpy(cb.Data(), cert->attestationCertChain, cs);
-      d.Set("ok", true);
-      d.Set("report", rb);
-      d.Set("certChain", cb);
-    }
-  }
-  n.shutdown();
-  ::dlclose(n.lib);
   return o;
 }
 
-// nvmlProbe(library?: string) → {ok, message?} : can the library be loaded and its CC symbols resolved?
+// nvmlProbe(library?: string) → {ok, library, message?}: can the library be loaded and its CC symbols resolved?
 Napi::Value NvmlProbeJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string library = StringArg(info, 0, "libnvidia-ml.so.1");
-  Nvml n;
-  bool ok = LoadNvml(n, library);
-  if (n.lib) ::dlclose(n.lib);
+  std::string why = NvmlProbe(library);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("ok", ok);
+  o.Set("ok", why.empty());
   o.Set("library", library);
-  if (!ok) o.Set("message", n.error);
+  if (!why.empty()) o.Set("message", why);
   return o;
 }
 
