@@ -26,14 +26,15 @@ export function fileChanged(path: string): ModelsealError {
   return new ModelsealError('FILE_CHANGED', `${path} changed (it became shorter) while it was being hashed; hash again once it is stable.`);
 }
 
-/** Opens files once per batch and streams leaf ranges in blocks. */
+/**
+ * Opens files once per batch and streams leaf ranges in blocks. The block buffer belongs to the
+ * hasher and is reused across batches: a fresh native buffer per batch is garbage the GC does not
+ * see as pressure, and RSS would grow with the model size.
+ */
 export class LeafReader {
-  private readonly buf: Uint8Array;
   private readonly fds = new Map<string, number>();
 
-  constructor(blockBytes = READ_BLOCK_BYTES) {
-    this.buf = pageSafeBuffer(blockBytes);
-  }
+  constructor(private readonly buf: Uint8Array = pageSafeBuffer(READ_BLOCK_BYTES)) {}
 
   private fd(path: string): number {
     let fd = this.fds.get(path);

@@ -6,7 +6,7 @@
 import { blake2b } from '@noble/hashes/blake2.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { LeafReader } from './file-reader.js';
+import { LeafReader, READ_BLOCK_BYTES, pageSafeBuffer } from './file-reader.js';
 import { blake3SubtreeCv } from './js/blake3.js';
 import { BLAKE3_CHUNK_BYTES, type CpuBackendModule, type HashAlgorithm, type LeafBatch, type LeafHasher } from './types.js';
 
@@ -22,10 +22,11 @@ function streaming(algorithm: HashAlgorithm) {
 }
 
 class JsLeafHasher implements LeafHasher {
+  private readonly block = pageSafeBuffer(READ_BLOCK_BYTES);
   readonly name = 'js' as const;
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
-    const reader = new LeafReader();
+    const reader = new LeafReader(this.block);
     try {
       return batch.leaves.map((leaf) => {
         if (leaf.output === 'cv') {

@@ -3,7 +3,7 @@
  * OpenSSL has no BLAKE3.
  */
 import { createHash, getHashes } from 'node:crypto';
-import { LeafReader } from './file-reader.js';
+import { LeafReader, READ_BLOCK_BYTES, pageSafeBuffer } from './file-reader.js';
 import type { CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher } from './types.js';
 
 const OPENSSL_NAMES: Partial<Record<HashAlgorithm, string>> = { sha256: 'sha256', blake2b: 'blake2b512' };
@@ -15,10 +15,11 @@ function opensslName(algorithm: HashAlgorithm, output: 'digest' | 'cv'): string 
 }
 
 class NodeCryptoLeafHasher implements LeafHasher {
+  private readonly block = pageSafeBuffer(READ_BLOCK_BYTES);
   readonly name = 'node-crypto' as const;
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
-    const reader = new LeafReader();
+    const reader = new LeafReader(this.block);
     try {
       return batch.leaves.map((leaf) => {
         const h = createHash(opensslName(batch.algorithm, leaf.output));

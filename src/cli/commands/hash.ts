@@ -97,6 +97,9 @@ export function register(program: Command): void {
               bytesPerSecond: res.bytes / Math.max(res.seconds, 1e-9),
               backend: res.backend,
               workers: res.workers,
+              backendBytes: res.backendBytes,
+              // process-wide peak resident set (worker threads included), for the memory bound
+              peakRssBytes: process.resourceUsage().maxRSS * 1024,
             });
           } else {
             if (flags.manifest) for (const r of m.resources) process.stdout.write(`${r.digest}  ${r.algorithm}  ${r.name}\n`);
