@@ -130,6 +130,12 @@ describe('validatePolicy: each rule passes and fails', () => {
     const res = expectRule([tdx({ tcbStatus: undefined })], { tdx: { tcbStatuses: ['UpToDate'] } }, 'POLICY_TCB', false);
     expect(res.message).toMatch(/collateral/);
   });
+  it('POLICY_COLLATERAL_EXPIRED: a TCB status from stale collateral is refused unless allowed', () => {
+    expectRule([tdx({ collateralExpired: true })], { tdx: { tcbStatuses: ['UpToDate'] } }, 'POLICY_COLLATERAL_EXPIRED', false);
+    expectRule([tdx({ collateralExpired: true })], { tdx: { tcbStatuses: ['UpToDate'], allowExpiredCollateral: true } }, 'POLICY_COLLATERAL_EXPIRED', true);
+    const fresh = validatePolicy([tdx()], { version: 1, tdx: { tcbStatuses: ['UpToDate'] } }, NOW);
+    expect(fresh.rules.some((r) => r.rule === 'POLICY_COLLATERAL_EXPIRED')).toBe(false);
+  });
   it('POLICY_GPU_CC_MODE', () => {
     expectRule([snp(), gpu()], { nvidia: { requireCcMode: true } }, 'POLICY_GPU_CC_MODE', true);
     expectRule([snp(), gpu({ ccMode: false })], { nvidia: { requireCcMode: true } }, 'POLICY_GPU_CC_MODE', false);

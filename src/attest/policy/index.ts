@@ -43,6 +43,7 @@ export interface Policy {
     mrConfigId?: Hex[];
     mrOwner?: Hex[];
     tcbStatuses?: string[];
+    allowExpiredCollateral?: boolean;
   };
   nvidia?: { requireCcMode?: boolean; driverVersions?: string[]; vbiosVersions?: string[] };
   tdisp?: { requireRun?: boolean };
@@ -262,6 +263,11 @@ function tdxRules(p: NonNullable<Policy['tdx']>, c: Record<string, unknown>, r: 
   }
   allowList(r, 'POLICY_MRCONFIGID', 'MRCONFIGID', p.mrConfigId, tdxMeasurement(c, 'mrConfigId'));
   allowList(r, 'POLICY_MROWNER', 'MROWNER', p.mrOwner, tdxMeasurement(c, 'mrOwner'));
+  if (p.tcbStatuses && c.collateralExpired === true) {
+    r('POLICY_COLLATERAL_EXPIRED', p.allowExpiredCollateral === true, p.allowExpiredCollateral
+      ? 'TCB collateral is past its nextUpdate; accepted by allowExpiredCollateral.'
+      : 'The TCB status comes from collateral past its nextUpdate at the verification time: fetch fresh collateral (or set allowExpiredCollateral).');
+  }
   if (p.tcbStatuses) {
     const status = tcbStatusOf(c);
     const ok = status !== undefined && p.tcbStatuses.includes(status);

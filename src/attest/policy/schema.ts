@@ -97,6 +97,11 @@ export const POLICY_SCHEMA = {
           items: { type: 'string' },
           description: 'Accepted TCB statuses from the collateral evaluation, e.g. ["UpToDate"] or ["UpToDate", "SWHardeningNeeded"].',
         },
+        allowExpiredCollateral: {
+          type: 'boolean',
+          default: false,
+          description: 'Accept a TCB status computed from collateral past its nextUpdate at the verification time (stale: fetch fresh collateral instead).',
+        },
       },
     },
     nvidia: {
