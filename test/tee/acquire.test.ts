@@ -12,6 +12,7 @@ import {
   buildSnpReportReq,
   buildTdxReportReq,
   collectEvidence,
+  createHardwareEvidenceSource,
   parseSnpExitInfo2,
   parseSnpReportResp,
   parseTdxReportReq,
@@ -316,5 +317,28 @@ describe('collectEvidence', () => {
     const r = await collectEvidence({ kinds: ['nvidia-gpu'], nonce, native });
     const v = await verifyNvidiaEvidence(r.records[0]!.evidence, { allowSimulated: true });
     expect([v.verified, v.claims.ccMode]).toEqual([true, false]);
+  });
+
+  it('hardware evidence source: GPU first with the nonce, then the CPU report; missing required kinds throw', async () => {
+    const fs = fakeKernel({ provider: 'sev_guest', root: '/fake' });
+    const native = {
+      snpGetReport: () => ({ ok: false, errno: 2 }),
+      tdxGetReport0: () => ({ ok: false, errno: 2 }),
+      nvmlAttest: (n: Uint8Array) => {
+        const e = p.nvidiaReport(n);
+        const pem = Buffer.from(JSON.parse(Buffer.from(e.evidence).toString()).certificate, 'base64');
+        return { ok: true, library: 'x', ccState: { environment: 2, ccFeature: 1, devToolsMode: 0 }, devices: [{ index: 0, ok: true, report: e.spdm!, certChain: new Uint8Array(pem) }] };
+      },
+    } as NativeTee;
+    const src = createHardwareEvidenceSource({ root: '/fake', fs, native, gpu: true });
+    expect(src.simulated).toBe(false);
+    const devs = await src.collectDevices(nonce);
+    expect(devs.map((d) => [d.kind, d.provider])).toEqual([['nvidia-gpu', 'nvml']]);
+    const cpu = await src.collectCpu(rd);
+    expect([cpu!.kind, cpu!.provider, (cpu!.details as { generation: number }).generation]).toEqual(['sev-snp', 'configfs-tsm/sev_guest', 1]);
+    const none = createHardwareEvidenceSource({ root: '/nonexistent', native: null, gpu: true, cpu: 'tdx', tdxGuestPath: '/nonexistent/tdx' });
+    await expect(none.collectDevices(nonce)).rejects.toMatchObject({ code: 'EVIDENCE_UNAVAILABLE' });
+    await expect(none.collectCpu(rd)).rejects.toMatchObject({ code: 'EVIDENCE_UNAVAILABLE', message: expect.stringContaining('/nonexistent/tdx') });
+    expect(await createHardwareEvidenceSource({ root: '/nonexistent', native: null, gpu: 'auto' }).collectDevices(nonce)).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import { ModelsealError, UnavailableError } from '../../errors.js';
 import { loadNative } from '../../native/addon.js';
 import { parseSnpCertTable } from '../encoding.js';
 import type { EvidenceKind } from '../types.js';
+import type { CollectedEvidence, EvidenceSource } from '../binding/attest.js';
 import { buf, certificatesFromBytes, toHex } from '../nvidia/bytes.js';
 import { TSM_REPORT_DIR, type TsmFs, nodeTsmFs, tsmReport } from './configfs.js';
 import { SNP_CERTS_MAX_BYTES, SNP_GUEST_VMM_ERR_INVALID_LEN, buildSnpReportReq, buildTdxReportReq, parseSnpExitInfo2, parseSnpReportResp, parseTdxReportReq } from './marshal.js';
@@ -315,4 +316,58 @@ export function requireEvidence(r: CollectResult): EvidenceRecord[] {
     `No attestation evidence is available on this machine: ${r.unavailable.map((u) => `${u.kind}: ${u.reason} (probed ${u.probed.join(', ')})`).join(' | ')}.`,
     { details: { unavailable: r.unavailable } },
   );
+}
+
+/** Options of {@link createHardwareEvidenceSource}. */
+export interface HardwareSourceOptions extends Omit<CollectOptions, 'kinds' | 'reportData' | 'nonce'> {
+  /** CPU TEE to use: 'auto' (whichever this guest is), 'sev-snp', 'tdx' or 'none'. Default 'auto'. */
+  cpu?: 'auto' | 'sev-snp' | 'tdx' | 'none';
+  /** GPU evidence: true (required), false, or 'auto' (when NVML has a CC-mode GPU). Default 'auto'. */
+  gpu?: boolean | 'auto';
+}
+
+/**
+ * An evidence source on real hardware for the binding code (src/attest/binding: EvidenceSource):
+ * devices first (GPU via NVML with the binding nonce), then the CPU report with the binding REPORT_DATA.
+ * A required kind that cannot be collected throws UnavailableError naming what was probed. A TDX
+ * TDREPORT (ioctl fallback) is refused: only a quote can be verified remotely.
+ */
+export function createHardwareEvidenceSource(o: HardwareSourceOptions = {}): EvidenceSource {
+  const cpu = o.cpu ?? 'auto';
+  const gpu = o.gpu ?? 'auto';
+  const toCollected = (r: EvidenceRecord): CollectedEvidence => ({
+    kind: r.kind,
+    data: r.evidence,
+    certs: r.certs,
+    provider: r.provider,
+    simulated: false,
+    collectedAt: new Date(r.collectedAt),
+    details: { format: r.format, kernelVersion: r.kernelVersion, ...(r.generation !== undefined ? { generation: r.generation } : {}), ...(r.notes.length ? { notes: r.notes } : {}) },
+  });
+  const unavailable = (what: string, u: UnavailableKind[]): UnavailableError =>
+    new UnavailableError('EVIDENCE_UNAVAILABLE', `${what} is not available here: ${u.map((x) => `${x.kind}: ${x.reason} (probed ${x.probed.join(', ')})`).join(' | ')}.`, { details: { unavailable: u } });
+  return {
+    description: `hardware (${cpu === 'none' ? 'no CPU TEE' : cpu === 'auto' ? 'CPU TEE auto' : cpu}${gpu === false ? '' : gpu === true ? ' + NVIDIA GPU' : ' + NVIDIA GPU if present'})`,
+    simulated: false,
+    async collectDevices(nonce: Uint8Array) {
+      if (gpu === false) return [];
+      const r = await collectEvidence({ ...o, kinds: ['nvidia-gpu'], nonce });
+      if (r.records.length === 0 && gpu === true) throw unavailable('NVIDIA GPU evidence', r.unavailable);
+      return r.records.map(toCollected);
+    },
+    async collectCpu(reportData: Uint8Array) {
+      if (cpu === 'none') return null;
+      const kinds: EvidenceKind[] = cpu === 'auto' ? ['sev-snp', 'tdx'] : [cpu];
+      const r = await collectEvidence({ ...o, kinds, reportData });
+      const rec = r.records.find((x) => x.format !== 'tdx-report');
+      if (!rec) {
+        const tdreport = r.records.find((x) => x.format === 'tdx-report');
+        if (tdreport) {
+          throw new UnavailableError('EVIDENCE_UNAVAILABLE', 'Only a TDX TDREPORT could be taken (TDX_CMD_GET_REPORT0); it cannot be verified remotely. A TDX quote needs configfs-tsm (Linux ≥ 6.7) and a quote generation service on the host.');
+        }
+        throw unavailable('CPU TEE evidence', r.unavailable);
+      }
+      return toCollected(rec);
+    },
+  };
 }
