@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { InputError, UnavailableError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { parseBundleText, type ParsedBundle } from '../sign/bundle.js';
 import { loadPrivateKey, loadPublicKey } from '../sign/signer.js';
 import {
@@ -23,6 +23,7 @@ import {
 } from '../attest/binding/index.js';
 import { loadPolicy, validatePolicy, type PolicyResult } from '../attest/policy/index.js';
 import { createReceipt, type ReceiptResult } from '../attest/receipt/index.js';
+import { createHardwareEvidenceSource } from '../attest/acquire/index.js';
 
 /** What `--attest` accepts. */
 export type AttestMode = 'auto' | 'snp' | 'tdx' | 'nvidia' | 'simulated';
@@ -50,19 +51,11 @@ export async function evidenceSourceFor(mode: AttestMode, o: { gpu?: boolean; td
     const platform = await createSimulatedPlatform();
     return platform.evidenceSource({ cpu: 'sev-snp', gpu: o.gpu !== false, tdisp: o.tdisp === true });
   }
-  // Resolved at run time: the acquisition layer is optional in a build.
-  const spec = '../attest/acquire/index.js';
-  let mod: Record<string, unknown> = {};
-  try {
-    mod = (await import(spec)) as Record<string, unknown>;
-  } catch {
-    /* not built */
-  }
-  const make = mod.evidenceSource ?? mod.hardwareEvidenceSource ?? mod.createEvidenceSource;
-  if (typeof make !== 'function') {
-    throw new UnavailableError('ATT_UNAVAILABLE', 'Collecting evidence on this machine is not available in this build (src/attest/acquire). Use --attest simulated for a demonstration.');
-  }
-  return (await (make as (kind: string) => Promise<EvidenceSource> | EvidenceSource)(mode)) as EvidenceSource;
+  // Real hardware through the acquisition layer (configfs-tsm, ioctls, NVML): a kind that is absent is
+  // an UnavailableError naming what was probed; nothing here ever falls back to simulated evidence.
+  const gpu: boolean | 'auto' = o.gpu === false ? false : mode === 'nvidia' ? true : 'auto';
+  const cpu = mode === 'snp' ? 'sev-snp' : mode === 'tdx' ? 'tdx' : mode === 'nvidia' ? 'none' : 'auto';
+  return createHardwareEvidenceSource({ cpu, gpu });
 }
 
 function readBundle(bundlePath: string): ParsedBundle {
