@@ -354,7 +354,7 @@ export function verifyChain(leaf: Certificate, pool: Certificate[], opts: ChainO
       if (simulated && !opts.allowSimulated) {
         throw new VerificationError(
           'EVIDENCE_SIMULATED',
-          `${opts.label} ends at the simulated root "${cur.commonName}": this evidence comes from the simulated platform, not real hardware. Pass --allow-simulated (allowSimulated) only in tests and demos.`,
+          `${opts.label} ends at the simulated root "${cur.subject}": this evidence comes from the simulated platform, not real hardware. Pass --allow-simulated (allowSimulated) only in tests and demos.`,
         );
       }
       return { chain, simulated };
@@ -363,7 +363,7 @@ export function verifyChain(leaf: Certificate, pool: Certificate[], opts: ChainO
       if (isSimulatedCert(cur)) {
         throw new VerificationError(
           'EVIDENCE_SIMULATED',
-          `${opts.label} ends at "${cur.commonName}", a root of the simulated platform, not a vendor root. Simulated evidence is accepted only with --allow-simulated and the simulated roots.`,
+          `${opts.label} ends at "${cur.subject}", a root of the simulated platform, not a vendor root. Simulated evidence is accepted only with --allow-simulated and the simulated roots.`,
         );
       }
       throw new VerificationError(

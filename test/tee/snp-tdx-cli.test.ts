@@ -117,6 +117,24 @@ describe('modelseal attest (SEV-SNP / TDX)', () => {
     }
   });
 
+  it('verify dispatches NVIDIA evidence to the NVIDIA verifier (or says it is not in this build)', async () => {
+    const N = join(VECTORS_DIR, 'tee', 'nvidia');
+    const r = await run('attest', 'verify', join(N, 'nvtrust_hopper_report.hex'), '--certs', join(N, 'nvtrust_hopper_cert_chain.pem'), '--at', '2025-01-01', '--json');
+    let available = true;
+    try {
+      await import('../../src/attest/nvidia/index.js');
+    } catch {
+      available = false;
+    }
+    if (available) {
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toMatchObject({ kind: 'nvidia-gpu', verified: true });
+    } else {
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/EVIDENCE_VERIFIER_UNAVAILABLE/);
+    }
+  });
+
   it('collect: without TEE hardware or the acquisition module it fails with exit 2 and says why', async () => {
     const r = await run('attest', 'collect', '--kind', 'snp');
     expect(r.code).toBe(2);

@@ -248,3 +248,23 @@ describe('TDX: flipping any byte of a signed or bound range is refused (property
     });
   }
 });
+
+describe('simulated platform (src/attest/simulated) through the SNP and TDX verifiers', () => {
+  it('is refused without allowSimulated, verified and labelled with it', async () => {
+    const sim = await import('../../src/attest/simulated/index.js');
+    const p = await sim.createSimulatedPlatform();
+    for (const ev of [p.snpReport(new Uint8Array(64).fill(7)), p.tdxQuote(new Uint8Array(64).fill(9))]) {
+      const refused = await verify(ev.evidence, { certs: ev.certs });
+      expect(refused.verified).toBe(false);
+      expect(refused.code).toBe('EVIDENCE_SIMULATED');
+      expect(refused.simulated).toBe(true);
+      const flagOnly = await verify(ev.evidence, { certs: ev.certs, allowSimulated: true });
+      expect(flagOnly.code).toBe('EVIDENCE_SIMULATED');
+      const ok = await verify(ev.evidence, { certs: ev.certs, allowSimulated: true, simulatedRoots: p.trustAnchors });
+      expect(ok.verified).toBe(true);
+      expect(ok.simulated).toBe(true);
+      expect(ok.message).toMatch(/SIMULATED root/);
+      expect(ok.claims.reportData).toBe(Buffer.alloc(64, ev.kind === 'tdx' ? 9 : 7).toString('hex'));
+    }
+  });
+});

@@ -214,7 +214,7 @@ export async function verifySnpReport(bytes: Uint8Array, options: VerifyEvidence
       kind: 'sev-snp',
       verified: true,
       simulated,
-      message: `SEV-SNP report v${report.version} (${product}) verified: signature by ${wantCn}, chain to the pinned ARK-${product}${simulated ? ' (SIMULATED)' : ''}, TCB and chip binding.`,
+      message: `SEV-SNP report v${report.version} (${product}) verified: signature by ${wantCn}, chain to ${simulated ? 'a SIMULATED root (not AMD)' : `the pinned ARK-${product}`}, TCB and chip binding.`,
       chain: chainNames,
       claims,
       warnings,
@@ -224,7 +224,7 @@ export async function verifySnpReport(bytes: Uint8Array, options: VerifyEvidence
       return {
         kind: 'sev-snp',
         verified: false,
-        simulated,
+        simulated: simulated || e.code === 'EVIDENCE_SIMULATED',
         code: e.code,
         message: e.message,
         chain: chainNames,

@@ -275,14 +275,14 @@ export async function verifyTdxQuote(bytes: Uint8Array, options: VerifyEvidenceO
       kind: 'tdx',
       verified: true,
       simulated,
-      message: `TDX quote v${q.version} (${q.body.bodyType === 3 ? 'TDX 1.5' : 'TDX 1.0'} body) verified: quote signature, QE report signature, QE binding, PCK chain to the pinned Intel SGX Root CA${simulated ? ' (SIMULATED)' : ''}${claims.tcbStatus ? `; TCB status ${String(claims.tcbStatus)}` : ''}.`,
+      message: `TDX quote v${q.version} (${q.body.bodyType === 3 ? 'TDX 1.5' : 'TDX 1.0'} body) verified: quote signature, QE report signature, QE binding, PCK chain to ${simulated ? 'a SIMULATED root (not Intel)' : 'the pinned Intel SGX Root CA'}${claims.tcbStatus ? `; TCB status ${String(claims.tcbStatus)}` : ''}.`,
       chain: chainNames,
       claims,
       warnings,
     };
   } catch (e) {
     if (e instanceof ModelsealError && e.kind === 'verification') {
-      return { kind: 'tdx', verified: false, simulated, code: e.code, message: e.message, chain: chainNames, claims, warnings };
+      return { kind: 'tdx', verified: false, simulated: simulated || e.code === 'EVIDENCE_SIMULATED', code: e.code, message: e.message, chain: chainNames, claims, warnings };
     }
     throw e;
   }
