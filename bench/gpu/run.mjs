@@ -153,6 +153,23 @@ const hostRun = async (algorithm, leafBytes) => {
   const ms = await timeIt(() => backend.hashLeaves({ algorithm, leaves }));
   return { algorithm, leafBytes: leafBytes || FILE_BYTES, ms, GBps: gbps(FILE_BYTES, ms) };
 };
+// The host side alone: the same concurrent 8 MiB reads the backend issues, into host memory, no GPU.
+{
+  const { open } = await import('node:fs/promises');
+  const fh = await open(file, 'r');
+  const bufs = Array.from({ length: 16 }, () => Buffer.allocUnsafeSlow(8 * MiB + 4096).subarray(48, 48 + 8 * MiB));
+  const ms = await timeIt(async () => {
+    let next = 0;
+    await Promise.all(bufs.map(async (b) => {
+      for (let o; (o = next) < FILE_BYTES; ) {
+        next += 8 * MiB;
+        await fh.read(b, 0, Math.min(8 * MiB, FILE_BYTES - o), o);
+      }
+    }));
+  });
+  await fh.close();
+  result.hostResident.fileReadOnly = { ms, GBps: gbps(FILE_BYTES, ms), what: '16 concurrent 8 MiB fs reads into host memory (page cache), no GPU' };
+}
 result.hostResident.blake3File = await hostRun('blake3', 0);
 result.hostResident.sha256Shards1MiB = await hostRun('sha256', MiB);
 for (const leaf of [64 * KiB, 1 * MiB, 16 * MiB]) result.sweep.hostResident.push(await hostRun('sha256', leaf));
@@ -162,6 +179,21 @@ result.hostResident.percentOfUpload = {
 };
 log('host-resident', JSON.stringify(result.hostResident));
 await backend.close();
+if (!software) {
+  // Batch size variants (one variable changed): 64 MiB and 1 GiB upload batches, blake3 file digest.
+  for (const batchBytes of [64 * MiB, 1024 * MiB]) {
+    if (batchBytes > Math.min(description.maxStorageBufferBindingSize, description.maxBufferSize)) continue;
+    try {
+      const b = await createWebGpuBackend({ batchBytes });
+      const leaves = [{ path: file, offset: 0, length: FILE_BYTES, output: 'digest' }];
+      const ms = await timeIt(() => b.hashLeaves({ algorithm: 'blake3', leaves }));
+      result.hostResident[`blake3File_batch${batchBytes / MiB}MiB`] = { ms, GBps: gbps(FILE_BYTES, ms) };
+      await b.close();
+    } catch (e) {
+      result.hostResident[`blake3File_batch${batchBytes / MiB}MiB`] = { error: String(e), GBps: NaN };
+    }
+  }
+}
 
 // --------------------------------------------------------------------------------------------
 // 3. Device-resident buffers
@@ -191,6 +223,17 @@ await backend.close();
   const b1 = await hashGpuBuffer(dev, bufs[0], { algorithm: 'blake3', ranges: [{ offset: 0, length: Math.min(16 * MiB, headLen) }] });
   check('resident blake3 == @noble/hashes', b1[0] === Buffer.from(blake3(host.subarray(0, Math.min(16 * MiB, headLen)))).toString('hex'));
 
+  // Boundary lengths at odd offsets (block, chunk, 64-chunk group edges) in one call each.
+  {
+    const lens = [0, 1, 55, 56, 63, 64, 65, 1023, 1024, 1025, 65535, 65536, 65537, MiB + 1, 3 * MiB + 5];
+    const ranges = lens.map((n, i) => ({ offset: i * 3, length: n }));
+    const ref = (alg) => ranges.map((r) => (alg === 'sha256' ? createHash('sha256').update(host.subarray(r.offset, r.offset + r.length)).digest('hex') : Buffer.from(blake3(host.subarray(r.offset, r.offset + r.length))).toString('hex')));
+    for (const algorithm of ['sha256', 'blake3']) {
+      const got = await hashGpuBuffer(dev, bufs[0], { algorithm, ranges });
+      const want = ref(algorithm);
+      check(`resident ${algorithm} boundary lengths ${lens.join(',')}`, got.every((d, i) => d === want[i]));
+    }
+  }
   const resident = async (algorithm, leafBytes) => {
     const layouts = bufs.map(() => {
       const ranges = [];
@@ -204,8 +247,13 @@ await backend.close();
   result.deviceResident.blake3 = await resident('blake3', 0);
   result.deviceResident.sha256Leaves1MiB = await resident('sha256', MiB);
   for (const leaf of [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB]) {
-    result.sweep.deviceResident.push(await resident('sha256', leaf));
-    result.sweep.deviceResident.push(await resident('blake3', leaf));
+    for (const alg of ['sha256', 'blake3']) {
+      try {
+        result.sweep.deviceResident.push(await resident(alg, leaf));
+      } catch (e) {
+        result.sweep.deviceResident.push({ algorithm: alg, leafBytes: leaf, leaves: 0, error: String(e), GBps: NaN });
+      }
+    }
   }
   log('device-resident', JSON.stringify(result.deviceResident));
   bufs.forEach((b) => b.destroy());
@@ -247,7 +295,9 @@ const rows = [
   ['upload-only: writeBuffer', result.upload.writeBuffer.GBps],
   ['upload-only: mapped staging + copy', result.upload.mappedCopy.GBps],
   ['upload-only: DMA from mapped, no fill', result.upload.mappedDmaOnly.GBps],
+  ['host file read only (no GPU), 16 x 8 MiB concurrent', result.hostResident.fileReadOnly.GBps],
   ['host file -> GPU: blake3 digest', result.hostResident.blake3File.GBps],
+  ...Object.entries(result.hostResident).filter(([k]) => k.startsWith('blake3File_batch')).map(([k, v]) => [`host file -> GPU: blake3 digest, ${k.slice(16)} batches`, v.GBps]),
   ['host file -> GPU: sha256 1 MiB shards', result.hostResident.sha256Shards1MiB.GBps],
   ...result.sweep.hostResident.map((r) => [`host file -> GPU: sha256 ${r.leafBytes / KiB} KiB shards`, r.GBps]),
   ['device-resident: blake3 whole buffers', result.deviceResident.blake3.GBps],
