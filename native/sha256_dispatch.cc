@@ -1,5 +1,8 @@
 // The one place that maps CPU features to SHA-256 kernels, ordered best first.
+#include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "cpu_features.h"
 #include "sha256_kernels.h"
@@ -9,15 +12,17 @@ namespace sha256 {
 
 namespace {
 
-// Order = preference. On SHA-NI CPUs the 2-way interleave is the default: it nearly doubles one
-// stream (perf-anchors §2.3) and, unlike 4-way, keeps its gain when both cores hash at once;
-// 4-way is kept as a forced option (it wins on one idle core). Measured again in bench/native-sha256.mjs.
+// Order = preference. On SHA-NI CPUs the 2-way interleave is the default: on Zen 3 it nearly
+// doubles one stream (perf-anchors §2.3) and, unlike 4-way, keeps its gain when both cores hash at
+// once; on an Intel Xeon it merely equals one stream. 4-way stays a forced option (it wins on one
+// idle Zen 3 core). Where AVX-512 is present too, a short calibration decides (see below).
 const Kernel kAll[] = {
 #if defined(MODELSEAL_X86)
     {"shani-x2", 2, {2, 1, 0}, {compress_shani_x2, compress_shani_x1, nullptr}, false},
     {"shani-x4", 3, {4, 2, 1}, {compress_shani_x4, compress_shani_x2, compress_shani_x1}, false},
     {"shani", 1, {1, 0, 0}, {compress_shani_x1, nullptr, nullptr}, false},
-    {"avx2-x8", 2, {8, 1, 0}, {compress_avx2_x8, compress_scalar, nullptr}, true},
+    {"avx512-x16", 3, {16, 8, 1}, {compress_avx512_x16, compress_avx2_x8, compress_best_x1}, true},
+    {"avx2-x8", 2, {8, 1, 0}, {compress_avx2_x8, compress_best_x1, nullptr}, true},
 #endif
     {"scalar", 1, {1, 0, 0}, {compress_scalar, nullptr, nullptr}, false},
 };
@@ -26,37 +31,78 @@ bool runnable(const Kernel& k) {
   const CpuFeatures& f = cpu_features();
   if (std::strncmp(k.name, "shani", 5) == 0) return f.sha_ni && f.sse41 && f.ssse3;
   if (std::strcmp(k.name, "avx2-x8") == 0) return f.avx2;
+  if (std::strcmp(k.name, "avx512-x16") == 0) return f.avx512f && f.avx2;
   return true;
+}
+
+const Kernel* by_name(const char* name) {
+  for (const Kernel& k : kAll)
+    if (std::strcmp(k.name, name) == 0) return &k;
+  return nullptr;
+}
+
+// Seconds for `k` to hash 16 in-memory messages of 64 KiB (best of 3): about a millisecond.
+double time_kernel(const Kernel& k) {
+  static const std::vector<uint8_t> data(size_t(16) << 16, 0x5a);
+  uint32_t st[16][8];
+  uint32_t* states[16];
+  const uint8_t* ptrs[16];
+  for (int l = 0; l < 16; ++l) {
+    states[l] = st[l];
+    ptrs[l] = data.data() + (size_t(l) << 16);
+    std::memcpy(st[l], IV256, sizeof st[l]);
+  }
+  double best = 1e9;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int off = 0; off < 16; off += k.widths[0]) k.fns[0](states + off, ptrs + off, 1024);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+// Runnable kernels, best first. Whether 16 AVX-512 lanes beat interleaved SHA-NI depends on the
+// microarchitecture (no feature bit says), so when both exist they are timed once per process.
+const std::vector<const Kernel*>& ordered() {
+  static const std::vector<const Kernel*> list = [] {
+    std::vector<const Kernel*> v;
+    for (const Kernel& k : kAll)
+      if (runnable(k)) v.push_back(&k);
+    const Kernel* wide = by_name("avx512-x16");
+    if (wide && runnable(*wide) && v.front() != wide && time_kernel(*wide) < time_kernel(*v.front())) {
+      v.erase(std::find(v.begin(), v.end(), wide));
+      v.insert(v.begin(), wide);
+    }
+    return v;
+  }();
+  return list;
 }
 
 }  // namespace
 
+void compress_best_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks) {
+#if defined(MODELSEAL_X86)
+  static const MultiFn fn = cpu_features().sha_ni && cpu_features().sse41 ? compress_shani_x1 : compress_scalar;
+  fn(states, data, nblocks);
+#else
+  compress_scalar(states, data, nblocks);
+#endif
+}
+
 int available_kernels(const Kernel** out, int max) {
   int n = 0;
-  for (const Kernel& k : kAll)
-    if (runnable(k) && n < max) out[n++] = &k;
+  for (const Kernel* k : ordered())
+    if (n < max) out[n++] = k;
   return n;
 }
 
 const Kernel* find_kernel(const char* name, bool* is_runnable) {
-  for (const Kernel& k : kAll) {
-    if (std::strcmp(k.name, name) == 0) {
-      *is_runnable = runnable(k);
-      return &k;
-    }
-  }
-  *is_runnable = false;
-  return nullptr;
+  const Kernel* k = by_name(name);
+  *is_runnable = k && runnable(*k);
+  return k;
 }
 
-const Kernel& default_kernel() {
-  static const Kernel* best = [] {
-    const Kernel* list[8];
-    available_kernels(list, 8);  // scalar is always runnable, so there is at least one
-    return list[0];
-  }();
-  return *best;
-}
+const Kernel& default_kernel() { return *ordered().front(); }  // scalar is always runnable
 
 }  // namespace sha256
 }  // namespace modelseal

@@ -32,13 +32,22 @@ void compress_shani_x4(uint32_t* const* states, const uint8_t* const* data, size
 // AVX2, 8 lanes with the message schedule transposed (one 32-bit word of each lane per ymm lane),
 // native/sha256_avx2.cc.
 void compress_avx2_x8(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+// AVX-512F, 16 lanes, same layout, native/sha256_avx512.cc.
+void compress_avx512_x16(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 #endif
 
-// A named kernel family as users force it ('scalar', 'shani', 'shani-x2', 'shani-x4', 'avx2-x8').
-// `fns[i]` processes `widths[i]` lanes; widths are in descending order and end with 1, so a call
-// whose lanes run dry finishes the remaining ones on a narrower kernel of the same family.
-// `pad_lanes`: when fewer lanes than widths[0] (but more than 1) are active, run the widest kernel
-// with dummy lanes rather than a narrower one (AVX2: its one-lane fallback is scalar).
+// The fastest one-lane kernel this CPU runs (SHA-NI, else scalar): how the vector families finish
+// a lone lane, since one lane of an 8- or 16-wide kernel would waste the rest.
+void compress_best_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+
+// Most lanes any kernel has.
+constexpr int kMaxKernelLanes = 16;
+
+// A named kernel family as users force it ('scalar', 'shani', 'shani-x2', 'shani-x4', 'avx2-x8',
+// 'avx512-x16'). `fns[i]` processes `widths[i]` lanes; widths are in descending order and end with
+// 1, so a call whose lanes run dry finishes the remaining ones on a narrower kernel of the family.
+// `pad_lanes` (vector families): 2+ active lanes run on the narrowest width that holds them all,
+// the unused lanes fed dummy data, rather than on a narrower kernel one lane at a time.
 struct Kernel {
   const char* name;
   int n_widths;

@@ -15,7 +15,7 @@ namespace sha256 {
 
 namespace {
 
-constexpr int kMaxLanes = 8;
+constexpr int kMaxLanes = kMaxKernelLanes;
 
 struct Lane {
   alignas(64) uint32_t state[8];
@@ -63,7 +63,9 @@ class Scheduler {
       // Widest kernel of the family that the active lanes fill (or the widest with dummies).
       int fi = k_.n_widths - 1;
       if (k_.pad_lanes && na >= 2) {
-        fi = 0;
+        fi = 0;  // narrowest width that holds every active lane
+        for (int j = 1; j < k_.n_widths; ++j)
+          if (k_.widths[j] >= na) fi = j;
       } else {
         for (int j = 0; j < k_.n_widths; ++j)
           if (k_.widths[j] <= na) {

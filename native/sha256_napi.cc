@@ -41,8 +41,8 @@ enum class ErrKind { kError, kType, kRange };
 [[noreturn]] void bad_range(Napi::Env env, const std::string& msg) { throw_coded(env, "BAD_ARGUMENT", msg, ErrKind::kRange); }
 
 std::string kernel_list() {
-  const Kernel* list[8];
-  const int n = sha256::available_kernels(list, 8);
+  const Kernel* list[16];
+  const int n = sha256::available_kernels(list, 16);
   std::string s;
   for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::string(list[i]->name);
   return s;
@@ -185,8 +185,8 @@ Napi::Value Sha256BytesMulti(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Sha256Kernels(const Napi::CallbackInfo& info) {
-  const Kernel* list[8];
-  const int n = sha256::available_kernels(list, 8);
+  const Kernel* list[16];
+  const int n = sha256::available_kernels(list, 16);
   Napi::Array a = Napi::Array::New(info.Env(), n);
   for (int i = 0; i < n; ++i) a.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), list[i]->name));
   return a;

@@ -16,11 +16,11 @@ export interface Sha256Addon {
   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array;
   sha256Kernels(): string[];
   sha256DefaultKernel(): string;
-  cpuFeatures(): { shaNi: boolean; avx2: boolean; sse41: boolean; arch: string };
+  cpuFeatures(): { shaNi: boolean; avx2: boolean; avx512f: boolean; sse41: boolean; arch: string };
 }
 
 /** Every SHA-256 kernel name the addon knows, runnable here or not. */
-export const ALL_SHA256_KERNELS = ['scalar', 'shani', 'shani-x2', 'shani-x4', 'avx2-x8'] as const;
+export const ALL_SHA256_KERNELS = ['scalar', 'shani', 'shani-x2', 'shani-x4', 'avx2-x8', 'avx512-x16'] as const;
 
 const load = loadNative();
 const hasSha = load.ok && typeof load.addon.sha256Leaves === 'function';

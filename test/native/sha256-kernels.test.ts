@@ -30,6 +30,7 @@ describe.skipIf(!addon)(`native SHA-256 kernels${addon ? '' : ` (skipped: ${skip
     expect(kernels[0]).toBe(a.sha256DefaultKernel());
     if (f.arch === 'x86_64' && f.shaNi && f.sse41) expect(kernels).toEqual(expect.arrayContaining(['shani', 'shani-x2', 'shani-x4']));
     if (f.arch === 'x86_64' && f.avx2) expect(kernels).toContain('avx2-x8');
+    if (f.arch === 'x86_64' && f.avx2 && f.avx512f) expect(kernels).toContain('avx512-x16');
     for (const k of kernels) expect(ALL_SHA256_KERNELS).toContain(k);
   });
 
@@ -78,8 +79,8 @@ describe.skipIf(!addon)(`native SHA-256 kernels${addon ? '' : ` (skipped: ${skip
       const out = a.sha256BytesMulti(msgs, k);
       expect(out.length).toBe(32 * msgs.length);
       msgs.forEach((m, i) => expect(hex(out.subarray(32 * i, 32 * i + 32)), `lane ${i} (${m.length} bytes)`).toBe(ref(m)));
-      // Every count of messages from 0 to 9 (fewer and more than the widest kernel's 8 lanes).
-      for (let count = 0; count <= 9; count++) {
+      // Every count of messages from 0 to 17 (fewer and more than the widest kernel's 16 lanes).
+      for (let count = 0; count <= 17; count++) {
         const some = msgs.slice(4, 4 + count);
         const o = a.sha256BytesMulti(some, k);
         expect(o.length).toBe(32 * some.length);
