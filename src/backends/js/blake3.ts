@@ -97,7 +97,7 @@ function toWords(cv: Uint8Array): Uint32Array {
  * input that is a single chunk).
  */
 function chunkCv(data: Uint8Array, offset: number, len: number, counter: number, root: boolean): Uint32Array {
-  let cv = IV.slice();
+  let cv: Uint32Array = IV.slice();
   const blocks = Math.max(1, Math.ceil(len / BLAKE3_BLOCK_BYTES));
   for (let b = 0; b < blocks; b++) {
     const start = b * BLAKE3_BLOCK_BYTES;
