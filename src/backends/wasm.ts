@@ -175,9 +175,18 @@ function checkChunkCounter(chunkCounter: number): void {
   }
 }
 
-/** Open files of one batch (a file is opened once even when it holds many leaves). */
+/**
+ * Open files of one batch: a file is opened once even when it holds many leaves, and closed after
+ * its last leaf in the batch, so a batch of many small files never holds more than a few open.
+ */
 class OpenFiles {
   private readonly fds = new Map<string, number>();
+  /** Leaves of the batch per path not yet finished (lanes finish out of order). */
+  private readonly pending = new Map<string, number>();
+
+  constructor(leaves: Leaf[]) {
+    for (const leaf of leaves) this.pending.set(leaf.path, (this.pending.get(leaf.path) ?? 0) + 1);
+  }
 
   fd(path: string): number {
     let fd = this.fds.get(path);
@@ -195,6 +204,17 @@ class OpenFiles {
       }
     }
     return fd;
+  }
+
+  /** One leaf of `path` is finished; the file is closed after its last one. */
+  done(path: string): void {
+    const left = (this.pending.get(path) ?? 1) - 1;
+    this.pending.set(path, left);
+    const fd = this.fds.get(path);
+    if (left === 0 && fd !== undefined) {
+      this.fds.delete(path);
+      closeSync(fd);
+    }
   }
 
   closeAll(): void {
@@ -248,7 +268,7 @@ class WasmLeafHasher implements LeafHasher {
   }
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
-    const files = new OpenFiles();
+    const files = new OpenFiles(batch.leaves);
     try {
       switch (batch.algorithm) {
         case 'sha256':
@@ -257,7 +277,11 @@ class WasmLeafHasher implements LeafHasher {
           }
           return this.sha256Leaves(batch.leaves, files);
         case 'blake3':
-          return batch.leaves.map((leaf) => this.blake3Leaf(leaf, files));
+          return batch.leaves.map((leaf) => {
+            const cv = this.blake3Leaf(leaf, files);
+            files.done(leaf.path);
+            return cv;
+          });
         default:
           throw new UnavailableError('BACKEND_ALGORITHM', `the wasm backend does not compute ${batch.algorithm}; it offers sha256 and blake3.`);
       }
@@ -345,6 +369,7 @@ class WasmLeafHasher implements LeafHasher {
           if (avail > 0) x.sha256_update(l, lane.bufPos, avail);
           x.sha256_final(l, w.param);
           results[lane.index] = w.result(w.param);
+          files.done(lane.leaf.path);
           lanes[l] = null;
           finished = true;
         } else {

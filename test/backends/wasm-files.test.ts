@@ -4,7 +4,7 @@
  * and chunk counters beyond 2^32 (sparse files: only a few MiB are real), and the error codes.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,34 @@ for (const { label, kernels } of KERNELS) {
     });
   });
 }
+
+suite('wasm backend: many files in one batch', () => {
+  it('shares lanes across files, closes each file after its last leaf (also out of order), leaks no descriptor', () => {
+    const h = wasmBackend.createLeafHasher();
+    const small: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const p = join(dir.path, `small-${i}.bin`);
+      writeFileSync(p, fill251(i * 37 + 1, i));
+      small.push(p);
+    }
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    // The long first leaf of data.bin is still in a lane when its short last leaf finishes.
+    const leaves: Leaf[] = [
+      { path: dataPath, offset: 0, length: 3 * MiB + 5, output: 'digest' },
+      ...small.map((path, i) => ({ path, offset: 0, length: i * 37 + 1, output: 'digest' as const })),
+      { path: dataPath, offset: 7, length: 10, output: 'digest' },
+    ];
+    for (const algorithm of ['sha256', 'blake3'] as const) {
+      const got = h.hashLeaves({ algorithm, leaves });
+      leaves.forEach((l, i) => {
+        const bytes = l.path === dataPath ? data.subarray(l.offset, l.offset + l.length) : fill251(l.length, small.indexOf(l.path));
+        const want = algorithm === 'sha256' ? sha256(bytes) : hex(nobleBlake3(bytes));
+        expect(hex(got[i]!), `${algorithm} leaf ${i}`).toBe(want);
+      });
+    }
+    expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+  });
+});
 
 suite('wasm backend: file errors', () => {
   const h: LeafHasher = probe.ok ? wasmBackend.createLeafHasher() : (undefined as never);
