@@ -127,14 +127,21 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function resourcePathProblem(path: string): string | undefined {
   if (path.length === 0) return 'is empty';
   if (path === '.') return undefined;
-  if (path.includes('\0')) return 'contains a NUL character';
-  if (path.includes('\\')) return 'contains a backslash (resource names are POSIX paths)';
-  if (path.startsWith('/')) return 'is an absolute path';
-  if (/^[A-Za-z]:/.test(path) && path.length > 2 && path[2] === '/') return 'looks like a Windows drive path';
-  for (const part of path.split('/')) {
-    if (part === '..') return "contains a '..' component";
-    if (part === '.') return "contains a '.' component";
-    if (part === '') return 'contains an empty component (a leading, trailing or doubled /)';
+  if (path.charCodeAt(0) === 0x2f) return 'is an absolute path';
+  if (/^[A-Za-z]:\//.test(path)) return 'looks like a Windows drive path';
+  // One pass over the characters (this runs for up to a million names): components between '/'.
+  let start = 0;
+  for (let i = 0; i <= path.length; i++) {
+    const c = i < path.length ? path.charCodeAt(i) : 0x2f;
+    if (c === 0x5c) return 'contains a backslash (resource names are POSIX paths)';
+    if (c === 0) return 'contains a NUL character';
+    if (c !== 0x2f) continue;
+    const len = i - start;
+    if (len === 0) return 'contains an empty component (a leading, trailing or doubled /)';
+    if (path.charCodeAt(start) === 0x2e && (len === 1 || (len === 2 && path.charCodeAt(start + 1) === 0x2e))) {
+      return len === 1 ? "contains a '.' component" : "contains a '..' component";
+    }
+    start = i + 1;
   }
   return undefined;
 }
@@ -147,7 +154,7 @@ function checkDigest(hex: unknown, hash: HashAlgorithm, where: string): string {
       `${where} has digest ${JSON.stringify(typeof hex === 'string' ? hex.slice(0, 140) : hex)}, not ${DIGEST_HEX_CHARS[hash]} hex characters of ${hash}; the statement is malformed.`,
     );
   }
-  return hex.toLowerCase();
+  return /[A-F]/.test(hex) ? hex.toLowerCase() : hex;
 }
 
 function parseSerialization(v: unknown, notes: string[]): Serialization {

@@ -57,6 +57,8 @@ export interface SignModelResult {
   /** Hashing (engine) and signing + writing times, seconds. */
   hashing: { bytes: number; seconds: number; backend: string; workers: number };
   signSeconds: number;
+  /** Of signSeconds: writing the bundle (temporary file, fsync, link/rename). */
+  writeSeconds: number;
 }
 
 /** The default bundle path for a model: `<model>.sig` beside the directory or file. */
@@ -179,8 +181,10 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
     { legacyDigest: false },
   );
   if (!check.ok) throw new InputError('SIGNER_BROKEN', 'the fresh signature does not verify with the signer\'s public key; the key or certificate is inconsistent.');
+  const tw = performance.now();
   if (output !== undefined) writeFileAtomic(output, serializeBundle(bundle), options.force === true);
-  const signSeconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const signSeconds = (t1 - t0) / 1000;
   return {
     bundlePath: output,
     bundle,
@@ -190,5 +194,6 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
     signer: signer.description,
     hashing: { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers },
     signSeconds,
+    writeSeconds: (t1 - tw) / 1000,
   };
 }

@@ -5,7 +5,8 @@
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { signModel } from '../../src/sign/sign-model.js';
 import { verifyModel, type VerifyModelOptions } from '../../src/verify/verify-model.js';
 import { readBundleFile } from '../../src/verify/signature.js';
@@ -112,6 +113,31 @@ describe.skipIf(!have)('cli-compat vectors (model_signing v0.2.0 … v1.1.0)', (
     await expectCode(verifyModel(dir, join(dir, 'model.sig'), { sigstore: { ...SIGSTORE, issuer: 'https://accounts.google.com' }, ...opts }), 'SIGSTORE_IDENTITY_MISMATCH');
     // the identity is matched exactly, not as a regular expression
     await expectCode(verifyModel(dir, join(dir, 'model.sig'), { sigstore: { ...SIGSTORE, identity: 'stefanb@us.ibm.co' }, ...opts }), 'SIGSTORE_IDENTITY_MISMATCH');
+  });
+
+  it('sigstore: a client trust config holding trustedRoot works (model_signing --trust-config), and the CLI aliases', async () => {
+    const t = tempDir();
+    try {
+      const cfg = join(t.path, 'trust-config.json');
+      writeFileSync(cfg, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.clienttrustconfig.v0.1+json', trustedRoot: loadTrustedRootJson().json }));
+      const dir = join(COMPAT, 'v1.1.0-sigstore');
+      const r = await verifyModel(dir, join(dir, 'model.sig'), { sigstore: { ...SIGSTORE, trustedRoot: cfg }, ...opts });
+      expect(r.verified).toBe(true);
+      expect(r.signer.trustedRootSource).toBe(cfg);
+      const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        const code = await main(['node', 'modelseal', 'verify', dir, '--signature', join(dir, 'model.sig'), '--identity', SIGSTORE.identity, '--identity_provider', SIGSTORE.issuer, '--trust_config', cfg, '--workers', '1']);
+        expect(code).toBe(0);
+        const bad = await main(['node', 'modelseal', 'verify', dir, '--sig', join(dir, 'model.sig'), '--sigstore-identity', 'x@example.com', '--sigstore-issuer', SIGSTORE.issuer]);
+        expect(bad).toBe(1);
+      } finally {
+        out.mockRestore();
+        err.mockRestore();
+      }
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('sigstore bundle against an empty trusted root is refused', async () => {
