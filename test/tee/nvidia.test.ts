@@ -182,6 +182,20 @@ describe('PPCIe evidence JSON (nvtrust)', () => {
     const v = await verifyNvidiaEvidence(new Uint8Array(Buffer.from(JSON.stringify([j[0]]))), { at: AT });
     expect([v.verified, v.code]).toEqual([false, 'NV_BAD_SIGNATURE']);
   });
+
+  it('an envelope tagged simulated is treated as simulated even with a real chain', async () => {
+    const env = {
+      arch: 'HOPPER',
+      evidence: Buffer.from(readFileSync(join(NV, 'nvtrust_hopper_report.hex'), 'utf8').trim(), 'hex').toString('base64'),
+      certificate: Buffer.from(readFileSync(join(NV, 'nvtrust_hopper_cert_chain.pem'))).toString('base64'),
+      simulated: true,
+    };
+    const bytes = new Uint8Array(Buffer.from(JSON.stringify(env)));
+    const v = await verifyNvidiaEvidence(bytes, { at: AT });
+    expect([v.verified, v.simulated, v.code]).toEqual([false, true, 'EVIDENCE_SIMULATED']);
+    const v2 = await verifyNvidiaEvidence(bytes, { at: AT, allowSimulated: true });
+    expect([v2.verified, v2.simulated]).toEqual([true, true]);
+  });
 });
 
 describe('RIMs with a report', () => {

@@ -145,11 +145,8 @@ export function derChildren(b: Uint8Array, node: DerNode): DerNode[] | undefined
 /** Dotted OID of an OBJECT IDENTIFIER node's content. */
 export function derOid(b: Uint8Array, node: DerNode): string {
   const c = b.subarray(node.contentStart, node.end);
-  if (c.length === 0) return '';
-  const parts: number[] = [];
-  const first = c[0]!;
-  let v = 0;
   const arcs: number[] = [];
+  let v = 0;
   for (let i = 0; i < c.length; i++) {
     v = v * 128 + (c[i]! & 0x7f);
     if ((c[i]! & 0x80) === 0) {
@@ -157,13 +154,11 @@ export function derOid(b: Uint8Array, node: DerNode): string {
       v = 0;
     }
   }
-  void first;
-  const a0 = arcs[0] ?? 0;
-  if (a0 < 40) parts.push(0, a0);
-  else if (a0 < 80) parts.push(1, a0 - 40);
-  else parts.push(2, a0 - 80);
-  parts.push(...arcs.slice(1));
-  return parts.join('.');
+  if (arcs.length === 0) return '';
+  // The first subidentifier packs the first two arcs (X.690 §8.19.4).
+  const a0 = arcs[0]!;
+  const head = a0 < 40 ? [0, a0] : a0 < 80 ? [1, a0 - 40] : [2, a0 - 80];
+  return [...head, ...arcs.slice(1)].join('.');
 }
 
 /** Encodes a dotted OID as DER content bytes. */

@@ -145,9 +145,6 @@ export function parseXml(text: string): XmlElement {
     if (el.parent) el.parent.children.push(el);
     else if (root) throw xmlError('more than one root element');
     else root = el;
-    if (cur !== el && !el.parent) {
-      /* self-closing root */
-    }
   }
   if (!root || cur) throw xmlError('document is incomplete');
   return root;
