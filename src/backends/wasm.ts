@@ -48,7 +48,7 @@ const SHA256_X4_MIN_LANES = 2;
  * which has no WebAssembly declarations, so they are declared locally.
  */
 declare const WASM_MODULE_BRAND: unique symbol;
-/** A compiled WasmModule (opaque). */
+/** A compiled WebAssembly.Module (opaque). */
 interface WasmModule {
   readonly [WASM_MODULE_BRAND]: true;
 }
