@@ -128,7 +128,7 @@ describe('verifier properties: never a crash, never an accept', () => {
   it('random truncations, flips and splices of a real report are all refused', async () => {
     const rnd = prng(42);
     const codes = new Set<string>();
-    for (let i = 0; i < 250; i++) {
+    for (let i = 0; i < 150; i++) {
       let m: Uint8Array;
       const r = rnd();
       if (r < 0.3) m = REPORT.subarray(0, Math.floor(rnd() * REPORT.length));
@@ -197,7 +197,7 @@ describe('RIM parser properties', () => {
   const original = parseRim(RIM).signature.referenceC14n;
 
   it('truncations never crash and never verify', () => {
-    for (let n = 0; n < RIM.length; n += 97) {
+    for (let n = 0; n < RIM.length; n += 211) {
       const r = verifyRim(RIM.subarray(0, n), { at: new Date('2024-06-01'), allowSimulated: false });
       expect(r.ok).toBe(false);
     }
@@ -205,7 +205,7 @@ describe('RIM parser properties', () => {
 
   it('byte flips never crash; an accepted flip never changes the signed canonical content', () => {
     const rnd = prng(11);
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 150; i++) {
       const m = RIM.slice();
       m[Math.floor(rnd() * m.length)]! ^= 1 << Math.floor(rnd() * 7);
       const r = verifyRim(m, { at: new Date('2024-06-01'), allowSimulated: false });
