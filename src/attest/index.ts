@@ -7,7 +7,7 @@ import { type DetectedEvidence, type DetectedFormat, detectEvidence, nvidiaModul
 import { toHex } from './encoding.js';
 import { parseSnpReport } from './snp/report.js';
 import { parseVekExtensions } from './snp/vcek.js';
-import { verifySnpReport } from './snp/verify.js';
+import { vcekUrl, verifySnpReport } from './snp/verify.js';
 import { parsePckExtension } from './tdx/pck.js';
 import { parseTdxQuote } from './tdx/quote.js';
 import { parseTdReport } from './tdx/tdreport.js';
@@ -173,6 +173,7 @@ export async function inspectEvidence(bytes: Uint8Array): Promise<InspectedEvide
     case 'sev-snp-report': {
       const r = parseSnpReport(d.bytes);
       fields = jsonFriendly(r) as Record<string, unknown>;
+      if (r.keyInfo.signingKey === 'vcek') fields.vcekUrl = vcekUrl(r, r.product);
       break;
     }
     case 'tdx-quote': {

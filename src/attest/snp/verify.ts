@@ -80,6 +80,17 @@ export function snpClaims(report: SnpReport): Record<string, unknown> {
   return c;
 }
 
+/**
+ * REPORT_DATA equals `expected` zero-padded to 64 bytes (the way configfs `inblob` and the ioctls
+ * fill it), so a short expected value cannot match a report whose remaining bytes say something else.
+ */
+export function reportDataMatches(expected: Uint8Array, actualHex: string): boolean {
+  if (expected.length > 64) return false;
+  const padded = new Uint8Array(64);
+  padded.set(expected);
+  return bytesEqual(padded, decodeHexStrict(actualHex));
+}
+
 function fail(code: string, message: string, details?: Record<string, unknown>): never {
   throw new VerificationError(code, message, details ? { details } : {});
 }
@@ -201,10 +212,8 @@ export async function verifySnpReport(bytes: Uint8Array, options: VerifyEvidence
     } else {
       warnings.push(`Signed by a VLEK (${vek.cspId ?? 'no CSP id'}): VLEKs carry no hwID, so the chip identity is vouched for by the cloud provider.`);
     }
-    if (options.expectedReportData) {
-      if (!bytesEqual(options.expectedReportData, decodeHexStrict(report.reportData).subarray(0, options.expectedReportData.length)) || options.expectedReportData.length > 64) {
-        fail('SNP_REPORT_DATA_MISMATCH', 'REPORT_DATA does not equal the expected value: this report was not produced for this binding/nonce.');
-      }
+    if (options.expectedReportData && !reportDataMatches(options.expectedReportData, report.reportData)) {
+      fail('SNP_REPORT_DATA_MISMATCH', 'REPORT_DATA does not equal the expected value (zero-padded to 64 bytes): this report was not produced for this binding/nonce.');
     }
     const claims = snpClaims(report);
     claims.vekKind = vek.kind;

@@ -24,6 +24,7 @@ import {
 } from './collateral.js';
 import { type PckInfo, parsePckExtension } from './pck.js';
 import { INTEL_QE_VENDOR_ID, type TdxQuote, parseTdxQuote } from './quote.js';
+import { reportDataMatches } from '../snp/verify.js';
 
 let intelRoot: Certificate | undefined;
 /** The pinned Intel SGX Root CA, parsed once. */
@@ -256,11 +257,8 @@ export async function verifyTdxQuote(bytes: Uint8Array, options: VerifyEvidenceO
     if (!verifyEcdsaRaw(attKey, 'sha256', q.signedBytes, q.signature)) {
       fail('TDX_QUOTE_SIGNATURE', 'The quote signature does not verify with the attestation key: the TD report body or header was altered.');
     }
-    if (options.expectedReportData) {
-      const got = decodeHexStrict(q.body.reportData);
-      if (options.expectedReportData.length > 64 || !bytesEqual(got.subarray(0, options.expectedReportData.length), options.expectedReportData)) {
-        fail('TDX_REPORT_DATA_MISMATCH', 'REPORTDATA does not equal the expected value: this quote was not produced for this binding/nonce.');
-      }
+    if (options.expectedReportData && !reportDataMatches(options.expectedReportData, q.body.reportData)) {
+      fail('TDX_REPORT_DATA_MISMATCH', 'REPORTDATA does not equal the expected value (zero-padded to 64 bytes): this quote was not produced for this binding/nonce.');
     }
     // 5. Collateral.
     const collateral = inputs.collateral ?? (options.collateralDir ? loadCollateralDir(options.collateralDir) : undefined);

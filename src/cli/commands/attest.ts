@@ -108,7 +108,7 @@ export function register(program: Command): void {
     .option('--collateral <dir>', 'directory with TDX collateral: TCB Info and QE Identity JSON, the TCB signing chain PEM, CRLs')
     .option('--at <time>', 'verification time (ISO 8601 or Unix seconds); default now — pin it for old evidence')
     .option('--collateral-at <time>', 'verification time for the collateral signing certificate only (default --at)')
-    .option('--report-data <hex>', 'expected REPORT_DATA (SNP/TDX) prefix')
+    .option('--report-data <hex>', 'expected REPORT_DATA (SNP/TDX), zero-padded to 64 bytes')
     .option('--nonce <hex>', 'expected nonce (NVIDIA)')
     .option('--allow-simulated', 'accept evidence from the simulated platform (tests and demos only)')
     .option('--simulated-root <file>', 'a root certificate of the simulated platform (repeatable; with --allow-simulated)', collect)
