@@ -65,6 +65,9 @@ describe('SEV-SNP: real vectors verify', () => {
     expect((await verify(read('gsg_milan_v2_attestation.bin'), [read('gsg_milan_vcek.der')], { at, expectedReportData: rd })).verified).toBe(true);
     const bad = await verify(read('gsg_milan_v2_attestation.bin'), [read('gsg_milan_vcek.der')], { at, expectedReportData: new Uint8Array([9]) });
     expect(bad.code).toBe('SNP_REPORT_DATA_MISMATCH');
+    // A strict prefix is not a match: the value is compared zero-padded to 64 bytes.
+    const prefix = await verify(read('gsg_milan_v2_attestation.bin'), [read('gsg_milan_vcek.der')], { at, expectedReportData: new Uint8Array([1, 2, 3, 4]) });
+    expect(prefix.code).toBe('SNP_REPORT_DATA_MISMATCH');
   });
 
   it('Turin VCEK chains to the pinned ARK-Turin (no public Turin report exists)', () => {
