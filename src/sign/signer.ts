@@ -166,7 +166,7 @@ export function createCertificateSigner(privateKey: KeySource, options: Certific
       x509CertificateChain: { certificates: [leaf!, ...chain].map((c) => ({ rawBytes: encodeBase64(c.raw) })) },
       tlogEntries: [],
     },
-    description: `${CURVE_NAMES[curve]} certificate ${leaf!.subject.replace(/\n/g, ', ')} (issuer ${leaf!.issuer.replace(/\n/g, ', ')})`,
+    description: `${CURVE_NAMES[curve]} certificate ${(leaf!.subject ?? '').replace(/\n/g, ', ')} (issuer ${(leaf!.issuer ?? '').replace(/\n/g, ', ')})`,
     sign: (data) => ecdsaSign(key, data),
   };
 }

@@ -30,8 +30,8 @@ function parseDer(der: Buffer, i: number): { node: X509Certificate; ext: Sigstor
   }
 }
 
-function oneLine(name: string): string {
-  return name.replace(/\n/g, ', ');
+function oneLine(name: string | undefined): string {
+  return name ? name.replace(/\n/g, ', ') : '(empty subject)';
 }
 
 function validAt(c: SigstoreCert, t: Date): boolean {

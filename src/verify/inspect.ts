@@ -57,11 +57,27 @@ export interface BundleInspection {
   notes: string[];
 }
 
+/** The content of a DER UTF8String (Fulcio's v2 extensions wrap their value in one). */
+function derUtf8String(b: Buffer): string | undefined {
+  if (b[0] !== 0x0c || b.length < 2) return undefined;
+  let len = b[1]!;
+  let off = 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 2 || b.length < 2 + n) return undefined;
+    len = 0;
+    for (let i = 0; i < n; i++) len = (len << 8) | b[2 + i]!;
+    off = 2 + n;
+  }
+  return off + len === b.length ? b.subarray(off).toString('utf8') : undefined;
+}
+
 function certInfo(der: Buffer): CertificateInfo {
   const c = new X509Certificate(der);
   const info: CertificateInfo = {
-    subject: c.subject.replace(/\n/g, ', '),
-    issuer: c.issuer.replace(/\n/g, ', '),
+    // Fulcio certificates have an empty subject (node reports undefined): the identity is the SAN.
+    subject: (c.subject ?? '').replace(/\n/g, ', '),
+    issuer: (c.issuer ?? '').replace(/\n/g, ', '),
     notBefore: new Date(c.validFrom).toISOString(),
     notAfter: new Date(c.validTo).toISOString(),
     isCA: c.ca,
@@ -76,7 +92,7 @@ function certInfo(der: Buffer): CertificateInfo {
     const s = SigstoreCert.parse(Buffer.from(der));
     const v2 = s.extension(OID_FULCIO_ISSUER_V2);
     const v1 = s.extension(OID_FULCIO_ISSUER_V1);
-    if (v2) info.oidcIssuer = v2.valueObj.value.toString('utf8');
+    if (v2) info.oidcIssuer = derUtf8String(v2.value);
     else if (v1) info.oidcIssuer = v1.value.toString('utf8');
   } catch {
     /* informational only */

@@ -11,6 +11,7 @@ import { signModel } from '../../src/sign/sign-model.js';
 import { verifyModel, type VerifyModelOptions } from '../../src/verify/verify-model.js';
 import { readBundleFile } from '../../src/verify/signature.js';
 import { loadTrustedRootJson } from '../../src/verify/sigstore.js';
+import { inspectBundle } from '../../src/verify/inspect.js';
 import { VECTORS_DIR, tempDir } from '../helpers.js';
 
 const OMS = join(VECTORS_DIR, 'oms');
@@ -255,6 +256,25 @@ describe.skipIf(!have)('what we write is what model_signing v1.1 writes (referen
       expect((await verifyModel(dir, join(t.path, 'ours.sig'), { certRoot: CA, ...opts })).verified).toBe(true);
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe.skipIf(!have)('inspect on every vector', () => {
+  it('reports method, signer and statement for each cli-compat bundle', () => {
+    const dirs = ['v0.2.0-certificate', 'v0.3.1-elliptic-key', 'v1.0.1-certificate', 'v1.1.0-elliptic-key', 'v0.3.1-sigstore', 'v1.1.0-sigstore'];
+    for (const d of dirs) {
+      const r = inspectBundle(join(COMPAT, d, 'model.sig'));
+      expect(r.verified).toBe(false);
+      expect(r.method).toBe(d.endsWith('sigstore') ? 'sigstore' : d.endsWith('key') ? 'key' : 'certificate');
+      expect(r.rootDigestConsistent).toBe(true);
+      if (r.method === 'sigstore') {
+        const c = r.signer.certificates![0]!;
+        expect(c.subjectAltName).toContain(SIGSTORE.identity);
+        expect(c.oidcIssuer).toBe(SIGSTORE.issuer);
+        expect(r.signer.tlogEntries).toBe(1);
+      }
+      if (d === 'v0.3.1-elliptic-key') expect(r.signer.embeddedKey).toEqual({ curve: 'P-384', hint: 'e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e' });
     }
   });
 });
