@@ -18,58 +18,42 @@ namespace modelseal {
 namespace blake3 {
 namespace {
 
-// One half round: the G function on four independent (a, b, c, d) word quadruples, written step
-// by step across the four so that the CPU always has four independent operations in flight.
+// The G function on one (a, b, c, d) quadruple of state vectors.
 template <class L>
-inline void g4(typename L::T& a0, typename L::T& a1, typename L::T& a2, typename L::T& a3, typename L::T& b0,
-               typename L::T& b1, typename L::T& b2, typename L::T& b3, typename L::T& c0, typename L::T& c1,
-               typename L::T& c2, typename L::T& c3, typename L::T& d0, typename L::T& d1, typename L::T& d2,
-               typename L::T& d3, typename L::T x0, typename L::T x1, typename L::T x2, typename L::T x3,
-               typename L::T y0, typename L::T y1, typename L::T y2, typename L::T y3) {
-  a0 = L::add(L::add(a0, x0), b0);
-  a1 = L::add(L::add(a1, x1), b1);
-  a2 = L::add(L::add(a2, x2), b2);
-  a3 = L::add(L::add(a3, x3), b3);
-  d0 = L::rot16(L::xor_(d0, a0));
-  d1 = L::rot16(L::xor_(d1, a1));
-  d2 = L::rot16(L::xor_(d2, a2));
-  d3 = L::rot16(L::xor_(d3, a3));
-  c0 = L::add(c0, d0);
-  c1 = L::add(c1, d1);
-  c2 = L::add(c2, d2);
-  c3 = L::add(c3, d3);
-  b0 = L::rot12(L::xor_(b0, c0));
-  b1 = L::rot12(L::xor_(b1, c1));
-  b2 = L::rot12(L::xor_(b2, c2));
-  b3 = L::rot12(L::xor_(b3, c3));
-  a0 = L::add(L::add(a0, y0), b0);
-  a1 = L::add(L::add(a1, y1), b1);
-  a2 = L::add(L::add(a2, y2), b2);
-  a3 = L::add(L::add(a3, y3), b3);
-  d0 = L::rot8(L::xor_(d0, a0));
-  d1 = L::rot8(L::xor_(d1, a1));
-  d2 = L::rot8(L::xor_(d2, a2));
-  d3 = L::rot8(L::xor_(d3, a3));
-  c0 = L::add(c0, d0);
-  c1 = L::add(c1, d1);
-  c2 = L::add(c2, d2);
-  c3 = L::add(c3, d3);
-  b0 = L::rot7(L::xor_(b0, c0));
-  b1 = L::rot7(L::xor_(b1, c1));
-  b2 = L::rot7(L::xor_(b2, c2));
-  b3 = L::rot7(L::xor_(b3, c3));
+inline void g_lanes(typename L::T& a, typename L::T& b, typename L::T& c, typename L::T& d, typename L::T x,
+                    typename L::T y) {
+  a = L::add(L::add(a, x), b);
+  d = L::rot16(L::xor_(d, a));
+  c = L::add(c, d);
+  b = L::rot12(L::xor_(b, c));
+  a = L::add(L::add(a, y), b);
+  d = L::rot8(L::xor_(d, a));
+  c = L::add(c, d);
+  b = L::rot7(L::xor_(b, c));
 }
 
-// Round R (a template argument, so that every message index is a compile-time constant).
+// Round R (a template argument, so that every message index is a compile-time constant). The
+// four G of a half round are written one after the other, not interleaved step by step: the
+// out-of-order core overlaps them anyway, and with GCC 12 the interleaved form (more values live
+// at once) spilled state on the critical path and ran about 25% slower (measured, 8-lane AVX2).
+// The state is 16 separate variables rather than an array so that nothing forces it to memory.
 template <class L, int R>
-inline void round_lanes(typename L::T v[16], const typename L::T m[16]) {
+inline void round_lanes(typename L::T& v0, typename L::T& v1, typename L::T& v2, typename L::T& v3,
+                        typename L::T& v4, typename L::T& v5, typename L::T& v6, typename L::T& v7,
+                        typename L::T& v8, typename L::T& v9, typename L::T& v10, typename L::T& v11,
+                        typename L::T& v12, typename L::T& v13, typename L::T& v14, typename L::T& v15,
+                        const typename L::T m[16]) {
   constexpr const uint8_t* s = SCHEDULE.s[R];
-  // Columns (0,4,8,12) .. (3,7,11,15).
-  g4<L>(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15],
-        m[s[0]], m[s[2]], m[s[4]], m[s[6]], m[s[1]], m[s[3]], m[s[5]], m[s[7]]);
-  // Diagonals (0,5,10,15), (1,6,11,12), (2,7,8,13), (3,4,9,14).
-  g4<L>(v[0], v[1], v[2], v[3], v[5], v[6], v[7], v[4], v[10], v[11], v[8], v[9], v[15], v[12], v[13], v[14],
-        m[s[8]], m[s[10]], m[s[12]], m[s[14]], m[s[9]], m[s[11]], m[s[13]], m[s[15]]);
+  // Columns.
+  g_lanes<L>(v0, v4, v8, v12, m[s[0]], m[s[1]]);
+  g_lanes<L>(v1, v5, v9, v13, m[s[2]], m[s[3]]);
+  g_lanes<L>(v2, v6, v10, v14, m[s[4]], m[s[5]]);
+  g_lanes<L>(v3, v7, v11, v15, m[s[6]], m[s[7]]);
+  // Diagonals.
+  g_lanes<L>(v0, v5, v10, v15, m[s[8]], m[s[9]]);
+  g_lanes<L>(v1, v6, v11, v12, m[s[10]], m[s[11]]);
+  g_lanes<L>(v2, v7, v8, v13, m[s[12]], m[s[13]]);
+  g_lanes<L>(v3, v4, v9, v14, m[s[14]], m[s[15]]);
 }
 
 // Hashes exactly L::N inputs of `blocks` full blocks each (see HashManyFn).
@@ -95,17 +79,24 @@ void hash_lanes(const uint8_t* const* inputs, size_t blocks, const uint32_t key[
     if (b + 1 == blocks) block_flags |= flags_end;
     T m[16];
     L::load_msg(inputs, b * BLOCK_LEN, m);
-    T v[16] = {h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],
-               L::set1(IV[0]), L::set1(IV[1]), L::set1(IV[2]), L::set1(IV[3]),
-               counter_lo, counter_hi, block_len, L::set1(block_flags)};
-    round_lanes<L, 0>(v, m);
-    round_lanes<L, 1>(v, m);
-    round_lanes<L, 2>(v, m);
-    round_lanes<L, 3>(v, m);
-    round_lanes<L, 4>(v, m);
-    round_lanes<L, 5>(v, m);
-    round_lanes<L, 6>(v, m);
-    for (int i = 0; i < 8; i++) h[i] = L::xor_(v[i], v[i + 8]);
+    T v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
+    T v8 = L::set1(IV[0]), v9 = L::set1(IV[1]), v10 = L::set1(IV[2]), v11 = L::set1(IV[3]);
+    T v12 = counter_lo, v13 = counter_hi, v14 = block_len, v15 = L::set1(block_flags);
+    round_lanes<L, 0>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, m);
+    round_lanes<L, 1>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, m);
+    round_lanes<L, 2>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, m);
+    round_lanes<L, 3>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, m);
+    round_lanes<L, 4>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, m);
+    round_lanes<L, 5>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, m);
+    round_lanes<L, 6>(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, m);
+    h[0] = L::xor_(v0, v8);
+    h[1] = L::xor_(v1, v9);
+    h[2] = L::xor_(v2, v10);
+    h[3] = L::xor_(v3, v11);
+    h[4] = L::xor_(v4, v12);
+    h[5] = L::xor_(v5, v13);
+    h[6] = L::xor_(v6, v14);
+    h[7] = L::xor_(v7, v15);
     block_flags = flags;
   }
   L::store_cvs(h, out);
