@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hashModel } from '../../engine/hash-model.js';
+import { signModel } from '../../sign/index.js';
+import { verifyModel } from '../../verify/index.js';
 import { createSampleModel } from '../../engine/sample-model.js';
 import { formatBytes, parseSize } from '../args.js';
 import { setExitCode } from '../main.js';
@@ -20,8 +22,6 @@ interface DemoFlags {
   keep?: boolean;
 }
 
-const SIGN_MODULE = '../../sign/index.js';
-const VERIFY_MODULE = '../../verify/index.js';
 const ATTEST_DEMO_MODULE = '../demo-attest.js';
 
 function say(line = ''): void {
@@ -54,18 +54,6 @@ export function register(program: Command): void {
             say(`   root digest ${m.rootDigest}`);
             say(`   ${formatBytes(res.bytes)} in ${res.seconds.toFixed(3)} s = ${(res.bytes / 1e9 / res.seconds).toFixed(2)} GB/s, backend=${res.backend}, workers=${res.workers}`);
 
-            let sign: { signModel?: (model: string, o: Record<string, unknown>) => Promise<{ bundlePath?: string }> } = {};
-            let verify: { verifyModel?: (model: string, bundle: string, o: Record<string, unknown>) => Promise<{ verified: boolean; scope?: string; rootDigest?: string }> } = {};
-            try {
-              sign = (await import(SIGN_MODULE)) as typeof sign;
-              verify = (await import(VERIFY_MODULE)) as typeof verify;
-            } catch {
-              /* signing not built in this version */
-            }
-            if (!sign.signModel || !verify.verifyModel) {
-              say('== 3. signing: not available in this build');
-              return 0;
-            }
             const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
             const keyPath = join(base, 'demo-key.pem');
             const pubPath = join(base, 'demo-key.pub.pem');
@@ -73,10 +61,10 @@ export function register(program: Command): void {
             writeFileSync(pubPath, publicKey.export({ type: 'spki', format: 'pem' }));
             const bundlePath = join(base, 'sample-model.sig');
             rmSync(bundlePath, { force: true });
-            await sign.signModel(modelDir, { privateKey: keyPath, output: bundlePath, force: true });
-            say(`== 3. signed with a fresh P-256 key: ${bundlePath}`);
-            const v = await verify.verifyModel(modelDir, bundlePath, { publicKey: pubPath });
-            say(`== 4. verified: ${v.verified ? 'OK, model verified' : 'FAILED'} (root ${v.rootDigest ?? m.rootDigest})`);
+            const signed = await signModel(modelDir, { privateKey: keyPath, output: bundlePath, force: true });
+            say(`== 3. signed with a fresh P-256 key: ${bundlePath} (root ${signed.rootDigest})`);
+            const v = await verifyModel(modelDir, bundlePath, { publicKey: pubPath });
+            say(`== 4. verified: ${v.verified ? 'OK' : 'FAILED'}, ${v.summary} (scope ${v.scope}, root ${v.rootDigest}, ${(v.hashing.bytes / 1e9 / v.hashing.seconds).toFixed(2)} GB/s)`);
             if (!v.verified) return 1;
 
             let attest: { runAttestDemo?: (modelDir: string, bundlePath: string, keyPath: string) => Promise<boolean> } = {};
