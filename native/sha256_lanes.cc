@@ -232,9 +232,11 @@ struct PreadSource : PlainAccess {
 
 // Maps each read window of a leaf (MAP_POPULATE: one batched fault-in instead of a fault per 64 KiB)
 // and hashes straight out of the page cache. Reads of the mapping run under guard_sigbus so that a
-// file truncated meanwhile is FILE_CHANGED, not a crash. A file that cannot be mapped (some
-// special file systems) is read with pread instead, lane by lane.
+// file truncated meanwhile is FILE_CHANGED, not a crash. Pieces under kMinMapBytes are copied with
+// pread instead: mmap + munmap cost more than the copy below about 1 MiB (measured here: 16 KiB
+// leaves 0.9 vs 1.8 GB/s, 1 MiB equal, 4 MiB 2.4 vs 1.9); so are files that cannot be mapped.
 struct MmapSource {
+  static constexpr size_t kMinMapBytes = size_t(1) << 20;
   const FileLeaf* leaves;
   size_t window;
   LaneFiles files;
@@ -250,11 +252,12 @@ struct MmapSource {
   }
   uint64_t begin(int lane, size_t job) {
     Fd& fd = files.open(lane, leaves[job].path);
+    job_of[lane] = job;
+    if (leaves[job].length < kMinMapBytes) return leaves[job].length;  // read by pread only
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) throw IoError("IO_ERROR", "cannot stat " + fd.path() + ": " + std::strerror(errno));
     if (static_cast<uint64_t>(st.st_size) < leaves[job].offset + leaves[job].length)
       throw IoError("FILE_CHANGED", fd.path() + " is shorter than the range planned for it: it changed after the model was listed; hash it again once nothing is writing to it");
-    job_of[lane] = job;
     return leaves[job].length;
   }
   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
@@ -264,9 +267,10 @@ struct MmapSource {
     const uint64_t aligned = off & ~uint64_t(4095);
     const size_t delta = static_cast<size_t>(off - aligned);
     *got = n;
-    void* p = ::mmap(nullptr, delta + n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, files.fd[lane]->get(),
-                     static_cast<off_t>(aligned));
-    if (p == MAP_FAILED) {  // not mappable: fall back to a copy
+    void* p = n < kMinMapBytes ? MAP_FAILED
+                               : ::mmap(nullptr, delta + n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, files.fd[lane]->get(),
+                                        static_cast<off_t>(aligned));
+    if (p == MAP_FAILED) {  // small, or not mappable: copy
       AlignedBuffer& buf = lane_buffer(lane, n);
       files.fd[lane]->pread_full(buf.data(), n, off);
       return buf.data();
