@@ -141,6 +141,14 @@ describe('TDX: collateral → TCB status (expected values from reference/tee-for
       copy(['gtg_tcbinfo_tdx_90c06f000000_2026-02.json'], dir);
       const v = await verify(read('gtg_quote_v5_tdx15.dat'), { at: new Date('2026-02-10'), collateralDir: dir, collateralAt: COLLATERAL_AT });
       expect(v.code).toBe('TDX_COLLATERAL_CHAIN');
+      const viaCerts = await verify(read('gtg_quote_v5_tdx15.dat'), {
+        at: new Date('2026-02-10'),
+        collateralDir: dir,
+        collateralAt: COLLATERAL_AT,
+        certs: [new Uint8Array(readFileSync(join(COLL, 'gtg_tcb_signing_chain.pem')))],
+      });
+      expect(viaCerts.verified).toBe(true);
+      expect(viaCerts.claims.tcbStatusDetail).toMatchObject({ platform: 'UpToDate', tdxModule: 'UpToDate' });
       const w = await verify(read('gtg_gcp_cos113_quote_v4_padded8000.dat'), { at: new Date('2025-01-01'), collateralDir: dir });
       expect(w.verified).toBe(true);
       expect(w.claims.tcbStatus).toBeUndefined();

@@ -158,7 +158,9 @@ export async function verifySnpReport(bytes: Uint8Array, options: VerifyEvidence
       candidates.find((c) => c.x509.publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' && verifyEcdsaRaw(c.x509.publicKey, 'sha384', report.signedBytes, rs)) ??
       candidates[0]!;
     const vek = parseVekExtensions(vekCert);
-    const product = vek.product ?? report.product;
+    // A productName we do not know is refused even when CPUID names a known product: the name
+    // selects the root, and guessing it would let an unknown chain borrow a pinned one.
+    const product = vek.productName !== undefined ? vek.product : report.product;
     if (!product) {
       fail(
         'SNP_UNKNOWN_PRODUCT',

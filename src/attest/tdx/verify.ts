@@ -89,15 +89,17 @@ interface CollateralOutcome {
 }
 
 function verifySignedDoc<T>(doc: SignedCollateral<T>, set: CollateralSet, at: Date, options: VerifyEvidenceOptions, kind: string): Certificate[] {
-  const signers = set.certs.filter((c) => /TCB Signing/i.test(c.commonName));
+  const pool = [...set.certs];
+  for (const c of options.certs ?? []) pool.push(...parseCertificates(c));
+  const signers = pool.filter((c) => /TCB Signing/i.test(c.commonName));
   if (signers.length === 0) {
-    fail('TDX_COLLATERAL_CHAIN', `No "Intel SGX TCB Signing" certificate in ${set.dir}: add the ${kind} issuer chain (PEM) to the collateral directory.`);
+    fail('TDX_COLLATERAL_CHAIN', `No "Intel SGX TCB Signing" certificate in ${set.dir} or --certs: add the ${kind} issuer chain (PEM) to the collateral directory.`);
   }
   const signer = signers.find((s) => collateralSignatureValid(doc, s));
   if (!signer) {
     fail('TDX_COLLATERAL_SIGNATURE', `The signature of ${kind} ${doc.file} does not verify with the TCB signing key: the document was altered or is not from Intel.`);
   }
-  const { chain } = verifyChain(signer, set.certs, {
+  const { chain } = verifyChain(signer, pool, {
     at: options.collateralAt ?? at,
     roots: [intelSgxRoot()],
     chainCode: 'TDX_COLLATERAL_CHAIN',
