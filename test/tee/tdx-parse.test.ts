@@ -56,6 +56,24 @@ describe('TDX quotes (values from vectors/tee/PROVENANCE.md)', () => {
     expect(fmspc('gtg_quote_v5_tdx15.dat')).toBe('90c06f000000');
   });
 
+  it('v5 with a TDX 1.0 body (type 2, 584 bytes) parses like v4 (layout built from the v4 quote)', () => {
+    const v4 = read('trustee_azure_quote_v4.bin');
+    const q4 = parseTdxQuote(v4);
+    const rest = v4.subarray(48 + 584, q4.quoteLength);
+    const v5 = new Uint8Array(48 + 6 + 584 + rest.length);
+    v5.set(v4.subarray(0, 48));
+    v5[0] = 5;
+    new DataView(v5.buffer).setUint16(48, 2, true);
+    new DataView(v5.buffer).setUint32(50, 584, true);
+    v5.set(v4.subarray(48, 48 + 584), 54);
+    v5.set(rest, 54 + 584);
+    const q5 = parseTdxQuote(v5);
+    expect(q5.version).toBe(5);
+    expect(q5.body).toEqual(q4.body);
+    expect(q5.signedBytes.length).toBe(54 + 584);
+    expect(q5.trailingBytes).toBe(0);
+  });
+
   it('GCP quote in an 8000-byte zero-padded buffer', () => {
     const q = quote('gtg_gcp_cos113_quote_v4_padded8000.dat');
     expect(q.quoteLength).toBe(4935);
