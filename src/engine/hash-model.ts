@@ -76,8 +76,9 @@ async function hybridWanted(options: HashModelOptions, hash: HashAlgorithm, plan
     if (options.hybrid === true) throw new UnavailableError('BACKEND_UNAVAILABLE', `hybrid hashing needs a WebGPU adapter: ${p.ok ? `no ${hash} on the GPU` : p.reason}`);
     return 'off';
   }
-  // a software adapter (lavapipe) is the CPU again: only when asked for explicitly
-  return p.capabilities.software && options.hybrid !== true ? 'off' : 'hybrid';
+  // a software adapter (lavapipe) is the CPU again: join only on a known hardware adapter, or when asked
+  if (options.hybrid === true) return 'hybrid';
+  return p.capabilities.software === false ? 'hybrid' : 'off';
 }
 
 /** The serialization record and resources, in the reference order, from leaf outputs. Pure. */
