@@ -36,6 +36,7 @@ export interface SignModelOptions {
   backend?: HashModelOptions['backend'];
   disableBackends?: HashModelOptions['disableBackends'];
   workers?: number;
+  kernels?: HashModelOptions['kernels'];
   signal?: AbortSignal;
   onProgress?: HashModelOptions['onProgress'];
   /** Bundle path (default `<model>.sig` beside the model). Inside the model it is ignored and recorded in ignore_paths. */
@@ -165,6 +166,7 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
   if (options.backend !== undefined) hashOpts.backend = options.backend;
   if (options.disableBackends !== undefined) hashOpts.disableBackends = options.disableBackends;
   if (options.workers !== undefined) hashOpts.workers = options.workers;
+  if (options.kernels !== undefined) hashOpts.kernels = options.kernels;
   if (options.signal !== undefined) hashOpts.signal = options.signal;
   if (options.onProgress !== undefined) hashOpts.onProgress = options.onProgress;
   const h = await hashModel(modelPath, hashOpts);

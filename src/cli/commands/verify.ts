@@ -6,6 +6,7 @@
 import { Option, type Command } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../../backends/types.js';
 import { InputError, ModelsealError } from '../../errors.js';
+import { defaultBundlePath } from '../../sign/sign-model.js';
 import { verifyModel, type VerifyModelOptions, type VerifyModelResult } from '../../verify/verify-model.js';
 import { collect, formatBytes, parseChoice, parseIntArg } from '../args.js';
 import { setExitCode } from '../main.js';
@@ -142,7 +143,7 @@ export function register(program: Command): void {
       const ctx = { json: flags.json === true, quiet: flags.quiet === true };
       setExitCode(
         await runCommand(ctx, async () => {
-          const bundle = one('--sig', flags.sig, flags.signature) ?? `${model.replace(/\/+$/, '')}.sig`;
+          const bundle = one('--sig', flags.sig, flags.signature) ?? defaultBundlePath(model);
           const options = optionsFrom(flags);
           const max = parseIntArg(flags.maxList ?? '20', '--max-list', 1, 1_000_000);
           const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
