@@ -147,9 +147,9 @@ function certEntry(v: unknown, field: string): Uint8Array {
     if ('pem' in o) return certEntry(o.pem, `${field}.pem`);
     if ('der' in o) return certEntry(o.der, `${field}.der`);
   }
-  const b = decodeBytesField(v, field);
-  // A base64 field may itself hold PEM text (NVIDIA's JSON does this).
-  return b;
+  // A base64 field may itself hold PEM text (NVIDIA's JSON does this); the certificate parser
+  // accepts both forms, so the bytes are passed on as they are.
+  return decodeBytesField(v, field);
 }
 
 const KINDS: readonly EvidenceKind[] = ['sev-snp', 'tdx', 'nvidia-gpu', 'tdisp'];

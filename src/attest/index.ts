@@ -3,7 +3,7 @@
  * to inspect any supported evidence, whatever its kind and encoding. Policy (allowed measurements,
  * minimum TCB, debug, age) is not decided here: see src/attest/policy/.
  */
-import { type DetectedEvidence, type DetectedFormat, detectEvidence, nvidiaModule, tdispModule } from './detect.js';
+import { type DetectedFormat, detectEvidence, nvidiaModule, tdispModule } from './detect.js';
 import { toHex } from './encoding.js';
 import { parseSnpReport } from './snp/report.js';
 import { parseVekExtensions } from './snp/vcek.js';

@@ -7,7 +7,7 @@
  * bytes [0, 0x2A0), r/s little-endian) → the VEK's TCB extensions equal REPORTED_TCB and its hwID
  * equals CHIP_ID.
  */
-import { InputError, ModelsealError, VerificationError } from '../../errors.js';
+import { ModelsealError, VerificationError } from '../../errors.js';
 import { bytesEqual, decodeHexStrict, isAllZero, toHex } from '../encoding.js';
 import { AMD_ROOTS } from '../roots/amd.js';
 import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
@@ -243,7 +243,6 @@ export async function verifySnpReport(bytes: Uint8Array, options: VerifyEvidence
         warnings,
       };
     }
-    if (e instanceof InputError) throw e;
     throw e;
   }
 }
