@@ -14,6 +14,12 @@ import { CURVE_NAMES, dssePae, ecCurveOf, ecdsaSign, encodeBase64, publicKeyHint
 export interface Signer {
   /** Public key (to verify with and to derive the hint from). */
   readonly publicKey: KeyObject;
+  /**
+   * DER SPKI of the public key. With `sign`, this makes every Signer usable as the attestation
+   * engine's `EnvelopeSigner` (src/attest/binding/dsse.ts), so model and attestation statements are
+   * signed by the same key object.
+   */
+  readonly publicKeySpki: Uint8Array;
   readonly curve: SupportedCurve;
   /** The bundle's verificationMaterial for this signer. */
   readonly material: MaterialJson;
@@ -126,6 +132,7 @@ export function createKeySigner(privateKey: KeySource, options: { password?: str
   const hint = publicKeyHint(publicKey);
   return {
     publicKey,
+    publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }),
     curve,
     material: { publicKey: { hint }, tlogEntries: [] },
     description: `${CURVE_NAMES[curve]} key, hint ${hint}`,
@@ -161,6 +168,7 @@ export function createCertificateSigner(privateKey: KeySource, options: Certific
   const chain = (options.chain ?? []).flatMap((c) => parsePemCertificates(pemText(c, 'certificate chain'), 'the certificate chain'));
   return {
     publicKey,
+    publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }),
     curve,
     material: {
       x509CertificateChain: { certificates: [leaf!, ...chain].map((c) => ({ rawBytes: encodeBase64(c.raw) })) },

@@ -278,3 +278,17 @@ describe('sign → verify round trips', () => {
     expect(createKeySigner(priv).material).toEqual(createKeySigner(pk8 as string).material);
   });
 });
+
+describe('signers plug into the attestation engine', () => {
+  it('a Signer is structurally an attest EnvelopeSigner (publicKeySpki + sign over PAE)', async () => {
+    const { keySigner } = await import('../../src/attest/binding/dsse.js').catch(() => ({ keySigner: undefined }));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const s = createKeySigner(privateKey);
+    expect(Buffer.from(s.publicKeySpki).equals(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }))).toBe(true);
+    if (keySigner) {
+      // Same SPKI as the attestation engine's own signer for the same key.
+      const theirs = keySigner(privateKey);
+      expect(Buffer.from(theirs.publicKeySpki).equals(Buffer.from(s.publicKeySpki))).toBe(true);
+    }
+  });
+});
