@@ -114,7 +114,7 @@ function checkTcbBinding(report: SnpReport, vek: VekInfo): void {
     if (cert !== reported) {
       fail(
         'SNP_TCB_MISMATCH',
-        `The ${vek.kind.toUpperCase()} was issued for TCB ${name} = ${cert ?? 'absent'}, but the report's REPORTED_TCB has ${reported}: this certificate does not belong to this report's TCB. Fetch the matching one (${vek.kind === 'vcek' ? 'KDS URL in details' : 'from the cloud provider'}).`,
+        `The ${vek.kind.toUpperCase()} was issued for TCB ${name} = ${cert ?? 'absent'}, but the report's REPORTED_TCB has ${reported}: this certificate does not belong to this report's TCB. Fetch the matching one (${vek.kind === 'vcek' ? `AMD KDS: ${vcekUrl(report, report.product)}` : 'from the cloud provider'}).`,
         { component: name, reported, certificate: cert ?? null },
       );
     }
