@@ -106,6 +106,16 @@ function singleFileNames(m: Manifest, modelPath: string, notes: string[]): Resou
   });
 }
 
+/** `--only` patterns are relative to the model root; an absolute path inside the model is made relative. */
+function patternInModel(root: string, pattern: string): string {
+  if (!isAbsolute(pattern)) return pattern;
+  const rel = insideRoot(root, pattern);
+  if (rel === undefined) {
+    throw new InputError('ONLY_PATTERN_INVALID', `--only ${pattern} is outside the model ${root}; give paths relative to the model root.`);
+  }
+  return rel;
+}
+
 /**
  * Verifies a model against an OMS bundle.
  *
@@ -131,6 +141,7 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   const s = expectedManifest.serialization;
   const sharded = s.method === 'shards';
   const warnings = [...verified.warnings, ...parsed.notes];
+  if (expectedManifest.resources.length === 0) warnings.push('the signed manifest lists no resources (an empty model)');
 
   // 2. Scope.
   const { root, isFile } = modelRoot(modelPath);
@@ -140,7 +151,8 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   let only: ((rel: string) => boolean) | undefined;
   const subset = options.only !== undefined;
   if (subset) {
-    const sel = selectResources(expected, options.only!, sharded);
+    const patterns = options.only!.map((p) => patternInModel(root, p));
+    const sel = selectResources(expected, patterns, sharded);
     inScope = sel.selected;
     unmatched = sel.unmatched;
     only = (rel) => sel.selector.matches(rel);

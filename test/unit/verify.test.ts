@@ -266,8 +266,11 @@ describe('subset verification', () => {
     expect(r.verified).toBe(false);
     expect(r.missing).toEqual(['shards/w-1.bin']);
   });
-  it('patterns that leave the root are refused', async () => {
+  it('patterns that leave the root are refused; absolute paths inside the model are accepted', async () => {
     await rejectsWith(verifyModel(model, bundlePath, { publicKey: key.pub, only: ['../x'], ...E }), 'ONLY_PATTERN_INVALID');
+    await rejectsWith(verifyModel(model, bundlePath, { publicKey: key.pub, only: [join(t.path, 'k.pem')], ...E }), 'ONLY_PATTERN_INVALID');
+    const r = await verifyModel(model, bundlePath, { publicKey: key.pub, only: [join(model, 'tokenizer')], ...E });
+    expect(r.summary).toBe('subset verified: 1 of 5 resources');
   });
   it('globs', () => {
     expect(globToRegExp('**/*.json').test('config.json')).toBe(true);
