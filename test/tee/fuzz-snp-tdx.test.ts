@@ -226,3 +226,46 @@ describe('fuzz: structure parsers throw only ModelsealError', () => {
     }
   });
 });
+
+describe('fuzz: TDX collateral documents', () => {
+  it('a mutated TCB Info or QE Identity is never accepted', async () => {
+    const { mkdirSync, writeFileSync, copyFileSync } = await import('node:fs');
+    const { tempDir } = await import('../helpers.js');
+    const coll = join(T, 'tdx', 'collateral');
+    const tcb = readFileSync(join(coll, 'gtg_tcbinfo_tdx_90c06f000000_2026-02.json'), 'utf8');
+    const qe = readFileSync(join(coll, 'gtg_qeidentity_tdqe_2023-06.json'), 'utf8');
+    const t = tempDir('modelseal-fuzz-coll-');
+    try {
+      const r = rng(777);
+      const quote = read('tdx/gtg_quote_v5_tdx15.dat');
+      const options = (dir: string): VerifyEvidenceOptions => ({ at: new Date('2026-02-10'), collateralDir: dir, collateralAt: new Date('2025-01-01') });
+      for (let i = 0; i < 40; i++) {
+        const dir = join(t.path, String(i));
+        mkdirSync(dir);
+        copyFileSync(join(coll, 'gtg_tcb_signing_chain.pem'), join(dir, 'chain.pem'));
+        const mutateTcb = i % 2 === 0;
+        const text = mutateTcb ? tcb : qe;
+        const chars = text.split('');
+        const pos = r(text.length);
+        const repl = '0123456789abcdefABCDEF"{}[],: x'[r(31)]!;
+        if (chars[pos] === repl) continue;
+        chars[pos] = repl;
+        writeFileSync(join(dir, 'tcb.json'), mutateTcb ? chars.join('') : tcb);
+        writeFileSync(join(dir, 'qe.json'), mutateTcb ? qe : chars.join(''));
+        try {
+          const v = await verifyEvidence(quote, options(dir));
+          // Either refused, or the mutation made the document unrecognisable / inapplicable (its key,
+          // id or fmspc changed): then it was not used, and a warning says what was not checked.
+          if (v.verified) {
+            expect(mutateTcb ? v.claims.tcbInfo : v.claims.qeIdentity, `mutation at ${pos} of ${mutateTcb ? 'TCB Info' : 'QE Identity'} was used`).toBeUndefined();
+            expect(v.warnings.join(' ')).toMatch(/ignored|No TD_QE identity|No TDX TCB Info/);
+          }
+        } catch (e) {
+          if (!(e instanceof ModelsealError)) throw new Error(`mutation at ${pos}: non-ModelsealError ${(e as Error)?.stack ?? String(e)}`);
+        }
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
