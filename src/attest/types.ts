@@ -50,6 +50,7 @@ export interface EvidenceVerdict {
   chain: string[];
   /**
    * Typed, JSON-serialisable fields the policy validator reads. Byte strings are lower-case hex.
+   * On a refused verdict (`verified: false`) they are what the evidence says, unverified.
    *
    * Common to SEV-SNP and TDX (src/attest/snp/verify.ts `snpClaims`, src/attest/tdx/verify.ts `tdxClaims`):
    * - `platform`: 'sev-snp' | 'tdx'

@@ -135,7 +135,8 @@ export function register(program: Command): void {
             process.stdout.write(`${v.verified ? 'VERIFIED' : 'REFUSED'}${v.code ? ` [${v.code}]` : ''}${v.simulated ? ' (SIMULATED)' : ''}: ${v.message}\n`);
             if (v.chain.length) process.stdout.write(`chain: ${v.chain.join(' <- ')}\n`);
             for (const w of v.warnings) info(ctx, `warning: ${w}`);
-            printFields(flags, 'claims', v.claims);
+            // A refused verdict's claims are what the evidence says, not what was proven.
+            printFields(flags, v.verified ? 'claims' : 'unverified-claims', v.claims);
           }
           return code;
         }),
