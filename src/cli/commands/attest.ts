@@ -104,7 +104,7 @@ export function register(program: Command): void {
     .command('verify')
     .description('verify evidence cryptographically, offline, against the built-in vendor roots (exit 0 verified, 1 refused, 2 unreadable)')
     .argument('<file>', 'evidence file (binary, hex, base64 or JSON envelope)')
-    .option('--certs <files...>', 'certificates, DER or PEM, single or chains (e.g. the VCEK/VLEK, a GPU chain); repeatable')
+    .option('--certs <files...>', 'certificates, DER or PEM, single or chains (e.g. the VCEK/VLEK, a GPU chain); put FILE before --certs, or repeat --certs')
     .option('--collateral <dir>', 'directory with TDX collateral: TCB Info and QE Identity JSON, the TCB signing chain PEM, CRLs')
     .option('--at <time>', 'verification time (ISO 8601 or Unix seconds); default now — pin it for old evidence')
     .option('--collateral-at <time>', 'verification time for the collateral signing certificate only (default --at)')
