@@ -154,9 +154,8 @@ export async function verifySnpReport(bytes: Uint8Array, options: VerifyEvidence
     }
     const rs = snpSignatureRs(report);
     // With several candidates, prefer the one whose key verifies the report.
-    const vekCert =
-      candidates.find((c) => c.x509.publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' && verifyEcdsaRaw(c.x509.publicKey, 'sha384', report.signedBytes, rs)) ??
-      candidates[0]!;
+    const signer = candidates.find((c) => c.x509.publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' && verifyEcdsaRaw(c.x509.publicKey, 'sha384', report.signedBytes, rs));
+    const vekCert = signer ?? candidates[0]!;
     const vek = parseVekExtensions(vekCert);
     // A productName we do not know is refused even when CPUID names a known product: the name
     // selects the root, and guessing it would let an unknown chain borrow a pinned one.
@@ -197,7 +196,8 @@ export async function verifySnpReport(bytes: Uint8Array, options: VerifyEvidence
     if (key.asymmetricKeyDetails?.namedCurve !== 'secp384r1') {
       fail('SNP_CHAIN_BROKEN', `The ${wantCn} key is not an EC P-384 key.`);
     }
-    if (!verifyEcdsaRaw(key, 'sha384', report.signedBytes, rs)) {
+    // `signer` is the candidate whose key already verified the signature above.
+    if (vekCert !== signer) {
       fail('SNP_BAD_SIGNATURE', `The report signature does not verify with the ${wantCn} key: the report was altered or the certificate belongs to another chip.`);
     }
     checkTcbBinding(report, vek);
