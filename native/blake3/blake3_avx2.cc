@@ -2,6 +2,11 @@
 // (every AVX2 CPU has SSE4.1), which also provides the single-block compress. Compiled with -mavx2;
 // dispatched only when cpu_features().avx2.
 #if defined(MODELSEAL_X86)
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC reassociates `(a + m) + b` into `(a + b) + m`, which puts one more add on the dependency
+// chain of every G step; keeping the written order measured ~5-8% faster here.
+#pragma GCC optimize("no-tree-reassoc")
+#endif
 #include <immintrin.h>
 
 #include "blake3_avx2_inl.h"

@@ -7,6 +7,11 @@
 // of the AVX2 kernel (tested everywhere AVX2 runs) instead of a native 16x16 transpose; only the
 // 512-bit arithmetic, the rotations and the half joins are AVX-512 specific.
 #if defined(MODELSEAL_X86)
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC reassociates `(a + m) + b` into `(a + b) + m`, which puts one more add on the dependency
+// chain of every G step; keeping the written order measured ~5-8% faster here.
+#pragma GCC optimize("no-tree-reassoc")
+#endif
 // GCC 12's AVX-512 intrinsic headers start from _mm512_undefined_*(), which -Wmaybe-uninitialized
 // reports falsely.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
