@@ -46,6 +46,8 @@ describe.skipIf(!addon)(`native BLAKE3 file leaves${addon ? '' : ` (skipped: ${s
   let file: string;
   const SIZE = 5 * MiB + 3 * 1024 + 77;  // several read blocks, a partial chunk at the end
   let data: Uint8Array;
+  const defaults = addon?.blake3IoOptions();  // the built-in read strategy, restored after each change
+  const restoreIo = () => addon?.blake3IoOptions(defaults!.mode as 'pread' | 'mmap', defaults!.blockBytes);
 
   beforeAll(() => {
     dir = tempDir('modelseal-blake3-');
@@ -54,7 +56,7 @@ describe.skipIf(!addon)(`native BLAKE3 file leaves${addon ? '' : ` (skipped: ${s
     writeFileSync(file, data);
   });
   afterAll(() => {
-    addon?.blake3IoOptions('pread', MiB);
+    restoreIo();
     dir?.cleanup();
   });
 
@@ -82,7 +84,7 @@ describe.skipIf(!addon)(`native BLAKE3 file leaves${addon ? '' : ` (skipped: ${s
           expect(hex(got[i]!), `${mode} ${block}: offset ${l.offset} length ${l.length} ${l.cv ? 'cv' : 'digest'}`).toBe(hex(want));
         });
       }
-      addon!.blake3IoOptions('pread', MiB);
+      restoreIo();
     });
   }
 
@@ -121,7 +123,7 @@ describe.skipIf(!addon)(`native BLAKE3 file leaves${addon ? '' : ` (skipped: ${s
     expect(one(sub, 0, 10)).toBe('UNSUPPORTED_FILE_TYPE');  // native/io.h refuses anything but regular files
     addon!.blake3IoOptions('mmap', MiB);
     expect(one(file, SIZE - 10, 11)).toBe('FILE_CHANGED');
-    addon!.blake3IoOptions('pread', MiB);
+    restoreIo();
     let err: Error | undefined;
     try {
       addon!.blake3Leaves([join(dir.path, 'nope.bin')], [0], [1], Uint8Array.from([0]), new Uint8Array(32));
