@@ -70,6 +70,18 @@ describe('SEV-SNP: real vectors verify', () => {
     expect(prefix.code).toBe('SNP_REPORT_DATA_MISMATCH');
   });
 
+  it('certificates may come as an SNP certificate table (configfs auxblob)', async () => {
+    const vcek = read('gsg_milan_vcek.der');
+    const table = new Uint8Array(48 + vcek.length);
+    table.set(Buffer.from('63da758de6644564adc5f4b93be8accd', 'hex'), 0);
+    new DataView(table.buffer).setUint32(16, 48, true);
+    new DataView(table.buffer).setUint32(20, vcek.length, true);
+    table.set(vcek, 48);
+    const v = await verify(read('gsg_milan_v2_attestation.bin'), [table], { at: new Date('2024-01-01') });
+    expect(v.verified).toBe(true);
+    await expect(verify(read('gsg_milan_v2_attestation.bin'), [new Uint8Array(100).fill(3)], { at: new Date('2024-01-01') })).rejects.toMatchObject({ code: 'CERT_MALFORMED' });
+  });
+
   it('Turin VCEK chains to the pinned ARK-Turin (no public Turin report exists)', () => {
     const roots = amdRoots('Turin');
     const vcek = parseCertificates(read('virtee_turin_vcek.der'))[0]!;

@@ -8,7 +8,7 @@
  * equals CHIP_ID.
  */
 import { ModelsealError, VerificationError } from '../../errors.js';
-import { bytesEqual, decodeHexStrict, isAllZero, toHex } from '../encoding.js';
+import { bytesEqual, decodeHexStrict, isAllZero, parseSnpCertTable, toHex } from '../encoding.js';
 import { AMD_ROOTS } from '../roots/amd.js';
 import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
 import { type Certificate, parseCertificates, verifyChain, verifyEcdsaRaw } from '../x509.js';
@@ -95,9 +95,27 @@ function fail(code: string, message: string, details?: Record<string, unknown>):
   throw new VerificationError(code, message, details ? { details } : {});
 }
 
+/**
+ * Certificates from DER/PEM inputs; an input that is neither may be an SNP certificate table (the
+ * configfs `auxblob` / SNP_GET_EXT_REPORT buffer), whose VCEK/VLEK/ASK/ARK entries are used.
+ */
 function parseAll(list: Uint8Array[] | undefined): Certificate[] {
   const out: Certificate[] = [];
-  for (const b of list ?? []) out.push(...parseCertificates(b));
+  for (const b of list ?? []) {
+    try {
+      out.push(...parseCertificates(b));
+    } catch (e) {
+      let table: ReturnType<typeof parseSnpCertTable> | undefined;
+      try {
+        table = parseSnpCertTable(b);
+      } catch {
+        table = undefined;
+      }
+      const certs = table?.filter((t) => t.type !== 'CRL' && t.type !== 'unknown');
+      if (!certs || certs.length === 0) throw e;
+      for (const t of certs) out.push(...parseCertificates(t.der));
+    }
+  }
   return out;
 }
 
