@@ -70,7 +70,8 @@ export function detectEvidence(input: Uint8Array): DetectedEvidence {
     if (c && c.kind !== hinted) {
       throw new InputError('EVIDENCE_UNRECOGNIZED', `The envelope says kind "${hinted}" but the content looks like ${c.kind} evidence.`);
     }
-    c ??= { kind: hinted, format: hinted === 'sev-snp' ? 'sev-snp-report' : hinted === 'tdx' ? 'tdx-quote' : hinted === 'tdisp' ? 'tdisp-report' : 'nvidia-spdm' };
+    const json = bytes.length > 0 && (bytes[0] === 0x7b || bytes[0] === 0x5b);
+    c ??= { kind: hinted, format: hinted === 'sev-snp' ? 'sev-snp-report' : hinted === 'tdx' ? 'tdx-quote' : hinted === 'tdisp' ? 'tdisp-report' : json ? 'nvidia-json' : 'nvidia-spdm' };
   }
   if (!c) {
     throw new InputError(

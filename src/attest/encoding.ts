@@ -167,7 +167,7 @@ function decodeJson(text: string, json: unknown): DecodedEvidenceInput {
     throw new InputError('EVIDENCE_UNRECOGNIZED', 'The input is JSON but not an evidence envelope (expected an object).');
   }
   const o = json as Record<string, unknown>;
-  if (looksNvidia(o) && !('kind' in o)) {
+  if ((looksNvidia(o) && !('kind' in o)) || (Array.isArray(o.evidence_list) && o.evidence_list.every(looksNvidia))) {
     return { bytes: new Uint8Array(Buffer.from(text, 'utf8')), encoding: 'json', envelope: 'nvidia-json', certs, kindHint: 'nvidia-gpu' };
   }
   // virtee `sev` serde form (trustee KBS evidence): attestation_report as an object.

@@ -79,7 +79,7 @@ export async function verifyEvidence(bytes: Uint8Array, options: VerifyEvidenceO
     case 'nvidia-json': {
       const m = await nvidiaModule();
       const opts = envelopeCerts.length ? { ...options, certs: [...(options.certs ?? []), ...envelopeCerts] } : options;
-      verdict = await m.verifyNvidiaEvidence(d.format === 'nvidia-json' ? d.decoded.bytes : d.bytes, opts);
+      verdict = await m.verifyNvidiaEvidence(d.bytes, opts);
       break;
     }
     case 'tdisp-report': {
@@ -197,7 +197,7 @@ export async function inspectEvidence(bytes: Uint8Array): Promise<InspectedEvide
     case 'nvidia-spdm':
     case 'nvidia-json': {
       const m = await nvidiaModule();
-      fields = jsonFriendly(m.parseNvidiaEvidence(d.format === 'nvidia-json' ? d.decoded.bytes : d.bytes)) as Record<string, unknown>;
+      fields = jsonFriendly(m.parseNvidiaEvidence(d.bytes)) as Record<string, unknown>;
       break;
     }
     case 'tdisp-report': {

@@ -129,6 +129,21 @@ describe('modelseal attest (SEV-SNP / TDX)', () => {
     if (available) {
       expect(r.code).toBe(0);
       expect(JSON.parse(r.out)).toMatchObject({ kind: 'nvidia-gpu', verified: true });
+      // The same GPU evidence inside envelopes: nvtrust's {evidence_list} and a modelseal envelope
+      // (as `attest collect` writes it, the nvtrust JSON base64-encoded in `evidence`).
+      const list = JSON.parse(readFileSync(join(N, 'nvtrust_ppcie_8xh100_gpu_evidence.json'), 'utf8')) as unknown[];
+      const t = tempDir();
+      try {
+        writeFileSync(join(t.path, 'a.json'), JSON.stringify({ evidence_list: list.slice(0, 2) }));
+        writeFileSync(join(t.path, 'b.json'), JSON.stringify({ kind: 'nvidia-gpu', provider: 'nvml', evidence: Buffer.from(JSON.stringify(list[0])).toString('base64'), certs: [] }));
+        for (const f of ['a.json', 'b.json']) {
+          const e = await run('attest', 'verify', join(t.path, f), '--at', '2025-01-01', '--json');
+          expect(e.code, f).toBe(0);
+          expect(JSON.parse(e.out)).toMatchObject({ kind: 'nvidia-gpu', verified: true });
+        }
+      } finally {
+        t.cleanup();
+      }
     } else {
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/EVIDENCE_VERIFIER_UNAVAILABLE/);
