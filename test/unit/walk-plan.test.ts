@@ -49,6 +49,16 @@ describe('walk order and ignores', () => {
     }
   });
 
+  it('refuses names that are not valid UTF-8 (OMS names are UTF-8)', () => {
+    const d = tempDir();
+    try {
+      writeFileSync(Buffer.concat([Buffer.from(join(d.path, 'bad')), Buffer.from([0xff]), Buffer.from('.bin')]), 'x');
+      expect(() => walkModel(d.path)).toThrow(expect.objectContaining({ code: 'NAME_NOT_UTF8' }));
+    } finally {
+      d.cleanup();
+    }
+  });
+
   it('code-point order differs from UTF-16 order for astral characters', () => {
     expect(compareCodePoints('\u{1F600}', '\uFF5E')).toBe(1);
     expect('\u{1F600}' < '\uFF5E').toBe(true); // what a naive JS sort would do
