@@ -37,14 +37,20 @@ inline void transpose4(__m128i r[4]) {
   r[3] = _mm_unpackhi_epi64(t1, t3);
 }
 
+// Lanes kernel only: the rotation masks are read from memory at each use (a volatile load), not
+// hoisted into registers that the 16 state words need (see blake3_avx2.cc).
+alignas(16) const uint8_t ROT16_BYTES[16] = {2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13};
+alignas(16) const uint8_t ROT8_BYTES[16] = {1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12};
+inline __m128i shuffle_mask(const uint8_t* bytes) { return *reinterpret_cast<const volatile __m128i*>(bytes); }
+
 struct Lanes {
   using T = __m128i;
   static constexpr size_t N = 4;
   static T add(T a, T b) { return _mm_add_epi32(a, b); }
   static T xor_(T a, T b) { return _mm_xor_si128(a, b); }
-  static T rot16(T x) { return rows_rot16(x); }
+  static T rot16(T x) { return _mm_shuffle_epi8(x, shuffle_mask(ROT16_BYTES)); }
   static T rot12(T x) { return rows_rot12(x); }
-  static T rot8(T x) { return rows_rot8(x); }
+  static T rot8(T x) { return _mm_shuffle_epi8(x, shuffle_mask(ROT8_BYTES)); }
   static T rot7(T x) { return rows_rot7(x); }
   static T set1(uint32_t w) { return _mm_set1_epi32(static_cast<int>(w)); }
   static T load_words(const uint32_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }

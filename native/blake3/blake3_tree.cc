@@ -239,21 +239,31 @@ void hash_mapped_job(void* arg) {
   job->hasher->update(job->data, job->len);
 }
 
-void hash_mapped(const Fd& fd, uint64_t offset, uint64_t len, Hasher& h) {
+// Maps the range window by window (each a power-of-two number of chunks, like the pread blocks,
+// so the CV stack carries the tree across windows). MAP_POPULATE maps a window's pages in one
+// call instead of one page fault per 64 KiB of readahead.
+void hash_mapped(const Fd& fd, uint64_t offset, uint64_t len, size_t window, Hasher& h) {
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) throw IoError("IO_ERROR", "cannot stat " + fd.path() + ": " + std::strerror(errno));
   if (static_cast<uint64_t>(st.st_size) < offset + len)
     throw IoError("FILE_CHANGED", fd.path() + " became shorter while it was being hashed");
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t start = offset & ~(page - 1);
-  const size_t map_len = static_cast<size_t>(offset + len - start);
-  void* p = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE, fd.get(), static_cast<off_t>(start));
-  if (p == MAP_FAILED) throw IoError("IO_ERROR", "cannot map " + fd.path() + ": " + std::strerror(errno));
-  ::madvise(p, map_len, MADV_SEQUENTIAL);
-  MappedJob job{&h, static_cast<const uint8_t*>(p) + (offset - start), static_cast<size_t>(len)};
-  const bool ok = guard_sigbus(hash_mapped_job, &job);
-  ::munmap(p, map_len);
-  if (!ok) throw IoError("FILE_CHANGED", fd.path() + " became shorter while it was being hashed");
+  uint64_t pos = offset;
+  uint64_t left = len;
+  while (left > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, window));
+    const uint64_t start = pos & ~(page - 1);
+    const size_t map_len = static_cast<size_t>(pos + n - start);
+    void* p = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), static_cast<off_t>(start));
+    if (p == MAP_FAILED) throw IoError("IO_ERROR", "cannot map " + fd.path() + ": " + std::strerror(errno));
+    ::madvise(p, map_len, MADV_SEQUENTIAL);
+    MappedJob job{&h, static_cast<const uint8_t*>(p) + (pos - start), n};
+    const bool ok = guard_sigbus(hash_mapped_job, &job);
+    ::munmap(p, map_len);
+    if (!ok) throw IoError("FILE_CHANGED", fd.path() + " became shorter while it was being hashed");
+    pos += n;
+    left -= n;
+  }
 }
 
 }  // namespace
@@ -263,7 +273,7 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
   Hasher h(k, cv ? offset / CHUNK_LEN : 0);
   const IoOptions& opt = io_options();
   if (opt.mode == IoMode::Mmap && len > 0) {
-    hash_mapped(fd, offset, len, h);
+    hash_mapped(fd, offset, len, opt.block_bytes, h);
   } else {
     // Blocks of a power-of-two number of chunks, so that every block but the last is one or two
     // whole subtrees for the hasher: the CV stack carries the tree across blocks.

@@ -73,7 +73,7 @@ void parent(const Kernel& k, const uint8_t left[OUT_LEN], const uint8_t right[OU
 enum class IoMode { Pread, Mmap };
 struct IoOptions {
   IoMode mode = IoMode::Pread;
-  // pread block: a power-of-two multiple of CHUNK_LEN. 256 KiB stays in L2 between the copy and
+  // pread block or mmap window: a power-of-two multiple of CHUNK_LEN. 256 KiB stays in L2 between the copy and
   // the hashing and measured best of 256 KiB / 1 MiB / 4 MiB (bench/native-blake3.mjs).
   size_t block_bytes = size_t(256) << 10;
 };
