@@ -41,9 +41,12 @@ void make_tail(Lane& L, size_t r) {
   for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
 }
 
-// Source concept: uint64_t begin(int lane, size_t job) → message length;
-// const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got): the next
-// got ≤ rest bytes of the message; got is a multiple of 64 unless got == rest.
+// Source concept:
+//   uint64_t begin(int lane, size_t job): opens message `job` on `lane`, returns its length;
+//   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got): the next
+//     got ≤ rest bytes of the message; got is a multiple of 64 unless got == rest;
+//   compress(fn, states, data, nblocks) and copy(dst, src, n): every read of fetched memory goes
+//     through these, so that a source whose memory can fault (mmap) can guard the reads.
 template <class Src>
 class Scheduler {
  public:
