@@ -41,6 +41,7 @@ struct Lanes {
     load_transposed8(in, 0, off, 0, m);
     load_transposed8(in, 0, off, 1, m + 8);
   }
+  static void prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
   static void store_cvs(const T h[8], uint8_t* out) { store_transposed8(h, out); }
 };
 
@@ -57,7 +58,8 @@ void hash_many_avx2(const uint8_t* const* inputs, size_t num_inputs, size_t bloc
                     uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                     uint8_t flags_end, uint8_t* out) {
   while (num_inputs >= Lanes::N) {
-    hash_lanes<Lanes>(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
+    const uint8_t* const* next = num_inputs >= 2 * Lanes::N ? inputs + Lanes::N : nullptr;
+    hash_lanes<Lanes>(inputs, next, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
     inputs += Lanes::N;
     num_inputs -= Lanes::N;
     out += Lanes::N * OUT_LEN;

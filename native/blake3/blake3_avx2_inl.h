@@ -50,7 +50,9 @@ inline void load_transposed8(const uint8_t* const* in, size_t first, size_t off,
   for (int i = 0; i < 8; i++) {
     // Each lane is its own stream (chunks 1 KiB apart); asking for a block a few ahead hides the
     // memory latency that the hardware prefetcher, tracking 8+ streams, does not fully cover.
+#if PREFETCH_AHEAD > 0
     if (half == 0) _mm_prefetch(reinterpret_cast<const char*>(in[first + i] + off + PREFETCH_AHEAD), _MM_HINT_T0);
+#endif
     r[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in[first + i] + off + 32 * half));
   }
   transpose8(r);

@@ -50,6 +50,7 @@ struct Lanes {
       for (int j = 0; j < 8; j++) m[8 * half + j] = join(lo[j], hi[j]);
     }
   }
+  static void prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
   static void store_cvs(const T h[8], uint8_t* out) {
     __m256i lo[8], hi[8];
     for (int w = 0; w < 8; w++) {
@@ -80,7 +81,8 @@ void hash_many_avx512(const uint8_t* const* inputs, size_t num_inputs, size_t bl
                       uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                       uint8_t flags_end, uint8_t* out) {
   while (num_inputs >= Lanes::N) {
-    hash_lanes<Lanes>(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
+    const uint8_t* const* next = num_inputs >= 2 * Lanes::N ? inputs + Lanes::N : nullptr;
+    hash_lanes<Lanes>(inputs, next, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
     inputs += Lanes::N;
     num_inputs -= Lanes::N;
     out += Lanes::N * OUT_LEN;

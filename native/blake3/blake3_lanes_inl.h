@@ -6,6 +6,7 @@
 //   T load_words(const uint32_t* p);                           // N consecutive words
 //   void load_msg(const uint8_t* const* in, size_t off, T m[16]);  // word w of lane i = in[i][off+4w]
 //   void store_cvs(const T h[8], uint8_t* out);                // lane i's 8 words to out + 32 i
+//   void prefetch(const uint8_t* p);                           // a hint, for the next group
 //
 // Lane i holds input i; vector v[w] holds state word w of every lane, so a round is the scalar
 // round with each word operation applied to N inputs at once. Everything here has internal
@@ -56,10 +57,14 @@ inline void round_lanes(typename L::T& v0, typename L::T& v1, typename L::T& v2,
   g_lanes<L>(v3, v4, v9, v14, m[s[14]], m[s[15]]);
 }
 
-// Hashes exactly L::N inputs of `blocks` full blocks each (see HashManyFn).
+// Hashes exactly L::N inputs of `blocks` full blocks each (see HashManyFn). `next`, if not null,
+// are the N inputs of the following call: while block b of this group is hashed, block b of each
+// next input is prefetched, so that the next group's data (8-16 KiB of chunks) is in L1 when its
+// turn comes. Hashing straight from the page cache or a big buffer is memory-latency bound without.
 template <class L>
-void hash_lanes(const uint8_t* const* inputs, size_t blocks, const uint32_t key[8], uint64_t counter,
-                bool increment_counter, uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t* out) {
+void hash_lanes(const uint8_t* const* inputs, const uint8_t* const* next, size_t blocks, const uint32_t key[8],
+                uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start, uint8_t flags_end,
+                uint8_t* out) {
   using T = typename L::T;
   T h[8];
   for (int i = 0; i < 8; i++) h[i] = L::set1(key[i]);
@@ -77,6 +82,8 @@ void hash_lanes(const uint8_t* const* inputs, size_t blocks, const uint32_t key[
   uint8_t block_flags = flags | flags_start;
   for (size_t b = 0; b < blocks; b++) {
     if (b + 1 == blocks) block_flags |= flags_end;
+    if (next)
+      for (size_t i = 0; i < L::N; i++) L::prefetch(next[i] + b * BLOCK_LEN);
     T m[16];
     L::load_msg(inputs, b * BLOCK_LEN, m);
     T v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];

@@ -62,6 +62,7 @@ struct Lanes {
       for (int j = 0; j < 4; j++) m[4 * q + j] = r[j];
     }
   }
+  static void prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
   static void store_cvs(const T h[8], uint8_t* out) {
     __m128i a[4] = {h[0], h[1], h[2], h[3]};
     __m128i b[4] = {h[4], h[5], h[6], h[7]};
@@ -93,7 +94,8 @@ void hash_many_sse41(const uint8_t* const* inputs, size_t num_inputs, size_t blo
                      uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                      uint8_t flags_end, uint8_t* out) {
   while (num_inputs >= Lanes::N) {
-    hash_lanes<Lanes>(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
+    const uint8_t* const* next = num_inputs >= 2 * Lanes::N ? inputs + Lanes::N : nullptr;
+    hash_lanes<Lanes>(inputs, next, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
     inputs += Lanes::N;
     num_inputs -= Lanes::N;
     out += Lanes::N * OUT_LEN;
