@@ -329,8 +329,13 @@ void hash_buffers(const Kernel& k, const MemInput* inputs, size_t n, uint8_t* ou
 }
 
 size_t default_chunk_bytes(const Kernel& k, IoMode mode) {
-  // mmap: 4 MiB windows (bigger ones measured no faster; smaller ones pay more mmap/munmap calls).
-  if (mode == IoMode::kMmap) return size_t(4) << 20;
+  // mmap: windows as large as possible (fewer mmap/munmap calls: 16 MiB windows hashed 16 MiB
+  // leaves at the in-memory rate, 4 MiB ones ~5% slower), but at most 32 MiB mapped per thread,
+  // since mapped page-cache pages count in the process's RSS.
+  if (mode == IoMode::kMmap) {
+    const size_t per = (size_t(32) << 20) / static_cast<size_t>(k.widths[0]);
+    return std::min<size_t>(std::max<size_t>(per, size_t(2) << 20), size_t(16) << 20);
+  }
   // pread: about 1 MiB of buffers in total (one core's L2 here), at least 128 KiB per lane.
   const size_t per = (size_t(1) << 20) / static_cast<size_t>(k.widths[0]);
   return std::max<size_t>(per, size_t(128) << 10);

@@ -35,8 +35,9 @@ struct FileLeaf {
 // kPread: copy into page-aligned per-lane buffers; kept for file systems and benchmarks.
 enum class IoMode { kPread, kMmap };
 
-// Per-lane read size: the mmap window, or the pread buffer (kept near L2 in total, since copying
-// into an L2-resident buffer is faster than into a large one, perf-anchors §1).
+// Per-lane read size: the mmap window (up to 16 MiB, at most 32 MiB mapped in all), or the pread
+// buffer (about 1 MiB in all, near L2, since copying into an L2-resident buffer is faster than
+// into a large one, perf-anchors §1).
 size_t default_chunk_bytes(const Kernel& k, IoMode mode);
 
 // Throws modelseal::IoError (native/io.h) with FILE_NOT_FOUND, FILE_UNREADABLE, FILE_CHANGED or IO_ERROR.
