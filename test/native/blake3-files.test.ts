@@ -60,7 +60,7 @@ describe.skipIf(!addon)(`native BLAKE3 file leaves${addon ? '' : ` (skipped: ${s
     dir?.cleanup();
   });
 
-  const ioModes: Array<[mode: 'pread' | 'mmap', block: number]> = [['pread', MiB], ['pread', 4096], ['pread', 64 * 1024], ['mmap', MiB]];
+  const ioModes: Array<[mode: 'pread' | 'mmap', block: number]> = [['pread', MiB], ['pread', 4096], ['pread', 64 * 1024], ['mmap', MiB], ['mmap', 4096], ['mmap', 4 * MiB]];
 
   for (const k of ALL_BLAKE3_KERNELS) {
     const why = kernelSkip(k);
