@@ -11,6 +11,7 @@
 // `options` of sha256Leaves is for benchmarks: io 'mmap' (default: hash from the page cache, no
 // copy; truncation → FILE_CHANGED) or 'pread' (copy into aligned buffers), and the per-lane window.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <string>
@@ -74,12 +75,16 @@ Napi::Array array_arg(const Napi::CallbackInfo& info, size_t index, const char* 
 }
 
 // A JS number that is a byte offset or length: an integer in [0, 2^53). Never narrowed to 32 bits.
-uint64_t byte_count(Napi::Env env, Napi::Value v, const char* name, uint32_t i) {
-  const std::string where = std::string(name) + "[" + std::to_string(i) + "]";
+// `i` is the element index in an array argument, or -1 for a plain value.
+uint64_t byte_count(Napi::Env env, Napi::Value v, const char* name, int64_t i) {
+  const std::string where = std::string(name) + (i >= 0 ? "[" + std::to_string(i) + "]" : "");
   if (!v.IsNumber()) bad_type(env, where + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d)
-    bad_range(env, where + " must be a non-negative integer no larger than 2^53-1 (got " + std::to_string(d) + ")");
+  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d) {
+    char got[32];
+    std::snprintf(got, sizeof got, "%.17g", d);
+    bad_range(env, where + " must be a non-negative integer no larger than 2^53-1 (got " + got + ")");
+  }
   return static_cast<uint64_t>(d);
 }
 
@@ -129,7 +134,7 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
       }
       Napi::Value cb = o.Get("chunkBytes");
       if (!cb.IsUndefined()) {
-        const uint64_t c = byte_count(env, cb, "options.chunkBytes", 0);
+        const uint64_t c = byte_count(env, cb, "options.chunkBytes", -1);
         if (c < 4096 || c > (uint64_t(256) << 20)) bad_range(env, "options.chunkBytes must be between 4096 and 268435456");
         chunk = static_cast<size_t>(c);
       }
