@@ -138,8 +138,10 @@ describe('signModel output file', () => {
     const first = readFileSync(`${m}.sig`, 'utf8');
     await expect(signModel(m, { privateKey: priv, workers: 1 })).rejects.toMatchObject({ code: 'OUTPUT_EXISTS' });
     expect(readFileSync(`${m}.sig`, 'utf8')).toBe(first);
-    await signModel(m, { privateKey: priv, workers: 1, force: true });
-    expect(readFileSync(`${m}.sig`, 'utf8')).not.toBe(first); // ECDSA is randomized
+    writeFileSync(join(m, 'config.json'), '{"layers": 3}');
+    const again = await signModel(m, { privateKey: priv, workers: 1, force: true });
+    expect(again.rootDigest).not.toBe(r.rootDigest);
+    expect(JSON.parse(readFileSync(`${m}.sig`, 'utf8'))).toEqual(again.bundle); // replaced by the new bundle
     expect(readdirSync(t.path).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
