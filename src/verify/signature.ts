@@ -113,11 +113,12 @@ function keyFromRawBytes(raw: Buffer): KeyObject | undefined {
 function checkSignature(
   b: ParsedBundle,
   key: KeyObject,
-  legacyDigest: 'sha256' | undefined,
+  /** Digest for model_signing v0.2's legacy encoding: undefined = the curve's, false = not accepted. */
+  legacyDigest: 'sha256' | false | undefined,
   curve: SupportedCurve,
 ): 'dsse-v1' | 'legacy-v0.2' {
   const sig = b.signatures[0]!.sig;
-  const r = verifyDsseSignature(key, b.payloadType, b.payload, sig, legacyDigest ? { legacyDigest } : {});
+  const r = verifyDsseSignature(key, b.payloadType, b.payload, sig, legacyDigest === undefined ? {} : { legacyDigest });
   if (r.ok) return r.encoding;
   if (r.malformed) {
     throw new VerificationError('SIGNATURE_MALFORMED', `the bundle's signature is not a DER ECDSA signature (truncated or corrupt; ${sig.length} bytes); the bundle was damaged or tampered with.`);
@@ -221,8 +222,9 @@ export async function verifyBundleSignature(
   const leaf = new X509Certificate(b.material.certificate);
   const key = leaf.publicKey;
   const curve = ecCurveOf(key, "the Fulcio certificate's key");
-  // sigstore-js checked the signature too; ours is curve-aware and costs microseconds.
-  const encoding = checkSignature(b, key, undefined, curve);
+  // sigstore-js checked the signature too; ours is curve-aware and costs microseconds. Keyless
+  // signing never used the v0.2 legacy encoding, so it is not accepted here.
+  const encoding = checkSignature(b, key, false, curve);
   for (const l of ks.offlineLimits) warnings.push(`not checked offline: ${l}`);
   return {
     payloadType: b.payloadType,
