@@ -118,7 +118,7 @@ interface Node {
 }
 
 function chunkNode(chunk: Uint8Array, counter: bigint): Node {
-  let cv = Uint32Array.from(IV);
+  let cv: Uint32Array = Uint32Array.from(IV);
   const blocks = Math.max(1, Math.ceil(chunk.length / 64));
   for (let b = 0; b < blocks - 1; b++) {
     cv = refCompress(cv, chunk.subarray(64 * b, 64 * b + 64), 64, counter, b === 0 ? CHUNK_START : 0);
