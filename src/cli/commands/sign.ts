@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .description('sign a model (directory or file) into an OMS / Sigstore bundle (default <model>.sig beside it)')
     .argument('<model>', 'model directory or single file')
     .option('--key <pem>', 'EC private key (P-256, P-384 or P-521), PEM')
-    .option('--password <password>', 'password of an encrypted private key')
+    .option('--password <password>', 'password of an encrypted private key (or set MODELSEAL_KEY_PASSWORD, which ps cannot see)')
     .option('--cert <pem>', 'signing certificate for the key (certificate method)')
     .option('--chain <pem>', 'certificate chain to embed after the leaf (repeatable; a file may hold several)', collect)
     .option('-o, --output <path>', 'bundle path (default <model>.sig beside the model)')
@@ -84,7 +84,8 @@ export function register(program: Command): void {
         const output = one('--output', flags.output, flags.signature);
         const hashing = hashingOptionsFrom(flags);
         const options: SignModelOptions = { ...hashing, privateKey: key };
-        if (flags.password !== undefined) options.password = flags.password;
+        const password = flags.password ?? process.env.MODELSEAL_KEY_PASSWORD;
+        if (password !== undefined) options.password = password;
         if (cert !== undefined) options.certificate = cert;
         if (chain.length) options.chain = chain;
         if (output !== undefined) options.output = output;
