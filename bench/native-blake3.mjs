@@ -87,6 +87,7 @@ const results = {
   defaultKernel: addon.blake3DefaultKernel(),
   runs: RUNS,
   memory: [],
+  cached: [],
   file: [],
 };
 console.log(`# native BLAKE3, 1 thread — ${results.machine}, node ${process.version}`);
@@ -100,6 +101,22 @@ results.memory = measure(
   MEM_BYTES,
 );
 for (const r of results.memory) console.log(line(r, `${MEM_BYTES / 2 ** 20} MiB`));
+
+// 1b. Compute only, cache-resident: a 256 KiB piece (fits L2) hashed over and over, so that
+// memory bandwidth is out of the picture (includes one addon call per 256 KiB, ~1-2%).
+const PIECE = 256 * 1024;
+const REPEAT = 512;
+const piece = mem.subarray(0, PIECE);
+results.cached = measure(
+  results.kernels.map((k) => ({
+    name: `L2-resident ${k}`,
+    fn: () => {
+      for (let i = 0; i < REPEAT; i++) addon.blake3Bytes(piece, 0, 'digest', k);
+    },
+  })),
+  PIECE * REPEAT,
+);
+for (const r of results.cached) console.log(line(r, `256 KiB x ${REPEAT}`));
 
 // 2. A page-cached file: blake3Leaves (one 'digest' leaf = the whole file) vs b3sum.
 let file = opt('file', undefined);
