@@ -166,7 +166,9 @@ try {
     }
   }
   results.file = measure(variants, size);
-  addon.blake3IoOptions(defaults.mode, defaults.blockBytes);
+  addon.blake3IoOptions('pread', defaults.preadBlockBytes);
+  addon.blake3IoOptions('mmap', defaults.mmapWindowBytes);
+  addon.blake3IoOptions(defaults.mode);
   leaf();
   const ours = Buffer.from(out).toString('hex');
   let agree = 'b3sum not installed: digest not cross-checked';

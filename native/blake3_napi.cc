@@ -188,8 +188,10 @@ Napi::Value Blake3DefaultKernel(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), blake3::default_kernel().name);
 }
 
-// blake3IoOptions(mode?: 'pread' | 'mmap', blockBytes?: number): {mode, blockBytes}
-// Per-thread read strategy for blake3Leaves; for benchmarks (the default is the measured best).
+// blake3IoOptions(mode?: 'pread' | 'mmap', blockBytes?: number)
+//   -> { mode, blockBytes, preadBlockBytes, mmapWindowBytes }
+// Per-thread read strategy of blake3Leaves, for benchmarks and tests (the defaults are the
+// measured best). blockBytes sets the pread block or the mmap window, whichever `mode` names.
 Napi::Value Blake3IoOptions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   blake3::IoOptions& o = blake3::io_options();
@@ -203,11 +205,13 @@ Napi::Value Blake3IoOptions(const Napi::CallbackInfo& info) {
     const uint64_t b = to_u64(env, info[1], "blockBytes");
     if (b < blake3::CHUNK_LEN || (b & (b - 1)) != 0 || b > (uint64_t(1) << 30))
       range_error(env, "blockBytes must be a power of two from 1024 to 2^30");
-    o.block_bytes = static_cast<size_t>(b);
+    (o.mode == blake3::IoMode::Mmap ? o.mmap_window_bytes : o.pread_block_bytes) = static_cast<size_t>(b);
   }
   Napi::Object r = Napi::Object::New(env);
   r.Set("mode", o.mode == blake3::IoMode::Mmap ? "mmap" : "pread");
-  r.Set("blockBytes", static_cast<double>(o.block_bytes));
+  r.Set("blockBytes", static_cast<double>(o.mode == blake3::IoMode::Mmap ? o.mmap_window_bytes : o.pread_block_bytes));
+  r.Set("preadBlockBytes", static_cast<double>(o.pread_block_bytes));
+  r.Set("mmapWindowBytes", static_cast<double>(o.mmap_window_bytes));
   return r;
 }
 

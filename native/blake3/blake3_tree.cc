@@ -280,12 +280,12 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
                      uint8_t out[OUT_LEN]) {
   Hasher h(k, cv ? offset / CHUNK_LEN : 0);
   const IoOptions& opt = io_options();
-  if (opt.mode == IoMode::Mmap && len > 0) {
-    hash_mapped(fd, offset, len, opt.block_bytes, buf, h);
+  if (opt.mode == IoMode::Mmap && len >= opt.mmap_window_bytes) {
+    hash_mapped(fd, offset, len, opt.mmap_window_bytes, buf, h);
   } else {
     // Blocks of a power-of-two number of chunks, so that every block but the last is one or two
     // whole subtrees for the hasher: the CV stack carries the tree across blocks.
-    const size_t block = opt.block_bytes;
+    const size_t block = opt.pread_block_bytes;
     buf.reserve(block);
     uint64_t pos = offset;
     uint64_t left = len;

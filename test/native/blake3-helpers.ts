@@ -15,7 +15,10 @@ export interface Blake3Addon {
   blake3Parent(left: Uint8Array, right: Uint8Array, root: boolean): Uint8Array;
   blake3Kernels(): string[];
   blake3DefaultKernel(): string;
-  blake3IoOptions(mode?: 'pread' | 'mmap', blockBytes?: number): { mode: string; blockBytes: number };
+  blake3IoOptions(
+    mode?: 'pread' | 'mmap',
+    blockBytes?: number,
+  ): { mode: 'pread' | 'mmap'; blockBytes: number; preadBlockBytes: number; mmapWindowBytes: number };
   cpuFeatures(): { sse41: boolean; avx2: boolean; avx512f: boolean; avx512vl: boolean; arch: string };
 }
 
