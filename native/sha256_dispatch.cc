@@ -7,29 +7,59 @@
 #include "cpu_features.h"
 #include "sha256_kernels.h"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace modelseal {
 namespace sha256 {
 
 namespace {
 
-// Order = preference. On SHA-NI CPUs the 2-way interleave is the default: on Zen 3 it nearly
-// doubles one stream (perf-anchors §2.3) and, unlike 4-way, keeps its gain when both cores hash at
-// once; on an Intel Xeon it merely equals one stream. 4-way stays a forced option (it wins on one
-// idle Zen 3 core). Where AVX-512 is present too, a short calibration decides (see below).
-const Kernel kAll[] = {
+// Order = preference (names of other architectures are listed too, never runnable). On SHA-NI
+// CPUs the 2-way interleave is the default: on Zen 3 it nearly doubles one stream (perf-anchors
+// §2.3) and, unlike 4-way, keeps its gain when both cores hash at once; on an Intel Xeon it merely
+// equals one stream. 4-way stays a forced option (it wins on one idle Zen 3 core). Where AVX-512
+// is present too, a short calibration decides (see below).
 #if defined(MODELSEAL_X86)
-    {"shani-x2", 2, {2, 1, 0}, {compress_shani_x2, compress_shani_x1, nullptr}, false},
-    {"shani-x4", 3, {4, 2, 1}, {compress_shani_x4, compress_shani_x2, compress_shani_x1}, false},
-    {"shani", 1, {1, 0, 0}, {compress_shani_x1, nullptr, nullptr}, false},
-    {"avx512-x16", 3, {16, 8, 1}, {compress_avx512_x16, compress_avx2_x8, compress_best_x1}, true},
-    {"avx2-x8", 2, {8, 1, 0}, {compress_avx2_x8, compress_best_x1, nullptr}, true},
+#define MODELSEAL_X86_FN(f) f
+#else
+#define MODELSEAL_X86_FN(f) nullptr
 #endif
+#if defined(__aarch64__)
+#define MODELSEAL_ARM_FN(f) f
+#else
+#define MODELSEAL_ARM_FN(f) nullptr
+#endif
+
+const Kernel kAll[] = {
+    {"shani-x2", 2, {2, 1, 0}, {MODELSEAL_X86_FN(compress_shani_x2), MODELSEAL_X86_FN(compress_shani_x1), nullptr}, false},
+    {"shani-x4", 3, {4, 2, 1}, {MODELSEAL_X86_FN(compress_shani_x4), MODELSEAL_X86_FN(compress_shani_x2), MODELSEAL_X86_FN(compress_shani_x1)}, false},
+    {"shani", 1, {1, 0, 0}, {MODELSEAL_X86_FN(compress_shani_x1), nullptr, nullptr}, false},
+    {"armv8-sha2-x2", 2, {2, 1, 0}, {MODELSEAL_ARM_FN(compress_armv8_x2), MODELSEAL_ARM_FN(compress_armv8_x1), nullptr}, false},
+    {"armv8-sha2", 1, {1, 0, 0}, {MODELSEAL_ARM_FN(compress_armv8_x1), nullptr, nullptr}, false},
+    {"avx512-x16", 3, {16, 8, 1}, {MODELSEAL_X86_FN(compress_avx512_x16), MODELSEAL_X86_FN(compress_avx2_x8), compress_best_x1}, true},
+    {"avx2-x8", 2, {8, 1, 0}, {MODELSEAL_X86_FN(compress_avx2_x8), compress_best_x1, nullptr}, true},
     {"scalar", 1, {1, 0, 0}, {compress_scalar, nullptr, nullptr}, false},
 };
 
+bool armv8_sha2() {
+#if defined(__aarch64__) && defined(__linux__)
+  return (getauxval(AT_HWCAP) & HWCAP_SHA2) != 0;
+#else
+  return false;
+#endif
+}
+
 bool runnable(const Kernel& k) {
+  if (k.fns[0] == nullptr) return false;  // not compiled for this architecture
   const CpuFeatures& f = cpu_features();
   if (std::strncmp(k.name, "shani", 5) == 0) return f.sha_ni && f.sse41 && f.ssse3;
+  if (std::strncmp(k.name, "armv8-sha2", 10) == 0) {
+    static const bool sha2 = armv8_sha2();
+    return sha2;
+  }
   if (std::strcmp(k.name, "avx2-x8") == 0) return f.avx2;
   if (std::strcmp(k.name, "avx512-x16") == 0) return f.avx512f && f.avx2;
   return true;
@@ -83,10 +113,12 @@ const std::vector<const Kernel*>& ordered() {
 void compress_best_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks) {
 #if defined(MODELSEAL_X86)
   static const MultiFn fn = cpu_features().sha_ni && cpu_features().sse41 ? compress_shani_x1 : compress_scalar;
-  fn(states, data, nblocks);
+#elif defined(__aarch64__)
+  static const MultiFn fn = armv8_sha2() ? compress_armv8_x1 : compress_scalar;
 #else
-  compress_scalar(states, data, nblocks);
+  static const MultiFn fn = compress_scalar;
 #endif
+  fn(states, data, nblocks);
 }
 
 int available_kernels(const Kernel** out, int max) {

@@ -36,7 +36,13 @@ void compress_avx2_x8(uint32_t* const* states, const uint8_t* const* data, size_
 void compress_avx512_x16(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 #endif
 
-// The fastest one-lane kernel this CPU runs (SHA-NI, else scalar): how the vector families finish
+#if defined(__aarch64__)
+// Armv8 cryptography extension (SHA256H/H2/SU0/SU1), native/sha256_armv8.cc. 1 and 2 lanes.
+void compress_armv8_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+void compress_armv8_x2(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+#endif
+
+// The fastest one-lane kernel this CPU runs (SHA-NI or Armv8 SHA2, else scalar): how the vector families finish
 // a lone lane, since one lane of an 8- or 16-wide kernel would waste the rest.
 void compress_best_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 
@@ -44,7 +50,8 @@ void compress_best_x1(uint32_t* const* states, const uint8_t* const* data, size_
 constexpr int kMaxKernelLanes = 16;
 
 // A named kernel family as users force it ('scalar', 'shani', 'shani-x2', 'shani-x4', 'avx2-x8',
-// 'avx512-x16'). `fns[i]` processes `widths[i]` lanes; widths are in descending order and end with
+// 'avx512-x16', 'armv8-sha2', 'armv8-sha2-x2'). Every name exists on every architecture; a kernel
+// not compiled for this one has null functions and is never runnable. `fns[i]` processes `widths[i]` lanes; widths are in descending order and end with
 // 1, so a call whose lanes run dry finishes the remaining ones on a narrower kernel of the family.
 // `pad_lanes` (vector families): 2+ active lanes run on the narrowest width that holds them all,
 // the unused lanes fed dummy data, rather than on a narrower kernel one lane at a time.

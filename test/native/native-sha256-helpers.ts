@@ -20,7 +20,7 @@ export interface Sha256Addon {
 }
 
 /** Every SHA-256 kernel name the addon knows, runnable here or not. */
-export const ALL_SHA256_KERNELS = ['scalar', 'shani', 'shani-x2', 'shani-x4', 'avx2-x8', 'avx512-x16'] as const;
+export const ALL_SHA256_KERNELS = ['scalar', 'shani', 'shani-x2', 'shani-x4', 'avx2-x8', 'avx512-x16', 'armv8-sha2', 'armv8-sha2-x2'] as const;
 
 const load = loadNative();
 const hasSha = load.ok && typeof load.addon.sha256Leaves === 'function';
