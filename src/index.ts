@@ -15,3 +15,27 @@ export type { BackendName, HashAlgorithm, Capabilities, ProbeResult, Leaf, LeafB
 export { blake3Digest, blake3SubtreeCv, blake3Parent, blake3MergeCvs } from './backends/js/blake3.js';
 export { ModelsealError, InputError, VerificationError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED, EXIT_USAGE } from './errors.js';
 export { createSampleModel } from './engine/sample-model.js';
+
+// Signing and verification (OMS / Sigstore bundles)
+export { signModel, signStatement, createKeySigner, createCertificateSigner } from './sign/index.js';
+export type { SignModelOptions, SignModelResult, Signer, KeySource } from './sign/index.js';
+export { verifyModel, inspectBundle, verifyBundleSignature } from './verify/index.js';
+export type { VerifyModelOptions, VerifyModelResult, BundleInspection, TrustOptions, SignerInfo } from './verify/index.js';
+
+// Attestation: evidence parsing and offline verification, binding, policy, receipts, acquisition
+export { verifyEvidence, inspectEvidence, detectEvidence } from './attest/index.js';
+export type { EvidenceKind, EvidenceVerdict, VerifyEvidenceOptions } from './attest/index.js';
+export { parseNvidiaEvidence, verifyNvidiaEvidence } from './attest/nvidia/index.js';
+export { parseTdispReport, verifyTdispReport } from './attest/tdisp/index.js';
+export { createSimulatedPlatform } from './attest/simulated/index.js';
+export type { SimulatedPlatform } from './attest/simulated/index.js';
+export { collectEvidence, createHardwareEvidenceSource } from './attest/acquire/index.js';
+export { bindingDigest, attestSignature, verifyAttestation } from './attest/binding/index.js';
+export type { AttestSignatureOptions, AttestSignatureResult, AttestationVerification, VerifyAttestationOptions } from './attest/binding/index.js';
+export { validatePolicy, loadPolicy, parsePolicy } from './attest/policy/index.js';
+export type { Policy, PolicyResult } from './attest/policy/index.js';
+export { createReceipt, verifyReceipt } from './attest/receipt/index.js';
+
+// GPU-resident verification (bytes already in a caller's GPUBuffer)
+export { hashGpuBuffer, verifyGpuBuffer, probeWebGpu, createWebGpuBackend } from './backends/webgpu/index.js';
+export type { GpuBufferLayout, GpuBufferRange, GpuRangeVerdict, GpuVerifyResult, HashGpuBufferOptions } from './backends/webgpu/index.js';
