@@ -42,7 +42,10 @@ try {
   console.error(`native addon not loadable (${addonPath}): ${e.message}; run \`npm run build:native\``);
   process.exit(2);
 }
-const kernels = opt('kernels', addon.sha256Kernels().join(',')).split(',');
+const runnable = addon.sha256Kernels();
+const kernels = opt('kernels', runnable.join(','))
+  .split(',')
+  .filter((k) => runnable.includes(k) || (console.error(`skipping kernel ${k}: not runnable here (runnable: ${runnable.join(', ')})`), false));
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
