@@ -22,11 +22,29 @@ export interface ChainResult {
   leaf: X509Certificate;
 }
 
-function parseDer(der: Buffer, i: number): { node: X509Certificate; ext: SigstoreCert } {
+/** What the chain check needs from a certificate, all read eagerly so a corrupt field fails here. */
+interface Parsed {
+  node: X509Certificate;
+  notBefore: Date;
+  notAfter: Date;
+  isCA: boolean;
+  digitalSignature: boolean;
+  /** Extended key usage OIDs. */
+  eku: string[];
+}
+
+function parseDer(der: Buffer | Uint8Array, what: string): Parsed {
   try {
-    return { node: new X509Certificate(der), ext: SigstoreCert.parse(Buffer.from(der)) };
+    const node = new X509Certificate(der);
+    // @sigstore/core parses extensions lazily; touching them here turns a corrupt extension into
+    // CERT_INVALID instead of a TypeError later.
+    const ext = SigstoreCert.parse(Buffer.from(der));
+    const notBefore = ext.notBefore;
+    const notAfter = ext.notAfter;
+    if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) throw new Error('invalid validity dates');
+    return { node, notBefore, notAfter, isCA: ext.isCA, digitalSignature: ext.extKeyUsage?.digitalSignature === true, eku: node.keyUsage ?? [] };
   } catch (e) {
-    throw new InputError('CERT_INVALID', `certificate ${i} in the bundle cannot be parsed (${(e as Error).message}); the bundle is corrupt.`, { cause: e });
+    throw new InputError('CERT_INVALID', `${what} cannot be parsed (${(e as Error).message}); the certificate is corrupt.`, { cause: e });
   }
 }
 
@@ -34,7 +52,7 @@ function oneLine(name: string | undefined): string {
   return name ? name.replace(/\n/g, ', ') : '(empty subject)';
 }
 
-function validAt(c: SigstoreCert, t: Date): boolean {
+function validAt(c: Parsed, t: Date): boolean {
   return c.notBefore.getTime() <= t.getTime() && t.getTime() <= c.notAfter.getTime();
 }
 
@@ -44,10 +62,10 @@ function validAt(c: SigstoreCert, t: Date): boolean {
  */
 export function verifyCertificateChain(chainDer: Buffer[], roots: X509Certificate[]): ChainResult {
   if (roots.length === 0) throw new InputError('CERT_ROOT_MISSING', 'no trusted root certificate was given; pass --cert-root CA.pem.');
-  const certs = chainDer.map((d, i) => parseDer(d, i));
+  const certs = chainDer.map((d, i) => parseDer(d, `certificate ${i} in the bundle`));
   const leaf = certs[0]!;
-  const t = leaf.ext.notBefore;
-  const rootExt = roots.map((r) => SigstoreCert.parse(Buffer.from(r.raw)));
+  const t = leaf.notBefore;
+  const rootExt = roots.map((r) => parseDer(r.raw, `the trusted root ${oneLine(r.subject)}`));
   roots.forEach((r, i) => {
     // A trust anchor must be a CA; pinning a leaf this way would bypass the issuer checks.
     if (!rootExt[i]!.isCA) {
@@ -56,16 +74,14 @@ export function verifyCertificateChain(chainDer: Buffer[], roots: X509Certificat
   });
   const path: string[] = [oneLine(leaf.node.subject)];
 
-  const usage = leaf.ext.extKeyUsage;
-  const eku = leaf.node.keyUsage ?? [];
-  if (!(usage?.digitalSignature === true || eku.includes(EKU_CODE_SIGNING))) {
+  if (!(leaf.digitalSignature || leaf.eku.includes(EKU_CODE_SIGNING))) {
     throw new VerificationError('CERT_USAGE_INVALID', 'the signing certificate allows neither digitalSignature (key usage) nor codeSigning (extended key usage); it may not sign models.');
   }
 
   let current = leaf;
   const used = new Set<number>([0]);
   for (let depth = 0; depth < MAX_CHAIN_DEPTH; depth++) {
-    if (!validAt(current.ext, t)) {
+    if (!validAt(current, t)) {
       throw new VerificationError('CERT_CHAIN_INVALID', `certificate ${oneLine(current.node.subject)} is not valid at ${t.toISOString()} (the leaf's notBefore).`);
     }
     // A trust anchor that is the current certificate itself, or that issued it, ends the path.
@@ -100,7 +116,7 @@ export function verifyCertificateChain(chainDer: Buffer[], roots: X509Certificat
       );
     }
     const issuer = certs[next]!;
-    if (!issuer.ext.isCA) {
+    if (!issuer.isCA) {
       throw new VerificationError('CERT_CHAIN_INVALID', `certificate ${oneLine(issuer.node.subject)} issued another certificate but is not a CA.`);
     }
     used.add(next);

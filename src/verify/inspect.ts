@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { X509Certificate as SigstoreCert } from '@sigstore/core';
-import type { ModelsealError } from '../errors.js';
+import { InputError, type ModelsealError } from '../errors.js';
 import { parseStatementJson, statementToManifest, type ParsedStatement } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
 import type { ParsedBundle } from '../sign/bundle.js';
@@ -72,7 +72,15 @@ function derUtf8String(b: Buffer): string | undefined {
   return off + len === b.length ? b.subarray(off).toString('utf8') : undefined;
 }
 
-function certInfo(der: Buffer): CertificateInfo {
+function certInfo(der: Buffer, i: number): CertificateInfo {
+  try {
+    return certInfoUnchecked(der);
+  } catch (e) {
+    throw new InputError('CERT_INVALID', `certificate ${i} in the bundle cannot be parsed (${(e as Error).message}); the bundle is corrupt.`, { cause: e });
+  }
+}
+
+function certInfoUnchecked(der: Buffer): CertificateInfo {
   const c = new X509Certificate(der);
   const info: CertificateInfo = {
     // Fulcio certificates have an empty subject (node reports undefined): the identity is the SAN.
@@ -117,8 +125,8 @@ function signerOf(b: ParsedBundle, notes: string[]): { method: BundleInspection[
     }
     return { method: 'key', signer };
   }
-  if (m.kind === 'certificate-chain') return { method: 'certificate', signer: { certificates: m.certificates.map(certInfo) } };
-  return { method: 'sigstore', signer: { certificates: [certInfo(m.certificate)], tlogEntries: m.tlogEntries, rfc3161Timestamps: m.timestamps } };
+  if (m.kind === 'certificate-chain') return { method: 'certificate', signer: { certificates: m.certificates.map((c, i) => certInfo(c, i)) } };
+  return { method: 'sigstore', signer: { certificates: [certInfo(m.certificate, 0)], tlogEntries: m.tlogEntries, rfc3161Timestamps: m.timestamps } };
 }
 
 /**
