@@ -11,6 +11,10 @@
 
 #include "io.h"
 
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0  // not on every Unix: pages are then faulted in as they are read
+#endif
+
 namespace modelseal {
 namespace blake3 {
 
