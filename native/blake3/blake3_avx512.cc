@@ -14,8 +14,10 @@
 #endif
 // GCC 12's AVX-512 intrinsic headers start from _mm512_undefined_*(), which -Wmaybe-uninitialized
 // reports falsely.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 
 #include "blake3_avx2_inl.h"
