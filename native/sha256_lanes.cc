@@ -17,6 +17,13 @@ namespace {
 
 constexpr int kMaxLanes = kMaxKernelLanes;
 
+// Linux pre-faults a MAP_POPULATE mapping in one pass; elsewhere pages fault in on first touch.
+#if defined(MAP_POPULATE)
+constexpr int kMapPopulate = MAP_POPULATE;
+#else
+constexpr int kMapPopulate = 0;
+#endif
+
 struct Lane {
   alignas(64) uint32_t state[8];
   alignas(64) uint8_t pad[128];  // the last partial block plus padding (1 or 2 blocks)
@@ -271,7 +278,7 @@ struct MmapSource {
     const size_t delta = static_cast<size_t>(off - aligned);
     *got = n;
     void* p = n < kMinMapBytes ? MAP_FAILED
-                               : ::mmap(nullptr, delta + n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, files.fd[lane]->get(),
+                               : ::mmap(nullptr, delta + n, PROT_READ, MAP_PRIVATE | kMapPopulate, files.fd[lane]->get(),
                                         static_cast<off_t>(aligned));
     if (p == MAP_FAILED) {  // small, or not mappable: copy
       AlignedBuffer& buf = lane_buffer(lane, n);
