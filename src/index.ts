@@ -39,3 +39,8 @@ export { createReceipt, verifyReceipt } from './attest/receipt/index.js';
 // GPU-resident verification (bytes already in a caller's GPUBuffer)
 export { hashGpuBuffer, verifyGpuBuffer, probeWebGpu, createWebGpuBackend } from './backends/webgpu/index.js';
 export type { GpuBufferLayout, GpuBufferRange, GpuRangeVerdict, GpuVerifyResult, HashGpuBufferOptions } from './backends/webgpu/index.js';
+export { readBundleFile } from './verify/index.js';
+export type { ResourceMismatch } from './verify/index.js';
+export type { SigstoreBundleJson, CertificateSignerOptions } from './sign/index.js';
+export { manifestToStatement, statementToManifest, OMS_PREDICATE_TYPE } from './manifest/statement.js';
+export type { OmsStatement } from './manifest/statement.js';
