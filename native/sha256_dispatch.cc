@@ -39,7 +39,7 @@ const Kernel kAll[] = {
     {"shani", 1, {1, 0, 0}, {MODELSEAL_X86_FN(compress_shani_x1), nullptr, nullptr}, false},
     {"armv8-sha2-x2", 2, {2, 1, 0}, {MODELSEAL_ARM_FN(compress_armv8_x2), MODELSEAL_ARM_FN(compress_armv8_x1), nullptr}, false},
     {"armv8-sha2", 1, {1, 0, 0}, {MODELSEAL_ARM_FN(compress_armv8_x1), nullptr, nullptr}, false},
-    {"avx512-x16", 3, {16, 8, 1}, {MODELSEAL_X86_FN(compress_avx512_x16), MODELSEAL_X86_FN(compress_avx2_x8), compress_best_x1}, true},
+    {"avx512-x16", 2, {16, 1, 0}, {MODELSEAL_X86_FN(compress_avx512_x16), compress_best_x1, nullptr}, true},
     {"avx2-x8", 2, {8, 1, 0}, {MODELSEAL_X86_FN(compress_avx2_x8), compress_best_x1, nullptr}, true},
     {"scalar", 1, {1, 0, 0}, {compress_scalar, nullptr, nullptr}, false},
 };
@@ -119,6 +119,15 @@ void compress_best_x1(uint32_t* const* states, const uint8_t* const* data, size_
   static const MultiFn fn = compress_scalar;
 #endif
   fn(states, data, nblocks);
+}
+
+int pad_threshold(const Kernel& k) {
+  if (!k.pad_lanes) return kMaxKernelLanes + 1;
+#if defined(MODELSEAL_X86)
+  static const bool fast_x1 = cpu_features().sha_ni && cpu_features().sse41;
+  if (k.widths[0] == 16 && fast_x1) return 9;
+#endif
+  return 2;
 }
 
 int available_kernels(const Kernel** out, int max) {

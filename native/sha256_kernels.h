@@ -53,8 +53,9 @@ constexpr int kMaxKernelLanes = 16;
 // 'avx512-x16', 'armv8-sha2', 'armv8-sha2-x2'). Every name exists on every architecture; a kernel
 // not compiled for this one has null functions and is never runnable. `fns[i]` processes `widths[i]` lanes; widths are in descending order and end with
 // 1, so a call whose lanes run dry finishes the remaining ones on a narrower kernel of the family.
-// `pad_lanes` (vector families): 2+ active lanes run on the narrowest width that holds them all,
-// the unused lanes fed dummy data, rather than on a narrower kernel one lane at a time.
+// `pad_lanes` (vector families): when at least pad_threshold() lanes are active, they run on the
+// narrowest width that holds them all, the unused lanes fed dummy data; fewer run one at a time on
+// the one-lane kernel.
 struct Kernel {
   const char* name;
   int n_widths;
@@ -62,6 +63,11 @@ struct Kernel {
   MultiFn fns[3];
   bool pad_lanes;
 };
+
+// Fewest active lanes for which a pad_lanes family still runs its vector kernel: 2 where the
+// one-lane fallback is scalar, but 9 for 16 AVX-512 lanes where it is SHA-NI (measured on a Xeon:
+// 16 lanes ≈ 2.1-2.6 GB/s in all, so 8 useful lanes ≈ one SHA-NI stream).
+int pad_threshold(const Kernel& k);
 
 // Kernels runnable on this CPU, best first (the first is the default).
 int available_kernels(const Kernel** out, int max);

@@ -57,7 +57,8 @@ void make_tail(Lane& L, size_t r) {
 template <class Src>
 class Scheduler {
  public:
-  Scheduler(const Kernel& k, Src& src, size_t njobs, uint8_t* out) : k_(k), src_(src), njobs_(njobs), out_(out) {}
+  Scheduler(const Kernel& k, Src& src, size_t njobs, uint8_t* out)
+      : k_(k), src_(src), njobs_(njobs), out_(out), pad_from_(pad_threshold(k)) {}
 
   void run() {
     const int width = k_.widths[0];
@@ -70,9 +71,10 @@ class Scheduler {
         if (lanes_[i].active) act[na++] = i;
       if (na == 0) break;
 
-      // Widest kernel of the family that the active lanes fill (or the widest with dummies).
+      // Widest kernel of the family that the active lanes fill, or (vector families with enough
+      // active lanes) the narrowest that holds them all, padded with dummy lanes.
       int fi = k_.n_widths - 1;
-      if (k_.pad_lanes && na >= 2) {
+      if (na >= pad_from_) {
         fi = 0;  // narrowest width that holds every active lane
         for (int j = 1; j < k_.n_widths; ++j)
           if (k_.widths[j] >= na) fi = j;
@@ -179,6 +181,7 @@ class Scheduler {
   size_t njobs_;
   uint8_t* out_;
   size_t next_ = 0;
+  int pad_from_;
   Lane lanes_[kMaxLanes];
 };
 
