@@ -60,6 +60,9 @@ describe.skipIf(skipReason !== null)('hashGpuBuffer / verifyGpuBuffer', () => {
     const ranges: GpuBufferRange[] = [{ offset: 0, length: data.length }, { offset: 7, length: 3 * MiB + 5 }, { offset: 100, length: 10 }];
     expect(await hashGpuBuffer(device, buffer, { algorithm: 'sha256', ranges }, opts)).toEqual(ranges.map((r) => sha(slice(r))));
     expect(await hashGpuBuffer(device, buffer, { algorithm: 'blake3', ranges }, opts)).toEqual(ranges.map((r) => b3(slice(r))));
+    // Interleaved ranges: a small range's segment sits between two segments of a long one.
+    const inter: GpuBufferRange[] = [{ offset: 0, length: 200_000 }, { offset: 7, length: 65_537 }, { offset: 1, length: 55 }];
+    expect(await hashGpuBuffer(device, buffer, { algorithm: 'sha256', ranges: inter }, { maxBindingBytes: 64 * KiB + 256 })).toEqual(inter.map((r) => sha(slice(r))));
     const cv: GpuBufferRange[] = [{ offset: 1 * MiB, length: 4 * MiB, output: 'cv', chunkCounter: 1024 }];
     expect(await hashGpuBuffer(device, buffer, { algorithm: 'blake3', ranges: cv }, opts)).toEqual([hex(blake3SubtreeCv(data.subarray(1 * MiB, 5 * MiB), 1024))]);
   });

@@ -330,7 +330,7 @@ class WebGpuHashBackend implements WebGpuBackend {
       const plan = planSha256(
         placed.map((p) => ({ ...p.sha!, byteOffset: p.batchOffset, ...(p.sha!.first ? {} : { initState: initStates.get(p.leaf)! }) })),
       );
-      results = encodeSha256(device, this.pipelines, encoder, window, plan, slot.scratch);
+      results = encodeSha256(device, this.pipelines, encoder, [window], plan, slot.scratch);
     }
     const bytes = placed.length * 32;
     const readback = slot.scratch.get('readback', bytes, BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST);

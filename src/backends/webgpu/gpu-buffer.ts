@@ -20,6 +20,7 @@ import {
   planBlake3,
   planSha256,
   ScratchBuffers,
+  SHA_DATA_BINDINGS,
   shaStateBytes,
   type DataWindow,
 } from './kernels.js';
@@ -74,6 +75,7 @@ interface WindowWork {
   /** Pieces placed in this window, offsets relative to the window start. */
   b3: Array<{ range: number; piece: number; byteOffset: number; byteLength: number; counter: number; root: boolean }>;
   sha: Array<{ range: number; piece: number; byteOffset: number; byteLength: number; totalLength: number; first: boolean; final: boolean }>;
+  shaRanges: Set<number>;
 }
 
 function hexOf(b: Uint8Array): string {
@@ -151,7 +153,7 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
     const p = pieces[pi]!;
     if (!cur || p.offset + p.length > cur.window.offset + cur.window.size || p.offset < cur.window.offset || hasRange(cur, p.range)) {
       const start = Math.floor(p.offset / align) * align;
-      cur = { window: { buffer, offset: start, size: Math.max(4, Math.min(maxBinding, bufEnd - start)) }, b3: [], sha: [] };
+      cur = { window: { buffer, offset: start, size: Math.max(4, Math.min(maxBinding, bufEnd - start)) }, b3: [], sha: [], shaRanges: new Set() };
       windows.push(cur);
     }
     const rel = p.offset - cur.window.offset;
@@ -159,6 +161,7 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
       cur.b3.push({ range: p.range, piece: p.piece, byteOffset: rel, byteLength: p.length, counter: p.counter, root: p.root });
     } else {
       cur.sha.push({ range: p.range, piece: p.piece, byteOffset: rel, byteLength: p.length, totalLength: p.total, first: p.first, final: p.final });
+      cur.shaRanges.add(p.range);
     }
   }
 
@@ -174,52 +177,47 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
     const encoder = device.createCommandEncoder({ label: 'modelseal hashGpuBuffer' });
     const resultOffsets: number[] = [];
     let rb = 0;
-    // Where each SHA-256 range's latest state is (buffer, slot), for a segment that resumes it.
-    const lastState = new Map<number, { buf: GPUBuffer; slot: number }>();
-    // SHA-256 windows share one compute pass until a window resumes a range (its GPU-side state
-    // copy must sit between passes): a window holds only a few thousand leaves, far from filling a
-    // large GPU, and dispatches in one pass that touch different state buffers can run concurrently.
-    let shaPass: GPUComputePassEncoder | undefined;
-    const copies: Array<() => void> = [];
-    for (const w of windows) {
-      const scratch = new ScratchBuffers(device, `modelseal hashGpuBuffer window @${w.window.offset}`);
-      scratches.push(scratch);
-      let out: GPUBuffer;
-      let n: number;
-      if (algorithm === 'blake3') {
-        out = encodeBlake3(device, pipelines, encoder, w.window, planBlake3(w.b3), scratch);
-        n = w.b3.length;
-      } else {
-        n = w.sha.length;
-        // A resumed segment starts from the state the previous window left on the GPU: copied on
-        // the GPU, ordered by the encoder, never read back.
-        const states = scratch.get('sha256 states', n * 32, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST);
-        if (w.sha.some((s) => !s.first)) {
-          shaPass?.end();
-          shaPass = undefined;
-          for (const c of copies.splice(0)) c();
-          w.sha.forEach((s, i) => {
-            if (!s.first) {
-              const prev = lastState.get(s.range)!;
-              encoder.copyBufferToBuffer(prev.buf, prev.slot * 32, states, i * 32, 32);
-            }
-          });
-        }
-        shaPass ??= encoder.beginComputePass({ label: 'modelseal sha256 windows pass' });
-        const plan = planSha256(w.sha.map((s) => (s.first ? s : { ...s, initState: RESUME_ON_GPU })));
-        out = encodeSha256(device, pipelines, encoder, w.window, { segments: plan.segments, initStates: null }, scratch, shaPass);
-        w.sha.forEach((s, i) => lastState.set(s.range, { buf: out, slot: i }));
+    if (algorithm === 'blake3') {
+      for (const w of windows) {
+        const scratch = new ScratchBuffers(device, `modelseal hashGpuBuffer window @${w.window.offset}`);
+        scratches.push(scratch);
+        const out = encodeBlake3(device, pipelines, encoder, w.window, planBlake3(w.b3), scratch);
+        resultOffsets.push(rb);
+        encoder.copyBufferToBuffer(out, 0, readback, rb, w.b3.length * 32);
+        rb += w.b3.length * 32;
       }
-      resultOffsets.push(rb);
-      const src = out;
-      const at = rb;
-      // Result copies are encoder commands: recorded once the open pass (if any) has ended.
-      copies.push(() => encoder.copyBufferToBuffer(src, 0, readback, at, n * 32));
-      if (!shaPass) for (const c of copies.splice(0)) c();
-      rb += n * 32;
+    } else {
+      // SHA-256: up to SHA_DATA_BINDINGS consecutive windows share ONE dispatch (a window holds only a
+      // few thousand leaves, far from filling a large GPU; separate dispatches ran one after the
+      // other). A window that resumes a range starts a new dispatch, after a GPU-side copy of the
+      // state the previous one left (ordered by the encoder, never read back).
+      const lastState = new Map<number, { buf: GPUBuffer; slot: number }>();
+      let i = 0;
+      while (i < windows.length) {
+        let j = i + 1;
+        while (j < windows.length && j - i < SHA_DATA_BINDINGS && windows[j]!.sha.every((s) => s.first)) j++;
+        const set = windows.slice(i, j);
+        const segs = set.flatMap((w, b) => w.sha.map((s) => ({ ...s, binding: b })));
+        const scratch = new ScratchBuffers(device, `modelseal hashGpuBuffer sha256 dispatch ${i}`);
+        scratches.push(scratch);
+        const states = scratch.get('sha256 states', segs.length * 32, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST);
+        segs.forEach((s, k) => {
+          if (!s.first) {
+            const prev = lastState.get(s.range)!;
+            encoder.copyBufferToBuffer(prev.buf, prev.slot * 32, states, k * 32, 32);
+          }
+        });
+        const plan = planSha256(segs.map((s) => (s.first ? s : { ...s, initState: RESUME_ON_GPU })));
+        const out = encodeSha256(device, pipelines, encoder, set.map((w) => w.window), { segments: plan.segments, initStates: null }, scratch);
+        segs.forEach((s, k) => lastState.set(s.range, { buf: out, slot: k }));
+        for (const w of set) {
+          resultOffsets.push(rb);
+          rb += w.sha.length * 32;
+        }
+        encoder.copyBufferToBuffer(out, 0, readback, resultOffsets[i]!, segs.length * 32);
+        i = j;
+      }
     }
-    shaPass?.end();
-    for (const c of copies.splice(0)) c();
     device.queue.submit([encoder.finish()]);
     if (options.signal?.aborted) throw options.signal.reason;
     const words = await readAll(readback, rb);
@@ -246,7 +244,7 @@ const RESUME_ON_GPU = new Uint32Array(8);
 
 function hasRange(w: WindowWork, range: number): boolean {
   // Two segments of one SHA-256 range never share a window (the second resumes from the first).
-  return w.sha.length > 0 && w.sha[w.sha.length - 1]!.range === range;
+  return w.shaRanges.has(range);
 }
 
 async function readAll(readback: GPUBuffer, bytes: number): Promise<Uint32Array> {

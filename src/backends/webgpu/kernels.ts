@@ -15,6 +15,19 @@ export const B3_GROUP = 64;
 export const B3_GROUP_BYTES = B3_GROUP * 1024;
 /** Invocations per workgroup in the SHA-256 kernel (one leaf segment each). */
 export const SHA_WORKGROUP = 64;
+/**
+ * The same kernel with small workgroups, for dispatches of few leaves: one thread per leaf is
+ * latency-bound, so few leaves must be spread over as many SMs / compute units as possible.
+ */
+export const SHA_WORKGROUP_SMALL = 16;
+/** Below this many segments a dispatch uses the small-workgroup pipeline. */
+export const SHA_SMALL_BELOW = 16384;
+/**
+ * Data bindings of the SHA-256 kernel (windows of up to maxStorageBufferBindingSize each per
+ * dispatch). 1: an 8-binding variant that would put 16 GiB of leaves in one dispatch hung on Mesa
+ * lavapipe and was not shipped (see docs/gpu.md).
+ */
+export const SHA_DATA_BINDINGS = 1;
 /** u32 words per group / segment descriptor (32 bytes). */
 const DESC_WORDS = 8;
 const MAX_WORKGROUPS_PER_DIM = 65535;
@@ -28,6 +41,7 @@ export function loadShader(name: 'sha256_leaves' | 'blake3_chunks' | 'blake3_par
 
 export interface Pipelines {
   sha256: GPUComputePipeline;
+  sha256Small: GPUComputePipeline;
   blake3Chunks: GPUComputePipeline;
   blake3Parents: GPUComputePipeline;
 }
@@ -53,12 +67,19 @@ export function getPipelines(device: GPUDevice): Promise<Pipelines> {
   let p = pipelineCache.get(device);
   if (!p) {
     p = (async () => {
-      const [sha256, blake3Chunks, blake3Parents] = await Promise.all([
+      if (device.limits.maxStorageBuffersPerShaderStage < SHA_DATA_BINDINGS + 2) {
+        throw new Error(`the device allows ${device.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the SHA-256 kernel needs ${SHA_DATA_BINDINGS + 2}`);
+      }
+      // Blocks staged per barrier in the chunk kernel: 4 when workgroup memory allows (fewer barriers).
+      const stageEnv = Number(process.env.MODELSEAL_WEBGPU_STAGE_BLOCKS);
+      const stage = [1, 2, 4, 8].includes(stageEnv) ? stageEnv : device.limits.maxComputeWorkgroupStorageSize >= 24 * 1024 ? 4 : 2;
+      const [sha256, sha256Small, blake3Chunks, blake3Parents] = await Promise.all([
         compile(device, 'sha256_leaves', { WORKGROUP_SIZE: SHA_WORKGROUP }),
-        compile(device, 'blake3_chunks', { GROUP: B3_GROUP, STAGE_BLOCKS: 2 }),
+        compile(device, 'sha256_leaves', { WORKGROUP_SIZE: SHA_WORKGROUP_SMALL }),
+        compile(device, 'blake3_chunks', { GROUP: B3_GROUP, STAGE_BLOCKS: stage }),
         compile(device, 'blake3_parents', { GROUP: B3_GROUP }),
       ]);
-      return { sha256, blake3Chunks, blake3Parents };
+      return { sha256, sha256Small, blake3Chunks, blake3Parents };
     })();
     pipelineCache.set(device, p);
   }
@@ -177,6 +198,8 @@ export interface ShaPiece {
   final: boolean;
   /** State to resume from when !first (8 words, as the previous segment left it). */
   initState?: Uint32Array;
+  /** Which of the dispatch's data windows holds the segment (default 0). */
+  binding?: number;
 }
 
 export function planSha256(pieces: readonly ShaPiece[]): { segments: Uint32Array; initStates: Uint32Array | null } {
@@ -191,6 +214,7 @@ export function planSha256(pieces: readonly ShaPiece[]): { segments: Uint32Array
     segments[o + 3] = Math.floor(p.totalLength / 0x1_0000_0000);
     segments[o + 4] = (p.first ? 1 : 0) | (p.final ? 2 : 0);
     segments[o + 5] = i;
+    segments[o + 6] = p.binding ?? 0;
     if (!p.first) {
       if (!p.initState) throw new RangeError('a resumed SHA-256 segment needs its initial state');
       init ??= new Uint32Array(pieces.length * 8);
@@ -327,37 +351,40 @@ export function encodeBlake3(
   return nodes;
 }
 
-/** Encodes the SHA-256 pass; the states (8 words per segment, big-endian digest words when final) are returned. */
+/**
+ * Encodes one SHA-256 dispatch over up to SHA_DATA_BINDINGS windows (segment.binding picks one);
+ * returns the states buffer (8 words per segment; big-endian digest words when final).
+ */
 export function encodeSha256(
   device: GPUDevice,
   pipelines: Pipelines,
   encoder: GPUCommandEncoder,
-  window: DataWindow,
+  windows: readonly DataWindow[],
   plan: { segments: Uint32Array; initStates: Uint32Array | null },
   scratch: ScratchBuffers,
-  /** An open compute pass to record into (windows with no dependency share one, so they can overlap). */
+  /** An open compute pass to record into. */
   openPass?: GPUComputePassEncoder,
 ): GPUBuffer {
+  if (windows.length < 1 || windows.length > SHA_DATA_BINDINGS) throw new RangeError(`1 to ${SHA_DATA_BINDINGS} data windows per SHA-256 dispatch`);
   const n = plan.segments.length / DESC_WORDS;
   const segBuf = scratch.get('sha256 segment descriptors', n * DESC_WORDS * 4, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST);
   const states = scratch.get('sha256 states', n * 32, STORAGE_SRC_DST);
   device.queue.writeBuffer(segBuf, 0, plan.segments);
   if (plan.initStates) device.queue.writeBuffer(states, 0, plan.initStates);
+  const small = n < SHA_SMALL_BELOW;
+  const pipeline = small ? pipelines.sha256Small : pipelines.sha256;
   const pass = openPass ?? encoder.beginComputePass({ label: 'modelseal sha256 pass' });
-  pass.setPipeline(pipelines.sha256);
-  pass.setBindGroup(
-    0,
-    device.createBindGroup({
-      label: 'modelseal sha256 bind group',
-      layout: pipelines.sha256.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: window.buffer, offset: window.offset, size: window.size } },
-        { binding: 1, resource: { buffer: segBuf, offset: 0, size: n * DESC_WORDS * 4 } },
-        { binding: 2, resource: { buffer: states } },
-      ],
-    }),
-  );
-  dispatch2d(pass, Math.ceil(n / SHA_WORKGROUP));
+  pass.setPipeline(pipeline);
+  const entries: GPUBindGroupEntry[] = [];
+  for (let k = 0; k < SHA_DATA_BINDINGS; k++) {
+    // Unused bindings repeat the first window (every binding must be bound).
+    const w = windows[k] ?? windows[0]!;
+    entries.push({ binding: k, resource: { buffer: w.buffer, offset: w.offset, size: w.size } });
+  }
+  entries.push({ binding: SHA_DATA_BINDINGS, resource: { buffer: segBuf, offset: 0, size: n * DESC_WORDS * 4 } });
+  entries.push({ binding: SHA_DATA_BINDINGS + 1, resource: { buffer: states } });
+  pass.setBindGroup(0, device.createBindGroup({ label: 'modelseal sha256 bind group', layout: pipeline.getBindGroupLayout(0), entries }));
+  dispatch2d(pass, Math.ceil(n / (small ? SHA_WORKGROUP_SMALL : SHA_WORKGROUP)));
   if (!openPass) pass.end();
   return states;
 }
