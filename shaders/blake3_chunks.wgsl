@@ -637,29 +637,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lo = grp.counter_lo + t;
   let hi = grp.counter_hi + select(0u, 1u, lo < grp.counter_lo);
 
-  let full = len == GROUP * 1024u && (base & 3u) == 0u;
-  let wbase = base >> 2u;
   let stage_words = 16u * STAGE_BLOCKS;
   let stride = stage_words + 1u;
   var cv = IV;
   for (var s = 0u; s < 16u / STAGE_BLOCKS; s++) {
     // Cooperative load of blocks [s * STAGE_BLOCKS, (s + 1) * STAGE_BLOCKS) of every chunk.
-    if (full) {
-      // Whole, 4-byte aligned group: plain loads, no masking (the common case).
-      for (var k = 0u; k < stage_words; k++) {
-        let idx = k * GROUP + t;
-        let c = idx / stage_words;
-        let w = idx % stage_words;
-        stage[c * stride + w] = data[wbase + c * 256u + s * stage_words + w];
-      }
-    } else {
-      for (var k = 0u; k < stage_words; k++) {
-        let idx = k * GROUP + t;
-        let c = idx / stage_words;
-        let w = idx % stage_words;
-        let pos = c * 1024u + s * stage_words * 4u + w * 4u;
-        stage[c * stride + w] = load_masked(base, pos, len);
-      }
+    for (var k = 0u; k < stage_words; k++) {
+      let idx = k * GROUP + t;
+      let c = idx / stage_words;
+      let w = idx % stage_words;
+      let pos = c * 1024u + s * stage_words * 4u + w * 4u;
+      stage[c * stride + w] = load_masked(base, pos, len);
     }
     workgroupBarrier();
     if (t < n_chunks) {

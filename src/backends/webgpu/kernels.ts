@@ -70,9 +70,11 @@ export function getPipelines(device: GPUDevice): Promise<Pipelines> {
       if (device.limits.maxStorageBuffersPerShaderStage < SHA_DATA_BINDINGS + 2) {
         throw new Error(`the device allows ${device.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the SHA-256 kernel needs ${SHA_DATA_BINDINGS + 2}`);
       }
-      // Blocks staged per barrier in the chunk kernel: 4 when workgroup memory allows (fewer barriers).
+      // Blocks staged per barrier in the chunk kernel. 2 measured faster than 4 on an H200 (194 vs
+      // 125 GB/s device-resident; 4 needs 19 KiB of workgroup memory, so fewer workgroups fit an SM).
+      // MODELSEAL_WEBGPU_STAGE_BLOCKS overrides it for benchmarks.
       const stageEnv = Number(process.env.MODELSEAL_WEBGPU_STAGE_BLOCKS);
-      const stage = [1, 2, 4, 8].includes(stageEnv) ? stageEnv : device.limits.maxComputeWorkgroupStorageSize >= 24 * 1024 ? 4 : 2;
+      const stage = [1, 2, 4, 8].includes(stageEnv) ? stageEnv : 2;
       const [sha256, sha256Small, blake3Chunks, blake3Parents] = await Promise.all([
         compile(device, 'sha256_leaves', { WORKGROUP_SIZE: SHA_WORKGROUP }),
         compile(device, 'sha256_leaves', { WORKGROUP_SIZE: SHA_WORKGROUP_SMALL }),
