@@ -176,7 +176,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       const m = (await import(WEBGPU_MODULE)) as { createWebGpuBackend: () => Promise<HashBackend> };
       const gpu = await m.createWebGpuBackend();
       closers.push(() => gpu.close());
-      const batch = gpu.capabilities.preferredBatchBytes ?? 64 * 2 ** 20;
+      const batch = (gpu as HashBackend & { preferredBatchBytes?: number }).preferredBatchBytes ?? gpu.capabilities.preferredBatchBytes ?? 64 * 2 ** 20;
       // two batches in flight so the GPU backend overlaps reading, upload and hashing
       for (let k = 0; k < 2; k++) {
         lanes.push(lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal)));

@@ -83,6 +83,9 @@ function capabilitiesOf(d: AdapterDescription, batchBytes: number): Capabilities
   return {
     algorithms: ['sha256', 'blake3'],
     subtrees: true,
+    // the engine's hybrid mode joins the CPU workers only on a hardware adapter
+    software: d.software,
+    preferredBatchBytes: batchBytes,
     detail:
       `adapter: ${adapterLine(d)}; vendor=${d.vendor || '?'} architecture=${d.architecture || '?'} device=${d.device || '?'} ` +
       `description=${d.description || '?'}; maxStorageBufferBindingSize=${d.maxStorageBufferBindingSize} maxBufferSize=${d.maxBufferSize}; ` +
