@@ -1,7 +1,7 @@
 /**
  * hashModel: walk → plan → map over the pool (or the GPU) → pure reduce into the OMS manifest.
  */
-import { statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { disabledBackends, probeBackend, selectBackend } from '../backends/dispatch.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
@@ -66,11 +66,22 @@ async function settleAll(lanes: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
+function gpuDeviceNodePresent(): boolean {
+  if (existsSync('/dev/nvidia0') || existsSync('/dev/kfd')) return true;
+  try {
+    return readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the GPU joins the CPU workers on this plan ('hybrid'), or stays out ('off'). */
 async function hybridWanted(options: HashModelOptions, hash: HashAlgorithm, plan: ChunkPlan): Promise<'hybrid' | 'off'> {
   if (options.hybrid === false || options.backend === 'webgpu') return 'off';
   if (options.backend !== undefined && options.backend !== 'auto' && options.hybrid !== true) return 'off';
   if (plan.tasks.length < 2 && options.hybrid !== true) return 'off';
+  // Loading Dawn and asking for an adapter costs 0.1-0.7 s: on Linux, skip it when no GPU device node exists.
+  if (options.hybrid !== true && process.platform === 'linux' && !gpuDeviceNodePresent()) return 'off';
   const p = await probeBackend('webgpu', disabledBackends(options.disableBackends));
   if (!p.ok || !p.capabilities.algorithms.includes(hash)) {
     if (options.hybrid === true) throw new UnavailableError('BACKEND_UNAVAILABLE', `hybrid hashing needs a WebGPU adapter: ${p.ok ? `no ${hash} on the GPU` : p.reason}`);
