@@ -8,18 +8,23 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../native/addon.js';
 import { EXIT_USAGE } from '../errors.js';
 
-// Command registrations (one line per command file).
-const COMMANDS: Array<() => Promise<{ register(program: Command): void }>> = [
+type CommandModule = { register(program: Command): void };
+
+/**
+ * Command registrations, by command name (one entry per command file; a name may need several files).
+ * Only the invoked command's modules are loaded, so `modelseal hash` does not pay for importing the
+ * signing and attestation stacks; `--help` and unknown names load them all.
+ */
+const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   // @commands
-  () => import('./commands/attest.js'),
-  () => import('./commands/attest-receipt.js'),
-  () => import('./commands/hash.js'),
-  () => import('./commands/doctor.js'),
-  () => import('./commands/demo.js'),
-  () => import('./commands/sign.js'),
-  () => import('./commands/verify.js'),
-  () => import('./commands/inspect.js'),
-];
+  hash: [() => import('./commands/hash.js')],
+  sign: [() => import('./commands/sign.js')],
+  verify: [() => import('./commands/verify.js')],
+  inspect: [() => import('./commands/inspect.js')],
+  attest: [() => import('./commands/attest.js'), () => import('./commands/attest-receipt.js')],
+  doctor: [() => import('./commands/doctor.js')],
+  demo: [() => import('./commands/demo.js')],
+};
 
 function version(): string {
   try {
@@ -35,7 +40,9 @@ export async function main(argv: string[]): Promise<number> {
     .version(version())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const load of COMMANDS) (await load()).register(program);
+  const invoked = argv[2];
+  const selected = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [COMMANDS[invoked]!] : Object.values(COMMANDS);
+  for (const loaders of selected) for (const load of loaders) (await load()).register(program);
   exitCode = 0;
   try {
     await program.parseAsync(argv);
