@@ -142,6 +142,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       ...(r.shardSize !== undefined ? { shardSize: r.shardSize } : {}),
       // multi-buffer native SHA-256 interleaves independent leaves: give each task a couple
       minLeavesPerTask: backend === 'native' && r.hash === 'sha256' ? 2 : 1,
+      ...(options.taskTargetBytes !== undefined ? { taskTargetBytes: options.taskTargetBytes } : {}),
     },
   );
 

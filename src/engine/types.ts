@@ -42,6 +42,8 @@ export interface HashModelOptions {
   allowEmpty?: boolean;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
+  /** Bytes of leaves per pool task (tuning; default from the plan, larger for multi-buffer kernels). */
+  taskTargetBytes?: number;
   /** Forced kernels per backend (benchmarks, tests). */
   kernels?: Record<string, string>;
 }
