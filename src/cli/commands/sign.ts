@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { signModel, type SignModelOptions } from '../../sign/sign-model.js';
 import { InputError } from '../../errors.js';
 import { collect, formatBytes } from '../args.js';
+import { addSignAttestOptions, signAttestStep, type SignAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../main.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -72,7 +73,8 @@ export function register(program: Command): void {
     .addOption(new Option('--certificate_chain <pem>').argParser(collect).hideHelp())
     .addOption(new Option('--signature <path>').hideHelp())
     .addOption(new Option('--allow_symlinks').hideHelp());
-  addHashingOptions(cmd).action(async (model: string, flags: SignFlags) => {
+  addSignAttestOptions(cmd);
+  addHashingOptions(cmd).action(async (model: string, flags: SignFlags & SignAttestFlags) => {
     const ctx = { json: flags.json === true, quiet: flags.quiet === true };
     setExitCode(
       await runCommand(ctx, async () => {
@@ -99,9 +101,12 @@ export function register(program: Command): void {
           progress.stop();
         }
         const m = r.manifest;
+        // --attest: bind TEE evidence to the signature just written (<bundle>.att)
+        const att = await signAttestStep({ ...flags, ...(password !== undefined ? { password } : {}) }, { bundlePath: r.bundlePath, privateKey: key });
         if (ctx.json) {
           writeJson({
             ok: true,
+            ...(att.json ? { attestation: att.json } : {}),
             bundle: r.bundlePath,
             model,
             modelName: m.modelName,
@@ -122,8 +127,9 @@ export function register(program: Command): void {
               `signer: ${r.signer}\n` +
               `hashed ${formatBytes(r.hashing.bytes)} in ${r.hashing.seconds.toFixed(3)} s (backend=${r.hashing.backend}); signed and written in ${(r.signSeconds * 1000).toFixed(1)} ms`,
           );
+          for (const line of att.lines) process.stdout.write(`${line}\n`);
         }
-        return 0;
+        return att.exitCode;
       }),
     );
   });

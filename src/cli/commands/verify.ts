@@ -9,6 +9,7 @@ import { InputError, ModelsealError } from '../../errors.js';
 import { defaultBundlePath } from '../../sign/sign-model.js';
 import { verifyModel, type VerifyModelOptions, type VerifyModelResult } from '../../verify/verify-model.js';
 import { collect, formatBytes, parseChoice, parseIntArg } from '../args.js';
+import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../main.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -103,7 +104,7 @@ function human(r: VerifyModelResult, max: number): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('verify')
     .description('verify a model (whole, ignoring unsigned files, or a subset) against an OMS / Sigstore bundle')
     .argument('<model>', 'model directory or single file')
@@ -138,8 +139,9 @@ export function register(program: Command): void {
     .addOption(new Option('--trust-config <file>').hideHelp())
     .addOption(new Option('--trust_config <file>').hideHelp())
     .addOption(new Option('--ignore_unsigned_files').hideHelp())
-    .addOption(new Option('--allow_symlinks').hideHelp())
-    .action(async (model: string, flags: VerifyFlags) => {
+    .addOption(new Option('--allow_symlinks').hideHelp());
+  addVerifyAttestOptions(cmd);
+  cmd.action(async (model: string, flags: VerifyFlags & VerifyAttestFlags) => {
       const ctx = { json: flags.json === true, quiet: flags.quiet === true };
       setExitCode(
         await runCommand(ctx, async () => {
@@ -163,8 +165,15 @@ export function register(program: Command): void {
           } finally {
             progress.stop();
           }
+          // --attestation/--policy: evidence chains, binding and policy; --receipt: a receipt of this verdict
+          const att = await verifyAttestStep(flags, {
+            bundlePath: bundle,
+            ...(typeof options.publicKey === 'string' ? { publicKey: options.publicKey } : {}),
+            result: r,
+          });
           if (ctx.json) {
             writeJson({
+              ...(att.json ? { attestation: att.json } : {}),
               verified: r.verified,
               scope: r.scope,
               summary: r.summary,
@@ -188,8 +197,9 @@ export function register(program: Command): void {
             info(ctx, human(r, max));
             // The verdict goes to stdout so scripts can read it without --json.
             process.stdout.write(`${r.summary}\n`);
+            for (const line of att.lines) process.stdout.write(`${line}\n`);
           }
-          return r.verified ? 0 : 1;
+          return r.verified ? att.exitCode : 1;
         }),
       );
     });
