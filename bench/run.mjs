@@ -187,6 +187,18 @@ for (const [id, argv, bytes] of [
   record(id, 'e2e', bytes, secs, { backend });
 }
 
+// WebAssembly against its peer (hash-wasm), 1 thread, in the same run: bench/wasm.mjs
+if (available.wasm?.length && want('wasm-vs-hash-wasm')) {
+  const out = join(WORK, 'wasm-bench.json');
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'wasm.mjs'), '--mib', QUICK ? '64' : '256', '--runs', String(RUNS), '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status === 0) {
+    process.stdout.write(r.stdout);
+    results.push({ id: 'wasm-vs-hash-wasm', group: 'wasm', detail: JSON.parse(readFileSync(out, 'utf8')) });
+  } else {
+    console.log(`bench/wasm.mjs failed (exit ${r.status})`);
+  }
+}
+
 // ratios against the peers
 const find = (id) => results.find((r) => r.id === id);
 const ratios = {};
