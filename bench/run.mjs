@@ -171,6 +171,21 @@ for (const backend of ['native', 'wasm', 'js']) {
   }
 }
 
+// the GPU through the same engine (on a software adapter such as lavapipe this is the CPU again:
+// the number is reported, labelled, and means nothing about GPUs; bench/gpu/run.mjs is the GPU benchmark)
+if (available.webgpu?.length) {
+  const gp = probes.find((p) => p.name === 'webgpu');
+  const software = gp?.capabilities?.software !== false;
+  const dir = software ? smallDir : bigDir;
+  const bytes = software ? 512 * MiB : BIG;
+  for (const [id, opts] of [
+    ['sha256-shards16MiB:webgpu', { hash: 'sha256', method: 'shards', shardSize: 16 * MiB }],
+    ['blake3-file:webgpu', { hash: 'blake3', method: 'files' }],
+  ]) {
+    if (want(id)) await inProcess(id + (software ? ':software-adapter' : ''), 'webgpu', dir, { ...opts, backend: 'webgpu' }, bytes);
+  }
+}
+
 // whole process: `modelseal hash` end to end (node start-up, walk, pool, reduce)
 for (const [id, argv, bytes] of [
   ['e2e:modelseal-hash-sha256-shards16MiB:w2', ['hash', bigDir, '--method', 'shards', '--shard-size', '16MiB', '--workers', '2', '--json'], BIG],
