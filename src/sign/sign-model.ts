@@ -149,7 +149,8 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
   const method = options.method ?? 'files';
   const hashOpts: HashModelOptions = {
     method,
-    ignorePaths: [...(options.ignorePaths ?? []), ...(output !== undefined ? [output] : [])],
+    // the bundle and its attestation (<bundle>.att, written beside it by --attest) are not model files
+    ignorePaths: [...(options.ignorePaths ?? []), ...(output !== undefined ? [output, `${output}.att`] : [])],
     ignoreGitPaths: options.ignoreGitPaths !== false,
     allowSymlinks: options.allowSymlinks === true,
     // model_signing splits shard names on every ':', so it cannot verify such files: refuse them

@@ -165,6 +165,9 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   const ignorePaths = [...s.ignorePaths, ...(options.ignorePaths ?? [])];
   const bundleRel = isFile ? undefined : insideRoot(root, bundlePath);
   if (bundleRel !== undefined) ignorePaths.push(bundleRel);
+  // the attestation written beside the bundle (<bundle>.att) is not a model file either
+  const attRel = isFile ? undefined : insideRoot(root, `${bundlePath}.att`);
+  if (attRel !== undefined) ignorePaths.push(attRel);
   const hashOpts: HashModelOptions = {
     hash: s.hashType,
     method: s.method,
