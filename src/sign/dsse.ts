@@ -9,14 +9,9 @@
 import { createHash, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { InputError } from '../errors.js';
 
-/** Named curves we sign and verify with, and the digest each implies. */
-export const CURVE_DIGESTS = {
-  'prime256v1': 'sha256',
-  'secp384r1': 'sha384',
-  'secp521r1': 'sha512',
-} as const;
-export type SupportedCurve = keyof typeof CURVE_DIGESTS;
-export type CurveDigest = (typeof CURVE_DIGESTS)[SupportedCurve];
+import { CURVE_DIGESTS, dssePae, type CurveDigest, type SupportedCurve } from '../crypto/dsse-core.js';
+
+export { CURVE_DIGESTS, dssePae, type CurveDigest, type SupportedCurve } from '../crypto/dsse-core.js';
 
 /** Sigstore `keyDetails` names per curve (written by model_signing < 1.1 next to `rawBytes`). */
 export const CURVE_KEY_DETAILS: Record<SupportedCurve, string> = {
@@ -44,16 +39,6 @@ export function ecCurveOf(key: KeyObject, what: string): SupportedCurve {
     throw new InputError('KEY_UNSUPPORTED', `${what} is on curve ${curve ?? 'unknown'}; OMS signatures use P-256, P-384 or P-521.`);
   }
   return curve as SupportedCurve;
-}
-
-/**
- * DSSE v1 pre-authentication encoding:
- * `"DSSEv1" SP len(type) SP type SP len(body) SP body`, lengths as decimal byte counts.
- */
-export function dssePae(payloadType: string, payload: Uint8Array): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  const head = Buffer.from(`DSSEv1 ${type.length} ${payloadType} ${payload.length} `, 'utf8');
-  return Buffer.concat([head, payload]);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { InputError, VerificationError } from '../../errors.js';
+import { digestForCurve, dssePae, type CurveDigest } from '../../crypto/dsse-core.js';
 
 /** DSSE payload type of an in-toto statement. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -33,33 +34,12 @@ export interface EnvelopeSigner {
   keyid?: string;
 }
 
-/** DSSE pre-authentication encoding: "DSSEv1" SP len(type) SP type SP len(body) SP body. */
-export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `, 'ascii'),
-    type,
-    Buffer.from(` ${payload.length} `, 'ascii'),
-    Buffer.from(payload),
-  ]);
-}
+/** DSSE pre-authentication encoding (shared with OMS bundle signing). */
+export const pae = dssePae;
 
 /** The digest that ECDSA uses with a key, following its curve; undefined for non-EC keys. */
-export function hashForKey(key: KeyObject): 'sha256' | 'sha384' | 'sha512' | undefined {
-  if (key.asymmetricKeyType !== 'ec') return undefined;
-  switch (key.asymmetricKeyDetails?.namedCurve) {
-    case 'prime256v1':
-    case 'P-256':
-      return 'sha256';
-    case 'secp384r1':
-    case 'P-384':
-      return 'sha384';
-    case 'secp521r1':
-    case 'P-521':
-      return 'sha512';
-    default:
-      return undefined;
-  }
+export function hashForKey(key: KeyObject): CurveDigest | undefined {
+  return key.asymmetricKeyType === 'ec' ? digestForCurve(key.asymmetricKeyDetails?.namedCurve) : undefined;
 }
 
 /** Builds an {@link EnvelopeSigner} from an EC private key (KeyObject or PEM). */
