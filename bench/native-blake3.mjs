@@ -14,13 +14,8 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT as root, flag, median, opt } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const MEM_BYTES = Number(opt('mem-mib', '256')) * 2 ** 20;
 const FILE_BYTES = Number(opt('file-mib', '1024')) * 2 ** 20;
 const RUNS = Number(opt('runs', '5'));
@@ -37,7 +32,6 @@ if (typeof addon.blake3Leaves !== 'function') {
   process.exit(2);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const gbps = (bytes, ns) => bytes / ns;  // bytes per nanosecond == GB/s
 
 /** Wall and CPU time of one call; `fn` may report its own CPU time (a child process) as { cpuNs }. */

@@ -16,14 +16,8 @@ import { randomFillSync } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT as root, flag, median, opt } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const flag = (name) => args.includes(`--${name}`);
 
 const MIB = 1 << 20;
 const runs = Number(opt('runs', '3'));
@@ -47,10 +41,6 @@ const kernels = opt('kernels', runnable.join(','))
   .split(',')
   .filter((k) => runnable.includes(k) || (console.error(`skipping kernel ${k}: not runnable here (runnable: ${runnable.join(', ')})`), false));
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 // Two rates per run: wall clock, and CPU time (user+sys of this process). The box is shared, so
 // the CPU-time rate is the stable one; `openssl speed` also reports CPU time unless -elapsed.
 function gbps(bytes, fn) {

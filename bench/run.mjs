@@ -12,6 +12,7 @@ import { cpus, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { median } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { hashModel, probeAll } = await import(join(ROOT, 'dist', 'index.js'));
@@ -30,10 +31,6 @@ const ONLY = arg('--only', '')?.split(',').filter(Boolean) ?? [];
 const WORK = join(ROOT, 'bench', 'work');
 const want = (id) => ONLY.length === 0 || ONLY.some((o) => id.startsWith(o));
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function ensureFile(path, bytes, seed) {
   if (existsSync(path) && statSync(path).size === bytes) return;

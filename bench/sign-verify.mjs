@@ -18,14 +18,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { ROOT as root, flag, median, opt } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const flag = (name) => args.includes(`--${name}`);
 
 function parseSize(s) {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kib|mib|gib|kb|mb|gb)?$/i.exec(s);
@@ -79,7 +73,6 @@ writeFileSync(pubPath, publicKey.export({ type: 'spki', format: 'pem' }));
 const bundlePath = join(base, 'model.sig');
 const hashOpts = { hash: HASH, method: METHOD, backend: BACKEND, ...(SHARD ? { shardSize: SHARD } : {}) };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
   const warm = await hashModel(model, hashOpts); // page cache
