@@ -37,6 +37,12 @@ function resolveOptions(o: HashModelOptions): Resolved {
   return { hash, method, shardSize, workers };
 }
 
+/** How many SHA-256 leaves a plan will have (one per file, or one per shard of a non-empty file). */
+function sha256LeafCount(files: readonly { size: number }[], r: Resolved): number {
+  if (r.method !== 'shards') return files.length;
+  return files.reduce((n, f) => n + Math.ceil(f.size / r.shardSize!), 0);
+}
+
 /** Hands out plan tasks in order; `take(maxBytes)` groups consecutive tasks up to maxBytes (at least one). */
 class TaskQueue {
   private next = 0;
@@ -140,8 +146,9 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       hash: r.hash,
       method: r.method,
       ...(r.shardSize !== undefined ? { shardSize: r.shardSize } : {}),
-      // multi-buffer native SHA-256 interleaves independent leaves: give each task a couple
-      minLeavesPerTask: backend === 'native' && r.hash === 'sha256' ? 2 : 1,
+      // multi-buffer native SHA-256 interleaves independent leaves: give each task a couple, but never
+      // at the price of idle workers (2 big files on 2 workers: one stream each beats one x2 task)
+      minLeavesPerTask: backend === 'native' && r.hash === 'sha256' && sha256LeafCount(files, r) >= 2 * r.workers ? 2 : 1,
       ...(options.taskTargetBytes !== undefined ? { taskTargetBytes: options.taskTargetBytes } : {}),
     },
   );
