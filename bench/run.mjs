@@ -86,15 +86,27 @@ function record(id, group, bytes, secsList, extra = {}) {
   return row;
 }
 
+// The profile of a run: CPU seconds in user space (hashing, JS) and in the kernel (page-cache
+// mapping or copying), process-wide so worker threads count. A kernel share of ~20% on a 1-worker
+// native run is the cost of getting the bytes, which no hashing kernel can remove.
 async function inProcess(id, group, model, opts, bytes) {
   const secs = [];
+  const user = [];
+  const sys = [];
   let res;
   for (let i = 0; i < RUNS; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     res = await hashModel(model, opts);
     secs.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    user.push(c.user / 1e6);
+    sys.push(c.system / 1e6);
   }
-  return record(id, group, bytes, secs, { backend: res.backend, workers: res.workers, rootDigest: res.manifest.rootDigest });
+  const cpu = { userSeconds: +median(user).toFixed(3), sysSeconds: +median(sys).toFixed(3) };
+  cpu.userGBps = +(bytes / cpu.userSeconds / 1e9).toFixed(3);
+  cpu.sysShare = +(cpu.sysSeconds / (cpu.userSeconds + cpu.sysSeconds)).toFixed(3);
+  return record(id, group, bytes, secs, { backend: res.backend, workers: res.workers, rootDigest: res.manifest.rootDigest, cpu });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,6 +211,33 @@ for (const [id, argv, bytes] of [
   record(id, 'e2e', bytes, secs, { backend });
 }
 
+// The fixed cost of a whole process, beside the e2e rows: Node alone, and `modelseal hash` of a
+// 1-byte model (start-up, module loading, worker start, exit).
+if (want('e2e:fixed-overhead')) {
+  const tinyDir = join(WORK, 'one-byte');
+  ensureFile(join(tinyDir, 'w.bin'), 1, 3);
+  const nodeOnly = [];
+  const tiny = [];
+  const tinyIn = [];
+  for (let i = 0; i < RUNS; i++) {
+    nodeOnly.push(timeCmd(process.execPath, ['-e', '0']).secs);
+    tiny.push(timeCmd(process.execPath, [join(ROOT, 'bin', 'modelseal.js'), 'hash', tinyDir, '--workers', '2', '--json']).secs);
+    const t0 = performance.now();
+    await hashModel(tinyDir, { workers: 2 });
+    tinyIn.push((performance.now() - t0) / 1000);
+  }
+  const row = {
+    id: 'e2e:fixed-overhead',
+    group: 'e2e',
+    nodeStartSeconds: +median(nodeOnly).toFixed(3),
+    modelsealHashTinySeconds: +median(tiny).toFixed(3),
+    inProcessTinySeconds: +median(tinyIn).toFixed(3),
+    runs: RUNS,
+  };
+  results.push(row);
+  console.log(`${'e2e: node -e 0 | modelseal hash 1 B | in-process 1 B'.padEnd(46)} ${row.nodeStartSeconds.toFixed(3)} s | ${row.modelsealHashTinySeconds.toFixed(3)} s | ${row.inProcessTinySeconds.toFixed(3)} s`);
+}
+
 // WebAssembly against its peer (hash-wasm), 1 thread, in the same run: bench/wasm.mjs
 if (available.wasm?.length && want('wasm-vs-hash-wasm')) {
   const out = join(WORK, 'wasm-bench.json');
@@ -226,8 +265,26 @@ ratio('native blake3 w1 / b3sum 1 thread', find('blake3-file:native:w1'), b3[1])
 ratio('native blake3 w2 / b3sum 2 threads', find('blake3-file:native:w2'), b3[2]);
 ratio('e2e sha256 shards w2 / in-process native w2', find('e2e:modelseal-hash-sha256-shards16MiB:w2'), find('sha256-shards16MiB:native:w2'));
 ratio('e2e blake3 w2 / in-process native w2', find('e2e:modelseal-hash-blake3:w2'), find('blake3-file:native:w2'));
+const w1 = find('sha256-shards16MiB:native:w1');
+if (w1?.cpu && osslRow) {
+  // the hashing alone (user CPU time) against OpenSSL, to separate the kernel from the I/O cost
+  ratios['native sha256 shards w1 user-CPU rate / openssl 1 thread'] = +(w1.cpu.userGBps / osslRow.gbps).toFixed(3);
+  ratios['native sha256 shards w1 kernel (sys) CPU share'] = w1.cpu.sysShare;
+}
+const fixed = find('e2e:fixed-overhead');
+const e2eSha = find('e2e:modelseal-hash-sha256-shards16MiB:w2');
+const inSha = find('sha256-shards16MiB:native:w2');
+if (fixed && e2eSha && inSha) {
+  // the per-byte part of each (a 1-byte model's time taken off both): what is left of the e2e gap
+  // once the per-process constant (Node start, module loading, worker start, exit) is out
+  ratios['e2e sha256 w2 / in-process native w2, per-byte part'] = +(
+    (inSha.medianSeconds - fixed.inProcessTinySeconds) /
+    (e2eSha.medianSeconds - fixed.modelsealHashTinySeconds)
+  ).toFixed(3);
+  ratios['e2e fixed per-process seconds (modelseal hash of 1 B)'] = fixed.modelsealHashTinySeconds;
+}
 console.log('\nratios');
-for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(52)} ${v.toFixed(2)}x`);
+for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(56)} ${/share|seconds/.test(k) ? v.toFixed(2) : `${v.toFixed(2)}x`}`);
 
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
