@@ -8,8 +8,8 @@
  */
 import type { Command } from 'commander';
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { InputError, ModelsealError } from '../errors.js';
 import { parseBundleText, type ParsedBundle } from '../sign/bundle.js';
 import { loadPrivateKey, loadPublicKey } from '../sign/signer.js';
 import {
@@ -105,6 +105,8 @@ export interface AttestBundleOptions {
   force?: boolean;
   gpu?: boolean;
   tdisp?: boolean;
+  /** An evidence source made beforehand (see preflightSignAttest); default: one for `mode`. */
+  source?: EvidenceSource;
 }
 
 export interface AttestBundleResult {
@@ -128,7 +130,7 @@ export async function attestBundle(o: AttestBundleOptions): Promise<AttestBundle
     throw new InputError('ATT_KEY', 'The key given is not the one whose certificate signed the bundle; attest with the bundle\'s key.');
   }
   const path = o.output ?? attestationPathFor(o.bundlePath);
-  const source = await evidenceSourceFor(o.mode, { ...(o.gpu !== undefined ? { gpu: o.gpu } : {}), ...(o.tdisp !== undefined ? { tdisp: o.tdisp } : {}) });
+  const source = o.source ?? (await evidenceSourceFor(o.mode, { ...(o.gpu !== undefined ? { gpu: o.gpu } : {}), ...(o.tdisp !== undefined ? { tdisp: o.tdisp } : {}) }));
   const r = await attestSignature({ rootDigest: root, subjectName: name, statements: [bundle.payload], signer, source, ...(o.nonce ? { nonce: o.nonce } : {}) });
   writeAttestationFile(path, r.bytes, { force: o.force === true });
   return {
@@ -242,22 +244,52 @@ export interface AttestStepOutcome {
 }
 
 /**
- * Runs after `signModel` wrote the bundle when `--attest` was given. Errors (no TEE, existing .att
- * without --force) propagate as ModelsealErrors with their exit codes.
+ * Runs before `sign --attest` hashes anything: the checks that need no bundle (the mode and nonce
+ * are valid, `<bundle>.att` does not exist unless --force, the evidence source can be made), so that
+ * a usage mistake does not leave a fresh bundle behind without its attestation.
  */
-export async function signAttestStep(flags: SignAttestFlags, o: { bundlePath: string | undefined; privateKey: string | KeyObject }): Promise<AttestStepOutcome> {
+export async function preflightSignAttest(flags: SignAttestFlags, bundlePath: string): Promise<EvidenceSource | undefined> {
+  if (flags.attest === undefined) return undefined;
+  const mode = flags.attest as AttestMode;
+  if (flags.attestNonce) hexOption(flags.attestNonce, '--attest-nonce', 32);
+  const att = attestationPathFor(bundlePath);
+  if (flags.force !== true && existsSync(att)) {
+    throw new InputError('ATT_EXISTS', `${att} already exists; pass --force to replace it (and the bundle), or -o to sign to another path.`);
+  }
+  return evidenceSourceFor(mode, mode === 'simulated' ? { gpu: true, tdisp: true } : {});
+}
+
+/**
+ * Runs after `signModel` wrote the bundle when `--attest` was given. Errors (no TEE, evidence refused)
+ * propagate as ModelsealErrors with their exit codes, saying that the bundle itself was written.
+ */
+export async function signAttestStep(
+  flags: SignAttestFlags,
+  o: { bundlePath: string | undefined; privateKey: string | KeyObject; source?: EvidenceSource },
+): Promise<AttestStepOutcome> {
   if (flags.attest === undefined) return { exitCode: 0, lines: [] };
   if (!o.bundlePath) throw new InputError('USAGE', '--attest needs a written bundle (not with --dry-run).');
   const mode = flags.attest as AttestMode;
-  const a = await attestBundle({
-    bundlePath: o.bundlePath,
-    privateKey: o.privateKey,
-    ...(flags.password ? { password: flags.password } : {}),
-    mode,
-    ...(flags.attestNonce ? { nonce: hexOption(flags.attestNonce, '--attest-nonce', 32) } : {}),
-    force: flags.force === true,
-    ...(mode === 'simulated' ? { gpu: true, tdisp: true } : {}),
-  });
+  let a: AttestBundleResult;
+  try {
+    a = await attestBundle({
+      bundlePath: o.bundlePath,
+      privateKey: o.privateKey,
+      ...(flags.password ? { password: flags.password } : {}),
+      mode,
+      ...(flags.attestNonce ? { nonce: hexOption(flags.attestNonce, '--attest-nonce', 32) } : {}),
+      force: flags.force === true,
+      ...(mode === 'simulated' ? { gpu: true, tdisp: true } : {}),
+      ...(o.source ? { source: o.source } : {}),
+    });
+  } catch (e) {
+    if (!(e instanceof ModelsealError)) throw e;
+    throw new ModelsealError(e.code, `${e.message} The bundle ${o.bundlePath} was written and is valid on its own; no attestation was written for it.`, {
+      cause: e,
+      kind: e.kind,
+      ...(e.details ? { details: e.details } : {}),
+    });
+  }
   const sim = a.simulated ? ' — SIMULATED evidence: proves nothing about real hardware' : '';
   return {
     exitCode: 0,

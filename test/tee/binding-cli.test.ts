@@ -151,6 +151,40 @@ describe('modelseal attest verify-receipt', () => {
   });
 });
 
+describe('modelseal sign --attest through the CLI', () => {
+  it('refuses an existing <bundle>.att before hashing, leaving the old bundle as it was; --force replaces both', async () => {
+    const out = join(dir.path, 'cli.sig');
+    const first = await run(['sign', model, '--key', keyPath, '-o', out, '--attest', 'simulated', '--json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.out)).toMatchObject({ ok: true, bundle: out, attestation: { simulated: true } });
+    const bundleBefore = readFileSync(out, 'utf8');
+    const attBefore = readFileSync(`${out}.att`, 'utf8');
+    // a new bundle alone would collide too (OUTPUT_EXISTS); an -o to a fresh path whose .att exists shows the preflight
+    const fresh = join(dir.path, 'fresh.sig');
+    writeFileSync(`${fresh}.att`, attBefore);
+    const again = await run(['sign', model, '--key', keyPath, '-o', fresh, '--attest', 'simulated', '--json']);
+    expect(again.code).toBe(2);
+    expect(JSON.parse(again.out)).toMatchObject({ ok: false, error: { code: 'ATT_EXISTS' } });
+    expect(existsSync(fresh)).toBe(false); // nothing hashed, nothing signed, nothing written
+    const forced = await run(['sign', model, '--key', keyPath, '-o', out, '--attest', 'simulated', '--force', '--json']);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(`${out}.att`, 'utf8')).not.toBe(attBefore);
+    expect(readFileSync(out, 'utf8')).not.toBe(bundleBefore); // fresh signature (ECDSA is randomised)
+  });
+
+  it('a failed attestation says that the bundle was written on its own', async () => {
+    const out = join(dir.path, 'hw.sig');
+    const r = await run(['sign', model, '--key', keyPath, '-o', out, '--attest', 'snp', '--json']);
+    if (r.code === 0) return; // inside a real SEV-SNP guest the attestation succeeds
+    expect(r.code).toBe(2);
+    const j = JSON.parse(r.out) as { ok: boolean; error: { code: string; message: string } };
+    expect(j).toMatchObject({ ok: false, error: { code: 'EVIDENCE_UNAVAILABLE' } });
+    expect(j.error.message).toMatch(/was written and is valid on its own; no attestation was written/);
+    expect(existsSync(out)).toBe(true);
+    expect(existsSync(`${out}.att`)).toBe(false);
+  });
+});
+
 describe('hooks for the sign and verify commands', () => {
   function parse(add: (c: Command) => Command, args: string[]): Record<string, unknown> {
     const c = add(new Command('x').exitOverride());

@@ -3,10 +3,10 @@
  * model_signing verifies. model_signing's flag spellings are accepted as hidden aliases.
  */
 import { Option, type Command } from 'commander';
-import { signModel, type SignModelOptions } from '../../sign/sign-model.js';
+import { defaultBundlePath, signModel, type SignModelOptions } from '../../sign/sign-model.js';
 import { InputError } from '../../errors.js';
 import { collect, formatBytes } from '../args.js';
-import { addSignAttestOptions, signAttestStep, type SignAttestFlags } from '../attest-options.js';
+import { addSignAttestOptions, preflightSignAttest, signAttestStep, type SignAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../main.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -92,6 +92,8 @@ export function register(program: Command): void {
         if (chain.length) options.chain = chain;
         if (output !== undefined) options.output = output;
         if (flags.force) options.force = true;
+        // --attest: everything that can be checked before hashing is (an existing .att, the mode)
+        const source = await preflightSignAttest(flags, output !== undefined ? output : defaultBundlePath(model));
         const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
         options.onProgress = (e) => progress.update(e);
         let r;
@@ -102,7 +104,7 @@ export function register(program: Command): void {
         }
         const m = r.manifest;
         // --attest: bind TEE evidence to the signature just written (<bundle>.att)
-        const att = await signAttestStep({ ...flags, ...(password !== undefined ? { password } : {}) }, { bundlePath: r.bundlePath, privateKey: key });
+        const att = await signAttestStep({ ...flags, ...(password !== undefined ? { password } : {}) }, { bundlePath: r.bundlePath, privateKey: key, ...(source ? { source } : {}) });
         if (ctx.json) {
           writeJson({
             ok: true,
