@@ -13,6 +13,8 @@
 override GROUP: u32 = 64u;
 // Blocks per chunk staged at once; must divide 16.
 override STAGE_BLOCKS: u32 = 2u;
+// true: no staging, each thread loads its own chunk (a variant for benchmarks; see docs/gpu.md).
+override DIRECT: bool = false;
 
 @group(0) @binding(0) var<storage, read> data: array<u32>;
 @group(0) @binding(1) var<storage, read> groups: array<Group>;
@@ -616,6 +618,29 @@ fn reduce_group(t: u32, n_in: u32, root: bool) {
 // Staged message words: per chunk 16 * STAGE_BLOCKS words plus one pad word against bank conflicts.
 var<workgroup> stage: array<u32, GROUP * (16u * STAGE_BLOCKS + 1u)>;
 
+// Flags of block `blk` of a chunk of `n_blocks` blocks; `root`: the chunk is a whole digest input.
+fn chunk_flags(blk: u32, n_blocks: u32, root: bool) -> u32 {
+  var flags = 0u;
+  if (blk == 0u) {
+    flags = flags | CHUNK_START;
+  }
+  if (blk == n_blocks - 1u) {
+    flags = flags | CHUNK_END;
+    if (root) {
+      flags = flags | ROOT;
+    }
+  }
+  return flags;
+}
+
+// Bytes of block `blk` in a chunk of `clen` bytes (64 except the last block; 0 for the empty input).
+fn block_len(blk: u32, n_blocks: u32, clen: u32) -> u32 {
+  if (blk == n_blocks - 1u) {
+    return clen - blk * 64u;
+  }
+  return 64u;
+}
+
 @compute @workgroup_size(GROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
@@ -637,43 +662,58 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lo = grp.counter_lo + t;
   let hi = grp.counter_hi + select(0u, 1u, lo < grp.counter_lo);
 
-  let stage_words = 16u * STAGE_BLOCKS;
-  let stride = stage_words + 1u;
   var cv = IV;
-  for (var s = 0u; s < 16u / STAGE_BLOCKS; s++) {
-    // Cooperative load of blocks [s * STAGE_BLOCKS, (s + 1) * STAGE_BLOCKS) of every chunk.
-    for (var k = 0u; k < stage_words; k++) {
-      let idx = k * GROUP + t;
-      let c = idx / stage_words;
-      let w = idx % stage_words;
-      let pos = c * 1024u + s * stage_words * 4u + w * 4u;
-      stage[c * stride + w] = load_masked(base, pos, len);
-    }
-    workgroupBarrier();
+  if (DIRECT) {
+    // Each thread reads its own chunk straight from global memory (a warp's load touches 32 chunks
+    // 1 KiB apart; the rest of each 32-byte sector is used by the thread's next loads, from L1).
     if (t < n_chunks) {
-      for (var j = 0u; j < STAGE_BLOCKS; j++) {
-        let blk = s * STAGE_BLOCKS + j;
-        if (blk < n_blocks) {
-          let o = t * stride + j * 16u;
-          let m = array<u32, 16>(stage[o], stage[o + 1u], stage[o + 2u], stage[o + 3u], stage[o + 4u], stage[o + 5u], stage[o + 6u], stage[o + 7u],
-                                 stage[o + 8u], stage[o + 9u], stage[o + 10u], stage[o + 11u], stage[o + 12u], stage[o + 13u], stage[o + 14u], stage[o + 15u]);
-          var flags = 0u;
-          if (blk == 0u) {
-            flags = flags | CHUNK_START;
-          }
-          var blen = 64u;
-          if (blk == n_blocks - 1u) {
-            flags = flags | CHUNK_END;
-            blen = clen - blk * 64u;
-            if (whole_root && n_chunks == 1u) {
-              flags = flags | ROOT;
-            }
-          }
-          cv = blake3_compress(cv, m, lo, hi, blen, flags);
+      let cbase = base + t * 1024u;
+      let fast = (cbase & 3u) == 0u && clen == 1024u;
+      for (var blk = 0u; blk < n_blocks; blk++) {
+        var m: array<u32, 16>;
+        if (fast) {
+          let w = (cbase >> 2u) + blk * 16u;
+          m = array<u32, 16>(data[w + 0u], data[w + 1u], data[w + 2u], data[w + 3u], data[w + 4u], data[w + 5u], data[w + 6u], data[w + 7u], data[w + 8u], data[w + 9u], data[w + 10u], data[w + 11u], data[w + 12u], data[w + 13u], data[w + 14u], data[w + 15u]);
+        } else {
+          let p = blk * 64u;
+          m = array<u32, 16>(load_masked(cbase, p + 0u, clen), load_masked(cbase, p + 4u, clen), load_masked(cbase, p + 8u, clen), load_masked(cbase, p + 12u, clen), load_masked(cbase, p + 16u, clen), load_masked(cbase, p + 20u, clen), load_masked(cbase, p + 24u, clen), load_masked(cbase, p + 28u, clen), load_masked(cbase, p + 32u, clen), load_masked(cbase, p + 36u, clen), load_masked(cbase, p + 40u, clen), load_masked(cbase, p + 44u, clen), load_masked(cbase, p + 48u, clen), load_masked(cbase, p + 52u, clen), load_masked(cbase, p + 56u, clen), load_masked(cbase, p + 60u, clen));
         }
+        cv = blake3_compress(cv, m, lo, hi, block_len(blk, n_blocks, clen), chunk_flags(blk, n_blocks, whole_root && n_chunks == 1u));
       }
     }
-    workgroupBarrier();
+  } else {
+    let stage_words = 16u * STAGE_BLOCKS;
+    let stride = stage_words + 1u;
+    // A whole group of full chunks at a 4-aligned offset (all but the last group of a leaf) needs no
+    // per-word bounds and alignment checks. Uniform across the workgroup.
+    let full = len == GROUP * 1024u && (base & 3u) == 0u;
+    let wbase = base >> 2u;
+    for (var s = 0u; s < 16u / STAGE_BLOCKS; s++) {
+      // Cooperative load of blocks [s * STAGE_BLOCKS, (s + 1) * STAGE_BLOCKS) of every chunk.
+      for (var k = 0u; k < stage_words; k++) {
+        let idx = k * GROUP + t;
+        let c = idx / stage_words;
+        let w = idx % stage_words;
+        if (full) {
+          stage[c * stride + w] = data[wbase + c * 256u + s * stage_words + w];
+        } else {
+          stage[c * stride + w] = load_masked(base, c * 1024u + s * stage_words * 4u + w * 4u, len);
+        }
+      }
+      workgroupBarrier();
+      if (t < n_chunks) {
+        for (var j = 0u; j < STAGE_BLOCKS; j++) {
+          let blk = s * STAGE_BLOCKS + j;
+          if (blk < n_blocks) {
+            let o = t * stride + j * 16u;
+            let m = array<u32, 16>(stage[o], stage[o + 1u], stage[o + 2u], stage[o + 3u], stage[o + 4u], stage[o + 5u], stage[o + 6u], stage[o + 7u],
+                                   stage[o + 8u], stage[o + 9u], stage[o + 10u], stage[o + 11u], stage[o + 12u], stage[o + 13u], stage[o + 14u], stage[o + 15u]);
+            cv = blake3_compress(cv, m, lo, hi, block_len(blk, n_blocks, clen), chunk_flags(blk, n_blocks, whole_root && n_chunks == 1u));
+          }
+        }
+      }
+      workgroupBarrier();
+    }
   }
   if (t < n_chunks) {
     put_cv(t, cv);

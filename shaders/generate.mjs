@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * Writes the three WGSL kernels of the WebGPU backend: sha256_leaves.wgsl, blake3_chunks.wgsl and
- * blake3_parents.wgsl. The .wgsl files are the committed source of truth (loaded at run time); this
- * script exists because the compression functions are fully unrolled straight-line code: WGSL has no
+ * Writes the WGSL kernels of the WebGPU backend: sha256_leaves.wgsl (one data binding),
+ * sha256_leaves_multi.wgsl (several), blake3_chunks.wgsl and blake3_parents.wgsl. The .wgsl files
+ * are the committed source of truth (loaded at run time); this script exists because the compression functions are fully unrolled straight-line code: WGSL has no
  * unroll pragma, and a dynamically indexed private array (message schedule, K table, permutation)
  * can be lowered to per-thread local memory, which is an order of magnitude slower than registers.
  * Unrolled with constant names, every word stays in a register. Run `node shaders/generate.mjs`
@@ -97,37 +97,107 @@ function sha256Compress() {
   return L.join('\n');
 }
 
-const SHA256 = `${HEADER('SHA-256 of many independent leaves (shards): one leaf segment per invocation.')}
-// A segment is a contiguous byte range of the data binding. A leaf longer than one binding is hashed
+/** Maximum data bindings of the multi-binding SHA-256 kernel (plus 2 more: segments and states). */
+const SHA_MULTI_BINDINGS = 8;
+
+function shaDataAccess(nb) {
+  // One binding: plain loads. Several: WGSL has no arrays of bindings, so a switch picks the binding;
+  // it is taken once per 64-byte block (and per word only on the unaligned and padding paths), and
+  // it is uniform inside a warp except where a warp straddles two windows.
+  const names = nb === 1 ? ['data'] : Array.from({ length: nb }, (_, k) => `data${k}`);
+  const decls = names.map((n, k) => `@group(0) @binding(${k}) var<storage, read> ${n}: array<u32>;`).join('\n');
+  const block = (n) => `array<u32, 16>(${Array.from({ length: 16 }, (_, k) => `bswap(${n}[w + ${k}u])`).join(', ')})`;
+  const word = (n) => `${n}[wi]`;
+  const sw = (f) =>
+    nb === 1
+      ? `  return ${f(names[0])};`
+      : `  switch (bind) {\n${names.map((n, k) => `    ${k === nb - 1 ? 'default' : `case ${k}u`}: { return ${f(n)}; }`).join('\n')}\n  }`;
+  return {
+    decls,
+    fns: `
+// The 16 big-endian message words of the block at word \`w\` of data binding \`bind\` (4-aligned).
+fn load_block(bind: u32, w: u32) -> array<u32, 16> {
+${sw(block)}
+}
+
+fn load_word(bind: u32, wi: u32) -> u32 {
+${sw(word)}
+}
+
+// Reads the little-endian u32 at byte offset \`byte_off\` of binding \`bind\`, for any alignment.
+fn load_u32(bind: u32, byte_off: u32) -> u32 {
+  let wi = byte_off >> 2u;
+  let sh = (byte_off & 3u) * 8u;
+  if (sh == 0u) {
+    return load_word(bind, wi);
+  }
+  return (load_word(bind, wi) >> sh) | (load_word(bind, wi + 1u) << (32u - sh));
+}
+
+// The u32 at \`pos\` bytes into a range of \`len\` bytes starting at \`base\`, zero at or past \`len\`.
+fn load_masked(bind: u32, base: u32, pos: u32, len: u32) -> u32 {
+  if (pos >= len) {
+    return 0u;
+  }
+  let w = load_u32(bind, base + pos);
+  let avail = len - pos;
+  if (avail >= 4u) {
+    return w;
+  }
+  return w & ((1u << (avail * 8u)) - 1u);
+}
+`,
+  };
+}
+
+function sha256Kernel(nb) {
+  const acc = shaDataAccess(nb);
+  const what =
+    nb === 1
+      ? 'SHA-256 of many independent leaves (shards): one leaf segment per invocation.'
+      : `SHA-256 of many independent leaves over up to ${nb} data bindings: one leaf segment per invocation.`;
+  const bindingNote =
+    nb === 1
+      ? ''
+      : `//
+// Up to ${nb} data bindings (windows of maxStorageBufferBindingSize each) in one dispatch: a 16 GiB
+// buffer of 1 MiB leaves is 16384 leaves at once instead of 8 dispatches of 2048, which ran one
+// after the other on an H200. Segment.binding picks the window. Unused bindings repeat window 0.
+`;
+  return `${HEADER(what)}
+// A segment is a contiguous byte range of a data binding. A leaf longer than one binding is hashed
 // as several segments in order: the first starts from the IV (flag FIRST), later ones resume from
 // the state the previous one left in \`states\` (their length is a multiple of 64), and the last one
 // (flag FINAL) pads with the leaf's total length. SHA-256 is serial inside a leaf, so the
 // parallelism is the number of leaves: thousands are needed to fill a large GPU.
-//
+${bindingNote}//
 // Loads are per invocation (each thread walks its own leaf). Neighbouring threads read addresses a
 // leaf apart, but every 32-byte sector a thread touches is used by its next 7 loads, so L1 serves
 // them; the bandwidth this kernel needs (< 1 TB/s) is far under HBM's.
 
 override WORKGROUP_SIZE: u32 = 64u;
+// Load block b + 1 before compressing block b, so the load latency overlaps the 64 rounds (costs 16
+// registers per thread).
+override PREFETCH: bool = false;
 
 const FIRST: u32 = 1u;
 const FINAL: u32 = 2u;
 
 struct Segment {
-  byte_offset: u32,  // start of the segment in the data binding, any alignment
+  byte_offset: u32,  // start of the segment in its data binding, any alignment
   byte_length: u32,  // bytes in this segment (a multiple of 64 unless FINAL)
   total_lo: u32,     // the whole leaf's length in bytes, as a u32 pair (for the padding)
   total_hi: u32,
   flags: u32,        // FIRST | FINAL
   state_index: u32,  // which 8-word slot of \`states\` this segment reads (unless FIRST) and writes
-  _pad0: u32,
+  binding: u32,      // which data binding holds the segment (0 with one binding)
   _pad1: u32,
 }
 
-@group(0) @binding(0) var<storage, read> data: array<u32>;
-@group(0) @binding(1) var<storage, read> segments: array<Segment>;
-@group(0) @binding(2) var<storage, read_write> states: array<u32>;
-${LOADS}
+${acc.decls}
+@group(0) @binding(${nb}) var<storage, read> segments: array<Segment>;
+@group(0) @binding(${nb + 1}) var<storage, read_write> states: array<u32>;
+
 fn rotr(x: u32, n: u32) -> u32 { return (x >> n) | (x << (32u - n)); }
 fn bswap(x: u32) -> u32 {
   return (x >> 24u) | ((x >> 8u) & 0xff00u) | ((x << 8u) & 0xff0000u) | (x << 24u);
@@ -138,7 +208,7 @@ fn bsig0(x: u32) -> u32 { return rotr(x, 2u) ^ rotr(x, 13u) ^ rotr(x, 22u); }
 fn bsig1(x: u32) -> u32 { return rotr(x, 6u) ^ rotr(x, 11u) ^ rotr(x, 25u); }
 fn ssig0(x: u32) -> u32 { return rotr(x, 7u) ^ rotr(x, 18u) ^ (x >> 3u); }
 fn ssig1(x: u32) -> u32 { return rotr(x, 17u) ^ rotr(x, 19u) ^ (x >> 10u); }
-
+${acc.fns}
 ${sha256Compress()}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -149,6 +219,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     return;
   }
   let seg = segments[i];
+  let bind = seg.binding;
   var s: array<u32, 8>;
   if ((seg.flags & FIRST) != 0u) {
     s = array<u32, 8>(${IV.map(hex).join(', ')});
@@ -163,15 +234,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var blk: array<u32, 16>;
   if ((base & 3u) == 0u) {
     let wbase = base >> 2u;
-    for (var b = 0u; b < full_blocks; b++) {
-      let w = wbase + b * 16u;
-${Array.from({ length: 16 }, (_, k) => `      blk[${k}] = bswap(data[w + ${k}u]);`).join('\n')}
-      s = sha256_compress(s, blk);
+    if (PREFETCH) {
+      var nxt: array<u32, 16>;
+      if (full_blocks > 0u) {
+        nxt = load_block(bind, wbase);
+      }
+      for (var b = 0u; b < full_blocks; b++) {
+        let cur = nxt;
+        if (b + 1u < full_blocks) {
+          nxt = load_block(bind, wbase + (b + 1u) * 16u);
+        }
+        s = sha256_compress(s, cur);
+      }
+    } else {
+      for (var b = 0u; b < full_blocks; b++) {
+        s = sha256_compress(s, load_block(bind, wbase + b * 16u));
+      }
     }
   } else {
     for (var b = 0u; b < full_blocks; b++) {
       let p = base + b * 64u;
-${Array.from({ length: 16 }, (_, k) => `      blk[${k}] = bswap(load_u32(p + ${k * 4}u));`).join('\n')}
+${Array.from({ length: 16 }, (_, k) => `      blk[${k}] = bswap(load_u32(bind, p + ${k * 4}u));`).join('\n')}
       s = sha256_compress(s, blk);
     }
   }
@@ -181,7 +264,7 @@ ${Array.from({ length: 16 }, (_, k) => `      blk[${k}] = bswap(load_u32(p + ${k
     let tail = len - full_blocks * 64u;
     let tbase = base + full_blocks * 64u;
     for (var k = 0u; k < 16u; k++) {
-      var w = load_masked(tbase, k * 4u, tail);
+      var w = load_masked(bind, tbase, k * 4u, tail);
       if (k == tail / 4u) {
         w = w | (0x80u << ((tail & 3u) * 8u));
       }
@@ -208,6 +291,7 @@ ${Array.from({ length: 16 }, (_, k) => `      blk[${k}] = bswap(load_u32(p + ${k
   }
 }
 `;
+}
 
 // ---------------------------------------------------------------------------------------------
 // BLAKE3
@@ -338,6 +422,8 @@ const B3_CHUNKS = `${HEADER('BLAKE3 chunk kernel: 1 KiB chunks -> chaining value
 override GROUP: u32 = 64u;
 // Blocks per chunk staged at once; must divide 16.
 override STAGE_BLOCKS: u32 = 2u;
+// true: no staging, each thread loads its own chunk (a variant for benchmarks; see docs/gpu.md).
+override DIRECT: bool = false;
 
 @group(0) @binding(0) var<storage, read> data: array<u32>;
 @group(0) @binding(1) var<storage, read> groups: array<Group>;
@@ -345,6 +431,29 @@ override STAGE_BLOCKS: u32 = 2u;
 ${LOADS}${B3_COMMON}
 // Staged message words: per chunk 16 * STAGE_BLOCKS words plus one pad word against bank conflicts.
 var<workgroup> stage: array<u32, GROUP * (16u * STAGE_BLOCKS + 1u)>;
+
+// Flags of block \`blk\` of a chunk of \`n_blocks\` blocks; \`root\`: the chunk is a whole digest input.
+fn chunk_flags(blk: u32, n_blocks: u32, root: bool) -> u32 {
+  var flags = 0u;
+  if (blk == 0u) {
+    flags = flags | CHUNK_START;
+  }
+  if (blk == n_blocks - 1u) {
+    flags = flags | CHUNK_END;
+    if (root) {
+      flags = flags | ROOT;
+    }
+  }
+  return flags;
+}
+
+// Bytes of block \`blk\` in a chunk of \`clen\` bytes (64 except the last block; 0 for the empty input).
+fn block_len(blk: u32, n_blocks: u32, clen: u32) -> u32 {
+  if (blk == n_blocks - 1u) {
+    return clen - blk * 64u;
+  }
+  return 64u;
+}
 
 @compute @workgroup_size(GROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -367,43 +476,58 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lo = grp.counter_lo + t;
   let hi = grp.counter_hi + select(0u, 1u, lo < grp.counter_lo);
 
-  let stage_words = 16u * STAGE_BLOCKS;
-  let stride = stage_words + 1u;
   var cv = IV;
-  for (var s = 0u; s < 16u / STAGE_BLOCKS; s++) {
-    // Cooperative load of blocks [s * STAGE_BLOCKS, (s + 1) * STAGE_BLOCKS) of every chunk.
-    for (var k = 0u; k < stage_words; k++) {
-      let idx = k * GROUP + t;
-      let c = idx / stage_words;
-      let w = idx % stage_words;
-      let pos = c * 1024u + s * stage_words * 4u + w * 4u;
-      stage[c * stride + w] = load_masked(base, pos, len);
-    }
-    workgroupBarrier();
+  if (DIRECT) {
+    // Each thread reads its own chunk straight from global memory (a warp's load touches 32 chunks
+    // 1 KiB apart; the rest of each 32-byte sector is used by the thread's next loads, from L1).
     if (t < n_chunks) {
-      for (var j = 0u; j < STAGE_BLOCKS; j++) {
-        let blk = s * STAGE_BLOCKS + j;
-        if (blk < n_blocks) {
-          let o = t * stride + j * 16u;
-          let m = array<u32, 16>(stage[o], stage[o + 1u], stage[o + 2u], stage[o + 3u], stage[o + 4u], stage[o + 5u], stage[o + 6u], stage[o + 7u],
-                                 stage[o + 8u], stage[o + 9u], stage[o + 10u], stage[o + 11u], stage[o + 12u], stage[o + 13u], stage[o + 14u], stage[o + 15u]);
-          var flags = 0u;
-          if (blk == 0u) {
-            flags = flags | CHUNK_START;
-          }
-          var blen = 64u;
-          if (blk == n_blocks - 1u) {
-            flags = flags | CHUNK_END;
-            blen = clen - blk * 64u;
-            if (whole_root && n_chunks == 1u) {
-              flags = flags | ROOT;
-            }
-          }
-          cv = blake3_compress(cv, m, lo, hi, blen, flags);
+      let cbase = base + t * 1024u;
+      let fast = (cbase & 3u) == 0u && clen == 1024u;
+      for (var blk = 0u; blk < n_blocks; blk++) {
+        var m: array<u32, 16>;
+        if (fast) {
+          let w = (cbase >> 2u) + blk * 16u;
+          m = array<u32, 16>(${Array.from({ length: 16 }, (_, k) => `data[w + ${k}u]`).join(', ')});
+        } else {
+          let p = blk * 64u;
+          m = array<u32, 16>(${Array.from({ length: 16 }, (_, k) => `load_masked(cbase, p + ${k * 4}u, clen)`).join(', ')});
         }
+        cv = blake3_compress(cv, m, lo, hi, block_len(blk, n_blocks, clen), chunk_flags(blk, n_blocks, whole_root && n_chunks == 1u));
       }
     }
-    workgroupBarrier();
+  } else {
+    let stage_words = 16u * STAGE_BLOCKS;
+    let stride = stage_words + 1u;
+    // A whole group of full chunks at a 4-aligned offset (all but the last group of a leaf) needs no
+    // per-word bounds and alignment checks. Uniform across the workgroup.
+    let full = len == GROUP * 1024u && (base & 3u) == 0u;
+    let wbase = base >> 2u;
+    for (var s = 0u; s < 16u / STAGE_BLOCKS; s++) {
+      // Cooperative load of blocks [s * STAGE_BLOCKS, (s + 1) * STAGE_BLOCKS) of every chunk.
+      for (var k = 0u; k < stage_words; k++) {
+        let idx = k * GROUP + t;
+        let c = idx / stage_words;
+        let w = idx % stage_words;
+        if (full) {
+          stage[c * stride + w] = data[wbase + c * 256u + s * stage_words + w];
+        } else {
+          stage[c * stride + w] = load_masked(base, c * 1024u + s * stage_words * 4u + w * 4u, len);
+        }
+      }
+      workgroupBarrier();
+      if (t < n_chunks) {
+        for (var j = 0u; j < STAGE_BLOCKS; j++) {
+          let blk = s * STAGE_BLOCKS + j;
+          if (blk < n_blocks) {
+            let o = t * stride + j * 16u;
+            let m = array<u32, 16>(stage[o], stage[o + 1u], stage[o + 2u], stage[o + 3u], stage[o + 4u], stage[o + 5u], stage[o + 6u], stage[o + 7u],
+                                   stage[o + 8u], stage[o + 9u], stage[o + 10u], stage[o + 11u], stage[o + 12u], stage[o + 13u], stage[o + 14u], stage[o + 15u]);
+            cv = blake3_compress(cv, m, lo, hi, block_len(blk, n_blocks, clen), chunk_flags(blk, n_blocks, whole_root && n_chunks == 1u));
+          }
+        }
+      }
+      workgroupBarrier();
+    }
   }
   if (t < n_chunks) {
     put_cv(t, cv);
@@ -452,7 +576,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
-writeFileSync(join(here, 'sha256_leaves.wgsl'), SHA256);
+writeFileSync(join(here, 'sha256_leaves.wgsl'), sha256Kernel(1));
+writeFileSync(join(here, 'sha256_leaves_multi.wgsl'), sha256Kernel(SHA_MULTI_BINDINGS));
 writeFileSync(join(here, 'blake3_chunks.wgsl'), B3_CHUNKS);
 writeFileSync(join(here, 'blake3_parents.wgsl'), B3_PARENTS);
-console.log('wrote sha256_leaves.wgsl, blake3_chunks.wgsl, blake3_parents.wgsl');
+console.log('wrote sha256_leaves.wgsl, sha256_leaves_multi.wgsl, blake3_chunks.wgsl, blake3_parents.wgsl');

@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { createWebGpuBackend, hashGpuBuffer, acquireDevice, adapterLine } = await import(join(ROOT, 'dist/backends/webgpu/index.js'));
+const { createWebGpuBackend, hashGpuBuffer, acquireDevice, adapterLine, resolveTuning, tuningLabel } = await import(join(ROOT, 'dist/backends/webgpu/index.js'));
 
 const args = process.argv.slice(2);
 const flag = (name, dflt) => {
@@ -54,6 +54,7 @@ const result = {
   hostResident: {},
   deviceResident: {},
   sweep: { deviceResident: [], hostResident: [] },
+  variants: { deviceResident: [], hostResident: [] },
   cpu: {},
   checks: [],
 };
@@ -214,30 +215,61 @@ const hostRun = async (algorithm, leafBytes) => {
 }
 result.hostResident.blake3File = await hostRun('blake3', 0);
 result.hostResident.sha256Shards1MiB = await hostRun('sha256', MiB);
-for (const leaf of [64 * KiB, 1 * MiB, 16 * MiB]) result.sweep.hostResident.push(await hostRun('sha256', leaf));
+for (const leaf of [64 * KiB, 1 * MiB]) result.sweep.hostResident.push(await hostRun('sha256', leaf));
 result.hostResident.percentOfUpload = {
   blake3File: (100 * result.hostResident.blake3File.GBps) / result.upload.bestGBps,
   sha256Shards1MiB: (100 * result.hostResident.sha256Shards1MiB.GBps) / result.upload.bestGBps,
 };
 log('host-resident', JSON.stringify(result.hostResident));
 await backend.close();
-if (!software) {
-  // Batch size variants (one variable changed): 64 MiB and 1 GiB upload batches, blake3 file digest.
-  for (const batchBytes of [64 * MiB, 1024 * MiB]) {
-    if (batchBytes > Math.min(description.maxStorageBufferBindingSize, description.maxBufferSize)) continue;
-    try {
-      const b = await createWebGpuBackend({ batchBytes });
-      const leaves = [{ path: file, offset: 0, length: FILE_BYTES, output: 'digest' }];
-      const ms = await timeIt(() => b.hashLeaves({ algorithm: 'blake3', leaves }));
-      result.hostResident[`blake3File_batch${batchBytes / MiB}MiB`] = { ms, GBps: gbps(FILE_BYTES, ms) };
-      const shards = [];
-      for (let o = 0; o < FILE_BYTES; o += MiB) shards.push({ path: file, offset: o, length: MiB, output: 'digest' });
-      const ms2 = await timeIt(() => b.hashLeaves({ algorithm: 'sha256', leaves: shards }));
-      result.hostResident[`sha256Shards1MiB_batch${batchBytes / MiB}MiB`] = { ms: ms2, GBps: gbps(FILE_BYTES, ms2) };
-      await b.close();
-    } catch (e) {
-      result.hostResident[`blake3File_batch${batchBytes / MiB}MiB`] = { error: String(e), GBps: NaN };
+// Host-resident variants: batch size, slots and kernel tuning, SHA-256 1 MiB shards of the whole
+// file, every digest checked against node:crypto. The file is `host` repeated per UP bytes with
+// host[0] = block index, so only the first shard of each block differs: 256 + blocks CPU hashes.
+const shardRef = (() => {
+  const inner = [];
+  for (let o = MiB; o < UP; o += MiB) inner.push(createHash('sha256').update(host.subarray(o, o + MiB)).digest('hex'));
+  const saved = host[0];
+  const out = [];
+  for (let o = 0; o < FILE_BYTES; o += MiB) {
+    if (o % UP !== 0) {
+      out.push(inner[(o % UP) / MiB - 1]);
+      continue;
     }
+    host[0] = (o / UP) & 0xff;
+    out.push(createHash('sha256').update(host.subarray(0, MiB)).digest('hex'));
+  }
+  host[0] = saved;
+  return out;
+})();
+{
+  const lim = Math.min(description.maxStorageBufferBindingSize, description.maxBufferSize);
+  const HOST_VARIANTS = software
+    ? [{ batchBytes: 16 * MiB, slots: 3 }, { batchBytes: 64 * MiB, slots: 2, tuning: { shaPrefetch: true } }]
+    : [
+        { batchBytes: 256 * MiB, slots: 3 },
+        { batchBytes: 1024 * MiB, slots: 3 },
+        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaPrefetch: true } },
+        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaWorkgroup: 32 } },
+        { batchBytes: 1024 * MiB, slots: 2 },
+        { batchBytes: Math.floor(lim / (64 * KiB)) * 64 * KiB, slots: 2 },
+      ];
+  const shards = [];
+  for (let o = 0; o < FILE_BYTES; o += MiB) shards.push({ path: file, offset: o, length: MiB, output: 'digest' });
+  for (const v of HOST_VARIANTS) {
+    const label = `batch ${Math.round(v.batchBytes / MiB)} MiB x ${v.slots} slots${v.tuning ? `, ${JSON.stringify(v.tuning)}` : ''}`;
+    try {
+      const b = await createWebGpuBackend(v);
+      const got = await b.hashLeaves({ algorithm: 'sha256', leaves: shards });
+      const ok = got.every((d, i) => Buffer.from(d).toString('hex') === shardRef[i]);
+      check(`host sha256 1 MiB shards, ${label} == node:crypto`, ok);
+      const ms = await timeIt(() => b.hashLeaves({ algorithm: 'sha256', leaves: shards }));
+      await b.close();
+      result.variants.hostResident.push({ label, ...v, ms, GBps: gbps(FILE_BYTES, ms), ok });
+    } catch (e) {
+      result.variants.hostResident.push({ label, ...v, error: String(e), GBps: NaN, ok: false });
+      check(`host variant ${label} runs`, false);
+    }
+    log('host variant', JSON.stringify(result.variants.hostResident.at(-1)));
   }
 }
 
@@ -280,22 +312,100 @@ if (!software) {
       check(`resident ${algorithm} boundary lengths ${lens.join(',')}`, got.every((d, i) => d === want[i]));
     }
   }
-  const resident = async (algorithm, leafBytes) => {
+  const resident = async (algorithm, leafBytes, tuning) => {
     const layouts = bufs.map(() => {
       const ranges = [];
       if (leafBytes === 0) ranges.push({ offset: 0, length: per });
       else for (let o = 0; o < per; o += leafBytes) ranges.push({ offset: o, length: Math.min(leafBytes, per - o), ...(algorithm === 'blake3' ? { output: 'cv', chunkCounter: o / 1024 } : {}) });
       return { algorithm, ranges };
     });
-    const ms = await timeIt(() => Promise.all(bufs.map((b, i) => hashGpuBuffer(dev, b, layouts[i]))));
-    return { algorithm, leafBytes: leafBytes || per, leaves: layouts.reduce((n, l) => n + l.ranges.length, 0), ms, GBps: gbps(total, ms) };
+    const run = () => Promise.all(bufs.map((b, i) => hashGpuBuffer(dev, b, layouts[i], tuning ? { tuning } : {})));
+    const digests = (await run()).flat();
+    const ms = await timeIt(run);
+    return { algorithm, leafBytes: leafBytes || per, leaves: layouts.reduce((n, l) => n + l.ranges.length, 0), ms, GBps: gbps(total, ms), digests };
   };
-  result.deviceResident.blake3 = await resident('blake3', 0);
-  result.deviceResident.sha256Leaves1MiB = await resident('sha256', MiB);
-  for (const leaf of [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB]) {
+  const strip = ({ digests, ...r }) => r;
+  const b3Default = await resident('blake3', 0);
+  result.deviceResident.blake3 = strip(b3Default);
+  result.deviceResident.sha256Leaves1MiB = strip(await resident('sha256', MiB));
+  // The SHA-256 reference of every 1 MiB leaf of every buffer (buffer i, block j of UP bytes holds
+  // `host` with host[0] = i + j): 255 inner leaves + one first leaf per block.
+  const leafRef = (() => {
+    const inner = [];
+    for (let o = MiB; o < UP; o += MiB) inner.push(createHash('sha256').update(host.subarray(o, o + MiB)).digest('hex'));
+    const out = [];
+    bufs.forEach((_, i) => {
+      for (let o = 0; o < per; o += MiB) {
+        if (o % UP !== 0) {
+          out.push(inner[(o % UP) / MiB - 1]);
+          continue;
+        }
+        host[0] = (o / UP + i) & 0xff;
+        out.push(createHash('sha256').update(host.subarray(0, Math.min(MiB, per - o))).digest('hex'));
+      }
+    });
+    host[0] = 0;
+    return out;
+  })();
+  // Kernel variants, one variable at a time against the default. Each is checked against the CPU
+  // references on the boundary lengths (at any offset; with the buffer's own windows and with 1 MiB
+  // windows), and its timed results against node:crypto (SHA-256, every leaf) and the default
+  // variant's digest (BLAKE3 of the whole buffer; @noble/hashes checked the default above).
+  const dflt = resolveTuning(dev);
+  const VARIANTS = software
+    ? [{}, { shaPrefetch: true, b3Direct: true }, { b3StageBlocks: 1, b3Group: 128 }]
+    : [
+        {},
+        { shaBindings: 1 },
+        { shaPrefetch: true },
+        { shaWorkgroup: 32 },
+        { shaWorkgroup: 128 },
+        { shaWorkgroup: 32, shaPrefetch: true },
+        { b3StageBlocks: 1 },
+        { b3StageBlocks: 4 },
+        { b3Direct: true },
+        { b3Group: 32 },
+        { b3Group: 128 },
+      ];
+  {
+    const lens = [0, 1, 55, 56, 63, 64, 65, 1023, 1024, 1025, 65535, 65536, 65537, MiB + 1, 3 * MiB + 5];
+    const ranges = lens.map((n, i) => ({ offset: i * 3, length: n }));
+    const want = {
+      sha256: ranges.map((r) => createHash('sha256').update(host.subarray(r.offset, r.offset + r.length)).digest('hex')),
+      blake3: ranges.map((r) => Buffer.from(blake3(host.subarray(r.offset, r.offset + r.length))).toString('hex')),
+    };
+    for (const v of VARIANTS) {
+      let label = JSON.stringify(v);
+      const row = { variant: v, label };
+      try {
+        label = tuningLabel(resolveTuning(dev, v));
+        row.label = label;
+        let ok = true;
+        for (const algorithm of ['sha256', 'blake3']) {
+          for (const maxBindingBytes of [undefined, MiB]) {
+            const got = await hashGpuBuffer(dev, bufs[0], { algorithm, ranges }, { tuning: v, ...(maxBindingBytes ? { maxBindingBytes } : {}) });
+            ok &&= got.every((d, i) => d === want[algorithm][i]);
+          }
+        }
+        const b = await resident('blake3', 0, v);
+        const s = await resident('sha256', MiB, v);
+        const b3ok = b.digests.every((d, i) => d === b3Default.digests[i]);
+        const shaOk = s.digests.every((d, i) => d === leafRef[i]);
+        Object.assign(row, { blake3GBps: b.GBps, blake3Ms: b.ms, sha256GBps: s.GBps, sha256Ms: s.ms, boundaryOk: ok, blake3Ok: b3ok, sha256Ok: shaOk });
+        check(`resident variant ${label}: boundary lengths == CPU; sha256 1 MiB leaves == node:crypto; blake3 == default`, ok && b3ok && shaOk);
+      } catch (e) {
+        Object.assign(row, { error: String(e), blake3GBps: NaN, sha256GBps: NaN });
+        check(`resident variant ${label} runs`, false);
+      }
+      result.variants.deviceResident.push(row);
+      log('resident variant', JSON.stringify(row));
+    }
+  }
+  result.variants.defaultTuning = tuningLabel(dflt);
+  for (const leaf of [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB]) {
     for (const alg of ['sha256', 'blake3']) {
       try {
-        result.sweep.deviceResident.push(await resident(alg, leaf));
+        result.sweep.deviceResident.push(strip(await resident(alg, leaf)));
       } catch (e) {
         result.sweep.deviceResident.push({ algorithm: alg, leafBytes: leaf, leaves: 0, error: String(e), GBps: NaN });
       }
@@ -346,6 +456,7 @@ const rows = [
   ['host file -> GPU: blake3 digest', result.hostResident.blake3File.GBps],
   ...Object.entries(result.hostResident).filter(([k]) => k.includes('_batch')).map(([k, v]) => [`host file -> GPU: ${k.replace('_batch', ', batch ')}`, v.GBps]),
   ['host file -> GPU: sha256 1 MiB shards', result.hostResident.sha256Shards1MiB.GBps],
+  ...result.variants.hostResident.map((r) => [`host sha256 1 MiB shards: ${r.label}${r.ok ? '' : ' MISMATCH'}`, r.GBps]),
   ...result.sweep.hostResident.map((r) => [`host file -> GPU: sha256 ${r.leafBytes / KiB} KiB shards`, r.GBps]),
   ['device-resident: blake3 whole buffers', result.deviceResident.blake3.GBps],
   ['device-resident: sha256 1 MiB leaves', result.deviceResident.sha256Leaves1MiB.GBps],
@@ -357,6 +468,12 @@ console.log(`\nmodelseal GPU bench: ${result.adapter.line}`);
 if (software) console.log('NOTE: software adapter (lavapipe is a CPU): correctness only, the GB/s below are not GPU speeds');
 console.log(`file ${FILE_BYTES / GiB} GiB (page cache), resident ${result.deviceResident.buffers}, batch ${result.hostResident.batchBytes / MiB} MiB`);
 for (const [name, v] of rows) console.log(`${name.padEnd(58)} ${f(v).padStart(8)} GB/s`);
+console.log(`\nresident variants (default: ${result.variants.defaultTuning}); ${result.deviceResident.buffers}; GB/s`);
+console.log(`${'variant'.padEnd(62)} ${'blake3'.padStart(8)} ${'sha256 1MiB'.padStart(12)}  check`);
+for (const r of result.variants.deviceResident) {
+  const st = r.error ? `ERROR ${r.error.slice(0, 80)}` : r.boundaryOk && r.blake3Ok && r.sha256Ok ? 'ok' : `MISMATCH (boundary ${r.boundaryOk}, blake3 ${r.blake3Ok}, sha256 ${r.sha256Ok})`;
+  console.log(`${r.label.padEnd(62)} ${f(r.blake3GBps).padStart(8)} ${f(r.sha256GBps).padStart(12)}  ${st}`);
+}
 console.log(`host-resident % of best upload: blake3 ${f(result.hostResident.percentOfUpload.blake3File)}%, sha256 ${f(result.hostResident.percentOfUpload.sha256Shards1MiB)}%`);
 console.log(`checks: ${result.checks.map((c) => `${c.name}: ${c.ok ? 'ok' : 'FAILED'}`).join('; ')}`);
 console.log(`wrote ${outFile}`);

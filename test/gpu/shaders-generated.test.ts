@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../helpers.js';
 
-const KERNELS = ['sha256_leaves.wgsl', 'blake3_chunks.wgsl', 'blake3_parents.wgsl'];
+const KERNELS = ['sha256_leaves.wgsl', 'sha256_leaves_multi.wgsl', 'blake3_chunks.wgsl', 'blake3_parents.wgsl'];
 
 it('shaders/*.wgsl equal a fresh run of shaders/generate.mjs', () => {
   const d = tempDir();

@@ -40,6 +40,7 @@ import {
   type B3Piece,
   type Pipelines,
   type ShaPiece,
+  type WebGpuKernelTuning,
 } from './kernels.js';
 
 export interface WebGpuBackendOptions {
@@ -49,6 +50,8 @@ export interface WebGpuBackendOptions {
   slots?: number;
   /** Largest single read issued to the file system; reads of one batch run concurrently. Default 8 MiB. */
   readBytes?: number;
+  /** Kernel variant (default: resolveTuning's defaults and MODELSEAL_WEBGPU_* variables; see docs/gpu.md). */
+  tuning?: Partial<WebGpuKernelTuning>;
 }
 
 /** The backend plus what a scheduler needs to feed it. */
@@ -327,7 +330,7 @@ class WebGpuHashBackend implements WebGpuBackend {
     const window = { buffer: slot.data, offset: 0, size: copyBytes };
     let results: GPUBuffer;
     if (algorithm === 'blake3') {
-      const plan = planBlake3(placed.map((p) => ({ ...p.b3!, byteOffset: p.batchOffset })));
+      const plan = planBlake3(placed.map((p) => ({ ...p.b3!, byteOffset: p.batchOffset })), this.pipelines.tuning.b3Group);
       results = encodeBlake3(device, this.pipelines, encoder, window, plan, slot.scratch);
     } else {
       const plan = planSha256(
@@ -370,7 +373,7 @@ class WebGpuHashBackend implements WebGpuBackend {
 export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
   const { device, description } = await acquireDevice('modelseal webgpu backend');
   try {
-    const pipelines = await getPipelines(device);
+    const pipelines = await getPipelines(device, options.tuning);
     const lim = Math.min(description.maxStorageBufferBindingSize, description.maxBufferSize);
     let batchBytes = options.batchBytes ?? defaultBatchBytes(description);
     if (!Number.isInteger(batchBytes) || batchBytes < 65536 || batchBytes > lim) {

@@ -13,16 +13,16 @@ import { BUFFER_USAGE, MAP_MODE } from './device.js';
 import {
   b3NodeBytes,
   b3PieceBytes,
-  encodeBlake3,
+  encodeBlake3Jobs,
   encodeSha256,
   getPipelines,
   mergeSubtreeCvs,
   planBlake3,
   planSha256,
   ScratchBuffers,
-  SHA_DATA_BINDINGS,
   shaStateBytes,
   type DataWindow,
+  type WebGpuKernelTuning,
 } from './kernels.js';
 
 /** One byte range of the buffer. */
@@ -51,6 +51,8 @@ export interface HashGpuBufferOptions {
   /** Cap on one storage binding (default: the device's maxStorageBufferBindingSize). Tests use it to force windows. */
   maxBindingBytes?: number;
   signal?: AbortSignal;
+  /** Kernel variant (default: resolveTuning's defaults and MODELSEAL_WEBGPU_* variables; see docs/gpu.md). */
+  tuning?: Partial<WebGpuKernelTuning>;
 }
 
 /** The verdict for one range. */
@@ -165,7 +167,7 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
     }
   }
 
-  const pipelines = await getPipelines(device);
+  const pipelines = await getPipelines(device, options.tuning);
   const scratches: ScratchBuffers[] = [];
   const readback = device.createBuffer({
     label: 'modelseal hashGpuBuffer readback',
@@ -178,45 +180,61 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
     const resultOffsets: number[] = [];
     let rb = 0;
     if (algorithm === 'blake3') {
-      for (const w of windows) {
+      const jobs = windows.map((w) => {
         const scratch = new ScratchBuffers(device, `modelseal hashGpuBuffer window @${w.window.offset}`);
         scratches.push(scratch);
-        const out = encodeBlake3(device, pipelines, encoder, w.window, planBlake3(w.b3), scratch);
+        return { window: w.window, plan: planBlake3(w.b3, pipelines.tuning.b3Group), scratch };
+      });
+      const outs = encodeBlake3Jobs(device, pipelines, encoder, jobs);
+      windows.forEach((w, wi) => {
         resultOffsets.push(rb);
-        encoder.copyBufferToBuffer(out, 0, readback, rb, w.b3.length * 32);
+        encoder.copyBufferToBuffer(outs[wi]!, 0, readback, rb, w.b3.length * 32);
         rb += w.b3.length * 32;
-      }
+      });
     } else {
-      // SHA-256: up to SHA_DATA_BINDINGS consecutive windows share ONE dispatch (a window holds only a
-      // few thousand leaves, far from filling a large GPU; separate dispatches ran one after the
-      // other). A window that resumes a range starts a new dispatch, after a GPU-side copy of the
-      // state the previous one left (ordered by the encoder, never read back).
+      // SHA-256: up to tuning.shaBindings consecutive windows share ONE dispatch (a 2 GiB window holds
+      // only 2048 leaves of 1 MiB, far from filling a large GPU; on an H200 separate dispatches ran
+      // one after the other). Dispatches go into one compute pass, each with its own descriptor and
+      // state buffers, and the copies to the readback buffer come after it: a copy between two
+      // dispatches would wait for every earlier one. A window that resumes a range needs a GPU-side
+      // copy of the state the previous one left (ordered by the encoder, never read back), so it
+      // ends the pass first.
+      const bindings = pipelines.tuning.shaBindings;
       const lastState = new Map<number, { buf: GPUBuffer; slot: number }>();
+      const copies: Array<{ out: GPUBuffer; at: number; bytes: number }> = [];
+      let pass: GPUComputePassEncoder | null = null;
       let i = 0;
       while (i < windows.length) {
         let j = i + 1;
-        while (j < windows.length && j - i < SHA_DATA_BINDINGS && windows[j]!.sha.every((s) => s.first)) j++;
+        while (j < windows.length && j - i < bindings && windows[j]!.sha.every((s) => s.first)) j++;
         const set = windows.slice(i, j);
         const segs = set.flatMap((w, b) => w.sha.map((s) => ({ ...s, binding: b })));
         const scratch = new ScratchBuffers(device, `modelseal hashGpuBuffer sha256 dispatch ${i}`);
         scratches.push(scratch);
         const states = scratch.get('sha256 states', segs.length * 32, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST);
-        segs.forEach((s, k) => {
-          if (!s.first) {
-            const prev = lastState.get(s.range)!;
-            encoder.copyBufferToBuffer(prev.buf, prev.slot * 32, states, k * 32, 32);
-          }
-        });
+        if (segs.some((s) => !s.first)) {
+          pass?.end();
+          pass = null;
+          segs.forEach((s, k) => {
+            if (!s.first) {
+              const prev = lastState.get(s.range)!;
+              encoder.copyBufferToBuffer(prev.buf, prev.slot * 32, states, k * 32, 32);
+            }
+          });
+        }
+        pass ??= encoder.beginComputePass({ label: 'modelseal hashGpuBuffer sha256 pass' });
         const plan = planSha256(segs.map((s) => (s.first ? s : { ...s, initState: RESUME_ON_GPU })));
-        const out = encodeSha256(device, pipelines, encoder, set.map((w) => w.window), { segments: plan.segments, initStates: null }, scratch);
+        const out = encodeSha256(device, pipelines, encoder, set.map((w) => w.window), { segments: plan.segments, initStates: null }, scratch, pass);
         segs.forEach((s, k) => lastState.set(s.range, { buf: out, slot: k }));
+        copies.push({ out, at: rb, bytes: segs.length * 32 });
         for (const w of set) {
           resultOffsets.push(rb);
           rb += w.sha.length * 32;
         }
-        encoder.copyBufferToBuffer(out, 0, readback, resultOffsets[i]!, segs.length * 32);
         i = j;
       }
+      pass?.end();
+      for (const c of copies) encoder.copyBufferToBuffer(c.out, 0, readback, c.at, c.bytes);
     }
     device.queue.submit([encoder.finish()]);
     if (options.signal?.aborted) throw options.signal.reason;

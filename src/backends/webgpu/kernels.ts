@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blake3Parent } from '../js/blake3.js';
-import { BUFFER_USAGE } from './device.js';
+import { BUFFER_USAGE, isSoftwareDevice } from './device.js';
 
-/** Chunks per workgroup in the BLAKE3 kernels (the `GROUP` override); a power of two. */
+/** Chunks per workgroup in the BLAKE3 kernels (the default `GROUP` override); a power of two. */
 export const B3_GROUP = 64;
-/** Bytes covered by one chunk-kernel workgroup. */
+/** Bytes covered by one chunk-kernel workgroup at the default group size. */
 export const B3_GROUP_BYTES = B3_GROUP * 1024;
 /** Invocations per workgroup in the SHA-256 kernel (one leaf segment each). */
 export const SHA_WORKGROUP = 64;
@@ -26,33 +26,120 @@ export const SHA_WORKGROUP_SMALL = 16;
  * workgroups, but 8192 leaves 80.5 → 32.2 GB/s, so only small dispatches use them.
  */
 export const SHA_SMALL_BELOW = 4096;
-/**
- * Data bindings of the SHA-256 kernel (windows of up to maxStorageBufferBindingSize each per
- * dispatch). 1: an 8-binding variant that would put 16 GiB of leaves in one dispatch hung on Mesa
- * lavapipe and was not shipped (see docs/gpu.md).
- */
-export const SHA_DATA_BINDINGS = 1;
+/** Data bindings of sha256_leaves_multi.wgsl (it needs this + 2 storage buffers per stage). */
+export const SHA_MULTI_BINDINGS = 8;
 /** u32 words per group / segment descriptor (32 bytes). */
 const DESC_WORDS = 8;
 const MAX_WORKGROUPS_PER_DIM = 65535;
 
 const SHADER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shaders');
 
+type ShaderName = 'sha256_leaves' | 'sha256_leaves_multi' | 'blake3_chunks' | 'blake3_parents';
+
 /** Reads one kernel's WGSL from shaders/ (the same path from src/ and dist/). */
-export function loadShader(name: 'sha256_leaves' | 'blake3_chunks' | 'blake3_parents'): string {
+export function loadShader(name: ShaderName): string {
   return readFileSync(resolve(SHADER_DIR, `${name}.wgsl`), 'utf8');
 }
 
+/**
+ * Kernel variants. None changes a digest; they trade parallelism, registers and workgroup memory,
+ * and the best choice depends on the GPU, so each can be set per call (benchmarks sweep them) or by
+ * an environment variable (docs/gpu.md lists them).
+ */
+export interface WebGpuKernelTuning {
+  /**
+   * Data windows one SHA-256 dispatch reads: 1 (sha256_leaves.wgsl) or up to SHA_MULTI_BINDINGS
+   * (sha256_leaves_multi.wgsl), so that the leaves of a buffer larger than one storage binding run in
+   * one dispatch. MODELSEAL_WEBGPU_SHA_BINDINGS.
+   */
+  shaBindings: number;
+  /** SHA-256 workgroup size; 0: 16 below SHA_SMALL_BELOW segments, else 64. MODELSEAL_WEBGPU_SHA_WORKGROUP. */
+  shaWorkgroup: number;
+  /** SHA-256: load block b + 1 before compressing block b. MODELSEAL_WEBGPU_SHA_PREFETCH=1. */
+  shaPrefetch: boolean;
+  /** BLAKE3 chunk kernel: blocks staged per barrier (1, 2, 4, 8). MODELSEAL_WEBGPU_STAGE_BLOCKS. */
+  b3StageBlocks: number;
+  /** BLAKE3 chunk kernel: each thread loads its own chunk, no staging. MODELSEAL_WEBGPU_B3_DIRECT=1. */
+  b3Direct: boolean;
+  /** BLAKE3 chunks per workgroup (32, 64, 128, 256); also the parent kernel's fan-in. MODELSEAL_WEBGPU_B3_GROUP. */
+  b3Group: number;
+}
+
+const TUNING_CHOICES: { [K in keyof WebGpuKernelTuning]: readonly (number | boolean)[] } = {
+  shaBindings: [1, 2, 3, 4, 5, 6, 7, 8],
+  shaWorkgroup: [0, 1, 4, 8, 16, 32, 64, 128, 256],
+  shaPrefetch: [false, true],
+  b3StageBlocks: [1, 2, 4, 8],
+  b3Direct: [false, true],
+  b3Group: [32, 64, 128, 256],
+};
+
+const TUNING_ENV: { [K in keyof WebGpuKernelTuning]: string } = {
+  shaBindings: 'MODELSEAL_WEBGPU_SHA_BINDINGS',
+  shaWorkgroup: 'MODELSEAL_WEBGPU_SHA_WORKGROUP',
+  shaPrefetch: 'MODELSEAL_WEBGPU_SHA_PREFETCH',
+  b3StageBlocks: 'MODELSEAL_WEBGPU_STAGE_BLOCKS',
+  b3Direct: 'MODELSEAL_WEBGPU_B3_DIRECT',
+  b3Group: 'MODELSEAL_WEBGPU_B3_GROUP',
+};
+
+/**
+ * The tuning a device gets: explicit `options` (validated: RangeError), else the environment
+ * variable (ignored when not a valid choice), else the default. Defaults: all SHA-256 windows of a
+ * call in one dispatch when the device has the storage-buffer slots for it (a 2 GiB window holds only
+ * 2048 leaves of 1 MiB); 2-block staging (194 vs 125 GB/s for 4 blocks, device-resident BLAKE3 on an
+ * H200); 64-chunk groups.
+ */
+export function resolveTuning(device: GPUDevice, options: Partial<WebGpuKernelTuning> = {}, env: NodeJS.ProcessEnv = process.env): WebGpuKernelTuning {
+  const maxBindings = Math.max(1, Math.min(SHA_MULTI_BINDINGS, device.limits.maxStorageBuffersPerShaderStage - 2));
+  // Software adapters keep one binding: the multi-binding kernel did not finish within 120 s on Mesa
+  // lavapipe (LLVM 15), in two attempts (see docs/gpu.md); their buffers are small anyway.
+  const shaBindings = isSoftwareDevice(device) ? 1 : maxBindings;
+  const dflt: WebGpuKernelTuning = { shaBindings, shaWorkgroup: 0, shaPrefetch: false, b3StageBlocks: 2, b3Direct: false, b3Group: B3_GROUP };
+  const out = { ...dflt } as Record<keyof WebGpuKernelTuning, number | boolean>;
+  for (const key of Object.keys(dflt) as (keyof WebGpuKernelTuning)[]) {
+    const choices = TUNING_CHOICES[key];
+    const given = options[key];
+    if (given !== undefined) {
+      if (!choices.includes(given)) throw new RangeError(`tuning.${key} must be one of ${choices.join(', ')} (got ${String(given)})`);
+      out[key] = given;
+      continue;
+    }
+    const raw = env[TUNING_ENV[key]];
+    if (raw === undefined || raw === '') continue;
+    const v = typeof dflt[key] === 'boolean' ? raw === '1' || raw === 'true' : Number(raw);
+    if (choices.includes(v)) out[key] = v;
+  }
+  const t = out as unknown as WebGpuKernelTuning;
+  if (t.shaBindings > maxBindings) {
+    throw new RangeError(`tuning.shaBindings ${t.shaBindings}: the device allows ${device.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage, so at most ${maxBindings}`);
+  }
+  // Direct loads do not use the staging array; the smallest one leaves workgroup memory to the CVs.
+  if (t.b3Direct) t.b3StageBlocks = 1;
+  const wgBytes = t.b3Group * (16 * t.b3StageBlocks + 1) * 4 + t.b3Group * 9 * 4;
+  if (wgBytes > device.limits.maxComputeWorkgroupStorageSize) {
+    throw new RangeError(`tuning b3Group ${t.b3Group} x b3StageBlocks ${t.b3StageBlocks} needs ${wgBytes} bytes of workgroup memory; the device allows ${device.limits.maxComputeWorkgroupStorageSize}`);
+  }
+  return t;
+}
+
+/** A short name of a tuning (pipeline cache key, benchmark labels). */
+export function tuningLabel(t: WebGpuKernelTuning): string {
+  return `sha bind=${t.shaBindings} wg=${t.shaWorkgroup || 'auto'}${t.shaPrefetch ? ' prefetch' : ''}; b3 ${t.b3Direct ? 'direct' : `stage=${t.b3StageBlocks}`} group=${t.b3Group}`;
+}
+
 export interface Pipelines {
+  tuning: WebGpuKernelTuning;
+  /** SHA-256 pipeline for large dispatches, and for dispatches under SHA_SMALL_BELOW segments. */
   sha256: GPUComputePipeline;
   sha256Small: GPUComputePipeline;
   blake3Chunks: GPUComputePipeline;
   blake3Parents: GPUComputePipeline;
 }
 
-const pipelineCache = new WeakMap<GPUDevice, Promise<Pipelines>>();
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<Pipelines>>>();
 
-async function compile(device: GPUDevice, name: 'sha256_leaves' | 'blake3_chunks' | 'blake3_parents', constants: Record<string, number>): Promise<GPUComputePipeline> {
+async function compile(device: GPUDevice, name: ShaderName, constants: Record<string, number>): Promise<GPUComputePipeline> {
   const module = device.createShaderModule({ label: `modelseal ${name}.wgsl`, code: loadShader(name) });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
@@ -66,28 +153,34 @@ async function compile(device: GPUDevice, name: 'sha256_leaves' | 'blake3_chunks
   });
 }
 
-/** The three compute pipelines of a device, compiled once. */
-export function getPipelines(device: GPUDevice): Promise<Pipelines> {
-  let p = pipelineCache.get(device);
+/** The compute pipelines of a device for one tuning (resolveTuning's defaults when omitted), compiled once. */
+export function getPipelines(device: GPUDevice, options: Partial<WebGpuKernelTuning> = {}): Promise<Pipelines> {
+  const tuning = resolveTuning(device, options);
+  const key = tuningLabel(tuning);
+  let perDevice = pipelineCache.get(device);
+  if (!perDevice) {
+    perDevice = new Map();
+    pipelineCache.set(device, perDevice);
+  }
+  let p = perDevice.get(key);
   if (!p) {
     p = (async () => {
-      if (device.limits.maxStorageBuffersPerShaderStage < SHA_DATA_BINDINGS + 2) {
-        throw new Error(`the device allows ${device.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the SHA-256 kernel needs ${SHA_DATA_BINDINGS + 2}`);
-      }
-      // Blocks staged per barrier in the chunk kernel. 2 measured faster than 4 on an H200 (194 vs
-      // 125 GB/s device-resident; 4 needs 19 KiB of workgroup memory, so fewer workgroups fit an SM).
-      // MODELSEAL_WEBGPU_STAGE_BLOCKS overrides it for benchmarks.
-      const stageEnv = Number(process.env.MODELSEAL_WEBGPU_STAGE_BLOCKS);
-      const stage = [1, 2, 4, 8].includes(stageEnv) ? stageEnv : 2;
+      const sha = tuning.shaBindings > 1 ? 'sha256_leaves_multi' : 'sha256_leaves';
+      const prefetch = tuning.shaPrefetch ? 1 : 0;
+      const wgLarge = tuning.shaWorkgroup || SHA_WORKGROUP;
+      const wgSmall = tuning.shaWorkgroup || SHA_WORKGROUP_SMALL;
+      const large = compile(device, sha, { WORKGROUP_SIZE: wgLarge, PREFETCH: prefetch });
+      const small = wgSmall === wgLarge ? large : compile(device, sha, { WORKGROUP_SIZE: wgSmall, PREFETCH: prefetch });
       const [sha256, sha256Small, blake3Chunks, blake3Parents] = await Promise.all([
-        compile(device, 'sha256_leaves', { WORKGROUP_SIZE: SHA_WORKGROUP }),
-        compile(device, 'sha256_leaves', { WORKGROUP_SIZE: SHA_WORKGROUP_SMALL }),
-        compile(device, 'blake3_chunks', { GROUP: B3_GROUP, STAGE_BLOCKS: stage }),
-        compile(device, 'blake3_parents', { GROUP: B3_GROUP }),
+        large,
+        small,
+        compile(device, 'blake3_chunks', { GROUP: tuning.b3Group, STAGE_BLOCKS: tuning.b3StageBlocks, DIRECT: tuning.b3Direct ? 1 : 0 }),
+        compile(device, 'blake3_parents', { GROUP: tuning.b3Group }),
       ]);
-      return { sha256, sha256Small, blake3Chunks, blake3Parents };
+      return { tuning, sha256, sha256Small, blake3Chunks, blake3Parents };
     })();
-    pipelineCache.set(device, p);
+    p.catch(() => perDevice.delete(key));
+    perDevice.set(key, p);
   }
   return p;
 }
@@ -134,24 +227,25 @@ function putDesc(arr: Uint32Array, i: number, a: number, b: number, counter: num
 const ROOT_FLAG = 8;
 
 /**
- * Plans the chunk pass and the parent passes. Every group of B3_GROUP consecutive nodes of a piece
- * starts at a multiple of B3_GROUP inside it, so each group's node is an aligned subtree's CV and
+ * Plans the chunk pass and the parent passes. Every group of `group` (the pipelines' b3Group)
+ * consecutive nodes of a piece starts at a multiple of `group` inside it, so each group's node is an aligned subtree's CV and
  * reducing level by level gives BLAKE3's tree. Each pass appends its outputs to the node buffer;
  * a piece's final node is written to node index = piece index.
  */
-export function planBlake3(pieces: readonly B3Piece[]): B3Plan {
+export function planBlake3(pieces: readonly B3Piece[], group: number = B3_GROUP): B3Plan {
   const n = pieces.length;
+  const groupBytes = group * 1024;
   let next = n; // nodes [0, n) hold the results
   // Pass 0: chunks.
   let count = 0;
-  for (const p of pieces) count += Math.max(1, Math.ceil(p.byteLength / B3_GROUP_BYTES));
+  for (const p of pieces) count += Math.max(1, Math.ceil(p.byteLength / groupBytes));
   const groups0 = new Uint32Array(count * DESC_WORDS);
   // Per piece: [start, count) of its nodes after the current pass, or -1 once it is final.
   let starts = new Array<number>(n);
   let counts = new Array<number>(n);
   let g = 0;
   pieces.forEach((p, i) => {
-    const ng = Math.max(1, Math.ceil(p.byteLength / B3_GROUP_BYTES));
+    const ng = Math.max(1, Math.ceil(p.byteLength / groupBytes));
     if (ng === 1) {
       putDesc(groups0, g++, p.byteOffset, p.byteLength, p.counter, i, p.root ? ROOT_FLAG : 0);
       counts[i] = 0;
@@ -160,14 +254,14 @@ export function planBlake3(pieces: readonly B3Piece[]): B3Plan {
     starts[i] = next;
     counts[i] = ng;
     for (let k = 0; k < ng; k++) {
-      const len = Math.min(B3_GROUP_BYTES, p.byteLength - k * B3_GROUP_BYTES);
-      putDesc(groups0, g++, p.byteOffset + k * B3_GROUP_BYTES, len, p.counter + k * B3_GROUP, next++, 0);
+      const len = Math.min(groupBytes, p.byteLength - k * groupBytes);
+      putDesc(groups0, g++, p.byteOffset + k * groupBytes, len, p.counter + k * group, next++, 0);
     }
   });
   const passes: B3Pass[] = [{ kind: 'chunks', groups: groups0, count }];
   for (;;) {
     let pc = 0;
-    for (let i = 0; i < n; i++) if (counts[i]! > 0) pc += Math.ceil(counts[i]! / B3_GROUP);
+    for (let i = 0; i < n; i++) if (counts[i]! > 0) pc += Math.ceil(counts[i]! / group);
     if (pc === 0) break;
     const groups = new Uint32Array(pc * DESC_WORDS);
     const ns = new Array<number>(n);
@@ -176,7 +270,7 @@ export function planBlake3(pieces: readonly B3Piece[]): B3Plan {
     for (let i = 0; i < n; i++) {
       const c = counts[i]!;
       if (c === 0) continue;
-      const ng = Math.ceil(c / B3_GROUP);
+      const ng = Math.ceil(c / group);
       if (ng === 1) {
         putDesc(groups, gi++, starts[i]!, c, 0, i, pieces[i]!.root ? ROOT_FLAG : 0);
         continue;
@@ -184,7 +278,7 @@ export function planBlake3(pieces: readonly B3Piece[]): B3Plan {
       ns[i] = next;
       nc[i] = ng;
       for (let k = 0; k < ng; k++) {
-        putDesc(groups, gi++, starts[i]! + k * B3_GROUP, Math.min(B3_GROUP, c - k * B3_GROUP), 0, next++, 0);
+        putDesc(groups, gi++, starts[i]! + k * group, Math.min(group, c - k * group), 0, next++, 0);
       }
     }
     passes.push({ kind: 'parents', groups, count: pc });
@@ -297,11 +391,79 @@ function dispatch2d(pass: GPUComputePassEncoder, groups: number): void {
 
 const STORAGE_SRC_DST = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
 
+/** One BLAKE3 plan over one data window, with the scratch buffers it may use. */
+export interface B3Job {
+  window: DataWindow;
+  plan: B3Plan;
+  scratch: ScratchBuffers;
+}
+
 /**
- * Encodes the BLAKE3 passes of `plan` over `window`; the results (8 words per piece) are at the
- * start of the returned node buffer. Descriptors are written with queue.writeBuffer, which is
- * ordered before the next submit.
+ * Encodes the BLAKE3 passes of several jobs into one compute pass, level by level: every job's chunk
+ * dispatch first, then every job's first parent pass, and so on. Each job has its own node buffer, so
+ * the chunk dispatches of different windows need no barrier between them (a barrier after a write
+ * waits for all earlier compute work, so job-by-job order would drain the GPU 4 times per window).
+ * Returns each job's node buffer; its first 8 words per piece are the results. Descriptors are written
+ * with queue.writeBuffer, which is ordered before the next submit.
  */
+export function encodeBlake3Jobs(device: GPUDevice, pipelines: Pipelines, encoder: GPUCommandEncoder, jobs: readonly B3Job[]): GPUBuffer[] {
+  const align = device.limits.minStorageBufferOffsetAlignment;
+  const prepared = jobs.map((job) => {
+    const offsets: number[] = [];
+    let total = 0;
+    for (const p of job.plan.passes) {
+      offsets.push(total);
+      total += Math.ceil((p.count * DESC_WORDS * 4) / align) * align;
+    }
+    const groupsBuf = job.scratch.get('blake3 group descriptors', total, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST);
+    const nodes = job.scratch.get('blake3 nodes', job.plan.nodeCount * 32, STORAGE_SRC_DST);
+    job.plan.passes.forEach((p, i) => device.queue.writeBuffer(groupsBuf, offsets[i]!, p.groups));
+    return { job, offsets, groupsBuf, nodes };
+  });
+  const levels = Math.max(0, ...jobs.map((j) => j.plan.passes.length));
+  const pass = encoder.beginComputePass({ label: 'modelseal blake3 pass' });
+  for (let level = 0; level < levels; level++) {
+    for (const { job, offsets, groupsBuf, nodes } of prepared) {
+      const p = job.plan.passes[level];
+      if (!p) continue;
+      const groupsBinding = { buffer: groupsBuf, offset: offsets[level]!, size: p.count * DESC_WORDS * 4 };
+      const w = job.window;
+      if (p.kind === 'chunks') {
+        pass.setPipeline(pipelines.blake3Chunks);
+        pass.setBindGroup(
+          0,
+          device.createBindGroup({
+            label: 'modelseal blake3 chunks bind group',
+            layout: pipelines.blake3Chunks.getBindGroupLayout(0),
+            entries: [
+              { binding: 0, resource: { buffer: w.buffer, offset: w.offset, size: w.size } },
+              { binding: 1, resource: groupsBinding },
+              { binding: 2, resource: { buffer: nodes } },
+            ],
+          }),
+        );
+      } else {
+        pass.setPipeline(pipelines.blake3Parents);
+        pass.setBindGroup(
+          0,
+          device.createBindGroup({
+            label: `modelseal blake3 parents bind group ${level}`,
+            layout: pipelines.blake3Parents.getBindGroupLayout(0),
+            entries: [
+              { binding: 0, resource: groupsBinding },
+              { binding: 1, resource: { buffer: nodes } },
+            ],
+          }),
+        );
+      }
+      dispatch2d(pass, p.count);
+    }
+  }
+  pass.end();
+  return prepared.map((p) => p.nodes);
+}
+
+/** encodeBlake3Jobs for one window. */
 export function encodeBlake3(
   device: GPUDevice,
   pipelines: Pipelines,
@@ -310,56 +472,12 @@ export function encodeBlake3(
   plan: B3Plan,
   scratch: ScratchBuffers,
 ): GPUBuffer {
-  const align = device.limits.minStorageBufferOffsetAlignment;
-  const offsets: number[] = [];
-  let total = 0;
-  for (const p of plan.passes) {
-    offsets.push(total);
-    total += Math.ceil((p.count * DESC_WORDS * 4) / align) * align;
-  }
-  const groupsBuf = scratch.get('blake3 group descriptors', total, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST);
-  const nodes = scratch.get('blake3 nodes', plan.nodeCount * 32, STORAGE_SRC_DST);
-  plan.passes.forEach((p, i) => device.queue.writeBuffer(groupsBuf, offsets[i]!, p.groups));
-  const pass = encoder.beginComputePass({ label: 'modelseal blake3 pass' });
-  plan.passes.forEach((p, i) => {
-    const groupsBinding = { buffer: groupsBuf, offset: offsets[i]!, size: p.count * DESC_WORDS * 4 };
-    if (p.kind === 'chunks') {
-      pass.setPipeline(pipelines.blake3Chunks);
-      pass.setBindGroup(
-        0,
-        device.createBindGroup({
-          label: 'modelseal blake3 chunks bind group',
-          layout: pipelines.blake3Chunks.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: window.buffer, offset: window.offset, size: window.size } },
-            { binding: 1, resource: groupsBinding },
-            { binding: 2, resource: { buffer: nodes } },
-          ],
-        }),
-      );
-    } else {
-      pass.setPipeline(pipelines.blake3Parents);
-      pass.setBindGroup(
-        0,
-        device.createBindGroup({
-          label: `modelseal blake3 parents bind group ${i}`,
-          layout: pipelines.blake3Parents.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: groupsBinding },
-            { binding: 1, resource: { buffer: nodes } },
-          ],
-        }),
-      );
-    }
-    dispatch2d(pass, p.count);
-  });
-  pass.end();
-  return nodes;
+  return encodeBlake3Jobs(device, pipelines, encoder, [{ window, plan, scratch }])[0]!;
 }
 
 /**
- * Encodes one SHA-256 dispatch over up to SHA_DATA_BINDINGS windows (segment.binding picks one);
- * returns the states buffer (8 words per segment; big-endian digest words when final).
+ * Encodes one SHA-256 dispatch over up to `pipelines.tuning.shaBindings` windows (segment.binding
+ * picks one); returns the states buffer (8 words per segment; big-endian digest words when final).
  */
 export function encodeSha256(
   device: GPUDevice,
@@ -371,7 +489,11 @@ export function encodeSha256(
   /** An open compute pass to record into. */
   openPass?: GPUComputePassEncoder,
 ): GPUBuffer {
-  if (windows.length < 1 || windows.length > SHA_DATA_BINDINGS) throw new RangeError(`1 to ${SHA_DATA_BINDINGS} data windows per SHA-256 dispatch`);
+  const bindings = pipelines.tuning.shaBindings;
+  // The one-binding kernel is sha256_leaves.wgsl; any other count runs the multi kernel, whose
+  // SHA_MULTI_BINDINGS bindings are all bound (the spare ones repeat window 0).
+  const declared = bindings > 1 ? SHA_MULTI_BINDINGS : 1;
+  if (windows.length < 1 || windows.length > bindings) throw new RangeError(`1 to ${bindings} data windows per SHA-256 dispatch`);
   const n = plan.segments.length / DESC_WORDS;
   const segBuf = scratch.get('sha256 segment descriptors', n * DESC_WORDS * 4, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST);
   const states = scratch.get('sha256 states', n * 32, STORAGE_SRC_DST);
@@ -379,18 +501,18 @@ export function encodeSha256(
   if (plan.initStates) device.queue.writeBuffer(states, 0, plan.initStates);
   const small = n < SHA_SMALL_BELOW;
   const pipeline = small ? pipelines.sha256Small : pipelines.sha256;
+  const wg = pipelines.tuning.shaWorkgroup || (small ? SHA_WORKGROUP_SMALL : SHA_WORKGROUP);
   const pass = openPass ?? encoder.beginComputePass({ label: 'modelseal sha256 pass' });
   pass.setPipeline(pipeline);
   const entries: GPUBindGroupEntry[] = [];
-  for (let k = 0; k < SHA_DATA_BINDINGS; k++) {
-    // Unused bindings repeat the first window (every binding must be bound).
+  for (let k = 0; k < declared; k++) {
     const w = windows[k] ?? windows[0]!;
     entries.push({ binding: k, resource: { buffer: w.buffer, offset: w.offset, size: w.size } });
   }
-  entries.push({ binding: SHA_DATA_BINDINGS, resource: { buffer: segBuf, offset: 0, size: n * DESC_WORDS * 4 } });
-  entries.push({ binding: SHA_DATA_BINDINGS + 1, resource: { buffer: states } });
+  entries.push({ binding: declared, resource: { buffer: segBuf, offset: 0, size: n * DESC_WORDS * 4 } });
+  entries.push({ binding: declared + 1, resource: { buffer: states } });
   pass.setBindGroup(0, device.createBindGroup({ label: 'modelseal sha256 bind group', layout: pipeline.getBindGroupLayout(0), entries }));
-  dispatch2d(pass, Math.ceil(n / (small ? SHA_WORKGROUP_SMALL : SHA_WORKGROUP)));
+  dispatch2d(pass, Math.ceil(n / wg));
   if (!openPass) pass.end();
   return states;
 }
