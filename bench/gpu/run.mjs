@@ -355,8 +355,10 @@ const shardRef = (() => {
   const VARIANTS = software
     ? [{}, { shaPrefetch: true, b3Direct: true }, { b3StageBlocks: 1, b3Group: 128 }]
     : [
+        // {} is the default: run this script with MODELSEAL_WEBGPU_SHA_BINDINGS=1 where the
+        // multi-binding kernel is untried (it never finished on lavapipe), and try it alone in its own
+        // process with bench/gpu/multi-binding.mjs, so that a hang there cannot cost this sweep
         {},
-        { shaBindings: 1 },
         { shaPrefetch: true },
         { shaWorkgroup: 32 },
         { shaWorkgroup: 128 },
