@@ -55,7 +55,7 @@ const want = ranges.map((r) => {
 });
 
 const maxBindings = resolveTuning(device, {}, {}).shaBindings;
-const variants = [{ shaBindings: 1 }, ...(maxBindings > 1 ? [{ shaBindings: maxBindings }, { shaBindings: maxBindings, shaPrefetch: true }] : [])];
+const variants = [1, ...(maxBindings > 1 ? [maxBindings] : [])].flatMap((shaBindings) => [{ shaBindings, shaPrefetch: false }, { shaBindings, shaPrefetch: true }]);
 const rows = [];
 for (const tuning of variants) {
   const label = tuningLabel(resolveTuning(device, tuning, {}));

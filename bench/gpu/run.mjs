@@ -248,10 +248,10 @@ const shardRef = (() => {
     : [
         { batchBytes: 256 * MiB, slots: 3 },
         { batchBytes: 1024 * MiB, slots: 3 },
-        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaPrefetch: true } },
-        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaWorkgroup: 32 } },
-        { batchBytes: 1024 * MiB, slots: 2 },
-        { batchBytes: Math.floor(lim / (64 * KiB)) * 64 * KiB, slots: 2 },
+        { batchBytes: 1024 * MiB, slots: 4 },
+        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaWorkgroup: 4 } },
+        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaWorkgroup: 64 } },
+        { batchBytes: Math.floor(lim / (64 * KiB)) * 64 * KiB, slots: 3 },
       ];
   const shards = [];
   for (let o = 0; o < FILE_BYTES; o += MiB) shards.push({ path: file, offset: o, length: MiB, output: 'digest' });
@@ -352,22 +352,21 @@ const shardRef = (() => {
   // windows), and its timed results against node:crypto (SHA-256, every leaf) and the default
   // variant's digest (BLAKE3 of the whole buffer; @noble/hashes checked the default above).
   const dflt = resolveTuning(dev);
+  // One change at a time around the default (resolveTuning; the H200 sweep that chose it is in
+  // bench/results/gpu-nvidia-h200-2026-11-26-run3.*).
   const VARIANTS = software
-    ? [{}, { shaPrefetch: true, b3Direct: true }, { b3StageBlocks: 1, b3Group: 128 }]
+    ? [{}, { shaPrefetch: false, b3Direct: false, b3StageBlocks: 2 }, { shaWorkgroup: 32, b3Group: 128 }]
     : [
-        // {} is the default: run this script with MODELSEAL_WEBGPU_SHA_BINDINGS=1 where the
-        // multi-binding kernel is untried (it never finished on lavapipe), and try it alone in its own
-        // process with bench/gpu/multi-binding.mjs, so that a hang there cannot cost this sweep
         {},
-        { shaPrefetch: true },
+        { shaBindings: 1 },
+        { shaPrefetch: false },
+        { shaWorkgroup: 16 },
         { shaWorkgroup: 32 },
         { shaWorkgroup: 128 },
-        { shaWorkgroup: 32, shaPrefetch: true },
-        { b3StageBlocks: 1 },
-        { b3StageBlocks: 4 },
-        { b3Direct: true },
+        { b3Direct: false, b3StageBlocks: 1 },
         { b3Group: 32 },
         { b3Group: 128 },
+        { b3Group: 256 },
       ];
   {
     const lens = [0, 1, 55, 56, 63, 64, 65, 1023, 1024, 1025, 65535, 65536, 65537, MiB + 1, 3 * MiB + 5];

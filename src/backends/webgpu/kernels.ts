@@ -85,17 +85,26 @@ const TUNING_ENV: { [K in keyof WebGpuKernelTuning]: string } = {
 
 /**
  * The tuning a device gets: explicit `options` (validated: RangeError), else the environment
- * variable (ignored when not a valid choice), else the default. Defaults: all SHA-256 windows of a
- * call in one dispatch when the device has the storage-buffer slots for it (a 2 GiB window holds only
- * 2048 leaves of 1 MiB); 2-block staging (194 vs 125 GB/s for 4 blocks, device-resident BLAKE3 on an
- * H200); 64-chunk groups.
+ * variable (ignored when not a valid choice), else the default. Defaults, from two sweeps of
+ * bench/gpu on an H200 (bench/results/gpu-nvidia-h200-2026-11-26-run{3,4}.*; 16 GiB device-resident;
+ * single runs, and identical settings moved by up to ±20 % between rows):
+ * - SHA-256: all windows of a call in one dispatch when the device has the storage-buffer slots for
+ *   it (a 2 GiB window holds only 2047 leaves of 1 MiB): 1 MiB leaves 40-48 -> 86-119 GB/s. Prefetch
+ *   of the next block and the workgroup size (16/32/64/128) made no difference beyond that noise;
+ *   prefetch stays on (it was the faster one in run 3, 115 vs 99).
+ * - BLAKE3: direct loads (each invocation reads its own chunk), 128-chunk groups: 639 GB/s, against
+ *   420 with 64-chunk groups, 597 with 256, 388 with 32; staged through workgroup memory 216 (2
+ *   blocks per barrier), 277-309 (1), 115 (4).
+ * On lavapipe direct loads and prefetch were also the faster ones (correctness runs, not GPU figures).
  */
 export function resolveTuning(device: GPUDevice, options: Partial<WebGpuKernelTuning> = {}, env: NodeJS.ProcessEnv = process.env): WebGpuKernelTuning {
   const maxBindings = Math.max(1, Math.min(SHA_MULTI_BINDINGS, device.limits.maxStorageBuffersPerShaderStage - 2));
-  // Software adapters keep one binding: the multi-binding kernel did not finish within 120 s on Mesa
-  // lavapipe (LLVM 15), in two attempts (see docs/gpu.md); their buffers are small anyway.
+  // Software adapters keep one binding: on Mesa lavapipe (LLVM 15) the multi-binding kernel gave the
+  // right digests in 16 of 17 runs, but one test run stalled for minutes (and an earlier attempt did
+  // not finish within 120 s), cause unknown (docs/gpu.md); their buffers are small anyway. On the
+  // H200 the benchmark checks it leaf by leaf against node:crypto.
   const shaBindings = isSoftwareDevice(device) ? 1 : maxBindings;
-  const dflt: WebGpuKernelTuning = { shaBindings, shaWorkgroup: 0, shaPrefetch: false, b3StageBlocks: 2, b3Direct: false, b3Group: B3_GROUP };
+  const dflt: WebGpuKernelTuning = { shaBindings, shaWorkgroup: 0, shaPrefetch: true, b3StageBlocks: 1, b3Direct: true, b3Group: 128 };
   const out = { ...dflt } as Record<keyof WebGpuKernelTuning, number | boolean>;
   for (const key of Object.keys(dflt) as (keyof WebGpuKernelTuning)[]) {
     const choices = TUNING_CHOICES[key];
