@@ -8,8 +8,8 @@
  * mapped upload buffer (no extra host copy); only digests and CVs come back.
  *
  * The whole BLAKE3 tree above the 1 KiB chunks is merged on the GPU (in-workgroup reduction of
- * 64-chunk groups, then log64 parent passes); a CPU merge of per-chunk CVs would cost one JS
- * compression per KiB (~1 GB/s), far below any GPU's rate.
+ * groups of chunks, 128 by default, then parent passes of the same fan-in); a CPU merge of per-chunk
+ * CVs would cost one JS compression per KiB (~1 GB/s), far below any GPU's rate.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { ModelsealError, UnavailableError } from '../../errors.js';
