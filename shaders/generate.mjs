@@ -150,7 +150,133 @@ fn load_masked(bind: u32, base: u32, pos: u32, len: u32) -> u32 {
   };
 }
 
+// The end of both SHA-256 entry points: the FINAL segment's padding block(s), then the state out.
+const SHA_FINISH = `  if ((seg.flags & FINAL) != 0u) {
+    // Padding: the tail bytes, 0x80, zeros, then the bit length (big-endian u64) in the last 8
+    // bytes; one extra block when the tail leaves fewer than 8 bytes free.
+    let tail = len - full_blocks * 64u;
+    let tbase = base + full_blocks * 64u;
+    for (var k = 0u; k < 16u; k++) {
+      var w = load_masked(bind, tbase, k * 4u, tail);
+      if (k == tail / 4u) {
+        w = w | (0x80u << ((tail & 3u) * 8u));
+      }
+      blk[k] = bswap(w);
+    }
+    let bits_hi = (seg.total_hi << 3u) | (seg.total_lo >> 29u);
+    let bits_lo = seg.total_lo << 3u;
+    if (tail < 56u) {
+      blk[14] = bits_hi;
+      blk[15] = bits_lo;
+      s = sha256_compress(s, blk);
+    } else {
+      s = sha256_compress(s, blk);
+      for (var k = 0u; k < 14u; k++) {
+        blk[k] = 0u;
+      }
+      blk[14] = bits_hi;
+      blk[15] = bits_lo;
+      s = sha256_compress(s, blk);
+    }
+  }
+  for (var k = 0u; k < 8u; k++) {
+    states[seg.state_index * 8u + k] = s[k];
+  }
+`;
+
+// The cooperative entry point (tuning shaCoop): the invocations of a workgroup load the next 64-byte
+// block of every segment of the group together, 16 consecutive lanes per block (64 contiguous bytes
+// per 16 lanes instead of 16 loads a leaf apart per lane), into workgroup memory; then each compresses
+// its own block from there. A leaf of 1 MiB is 16384 blocks, so the loads of one warp touch 2 blocks
+// (2 address translations) instead of 32.
+function shaCoopEntry() {
+  const loads = (b, guard) =>
+    Array.from({ length: 16 }, (_, r) => `    { let idx = ${r}u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (${guard('l')}) { pre[${r}] = load_word(wg_bind[l], wg_wbase[l] + ${b} * 16u + (idx & 15u)); } }`).join('\n');
+  const stores = Array.from({ length: 16 }, (_, r) => `    { let idx = ${r}u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[${r}]; }`).join('\n');
+  return `
+// ---- cooperative loads (tuning shaCoop): entry point main_coop ----
+var<workgroup> tile: array<u32, WORKGROUP_SIZE * 17u>;   // 16 words per segment, padded against bank conflicts
+var<workgroup> wg_wbase: array<u32, WORKGROUP_SIZE>;     // first word of each segment of the group
+var<workgroup> wg_nblk: array<u32, WORKGROUP_SIZE>;      // its blocks loaded together (0: walks alone)
+var<workgroup> wg_bind: array<u32, WORKGROUP_SIZE>;
+var<workgroup> wg_max_atomic: atomic<u32>;
+var<workgroup> wg_max: u32;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main_coop(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  // No early return: every invocation takes part in the loads and barriers.
+  let live = i < arrayLength(&segments);
+  var seg: Segment;
+  if (live) {
+    seg = segments[i];
+  }
+  let bind = seg.binding;
+  let base = seg.byte_offset;
+  let len = seg.byte_length;
+  let full_blocks = len / 64u;
+  // Only 4-aligned segments share the loads; one at an odd offset walks its blocks alone below.
+  let shared_blocks = select(0u, full_blocks, live && (base & 3u) == 0u);
+  wg_wbase[lid] = base >> 2u;
+  wg_nblk[lid] = shared_blocks;
+  wg_bind[lid] = bind;
+  atomicMax(&wg_max_atomic, shared_blocks);
+  workgroupBarrier();
+  if (lid == 0u) {
+    wg_max = atomicLoad(&wg_max_atomic);
+  }
+  let nmax = workgroupUniformLoad(&wg_max);
+  var s: array<u32, 8>;
+  if (live) {
+    if ((seg.flags & FIRST) != 0u) {
+      s = array<u32, 8>(${IV.map(hex).join(', ')});
+    } else {
+      for (var k = 0u; k < 8u; k++) {
+        s[k] = states[seg.state_index * 8u + k];
+      }
+    }
+  }
+  var pre: array<u32, 16>;
+  var blk: array<u32, 16>;
+  if (nmax > 0u) {
+${loads('0u', (l) => `0u < wg_nblk[${l}]`)}
+  }
+  for (var b = 0u; b < nmax; b++) {
+    if (!PREFETCH && b > 0u) {
+${loads('b', (l) => `b < wg_nblk[${l}]`)}
+    }
+${stores}
+    workgroupBarrier();
+    if (PREFETCH && b + 1u < nmax) {
+      // the next block's loads are in flight while this block is compressed
+${loads('(b + 1u)', (l) => `b + 1u < wg_nblk[${l}]`)}
+    }
+    if (b < shared_blocks) {
+      for (var k = 0u; k < 16u; k++) {
+        blk[k] = bswap(tile[lid * 17u + k]);
+      }
+      s = sha256_compress(s, blk);
+    }
+    workgroupBarrier();
+  }
+  if (!live) {
+    return;
+  }
+  if (shared_blocks == 0u) {
+    for (var b = 0u; b < full_blocks; b++) {
+      let p = base + b * 64u;
+      for (var k = 0u; k < 16u; k++) {
+        blk[k] = bswap(load_u32(bind, p + k * 4u));
+      }
+      s = sha256_compress(s, blk);
+    }
+  }
+${SHA_FINISH}}
+`;
+}
+
 function sha256Kernel(nb) {
+  const coopEntry = shaCoopEntry();
   const acc = shaDataAccess(nb);
   const what =
     nb === 1
@@ -258,39 +384,8 @@ ${Array.from({ length: 16 }, (_, k) => `      blk[${k}] = bswap(load_u32(bind, p
       s = sha256_compress(s, blk);
     }
   }
-  if ((seg.flags & FINAL) != 0u) {
-    // Padding: the tail bytes, 0x80, zeros, then the bit length (big-endian u64) in the last 8
-    // bytes; one extra block when the tail leaves fewer than 8 bytes free.
-    let tail = len - full_blocks * 64u;
-    let tbase = base + full_blocks * 64u;
-    for (var k = 0u; k < 16u; k++) {
-      var w = load_masked(bind, tbase, k * 4u, tail);
-      if (k == tail / 4u) {
-        w = w | (0x80u << ((tail & 3u) * 8u));
-      }
-      blk[k] = bswap(w);
-    }
-    let bits_hi = (seg.total_hi << 3u) | (seg.total_lo >> 29u);
-    let bits_lo = seg.total_lo << 3u;
-    if (tail < 56u) {
-      blk[14] = bits_hi;
-      blk[15] = bits_lo;
-      s = sha256_compress(s, blk);
-    } else {
-      s = sha256_compress(s, blk);
-      for (var k = 0u; k < 14u; k++) {
-        blk[k] = 0u;
-      }
-      blk[14] = bits_hi;
-      blk[15] = bits_lo;
-      s = sha256_compress(s, blk);
-    }
-  }
-  for (var k = 0u; k < 8u; k++) {
-    states[seg.state_index * 8u + k] = s[k];
-  }
-}
-`;
+${SHA_FINISH}}
+${coopEntry}`;
 }
 
 // ---------------------------------------------------------------------------------------------

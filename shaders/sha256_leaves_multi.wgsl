@@ -536,3 +536,173 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     states[seg.state_index * 8u + k] = s[k];
   }
 }
+
+// ---- cooperative loads (tuning shaCoop): entry point main_coop ----
+var<workgroup> tile: array<u32, WORKGROUP_SIZE * 17u>;   // 16 words per segment, padded against bank conflicts
+var<workgroup> wg_wbase: array<u32, WORKGROUP_SIZE>;     // first word of each segment of the group
+var<workgroup> wg_nblk: array<u32, WORKGROUP_SIZE>;      // its blocks loaded together (0: walks alone)
+var<workgroup> wg_bind: array<u32, WORKGROUP_SIZE>;
+var<workgroup> wg_max_atomic: atomic<u32>;
+var<workgroup> wg_max: u32;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main_coop(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  // No early return: every invocation takes part in the loads and barriers.
+  let live = i < arrayLength(&segments);
+  var seg: Segment;
+  if (live) {
+    seg = segments[i];
+  }
+  let bind = seg.binding;
+  let base = seg.byte_offset;
+  let len = seg.byte_length;
+  let full_blocks = len / 64u;
+  // Only 4-aligned segments share the loads; one at an odd offset walks its blocks alone below.
+  let shared_blocks = select(0u, full_blocks, live && (base & 3u) == 0u);
+  wg_wbase[lid] = base >> 2u;
+  wg_nblk[lid] = shared_blocks;
+  wg_bind[lid] = bind;
+  atomicMax(&wg_max_atomic, shared_blocks);
+  workgroupBarrier();
+  if (lid == 0u) {
+    wg_max = atomicLoad(&wg_max_atomic);
+  }
+  let nmax = workgroupUniformLoad(&wg_max);
+  var s: array<u32, 8>;
+  if (live) {
+    if ((seg.flags & FIRST) != 0u) {
+      s = array<u32, 8>(0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au, 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u);
+    } else {
+      for (var k = 0u; k < 8u; k++) {
+        s[k] = states[seg.state_index * 8u + k];
+      }
+    }
+  }
+  var pre: array<u32, 16>;
+  var blk: array<u32, 16>;
+  if (nmax > 0u) {
+    { let idx = 0u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[0] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 1u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[1] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 2u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[2] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 3u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[3] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 4u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[4] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 5u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[5] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 6u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[6] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 7u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[7] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 8u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[8] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 9u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[9] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 10u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[10] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 11u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[11] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 12u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[12] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 13u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[13] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 14u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[14] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+    { let idx = 15u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (0u < wg_nblk[l]) { pre[15] = load_word(wg_bind[l], wg_wbase[l] + 0u * 16u + (idx & 15u)); } }
+  }
+  for (var b = 0u; b < nmax; b++) {
+    if (!PREFETCH && b > 0u) {
+    { let idx = 0u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[0] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 1u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[1] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 2u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[2] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 3u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[3] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 4u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[4] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 5u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[5] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 6u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[6] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 7u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[7] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 8u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[8] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 9u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[9] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 10u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[10] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 11u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[11] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 12u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[12] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 13u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[13] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 14u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[14] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    { let idx = 15u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b < wg_nblk[l]) { pre[15] = load_word(wg_bind[l], wg_wbase[l] + b * 16u + (idx & 15u)); } }
+    }
+    { let idx = 0u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[0]; }
+    { let idx = 1u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[1]; }
+    { let idx = 2u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[2]; }
+    { let idx = 3u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[3]; }
+    { let idx = 4u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[4]; }
+    { let idx = 5u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[5]; }
+    { let idx = 6u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[6]; }
+    { let idx = 7u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[7]; }
+    { let idx = 8u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[8]; }
+    { let idx = 9u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[9]; }
+    { let idx = 10u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[10]; }
+    { let idx = 11u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[11]; }
+    { let idx = 12u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[12]; }
+    { let idx = 13u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[13]; }
+    { let idx = 14u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[14]; }
+    { let idx = 15u * WORKGROUP_SIZE + lid; let l = idx >> 4u; tile[l * 17u + (idx & 15u)] = pre[15]; }
+    workgroupBarrier();
+    if (PREFETCH && b + 1u < nmax) {
+      // the next block's loads are in flight while this block is compressed
+    { let idx = 0u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[0] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 1u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[1] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 2u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[2] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 3u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[3] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 4u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[4] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 5u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[5] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 6u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[6] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 7u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[7] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 8u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[8] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 9u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[9] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 10u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[10] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 11u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[11] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 12u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[12] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 13u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[13] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 14u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[14] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    { let idx = 15u * WORKGROUP_SIZE + lid; let l = idx >> 4u; if (b + 1u < wg_nblk[l]) { pre[15] = load_word(wg_bind[l], wg_wbase[l] + (b + 1u) * 16u + (idx & 15u)); } }
+    }
+    if (b < shared_blocks) {
+      for (var k = 0u; k < 16u; k++) {
+        blk[k] = bswap(tile[lid * 17u + k]);
+      }
+      s = sha256_compress(s, blk);
+    }
+    workgroupBarrier();
+  }
+  if (!live) {
+    return;
+  }
+  if (shared_blocks == 0u) {
+    for (var b = 0u; b < full_blocks; b++) {
+      let p = base + b * 64u;
+      for (var k = 0u; k < 16u; k++) {
+        blk[k] = bswap(load_u32(bind, p + k * 4u));
+      }
+      s = sha256_compress(s, blk);
+    }
+  }
+  if ((seg.flags & FINAL) != 0u) {
+    // Padding: the tail bytes, 0x80, zeros, then the bit length (big-endian u64) in the last 8
+    // bytes; one extra block when the tail leaves fewer than 8 bytes free.
+    let tail = len - full_blocks * 64u;
+    let tbase = base + full_blocks * 64u;
+    for (var k = 0u; k < 16u; k++) {
+      var w = load_masked(bind, tbase, k * 4u, tail);
+      if (k == tail / 4u) {
+        w = w | (0x80u << ((tail & 3u) * 8u));
+      }
+      blk[k] = bswap(w);
+    }
+    let bits_hi = (seg.total_hi << 3u) | (seg.total_lo >> 29u);
+    let bits_lo = seg.total_lo << 3u;
+    if (tail < 56u) {
+      blk[14] = bits_hi;
+      blk[15] = bits_lo;
+      s = sha256_compress(s, blk);
+    } else {
+      s = sha256_compress(s, blk);
+      for (var k = 0u; k < 14u; k++) {
+        blk[k] = 0u;
+      }
+      blk[14] = bits_hi;
+      blk[15] = bits_lo;
+      s = sha256_compress(s, blk);
+    }
+  }
+  for (var k = 0u; k < 8u; k++) {
+    states[seg.state_index * 8u + k] = s[k];
+  }
+}

@@ -244,13 +244,13 @@ const shardRef = (() => {
 {
   const lim = Math.min(description.maxStorageBufferBindingSize, description.maxBufferSize);
   const HOST_VARIANTS = software
-    ? [{ batchBytes: 16 * MiB, slots: 3 }, { batchBytes: 64 * MiB, slots: 2, tuning: { shaPrefetch: true } }]
+    ? [{ batchBytes: 16 * MiB, slots: 3 }, { batchBytes: 64 * MiB, slots: 2, tuning: { shaCoop: true } }]
     : [
         { batchBytes: 256 * MiB, slots: 3 },
         { batchBytes: 1024 * MiB, slots: 3 },
-        { batchBytes: 1024 * MiB, slots: 4 },
-        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaWorkgroup: 4 } },
-        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaWorkgroup: 64 } },
+        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaCoop: true } },
+        { batchBytes: 1024 * MiB, slots: 3, tuning: { shaCoop: true, shaWorkgroup: 64 } },
+        { batchBytes: 256 * MiB, slots: 3, tuning: { shaCoop: true } },
         { batchBytes: Math.floor(lim / (64 * KiB)) * 64 * KiB, slots: 3 },
       ];
   const shards = [];
@@ -355,17 +355,17 @@ const shardRef = (() => {
   // One change at a time around the default (resolveTuning; the H200 sweep that chose it is in
   // bench/results/gpu-nvidia-h200-2026-11-26-run3.*).
   const VARIANTS = software
-    ? [{}, { shaPrefetch: false, b3Direct: false, b3StageBlocks: 2 }, { shaWorkgroup: 32, b3Group: 128 }]
+    ? [{}, { shaPrefetch: false, b3Direct: false, b3StageBlocks: 2 }, { shaWorkgroup: 32, b3Group: 128 }, { shaCoop: true }]
     : [
         {},
         { shaBindings: 1 },
         { shaPrefetch: false },
-        { shaWorkgroup: 16 },
-        { shaWorkgroup: 32 },
-        { shaWorkgroup: 128 },
-        { b3Direct: false, b3StageBlocks: 1 },
-        { b3Group: 32 },
-        { b3Group: 128 },
+        { shaCoop: true },
+        { shaCoop: true, shaPrefetch: false },
+        { shaCoop: true, shaWorkgroup: 32 },
+        { shaCoop: true, shaWorkgroup: 128 },
+        { shaCoop: true, shaBindings: 1 },
+        { b3Group: 64 },
         { b3Group: 256 },
       ];
   {

@@ -83,6 +83,10 @@ describe.skipIf(skipReason !== null)('hashGpuBuffer / verifyGpuBuffer', () => {
     { b3Direct: false, b3StageBlocks: 4, b3Group: 32 },
     { shaWorkgroup: 4, b3Group: 64 },
     { shaPrefetch: false, b3Group: 256 },
+    // cooperative SHA-256 loads: aligned segments share them, the ranges at odd offsets walk alone
+    { shaCoop: true },
+    { shaCoop: true, shaPrefetch: false, shaWorkgroup: 32 },
+    { shaCoop: true, shaWorkgroup: 1 },
   ];
   it.each(VARIANTS)('kernel variant %o equals the CPU references', async (tuning) => {
     const ranges: GpuBufferRange[] = [...RANGES, { offset: 7, length: 3 * MiB + 5 }];

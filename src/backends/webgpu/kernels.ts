@@ -57,6 +57,11 @@ export interface WebGpuKernelTuning {
   shaWorkgroup: number;
   /** SHA-256: load block b + 1 before compressing block b. MODELSEAL_WEBGPU_SHA_PREFETCH=1. */
   shaPrefetch: boolean;
+  /**
+   * SHA-256: the invocations of a workgroup load each next block of all their segments together
+   * (coalesced, through workgroup memory; entry point main_coop). MODELSEAL_WEBGPU_SHA_COOP=1.
+   */
+  shaCoop: boolean;
   /** BLAKE3 chunk kernel: blocks staged per barrier (1, 2, 4, 8). MODELSEAL_WEBGPU_STAGE_BLOCKS. */
   b3StageBlocks: number;
   /** BLAKE3 chunk kernel: each thread loads its own chunk, no staging. MODELSEAL_WEBGPU_B3_DIRECT=1. */
@@ -69,6 +74,7 @@ const TUNING_CHOICES: { [K in keyof WebGpuKernelTuning]: readonly (number | bool
   shaBindings: [1, 2, 3, 4, 5, 6, 7, 8],
   shaWorkgroup: [0, 1, 4, 8, 16, 32, 64, 128, 256],
   shaPrefetch: [false, true],
+  shaCoop: [false, true],
   b3StageBlocks: [1, 2, 4, 8],
   b3Direct: [false, true],
   b3Group: [32, 64, 128, 256],
@@ -78,6 +84,7 @@ const TUNING_ENV: { [K in keyof WebGpuKernelTuning]: string } = {
   shaBindings: 'MODELSEAL_WEBGPU_SHA_BINDINGS',
   shaWorkgroup: 'MODELSEAL_WEBGPU_SHA_WORKGROUP',
   shaPrefetch: 'MODELSEAL_WEBGPU_SHA_PREFETCH',
+  shaCoop: 'MODELSEAL_WEBGPU_SHA_COOP',
   b3StageBlocks: 'MODELSEAL_WEBGPU_STAGE_BLOCKS',
   b3Direct: 'MODELSEAL_WEBGPU_B3_DIRECT',
   b3Group: 'MODELSEAL_WEBGPU_B3_GROUP',
@@ -104,7 +111,7 @@ export function resolveTuning(device: GPUDevice, options: Partial<WebGpuKernelTu
   // not finish within 120 s), cause unknown (docs/gpu.md); their buffers are small anyway. On the
   // H200 the benchmark checks it leaf by leaf against node:crypto.
   const shaBindings = isSoftwareDevice(device) ? 1 : maxBindings;
-  const dflt: WebGpuKernelTuning = { shaBindings, shaWorkgroup: 0, shaPrefetch: true, b3StageBlocks: 1, b3Direct: true, b3Group: 128 };
+  const dflt: WebGpuKernelTuning = { shaBindings, shaWorkgroup: 0, shaPrefetch: true, shaCoop: false, b3StageBlocks: 1, b3Direct: true, b3Group: 128 };
   const out = { ...dflt } as Record<keyof WebGpuKernelTuning, number | boolean>;
   for (const key of Object.keys(dflt) as (keyof WebGpuKernelTuning)[]) {
     const choices = TUNING_CHOICES[key];
@@ -125,6 +132,13 @@ export function resolveTuning(device: GPUDevice, options: Partial<WebGpuKernelTu
   }
   // Direct loads do not use the staging array; the smallest one leaves workgroup memory to the CVs.
   if (t.b3Direct) t.b3StageBlocks = 1;
+  if (t.shaCoop) {
+    // tile (17 words per invocation) + 3 words of segment data per invocation + 2 words
+    const shaWgBytes = Math.max(t.shaWorkgroup || SHA_WORKGROUP, SHA_WORKGROUP_SMALL) * 80 + 8;
+    if (shaWgBytes > device.limits.maxComputeWorkgroupStorageSize) {
+      throw new RangeError(`tuning shaCoop with workgroups of ${t.shaWorkgroup} needs ${shaWgBytes} bytes of workgroup memory; the device allows ${device.limits.maxComputeWorkgroupStorageSize}`);
+    }
+  }
   const wgBytes = t.b3Group * (16 * t.b3StageBlocks + 1) * 4 + t.b3Group * 9 * 4;
   if (wgBytes > device.limits.maxComputeWorkgroupStorageSize) {
     throw new RangeError(`tuning b3Group ${t.b3Group} x b3StageBlocks ${t.b3StageBlocks} needs ${wgBytes} bytes of workgroup memory; the device allows ${device.limits.maxComputeWorkgroupStorageSize}`);
@@ -134,7 +148,7 @@ export function resolveTuning(device: GPUDevice, options: Partial<WebGpuKernelTu
 
 /** A short name of a tuning (pipeline cache key, benchmark labels). */
 export function tuningLabel(t: WebGpuKernelTuning): string {
-  return `sha bind=${t.shaBindings} wg=${t.shaWorkgroup || 'auto'}${t.shaPrefetch ? ' prefetch' : ''}; b3 ${t.b3Direct ? 'direct' : `stage=${t.b3StageBlocks}`} group=${t.b3Group}`;
+  return `sha bind=${t.shaBindings} wg=${t.shaWorkgroup || 'auto'}${t.shaPrefetch ? ' prefetch' : ''}${t.shaCoop ? ' coop' : ''}; b3 ${t.b3Direct ? 'direct' : `stage=${t.b3StageBlocks}`} group=${t.b3Group}`;
 }
 
 export interface Pipelines {
@@ -148,7 +162,7 @@ export interface Pipelines {
 
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<Pipelines>>>();
 
-async function compile(device: GPUDevice, name: ShaderName, constants: Record<string, number>): Promise<GPUComputePipeline> {
+async function compile(device: GPUDevice, name: ShaderName, constants: Record<string, number>, entryPoint = 'main'): Promise<GPUComputePipeline> {
   const module = device.createShaderModule({ label: `modelseal ${name}.wgsl`, code: loadShader(name) });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
@@ -156,9 +170,9 @@ async function compile(device: GPUDevice, name: ShaderName, constants: Record<st
     throw new Error(`shaders/${name}.wgsl does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
   }
   return device.createComputePipelineAsync({
-    label: `modelseal ${name} pipeline`,
+    label: `modelseal ${name} ${entryPoint} pipeline`,
     layout: 'auto',
-    compute: { module, entryPoint: 'main', constants },
+    compute: { module, entryPoint, constants },
   });
 }
 
@@ -178,8 +192,9 @@ export function getPipelines(device: GPUDevice, options: Partial<WebGpuKernelTun
       const prefetch = tuning.shaPrefetch ? 1 : 0;
       const wgLarge = tuning.shaWorkgroup || SHA_WORKGROUP;
       const wgSmall = tuning.shaWorkgroup || SHA_WORKGROUP_SMALL;
-      const large = compile(device, sha, { WORKGROUP_SIZE: wgLarge, PREFETCH: prefetch });
-      const small = wgSmall === wgLarge ? large : compile(device, sha, { WORKGROUP_SIZE: wgSmall, PREFETCH: prefetch });
+      const entry = tuning.shaCoop ? 'main_coop' : 'main';
+      const large = compile(device, sha, { WORKGROUP_SIZE: wgLarge, PREFETCH: prefetch }, entry);
+      const small = wgSmall === wgLarge ? large : compile(device, sha, { WORKGROUP_SIZE: wgSmall, PREFETCH: prefetch }, entry);
       const [sha256, sha256Small, blake3Chunks, blake3Parents] = await Promise.all([
         large,
         small,
