@@ -55,7 +55,7 @@ export interface WebGpuKernelTuning {
   shaBindings: number;
   /** SHA-256 workgroup size; 0: 16 below SHA_SMALL_BELOW segments, else 64. MODELSEAL_WEBGPU_SHA_WORKGROUP. */
   shaWorkgroup: number;
-  /** SHA-256: load block b + 1 before compressing block b. MODELSEAL_WEBGPU_SHA_PREFETCH=1. */
+  /** SHA-256: load block b + 1 before compressing block b. MODELSEAL_WEBGPU_SHA_PREFETCH (0 or 1). */
   shaPrefetch: boolean;
   /**
    * SHA-256: the invocations of a workgroup load each next block of all their segments together
@@ -64,7 +64,7 @@ export interface WebGpuKernelTuning {
   shaCoop: boolean;
   /** BLAKE3 chunk kernel: blocks staged per barrier (1, 2, 4, 8). MODELSEAL_WEBGPU_STAGE_BLOCKS. */
   b3StageBlocks: number;
-  /** BLAKE3 chunk kernel: each thread loads its own chunk, no staging. MODELSEAL_WEBGPU_B3_DIRECT=1. */
+  /** BLAKE3 chunk kernel: each thread loads its own chunk, no staging. MODELSEAL_WEBGPU_B3_DIRECT (0 or 1). */
   b3Direct: boolean;
   /** BLAKE3 chunks per workgroup (32, 64, 128, 256); also the parent kernel's fan-in. MODELSEAL_WEBGPU_B3_GROUP. */
   b3Group: number;
