@@ -81,11 +81,21 @@ function gpuDeviceNodePresent(): boolean {
   }
 }
 
+/**
+ * Below this many bytes `auto` leaves the GPU out. Starting Dawn and compiling the pipelines takes
+ * 1-1.5 s on an H200 host (bench/results/gpu-nvidia-h200-2026-11-26-engine-run1.*: a 4 GiB model took
+ * 1.5 s on the GPU alone, 0.23 s on the host's 16 cores); the CPU lanes start at once and the GPU
+ * joins when ready, so it can only pay once the model outlasts that start: ~12 GB for SHA-256
+ * shards, ~24 GB for BLAKE3 on that host (CPU 9.4 / 18.8 GB/s, GPU 17.5 / 26 GB/s).
+ */
+export const HYBRID_MIN_BYTES = 16 * 2 ** 30;
+
 /** Whether the GPU joins the CPU workers on this plan ('hybrid'), or stays out ('off'). */
 async function hybridWanted(options: HashModelOptions, hash: HashAlgorithm, plan: ChunkPlan): Promise<'hybrid' | 'off'> {
   if (options.hybrid === false || options.backend === 'webgpu') return 'off';
   if (options.backend !== undefined && options.backend !== 'auto' && options.hybrid !== true) return 'off';
   if (plan.tasks.length < 2 && options.hybrid !== true) return 'off';
+  if (plan.totalBytes < HYBRID_MIN_BYTES && options.hybrid !== true) return 'off';
   // Loading Dawn and asking for an adapter costs 0.1-0.7 s: on Linux, skip it when no GPU device node exists.
   if (options.hybrid !== true && process.platform === 'linux' && !gpuDeviceNodePresent()) return 'off';
   const p = await probeBackend('webgpu', disabledBackends(options.disableBackends));
@@ -192,13 +202,22 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   const cpuBackend: BackendName | undefined = backend === 'webgpu' ? undefined : backend;
   try {
     if (gpuMode !== 'off') {
-      const m = (await import(WEBGPU_MODULE)) as { createWebGpuBackend: () => Promise<HashBackend> };
-      const gpu = await m.createWebGpuBackend();
-      closers.push(() => gpu.close());
-      const batch = (gpu as HashBackend & { preferredBatchBytes?: number }).preferredBatchBytes ?? gpu.capabilities.preferredBatchBytes ?? 64 * 2 ** 20;
-      // two batches in flight so the GPU backend overlaps reading, upload and hashing
+      // The GPU lanes start as soon as the device and pipelines are ready. In hybrid mode the CPU lanes
+      // below do not wait for that (it takes 1-1.5 s on an H200 host): they take tasks meanwhile.
+      const ready = (async () => {
+        const m = (await import(WEBGPU_MODULE)) as { createWebGpuBackend: () => Promise<HashBackend> };
+        const gpu = await m.createWebGpuBackend();
+        closers.push(() => gpu.close());
+        return gpu;
+      })();
+      // two calls in flight so the GPU backend overlaps reading, upload and hashing
       for (let k = 0; k < 2; k++) {
-        lanes.push(lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal)));
+        lanes.push(
+          ready.then((gpu) => {
+            const batch = (gpu as HashBackend & { preferredBatchBytes?: number }).preferredBatchBytes ?? gpu.capabilities.preferredBatchBytes ?? 64 * 2 ** 20;
+            return lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal));
+          }),
+        );
       }
     }
     if (cpuBackend && plan.tasks.length > 0) {

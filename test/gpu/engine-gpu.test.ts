@@ -43,6 +43,28 @@ describe.skipIf(skipReason !== null)('engine on WebGPU', () => {
     });
   }
 
+  it('hybrid: the CPU lanes start at once and the GPU takes work when it is ready; one manifest', async () => {
+    // A slow CPU backend (the JS BLAKE3 reference, tens of MB/s) and small tasks: the CPU lane takes
+    // the first task before the GPU exists, and the GPU, once its device and pipelines are up,
+    // takes what is left. Both must have hashed something, and the result equals the reference.
+    const big = tempDir();
+    try {
+      writeFileSync(join(big.path, 'w.bin'), fill251(96 * MiB + 3, 5));
+      const base = { hash: 'blake3', method: 'files', taskTargetBytes: 4 * MiB } as const;
+      const ref = await hashModel(big.path, { ...base, backend: 'wasm', workers: 2 });
+      const t0 = performance.now();
+      const hybrid = await hashModel(big.path, { ...base, backend: 'js', hybrid: true, workers: 1 });
+      const secs = (performance.now() - t0) / 1000;
+      expect(hybrid.backend).toBe('hybrid');
+      expect(hybrid.manifest).toEqual(ref.manifest);
+      expect(hybrid.backendBytes.js, 'the CPU lane hashed nothing').toBeGreaterThan(0);
+      expect(hybrid.backendBytes.webgpu, `the GPU joined no work in ${secs.toFixed(1)} s`).toBeGreaterThan(0);
+      expect((hybrid.backendBytes.js ?? 0) + (hybrid.backendBytes.webgpu ?? 0)).toBe(ref.bytes);
+    } finally {
+      big.cleanup();
+    }
+  });
+
   it('modelseal hash --backend webgpu end to end', () => {
     const run = (backend: string) => {
       const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'modelseal.js'), 'hash', d.path, '--hash', 'blake3', '--backend', backend, '--json'], { encoding: 'utf8' });
