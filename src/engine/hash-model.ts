@@ -1,7 +1,7 @@
 /**
  * hashModel: walk → plan → map over the pool (or the GPU) → pure reduce into the OMS manifest.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { disabledBackends, probeBackend, selectBackend } from '../backends/dispatch.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
@@ -72,40 +72,21 @@ async function settleAll(lanes: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-function gpuDeviceNodePresent(): boolean {
-  if (existsSync('/dev/nvidia0') || existsSync('/dev/kfd')) return true;
-  try {
-    return readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Below this many bytes `auto` leaves the GPU out. Starting Dawn and compiling the pipelines takes
- * 1-1.5 s on an H200 host (bench/results/gpu-nvidia-h200-2026-11-26-engine-run1.*: a 4 GiB model took
- * 1.5 s on the GPU alone, 0.23 s on the host's 16 cores); the CPU lanes start at once and the GPU
- * joins when ready, so it can only pay once the model outlasts that start: ~12 GB for SHA-256
- * shards, ~24 GB for BLAKE3 on that host (CPU 9.4 / 18.8 GB/s, GPU 17.5 / 26 GB/s).
+ * Whether the GPU joins the CPU workers on this plan ('hybrid'), or stays out ('off'). Only when asked
+ * (`hybrid: true`): on the H200 host measured (16 Xeon cores with AVX-512; bench/results/
+ * gpu-nvidia-h200-2026-11-26-engine-run*), the cores alone hashed a 32 GiB model at 31 GB/s (BLAKE3)
+ * and 14 GB/s (SHA-256 1 MiB shards), the GPU alone at 13 / 8 GB/s including its 1-1.5 s start, and
+ * both together at 15 / 10 GB/s: feeding the GPU (reading the file into mapped staging) takes the same
+ * cores and memory bandwidth. It pays where the host is weak against its GPU.
  */
-export const HYBRID_MIN_BYTES = 16 * 2 ** 30;
-
-/** Whether the GPU joins the CPU workers on this plan ('hybrid'), or stays out ('off'). */
-async function hybridWanted(options: HashModelOptions, hash: HashAlgorithm, plan: ChunkPlan): Promise<'hybrid' | 'off'> {
-  if (options.hybrid === false || options.backend === 'webgpu') return 'off';
-  if (options.backend !== undefined && options.backend !== 'auto' && options.hybrid !== true) return 'off';
-  if (plan.tasks.length < 2 && options.hybrid !== true) return 'off';
-  if (plan.totalBytes < HYBRID_MIN_BYTES && options.hybrid !== true) return 'off';
-  // Loading Dawn and asking for an adapter costs 0.1-0.7 s: on Linux, skip it when no GPU device node exists.
-  if (options.hybrid !== true && process.platform === 'linux' && !gpuDeviceNodePresent()) return 'off';
+async function hybridWanted(options: HashModelOptions, hash: HashAlgorithm): Promise<'hybrid' | 'off'> {
+  if (options.hybrid !== true || options.backend === 'webgpu') return 'off';
   const p = await probeBackend('webgpu', disabledBackends(options.disableBackends));
   if (!p.ok || !p.capabilities.algorithms.includes(hash)) {
-    if (options.hybrid === true) throw new UnavailableError('BACKEND_UNAVAILABLE', `hybrid hashing needs a WebGPU adapter: ${p.ok ? `no ${hash} on the GPU` : p.reason}`);
-    return 'off';
+    throw new UnavailableError('BACKEND_UNAVAILABLE', `hybrid hashing needs a WebGPU adapter: ${p.ok ? `no ${hash} on the GPU` : p.reason}`);
   }
-  // a software adapter (lavapipe) is the CPU again: join only on a known hardware adapter, or when asked
-  if (options.hybrid === true) return 'hybrid';
-  return p.capabilities.software === false ? 'hybrid' : 'off';
+  return 'hybrid';
 }
 
 /** The serialization record and resources, in the reference order, from leaf outputs. Pure. */
@@ -172,7 +153,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   const report = options.onProgress;
   report?.({ ...progress });
 
-  const gpuMode = backend === 'webgpu' ? 'alone' : await hybridWanted(options, r.hash, plan);
+  const gpuMode = backend === 'webgpu' ? 'alone' : await hybridWanted(options, r.hash);
   const queue = new TaskQueue(plan);
   const backendBytes: Partial<Record<BackendName, number>> = {};
   const done = (name: BackendName, leafIdx: number[], outs: Uint8Array[]) => {

@@ -21,8 +21,9 @@ export interface HashModelOptions {
   /** Backends never to use (e.g. ['native'] to test fallbacks). */
   disableBackends?: BackendName[];
   /**
-   * CPU workers and the GPU share one plan (work stealing). Default: when the backend is 'auto' and a
-   * hardware GPU adapter is present. `true` forces it (also on a software adapter: tests), `false` never.
+   * CPU workers and the GPU share one plan (work stealing): the CPU lanes start at once, the GPU joins
+   * when its device is ready. Off unless `true` (then a WebGPU adapter is required, software ones too):
+   * on the H200 host measured it was slower than the host's 16 cores alone (docs/gpu.md).
    */
   hybrid?: boolean;
   /** Worker threads for CPU backends (default: available parallelism). */

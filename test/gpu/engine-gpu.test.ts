@@ -73,6 +73,14 @@ describe.skipIf(skipReason !== null)('engine on WebGPU', () => {
     };
     const gpu = run('webgpu');
     expect(gpu.backend).toBe('webgpu');
-    expect(gpu.rootDigest).toBe(run('js').rootDigest);
+    const ref = run('js');
+    expect(gpu.rootDigest).toBe(ref.rootDigest);
+    // --hybrid: the CPU backend chosen by auto plus the GPU; off without the flag
+    const h = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'modelseal.js'), 'hash', d.path, '--hash', 'blake3', '--hybrid', '--json'], { encoding: 'utf8' });
+    expect(h.status, h.stderr).toBe(0);
+    const hybrid = JSON.parse(h.stdout.trim().split('\n').pop()!);
+    expect(hybrid.backend).toBe('hybrid');
+    expect(hybrid.rootDigest).toBe(ref.rootDigest);
+    expect(run('auto').backend).not.toBe('hybrid');
   });
 });

@@ -22,6 +22,7 @@ interface HashFlags {
   allowSymlinks?: boolean;
   kernel?: string[];
   disableBackend?: string[];
+  hybrid?: boolean;
   manifest?: boolean;
 }
 
@@ -38,7 +39,8 @@ export function addHashingOptions(cmd: Command): Command {
     .option('--no-ignore-git-paths', 'also hash .git, .gitattributes, .github, .gitignore at the model root')
     .option('--allow-symlinks', 'follow file symlinks that stay inside the model')
     .option('--kernel <alg=kernel>', 'force a native kernel, e.g. sha256=avx2-x8 (testing, benchmarks)', collect)
-    .option('--disable-backend <name>', 'never use this backend (repeatable)', collect);
+    .option('--disable-backend <name>', 'never use this backend (repeatable)', collect)
+    .option('--hybrid', 'CPU workers and the GPU share the work (needs a WebGPU adapter; pays only where the GPU outruns the host: see docs/gpu.md)');
 }
 
 export function hashingOptionsFrom(flags: HashFlags & { ignorePaths?: string[] }): HashModelOptions {
@@ -53,6 +55,7 @@ export function hashingOptionsFrom(flags: HashFlags & { ignorePaths?: string[] }
   if (flags.allowSymlinks) o.allowSymlinks = true;
   const kernels = parseKernels(flags.kernel);
   if (kernels) o.kernels = kernels;
+  if (flags.hybrid) o.hybrid = true;
   if (flags.disableBackend?.length) o.disableBackends = flags.disableBackend.map((b) => parseChoice(b, '--disable-backend', BACKEND_NAMES)) as BackendName[];
   return o;
 }
