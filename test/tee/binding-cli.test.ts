@@ -5,11 +5,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signModel } from '../../src/sign/index.js';
 import { Command } from 'commander';
 import { addSignAttestOptions, addVerifyAttestOptions, attestBundle, checkAttestation, hexOption, signAttestStep, verifyAttestStep, writeReceipt, type VerifyAttestFlags } from '../../src/cli/attest-options.js';
-import { main } from '../../src/cli/main.js';
+import { runCliInProcess } from '../cli-in-process.js';
 import { ModelsealError } from '../../src/errors.js';
 import { fill251, tempDir } from '../helpers.js';
 
@@ -34,19 +34,7 @@ beforeAll(async () => {
 });
 afterAll(dir.cleanup);
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(['node', 'modelseal', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCliInProcess;
 
 describe('sign --attest / verify --attestation glue', () => {
   it('attests a signed bundle on the simulated platform and checks it with a policy', async () => {

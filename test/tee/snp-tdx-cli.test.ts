@@ -2,31 +2,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCliInProcess } from '../cli-in-process.js';
 import { VECTORS_DIR, tempDir } from '../helpers.js';
 
 const SNP = join(VECTORS_DIR, 'tee', 'snp');
 const TDX = join(VECTORS_DIR, 'tee', 'tdx');
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-    out += String(c);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-    err += String(c);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'modelseal', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (...args: string[]) => runCliInProcess(args);
 
 afterEach(() => vi.restoreAllMocks());
 

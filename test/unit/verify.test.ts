@@ -6,8 +6,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../cli-in-process.js';
 import { rootDigestOf } from '../../src/manifest/oms.js';
 import { manifestToStatement } from '../../src/manifest/statement.js';
 import { signModel } from '../../src/sign/sign-model.js';
@@ -357,19 +357,7 @@ describe('inspectBundle', () => {
 });
 
 describe('CLI exit codes and --json', () => {
-  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-    try {
-      const code = await main(['node', 'modelseal', ...args]);
-      return { code, out, err };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-  }
+  const cli = runCliInProcess;
   it('verify: 0 verified, 1 failed, 2 usage; --json carries verified/scope/rootDigest/mismatches/missing/extra', async () => {
     let r = await cli(['verify', model, '--sig', bundlePath, '--key', key.pub, '--workers', '1', '--json']);
     expect(r.code).toBe(0);
