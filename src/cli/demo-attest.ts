@@ -9,7 +9,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseBundleText } from '../sign/bundle.js';
 import { loadPrivateKey } from '../sign/signer.js';
-import { attestSignature, attestationPathFor, keySigner, verifyAttestation, writeAttestationFile } from '../attest/binding/index.js';
+import { attestBundle, verifyAttestation } from '../index.js';
 import { validatePolicy, type Policy } from '../attest/policy/index.js';
 import { createReceipt, verifyReceipt } from '../attest/receipt/index.js';
 import { createSimulatedPlatform } from '../attest/simulated/index.js';
@@ -37,11 +37,10 @@ export async function runAttestDemo(modelDir: string, bundlePath: string, keyPat
   const source = platform.evidenceSource({ cpu: 'sev-snp', gpu: true, tdisp: true });
 
   const t1 = performance.now();
-  const att = await attestSignature({ rootDigest: root, subjectName: statement.subject[0]!.name, statements: [bundle.payload], signer: keySigner(privateKey), source });
-  const attPath = attestationPathFor(bundlePath);
-  // The demo owns this file (it rewrites its own bundle each run); elsewhere --force is required.
-  writeAttestationFile(attPath, att.bytes, { force: true });
-  const p = att.statement.predicate;
+  // The demo owns <bundle>.att (it rewrites its own bundle each run); elsewhere --force is required.
+  const att = await attestBundle(bundlePath, { privateKey, source, force: true });
+  const attPath = att.path!;
+  const p = att.attestation.statement.predicate;
   say(`   binding digest  ${short(p.bindingDigest, 32)} = SHA-512(label ‖ root ‖ statements ‖ signer key ‖ nonce)`);
   say(`   GPU nonce       ${short(p.gpuNonce, 32)} (taken first)`);
   say(`   REPORT_DATA     ${short(p.reportData, 32)} (SEV-SNP report taken last, covers the GPU and TDISP evidence)`);

@@ -3,7 +3,7 @@
  * every way a bundle can be wrong) and writing (the shape model_signing ≥ 1.1 writes).
  */
 import { InputError } from '../errors.js';
-import { decodeBase64Strict } from './dsse.js';
+import { decodeBase64Strict } from '../crypto/dsse.js';
 
 /** The only bundle media type model_signing's key/certificate verifier accepts. */
 export const BUNDLE_MEDIA_TYPE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';

@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement, manifestToStatement, type OmsStatement } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
 import { serializeBundle, type SigstoreBundleJson } from './bundle.js';
-import { decodeBase64Strict, verifyDsseSignature } from './dsse.js';
+import { decodeBase64Strict, verifyDsseSignature } from '../crypto/dsse.js';
 import { createCertificateSigner, createKeySigner, signStatement, type KeySource, type Signer } from './signer.js';
 
 export interface SignModelOptions {

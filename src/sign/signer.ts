@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement } from '../manifest/statement.js';
 import { buildBundle, type DsseEnvelopeJson, type MaterialJson, type SigstoreBundleJson } from './bundle.js';
-import { CURVE_NAMES, dssePae, ecCurveOf, ecdsaSign, encodeBase64, publicKeyHint, type SupportedCurve } from './dsse.js';
+import { CURVE_NAMES, dssePae, ecCurveOf, ecdsaSign, encodeBase64, publicKeyHint, type SupportedCurve } from '../crypto/dsse.js';
 
 /** Something that signs DSSE PAE bytes and says how a verifier finds its key. */
 export interface Signer {

@@ -8,7 +8,7 @@ import { InputError, type ModelsealError } from '../errors.js';
 import { parseStatementJson, statementToManifest, type ParsedStatement } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
 import type { ParsedBundle } from '../sign/bundle.js';
-import { CURVE_NAMES, ecCurveOf, publicKeyHint, type SupportedCurve } from '../sign/dsse.js';
+import { CURVE_NAMES, ecCurveOf, publicKeyHint, type SupportedCurve } from '../crypto/dsse.js';
 import { createPublicKey } from 'node:crypto';
 import { readBundleFile } from './signature.js';
 

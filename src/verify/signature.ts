@@ -14,7 +14,7 @@ import {
   publicKeyHint,
   verifyDsseSignature,
   type SupportedCurve,
-} from '../sign/dsse.js';
+} from '../crypto/dsse.js';
 import { loadPublicKey, parsePemCertificates, type KeySource } from '../sign/signer.js';
 import { verifyCertificateChain } from './cert-chain.js';
 import { verifySigstoreBundle, type SigstorePolicy } from './sigstore.js';

@@ -14,7 +14,7 @@ import { ModelsealError, UnavailableError } from '../../errors.js';
 import { loadNative } from '../../native/addon.js';
 import { parseSnpCertTable } from '../encoding.js';
 import type { EvidenceKind } from '../types.js';
-import type { CollectedEvidence, EvidenceSource } from '../binding/attest.js';
+import type { CollectedEvidence, EvidenceSource } from '../types.js';
 import { buf, certificatesFromBytes, toHex } from '../nvidia/bytes.js';
 import { TSM_REPORT_DIR, type TsmFs, nodeTsmFs, tsmReport } from './configfs.js';
 import { SNP_CERTS_MAX_BYTES, SNP_GUEST_VMM_ERR_INVALID_LEN, buildSnpReportReq, buildTdxReportReq, parseSnpExitInfo2, parseSnpReportResp, parseTdxReportReq } from './marshal.js';

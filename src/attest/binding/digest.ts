@@ -25,6 +25,30 @@ export const BINDING_FIELD_BYTES = 32;
 /** Size of SNP / TDX REPORT_DATA, and of the binding digest. */
 export const REPORT_DATA_BYTES = 64;
 
+declare const NONCE_BRAND: unique symbol;
+
+/**
+ * A 32-byte attestation nonce that has been checked where it entered (library options, CLI flags):
+ * inner layers take this type and trust it.
+ */
+export type AttestationNonce = Uint8Array & { readonly [NONCE_BRAND]: true };
+
+/**
+ * Validates an attestation nonce (raw bytes, or hex with an optional `0x`) once, at the boundary.
+ * @throws InputError ATT_INPUT when it is not exactly 32 bytes.
+ */
+export function attestationNonce(value: Uint8Array | string): AttestationNonce {
+  let bytes: Uint8Array;
+  if (typeof value === 'string') {
+    const v = value.trim().replace(/^0x/i, '');
+    if (!/^[0-9a-fA-F]*$/.test(v) || v.length % 2 !== 0) throw new InputError('ATT_INPUT', 'The attestation nonce must be hex.');
+    bytes = new Uint8Array(Buffer.from(v, 'hex'));
+  } else if (value instanceof Uint8Array) bytes = value;
+  else throw new TypeError('nonce must be a Uint8Array or a hex string');
+  if (bytes.length !== BINDING_FIELD_BYTES) throw new InputError('ATT_INPUT', `The attestation nonce must be ${BINDING_FIELD_BYTES} bytes.`);
+  return bytes as AttestationNonce;
+}
+
 /** The inputs the binding is computed from, all raw bytes. */
 export interface BindingInputs {
   /** OMS model root digest (SHA-256, raw 32 bytes). */

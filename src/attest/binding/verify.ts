@@ -22,7 +22,7 @@ import {
   statementsDigest,
   type BindingInputs,
 } from './digest.js';
-import { decodeBase64, verifyEnvelope } from './dsse.js';
+import { decodeBase64, verifyEnvelope } from '../../crypto/dsse.js';
 import { boundValueFromBytes, boundValueFromClaims } from './bound-values.js';
 import { parseAttestationFile, parseAttestationStatement, type AttestationStatement, type EvidenceRole } from './statement.js';
 import { timingSafeEqual } from 'node:crypto';

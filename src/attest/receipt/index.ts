@@ -16,10 +16,11 @@ import type { EvidenceVerdict } from '../types.js';
 import { InputError } from '../../errors.js';
 import { isSimulatedRoot } from '../simulated/marker.js';
 import { evidenceDigest, spkiDer } from '../binding/digest.js';
-import { decodeBase64, keySigner, onlyKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type EnvelopeSigner } from '../binding/dsse.js';
+import { decodeBase64, keySigner, onlyKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type EnvelopeSigner } from '../../crypto/dsse.js';
 import { boundValueFromBytes, boundValueFromClaims } from '../binding/bound-values.js';
-import { IN_TOTO_STATEMENT_TYPE, roleOf, type EvidenceEntry } from '../binding/statement.js';
-import type { EvidenceSource } from '../binding/attest.js';
+import { roleOf, type EvidenceEntry } from '../binding/statement.js';
+import { IN_TOTO_STATEMENT_TYPE, type InTotoStatement } from '../../crypto/in-toto.js';
+import type { EvidenceSource } from '../types.js';
 import { defaultVerifier, verifyOne, type EvidenceVerifier, type TimedVerdict } from '../binding/verify.js';
 
 /** Domain-separation label of receipts. */
@@ -67,12 +68,8 @@ export interface ReceiptPredicate {
   tool: string;
 }
 
-export interface ReceiptStatement {
-  _type: typeof IN_TOTO_STATEMENT_TYPE;
-  subject: Array<{ name: string; digest: { sha256: string } }>;
-  predicateType: typeof RECEIPT_PREDICATE_TYPE;
-  predicate: ReceiptPredicate;
-}
+/** The receipt statement: an in-toto statement about the model root digest. */
+export type ReceiptStatement = InTotoStatement<typeof RECEIPT_PREDICATE_TYPE, ReceiptPredicate>;
 
 /** The receipt file: the signed statement and the signer's public key (vouched for by the CPU report). */
 export interface ReceiptFile {
@@ -102,11 +99,21 @@ export function canonicalJson(value: unknown): string {
   throw new InputError('RECEIPT_INPUT', `The verification result contains a ${typeof value}, which JSON cannot carry.`);
 }
 
-function checkNonce(nonce: Uint8Array): void {
+declare const RECEIPT_NONCE_BRAND: unique symbol;
+
+/** A relying party's receipt nonce (8 to 64 bytes), checked where it entered; inner code trusts it. */
+export type ReceiptNonce = Uint8Array & { readonly [RECEIPT_NONCE_BRAND]: true };
+
+/**
+ * Validates a receipt nonce once, at the boundary.
+ * @throws TypeError when it is not a Uint8Array; InputError RECEIPT_INPUT when it is not 8 to 64 bytes.
+ */
+export function receiptNonce(nonce: Uint8Array): ReceiptNonce {
   if (!(nonce instanceof Uint8Array)) throw new TypeError('nonce must be a Uint8Array');
   if (nonce.length < RECEIPT_NONCE_MIN_BYTES || nonce.length > RECEIPT_NONCE_MAX_BYTES) {
     throw new InputError('RECEIPT_INPUT', `The nonce must be ${RECEIPT_NONCE_MIN_BYTES} to ${RECEIPT_NONCE_MAX_BYTES} bytes (got ${nonce.length}); pass it as hex with --nonce.`);
   }
+  return nonce as ReceiptNonce;
 }
 
 function rawRoot(v: Uint8Array | string): Uint8Array {
@@ -120,7 +127,10 @@ function rawRoot(v: Uint8Array | string): Uint8Array {
 
 /** The 64-byte REPORT_DATA of a receipt (see the module documentation). */
 export function receiptReportData(root: Uint8Array, result: ReceiptResult, signerSpki: Uint8Array, nonce: Uint8Array): Uint8Array {
-  checkNonce(nonce);
+  return receiptBinding(root, result, signerSpki, receiptNonce(nonce));
+}
+
+function receiptBinding(root: Uint8Array, result: ReceiptResult, signerSpki: Uint8Array, nonce: ReceiptNonce): Uint8Array {
   const h = createHash('sha512');
   h.update(Buffer.from(RECEIPT_LABEL, 'ascii'));
   h.update(rawRoot(root));
@@ -137,7 +147,7 @@ export function receiptReportData(root: Uint8Array, result: ReceiptResult, signe
  */
 export async function createReceipt(options: CreateReceiptOptions): Promise<{ bytes: Uint8Array; statement: ReceiptStatement; simulated: boolean }> {
   const now = options.now ?? (() => new Date());
-  checkNonce(options.nonce);
+  const nonce = receiptNonce(options.nonce);
   if (typeof options.verifyResult?.verified !== 'boolean') {
     throw new InputError('RECEIPT_INPUT', 'The verification result must say whether the model verified ({verified: boolean, ...}).');
   }
@@ -151,7 +161,7 @@ export async function createReceipt(options: CreateReceiptOptions): Promise<{ by
   const spki = spkiDer(signer.publicKeySpki);
   // Round-trip through canonical JSON so what is signed is exactly what is hashed.
   const result = JSON.parse(canonicalJson(options.verifyResult)) as ReceiptResult;
-  const reportData = receiptReportData(root, result, spki, options.nonce);
+  const reportData = receiptBinding(root, result, spki, nonce);
   const cpu = await options.platform.collectCpu(reportData);
   if (!cpu) throw new InputError('RECEIPT_NO_CPU', `A receipt needs a CPU TEE report (SEV-SNP or TDX), and ${options.platform.description} has none.`);
   if (roleOf(cpu.kind) !== 'cpu') throw new InputError('RECEIPT_NO_CPU', `The platform returned ${cpu.kind} evidence as its CPU report.`);
@@ -167,7 +177,7 @@ export async function createReceipt(options: CreateReceiptOptions): Promise<{ by
       result,
       resultDigest: createHash('sha256').update(canonicalJson(result), 'utf8').digest('hex'),
       signerKeyDigest: createHash('sha256').update(spki).digest('hex'),
-      nonce: hex(options.nonce),
+      nonce: hex(nonce),
       reportData: hex(reportData),
       evidence: {
         kind: cpu.kind,
@@ -279,7 +289,7 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
  * every verification outcome is in the result.
  */
 export async function verifyReceipt(bytes: Uint8Array | string, options: VerifyReceiptOptions): Promise<ReceiptVerification> {
-  checkNonce(options.nonce);
+  const expectedNonce = receiptNonce(options.nonce);
   const failures: Array<{ code: string; message: string }> = [];
   const file = parseReceiptFile(bytes);
   const spki = decodeBase64(file.signerPublicKey, 'The receipt signerPublicKey', 'RECEIPT_FORMAT');
@@ -294,7 +304,7 @@ export async function verifyReceipt(bytes: Uint8Array | string, options: VerifyR
   const st = parseReceiptStatement(payload);
   const p = st.predicate;
   const nonce = new Uint8Array(Buffer.from(p.nonce, 'hex'));
-  if (!equal(nonce, options.nonce)) {
+  if (!equal(nonce, expectedNonce)) {
     failures.push({ code: 'RECEIPT_NONCE_MISMATCH', message: 'The receipt was made for another nonce: it is not a fresh answer to this request.' });
   }
   if (options.expectedRootDigest !== undefined && hex(rawRoot(options.expectedRootDigest)) !== p.rootDigest) {

@@ -13,7 +13,7 @@
 import { type KeyObject, createHash, generateKeyPair, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { EvidenceKind } from '../types.js';
-import type { CollectedEvidence, EvidenceSource } from '../binding/attest.js';
+import type { CollectedEvidence, EvidenceSource } from '../types.js';
 import { ByteWriter, buf, concatBytes, derToPem, toHex } from '../nvidia/bytes.js';
 import { buildSpdmMeasurements } from '../nvidia/spdm.js';
 import { canonicalize, parseXml, type XmlElement } from '../nvidia/rim.js';
