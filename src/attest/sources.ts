@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import { createHardwareEvidenceSource } from './acquire/index.js';
-import type { EvidenceSource } from './types.js';
+import type { EvidenceSource } from './core/types.js';
 
 /** What `--attest` accepts. */
 export type AttestMode = 'auto' | 'snp' | 'tdx' | 'nvidia' | 'simulated';

@@ -46,3 +46,6 @@ export function decodeBase64Text(text: string, rules: Base64Rules): Uint8Array |
 export function encodeBase64(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
 }
+
+/** Base64 as vendors write it in evidence files, JSON and XML: line breaks, either alphabet, canonical, not empty. */
+export const VENDOR_TEXT_BASE64: Base64Rules = { alphabet: 'mixed', whitespace: true, canonical: true, nonEmpty: true };

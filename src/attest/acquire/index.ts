@@ -12,10 +12,11 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { ModelsealError, UnavailableError } from '../../errors.js';
 import { loadNative } from '../../native/addon.js';
-import { parseSnpCertTable } from '../encoding.js';
-import type { EvidenceKind } from '../types.js';
-import type { CollectedEvidence, EvidenceSource } from '../types.js';
-import { buf, certificatesFromBytes, toHex } from '../nvidia/bytes.js';
+import { parseSnpCertTable } from '../core/input.js';
+import type { EvidenceKind } from '../core/types.js';
+import type { CollectedEvidence, EvidenceSource } from '../core/types.js';
+import { buf, toHex } from '../../crypto/bytes.js';
+import { certificatesFromBytes } from '../../crypto/pem.js';
 import { TSM_REPORT_DIR, type TsmFs, nodeTsmFs, tsmReport } from './configfs.js';
 import { SNP_CERTS_MAX_BYTES, SNP_GUEST_VMM_ERR_INVALID_LEN, buildSnpReportReq, buildTdxReportReq, parseSnpExitInfo2, parseSnpReportResp, parseTdxReportReq } from './marshal.js';
 

@@ -8,7 +8,7 @@
  * reference/tee-formats.md §1.4 and §2.1.
  */
 import { InputError } from '../../errors.js';
-import { ByteReader, ByteWriter } from '../nvidia/bytes.js';
+import { ByteReader, ByteWriter } from '../../crypto/bytes.js';
 
 /** `_IOC(dir, type, nr, size)` for the usual Linux encoding (x86-64, arm64). */
 export function ioc(dir: number, type: string, nr: number, size: number): number {
@@ -79,8 +79,8 @@ export interface SnpReportResponse {
 export function parseSnpReportResp(resp: Uint8Array): SnpReportResponse {
   const r = new ByteReader(resp);
   try {
-    const status = r.u32();
-    const reportSize = r.u32();
+    const status = r.next32();
+    const reportSize = r.next32();
     if (status !== 0) throw new InputError('SNP_FIRMWARE_ERROR', `The SEV firmware refused the report request (MSG_REPORT_RSP status 0x${status.toString(16)}${status === 0x16 ? ': invalid parameters' : ''}).`);
     if (reportSize < 0x4a0 || 0x20 + reportSize > resp.length) {
       throw new InputError('EVIDENCE_TRUNCATED', `MSG_REPORT_RSP says REPORT_SIZE ${reportSize}, which does not fit the ${resp.length}-byte response (or is below 0x4A0).`);

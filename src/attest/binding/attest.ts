@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { CollectedEvidence, EvidenceSource } from '../types.js';
+import type { CollectedEvidence, EvidenceSource } from '../core/types.js';
 import { InputError, ModelsealError } from '../../errors.js';
 import {
   BINDING_FIELD_BYTES,

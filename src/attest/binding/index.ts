@@ -35,7 +35,7 @@ export {
   type BindEvidenceOptions,
   type BoundEvidence,
 } from './attest.js';
-export type { CollectedEvidence, EvidenceSource } from '../types.js';
+export type { CollectedEvidence, EvidenceSource } from '../core/types.js';
 export {
   verifyAttestation,
   type AttestationFailure,

@@ -3,7 +3,7 @@
  * whose predicate carries the binding inputs and the evidence, signed (DSSE) by the bundle's key and
  * written beside the bundle as `<bundle>.att`.
  */
-import type { EvidenceKind } from '../types.js';
+import type { EvidenceKind } from '../core/types.js';
 import { InputError } from '../../errors.js';
 import { IN_TOTO_STATEMENT_TYPE, type InTotoStatement } from '../../crypto/in-toto.js';
 import { decodeBase64, onlyKeys, parseEnvelope, type DsseEnvelope } from '../../crypto/dsse.js';

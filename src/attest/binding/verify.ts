@@ -9,9 +9,9 @@
  * Simulated evidence is refused unless `allowSimulated`, and the result always says when it is simulated.
  */
 import type { KeyObject } from 'node:crypto';
-import type { EvidenceKind, EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
+import type { EvidenceKind, EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
 import { InputError } from '../../errors.js';
-import { isSimulatedRoot } from '../simulated/marker.js';
+import { isSimulatedRoot } from '../roots/simulated.js';
 import {
   BINDING_LABEL,
   bindingDigest,
@@ -26,8 +26,9 @@ import { decodeBase64, verifyEnvelope } from '../../crypto/dsse.js';
 import { boundValueFromBytes, boundValueFromClaims } from './bound-values.js';
 import { parseAttestationFile, parseAttestationStatement, type AttestationStatement, type EvidenceRole } from './statement.js';
 import { timingSafeEqual } from 'node:crypto';
+import { verifyEvidence } from '../evidence/index.js';
 
-/** A platform verifier: `verifyEvidence` of src/attest/index.ts, or a stand-in in tests. */
+/** A platform verifier: `verifyEvidence` of src/attest/evidence/, or a stand-in in tests. */
 export type EvidenceVerifier = (data: Uint8Array, options: VerifyEvidenceOptions) => Promise<EvidenceVerdict> | EvidenceVerdict;
 
 export interface VerifyAttestationOptions {
@@ -45,7 +46,7 @@ export interface VerifyAttestationOptions {
   collateralDir?: string;
   /** NVIDIA RIMs, passed through to the GPU verifier. */
   rims?: Uint8Array[];
-  /** Defaults to `verifyEvidence` from src/attest/index.ts. */
+  /** Defaults to `verifyEvidence` from src/attest/evidence/. */
   verifyEvidence?: EvidenceVerifier;
 }
 
@@ -101,17 +102,6 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-/** The platform verifiers of src/attest/index.ts (loaded on first use). */
-export async function defaultVerifier(): Promise<EvidenceVerifier> {
-  // Resolved at call time: attest/index.ts (the platform verifiers) may re-export this module.
-  const specifier = '../index.js';
-  const mod = (await import(specifier)) as { verifyEvidence?: EvidenceVerifier };
-  if (typeof mod.verifyEvidence !== 'function') {
-    throw new InputError('ATT_UNAVAILABLE', 'The platform evidence verifiers are not available in this build.');
-  }
-  return mod.verifyEvidence;
-}
 
 /** Runs a platform verifier; a throw (unparseable evidence) becomes a failed verdict, never a crash. */
 export async function verifyOne(verify: EvidenceVerifier, kind: EvidenceKind, data: Uint8Array, options: VerifyEvidenceOptions): Promise<EvidenceVerdict> {
@@ -195,7 +185,7 @@ export async function verifyAttestation(file: Uint8Array | string, options: Veri
   }
 
   // 3 + 4. Each piece of evidence: platform verification, then its bound value.
-  const verify = options.verifyEvidence ?? (await defaultVerifier());
+  const verify = options.verifyEvidence ?? verifyEvidence;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     const data = datas[i]!;

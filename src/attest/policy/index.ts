@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { EvidenceKind, EvidenceVerdict } from '../types.js';
+import type { EvidenceKind, EvidenceVerdict } from '../core/types.js';
 import { InputError } from '../../errors.js';
 import { POLICY_SCHEMA } from './schema.js';
 

@@ -12,16 +12,17 @@
  * advance: the CPU report is what vouches for it (a fresh key per CVM is the default).
  */
 import { createHash, generateKeyPairSync, timingSafeEqual, type KeyObject } from 'node:crypto';
-import type { EvidenceVerdict } from '../types.js';
+import type { EvidenceVerdict } from '../core/types.js';
 import { InputError } from '../../errors.js';
-import { isSimulatedRoot } from '../simulated/marker.js';
+import { isSimulatedRoot } from '../roots/simulated.js';
 import { evidenceDigest, spkiDer } from '../binding/digest.js';
 import { decodeBase64, keySigner, onlyKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type EnvelopeSigner } from '../../crypto/dsse.js';
 import { boundValueFromBytes, boundValueFromClaims } from '../binding/bound-values.js';
 import { roleOf, type EvidenceEntry } from '../binding/statement.js';
 import { IN_TOTO_STATEMENT_TYPE, type InTotoStatement } from '../../crypto/in-toto.js';
-import type { EvidenceSource } from '../types.js';
-import { defaultVerifier, verifyOne, type EvidenceVerifier, type TimedVerdict } from '../binding/verify.js';
+import type { EvidenceSource } from '../core/types.js';
+import { verifyOne, type EvidenceVerifier, type TimedVerdict } from '../binding/verify.js';
+import { verifyEvidence } from '../evidence/index.js';
 
 /** Domain-separation label of receipts. */
 export const RECEIPT_LABEL = 'modelseal/receipt/v1';
@@ -323,7 +324,7 @@ export async function verifyReceipt(bytes: Uint8Array | string, options: VerifyR
   const e = p.evidence;
   const data = decodeBase64(e.data, 'The receipt evidence', 'RECEIPT_FORMAT');
   const certs = e.certs.map((c, j) => decodeBase64(c, `The receipt evidence certs[${j}]`, 'RECEIPT_FORMAT'));
-  const verify = options.verifyEvidence ?? (await defaultVerifier());
+  const verify = options.verifyEvidence ?? verifyEvidence;
   const verdict = await verifyOne(verify, e.kind, data, {
     ...(options.at ? { at: options.at } : {}),
     allowSimulated: options.allowSimulated === true,

@@ -12,9 +12,10 @@
  */
 import { type KeyObject, createHash, generateKeyPair, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { EvidenceKind } from '../types.js';
-import type { CollectedEvidence, EvidenceSource } from '../types.js';
-import { ByteWriter, buf, concatBytes, derToPem, toHex } from '../nvidia/bytes.js';
+import type { EvidenceKind } from '../core/types.js';
+import type { CollectedEvidence, EvidenceSource } from '../core/types.js';
+import { ByteWriter, buf, concatBytes, toHex } from '../../crypto/bytes.js';
+import { derToPem } from '../../crypto/pem.js';
 import { buildSpdmMeasurements } from '../nvidia/spdm.js';
 import { canonicalize, parseXml, type XmlElement } from '../nvidia/rim.js';
 import {
@@ -25,9 +26,9 @@ import {
   tdispBindingDigest,
 } from '../tdisp/index.js';
 import { buildCertificate, ia5, int, octets, oid, seq, type SimExtension, type SimSignatureAlgorithm } from './certs.js';
-import { SIMULATED_MARKER, registerSimulatedRoots } from './marker.js';
+import { SIMULATED_MARKER, registerSimulatedRoots } from '../roots/simulated.js';
 
-export { SIMULATED_MARKER, EVIDENCE_SIMULATED, isSimulatedRoot, isSimulatedCertificate, simulatedTrustAnchors } from './marker.js';
+export { SIMULATED_MARKER, EVIDENCE_SIMULATED, isSimulatedRoot, isSimulatedCertificate, simulatedTrustAnchors } from '../roots/simulated.js';
 
 /** One piece of simulated evidence. */
 export interface SimulatedEvidence {

@@ -7,7 +7,7 @@
  * can still show a damaged report); the verifier refuses any report with an anomaly.
  */
 import { InputError } from '../../errors.js';
-import { ByteReader, isAllZero, toHex } from '../encoding.js';
+import { ByteReader, isAllZero, toHex } from '../../crypto/bytes.js';
 
 /** Size of an ATTESTATION_REPORT. */
 export const SNP_REPORT_BYTES = 0x4a0;

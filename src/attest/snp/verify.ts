@@ -8,10 +8,11 @@
  * equals CHIP_ID.
  */
 import { ModelsealError, VerificationError } from '../../errors.js';
-import { bytesEqual, decodeHexStrict, isAllZero, parseSnpCertTable, toHex } from '../encoding.js';
+import { decodeHexStrict, parseSnpCertTable } from '../core/input.js';
+import { bytesEqual, isAllZero, toHex } from '../../crypto/bytes.js';
 import { AMD_ROOTS } from '../roots/amd.js';
-import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
-import { type Certificate, parseCertificates, verifyChain, verifyEcdsaRaw } from '../x509.js';
+import type { EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
+import { type Certificate, parseCertificates, verifyChain, verifyEcdsaRaw } from '../../crypto/x509.js';
 import { type SnpProduct, type SnpReport, type SnpTcb, parseSnpReport, snpSignatureRs, withSnpProduct } from './report.js';
 import { type VekInfo, parseVekExtensions } from './vcek.js';
 

@@ -8,7 +8,7 @@
  * `signature_data_len` and reports, but otherwise ignores, trailing bytes.
  */
 import { InputError } from '../../errors.js';
-import { ByteReader, toHex } from '../encoding.js';
+import { ByteReader, toHex } from '../../crypto/bytes.js';
 
 export const TDX_QUOTE_HEADER_BYTES = 48;
 export const TDX_BODY_V10_BYTES = 584;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
-import { ByteReader, bytesEqual, toHex } from '../encoding.js';
+import { ByteReader, bytesEqual, toHex } from '../../crypto/bytes.js';
 
 export const TDREPORT_BYTES = 1024;
 

@@ -8,10 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import { ModelsealError, VerificationError } from '../../errors.js';
-import { bytesEqual, decodeHexStrict, isAllZero, toHex } from '../encoding.js';
+import { decodeHexStrict } from '../core/input.js';
+import { bytesEqual, isAllZero, toHex } from '../../crypto/bytes.js';
 import { INTEL_SGX_ROOT_CA_PEM } from '../roots/intel.js';
-import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
-import { type Certificate, ecPublicKeyFromXY, normalizedSerial, parseCertificates, verifyChain, verifyCrlSignature, verifyEcdsaRaw } from '../x509.js';
+import type { EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
+import { type Certificate, ecPublicKeyFromXY, normalizedSerial, parseCertificates, verifyChain, verifyCrlSignature, verifyEcdsaRaw } from '../../crypto/x509.js';
 import {
   type CollateralSet,
   collateralSignatureValid,
