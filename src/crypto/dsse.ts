@@ -31,7 +31,7 @@ export type SupportedCurve = keyof typeof CURVE_DIGESTS;
 export type CurveDigest = (typeof CURVE_DIGESTS)[SupportedCurve];
 
 /** The ECDSA digest for a named curve (node's names), or undefined for curves we do not sign with. */
-export function digestForCurve(namedCurve: string | undefined): CurveDigest | undefined {
+function digestForCurve(namedCurve: string | undefined): CurveDigest | undefined {
   return namedCurve !== undefined && Object.hasOwn(CURVE_DIGESTS, namedCurve) ? CURVE_DIGESTS[namedCurve as SupportedCurve] : undefined;
 }
 
@@ -150,7 +150,7 @@ export function ecdsaSign(privateKey: KeyObject, data: Uint8Array): Buffer {
 }
 
 /** ECDSA-verify a DER signature over `data` with the given digest (never throws on bad input). */
-export function ecdsaVerify(publicKey: KeyObject, digest: CurveDigest, data: Uint8Array, sig: Uint8Array): boolean {
+function ecdsaVerify(publicKey: KeyObject, digest: CurveDigest, data: Uint8Array, sig: Uint8Array): boolean {
   try {
     return cryptoVerify(digest, data, { key: publicKey, dsaEncoding: 'der' }, sig);
   } catch {

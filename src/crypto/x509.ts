@@ -192,7 +192,7 @@ export interface ChainResult {
 }
 
 /** Throws CERT_EXPIRED / CERT_NOT_YET_VALID unless `at` is inside the validity of `c`. */
-export function checkValidity(c: Certificate, at: Date, label: string): void {
+function checkValidity(c: Certificate, at: Date, label: string): void {
   if (at.getTime() > c.notAfter.getTime()) {
     throw new VerificationError(
       'CERT_EXPIRED',
@@ -210,7 +210,7 @@ export function checkValidity(c: Certificate, at: Date, label: string): void {
 }
 
 /** True when a certificate is marked as belonging to the simulated platform. */
-export function isSimulatedCert(c: Certificate): boolean {
+function isSimulatedCert(c: Certificate): boolean {
   return /SIMULATED/i.test(c.subject);
 }
 

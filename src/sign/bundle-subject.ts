@@ -34,7 +34,7 @@ export function bundleSubject(bundle: ParsedBundle, where: string): { root: stri
 }
 
 /** The leaf certificate's key of a certificate-signed bundle; undefined for a key-signed one. */
-export function bundleCertificateKey(bundle: ParsedBundle): KeyObject | undefined {
+function bundleCertificateKey(bundle: ParsedBundle): KeyObject | undefined {
   if (bundle.material.kind === 'certificate-chain' && bundle.material.certificates.length > 0) {
     return new X509Certificate(bundle.material.certificates[0]!).publicKey;
   }

@@ -66,7 +66,7 @@ function stripTextPadding(input: Uint8Array): string | undefined {
 }
 
 /** Decodes a string value of an envelope field that holds bytes (base64 or hex). */
-export function decodeBytesField(v: unknown, field: string): Uint8Array {
+function decodeBytesField(v: unknown, field: string): Uint8Array {
   if (Array.isArray(v)) {
     if (!v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) {
       throw new InputError('EVIDENCE_ENCODING', `Envelope field ${field} is an array but not of byte values 0..255.`);
@@ -196,7 +196,7 @@ export function decodeEvidenceInput(input: Uint8Array): DecodedEvidenceInput {
 // SNP GHCB certificate table (configfs auxblob, SNP_GET_EXT_REPORT certs buffer)
 
 /** GUIDs of the GHCB certificate table (RFC 4122 text form). */
-export const SNP_CERT_TABLE_GUIDS: Record<string, string> = {
+const SNP_CERT_TABLE_GUIDS: Record<string, string> = {
   '63da758d-e664-4564-adc5-f4b93be8accd': 'VCEK',
   'a8074bc2-a25a-483e-aae6-39c045a0b8a1': 'VLEK',
   '4ab7b379-bbac-4fe4-a02f-05aef327c782': 'ASK',

@@ -8,7 +8,7 @@ import { InputError } from '../../errors.js';
 import { parseNvidiaEvidence, verifyNvidiaEvidence } from '../nvidia/index.js';
 import { parseTdispReport, verifyTdispReport } from '../tdisp/index.js';
 import { type DecodedEvidenceInput, decodeEvidenceInput } from '../core/input.js';
-import type { EvidenceKind, EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
+import type { EvidenceKind } from '../core/types.js';
 
 /** What the content is: an evidence kind, or a TDREPORT (TDX, but not remotely verifiable). */
 export type DetectedFormat = 'sev-snp-report' | 'tdx-quote' | 'tdx-report' | 'nvidia-spdm' | 'nvidia-json' | 'tdisp-report';

@@ -142,7 +142,7 @@ function jsonFriendly(v: unknown): unknown {
 }
 
 /** Summarises a certificate, decoding AMD / Intel extensions when present. */
-export function summarizeCertificate(c: Certificate): CertificateSummary {
+function summarizeCertificate(c: Certificate): CertificateSummary {
   const s: CertificateSummary = {
     subject: c.subject,
     issuer: c.issuer,

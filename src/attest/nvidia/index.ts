@@ -38,8 +38,8 @@ export {
 } from './roots.js';
 
 /** TCG DICE TcbInfo extension carrying the FWID on Hopper leaves; Blackwell uses the .1 child arc. */
-export const OID_TCG_DICE_TCBINFO = '2.23.133.5.4.1';
-export const OID_TCG_DICE_TCBINFO_BLACKWELL = '2.23.133.5.4.1.1';
+const OID_TCG_DICE_TCBINFO = '2.23.133.5.4.1';
+const OID_TCG_DICE_TCBINFO_BLACKWELL = '2.23.133.5.4.1.1';
 const OID_SHA384 = '2.16.840.1.101.3.4.2.2';
 
 /** One device's evidence: its SPDM report and (when the envelope carries it) its certificate chain. */

@@ -7,14 +7,11 @@ import { ByteReader, ByteWriter, asciiText, concatBytes, toHex } from '../../cry
 import { InputError } from '../../errors.js';
 
 /** Size of an ECDSA P-384 r‖s signature (the only algorithm NVIDIA devices negotiate). */
-export const SPDM_P384_SIGNATURE_BYTES = 96;
-export const SPDM_NONCE_BYTES = 32;
+const SPDM_P384_SIGNATURE_BYTES = 96;
+const SPDM_NONCE_BYTES = 32;
 export const SPDM_GET_MEASUREMENTS = 0xe0;
-export const SPDM_MEASUREMENTS = 0x60;
-/** Request length with a signature requested (SPDM 1.1: header 4, nonce 32, SlotIDParam 1). */
-export const SPDM_SIGNED_REQUEST_BYTES = 37;
-
-/** NVIDIA opaque-data TLV types (nvtrust `config.py`; tee-formats.md §4.2). */
+const SPDM_MEASUREMENTS = 0x60;
+/** NVIDIA opaque-data TLV types (nvtrust `config.py`). */
 export const NV_OPAQUE_TYPES: Readonly<Record<number, string>> = {
   1: 'CERT_ISSUER_NAME',
   2: 'CERT_AUTHORITY_KEY_IDENTIFIER',

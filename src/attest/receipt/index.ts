@@ -25,12 +25,12 @@ import { verifyOne, type EvidenceVerifier, type TimedVerdict } from '../binding/
 import { verifyEvidence } from '../evidence/index.js';
 
 /** Domain-separation label of receipts. */
-export const RECEIPT_LABEL = 'modelseal/receipt/v1';
-export const RECEIPT_PREDICATE_TYPE = 'https://modelseal.dev/receipt/v1';
-export const RECEIPT_MEDIA_TYPE = 'application/vnd.modelseal.receipt.v1+json';
+const RECEIPT_LABEL = 'modelseal/receipt/v1';
+const RECEIPT_PREDICATE_TYPE = 'https://modelseal.dev/receipt/v1';
+const RECEIPT_MEDIA_TYPE = 'application/vnd.modelseal.receipt.v1+json';
 /** Relying-party nonces are 8 to 64 bytes (enough for a random challenge; fits one length byte). */
-export const RECEIPT_NONCE_MIN_BYTES = 8;
-export const RECEIPT_NONCE_MAX_BYTES = 64;
+const RECEIPT_NONCE_MIN_BYTES = 8;
+const RECEIPT_NONCE_MAX_BYTES = 64;
 
 /** What the verification concluded; `verified` is required, other members are free-form JSON. */
 export interface ReceiptResult {

@@ -79,7 +79,7 @@ function signRim(xml: string, signer: KeyObject): Uint8Array {
 }
 
 
-export function spdmSigned(nonce: Uint8Array, blocks: { index: number; valueType: number; value: Uint8Array }[], tlvs: { type: number; value: Uint8Array }[], key: KeyObject): Uint8Array {
+function spdmSigned(nonce: Uint8Array, blocks: { index: number; valueType: number; value: Uint8Array }[], tlvs: { type: number; value: Uint8Array }[], key: KeyObject): Uint8Array {
   const unsigned = buildSpdmMeasurements({ nonce, responderNonce: new Uint8Array(randomBytes(32)), blocks, tlvs });
   return concatBytes(unsigned, signRaw('sha384', unsigned, key));
 }

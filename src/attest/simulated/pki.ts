@@ -11,7 +11,7 @@ import { derToPem } from '../../crypto/pem.js';
 import { SIMULATED_MARKER, registerSimulatedRoots } from '../roots/simulated.js';
 import { buildCertificate, ia5, int, octets, oid, seq, type SimExtension, type SimSignatureAlgorithm } from './certs.js';
 
-export const genEc = (curve: 'P-256' | 'P-384'): { publicKey: KeyObject; privateKey: KeyObject } => generateKeyPairSync('ec', { namedCurve: curve });
+const genEc = (curve: 'P-256' | 'P-384'): { publicKey: KeyObject; privateKey: KeyObject } => generateKeyPairSync('ec', { namedCurve: curve });
 const genRsa = promisify(generateKeyPair);
 
 export interface Issued {

@@ -1,7 +1,7 @@
 /**
  * AMD SEV-SNP ATTESTATION_REPORT (0x4A0 bytes) parser: versions 2, 3, 4 and 5, Milan/Genoa and
- * Turin TCB layouts. Layout: AMD SEV-SNP Firmware ABI spec #56860 (Table "ATTESTATION_REPORT");
- * offsets in reference/tee-formats.md §1.1. Every field is typed; byte strings are lower-case hex.
+ * Turin TCB layouts. Layout and offsets: AMD SEV-SNP Firmware ABI spec #56860 (Table
+ * "ATTESTATION_REPORT"), as in the offset constants below. Every field is typed; byte strings are lower-case hex.
  *
  * The parser is lenient about reserved bytes (it records them in `anomalies` so that `inspect`
  * can still show a damaged report); the verifier refuses any report with an anomaly.

@@ -3,8 +3,8 @@
  * DEVICE_INTERFACE_REPORT and the TDI state, parsed from the real TDISP message layouts (DMTF libspdm
  * `pci_tdisp.h`), and verified when they come with a signed SPDM measurement transcript.
  *
- * No public capture of real TDISP evidence exists (reference/tee-formats.md §4.1, vectors/tee/
- * PROVENANCE.md): every TDISP input this project has ever verified came from the simulated platform.
+ * No public capture of real TDISP evidence exists (no vendor, kernel or DMTF project has published
+ * one): every TDISP input this project has ever verified came from the simulated platform.
  *
  * Accepted input ("TDISP evidence bundle"): a concatenation of real messages, each self-delimiting —
  *   1. one or more TDISP DEVICE_INTERFACE_REPORT responses (0x10 0x04 …, portions in order, the
@@ -31,14 +31,13 @@ import { subjectName, verifyDeviceChain } from '../nvidia/chain.js';
 import { nvidiaDeviceRoots } from '../nvidia/roots.js';
 import { parseSpdmMeasurements, type SpdmMeasurementReport } from '../nvidia/spdm.js';
 
-export const TDISP_VERSION_1_0 = 0x10;
-export const TDISP_DEVICE_INTERFACE_REPORT = 0x04;
-export const TDISP_DEVICE_INTERFACE_STATE = 0x05;
-export const TDISP_HEADER_BYTES = 16;
+const TDISP_VERSION_1_0 = 0x10;
+const TDISP_DEVICE_INTERFACE_REPORT = 0x04;
+const TDISP_DEVICE_INTERFACE_STATE = 0x05;
 /** SPDM measurement block the simulated DSM uses for SHA-384 of the report and state messages. */
 export const TDISP_BINDING_BLOCK_INDEX = 0xef;
 /** Largest report accepted (the Linux pci-tsm proposal caps objects at 16 MiB). */
-export const TDISP_MAX_REPORT_BYTES = 16 * 1024 * 1024;
+const TDISP_MAX_REPORT_BYTES = 16 * 1024 * 1024;
 
 export type TdiState = 'CONFIG_UNLOCKED' | 'CONFIG_LOCKED' | 'RUN' | 'ERROR';
 const TDI_STATES: TdiState[] = ['CONFIG_UNLOCKED', 'CONFIG_LOCKED', 'RUN', 'ERROR'];
@@ -106,7 +105,7 @@ function flagNames(v: number, table: [number, string][]): string[] {
 }
 
 /** Parses a DEVICE_INTERFACE_REPORT structure that must fill `b` exactly. */
-export function parseInterfaceReportStruct(b: Uint8Array): TdispInterfaceReport {
+function parseInterfaceReportStruct(b: Uint8Array): TdispInterfaceReport {
   const r = new ByteReader(b);
   try {
     const interfaceInfo = r.next16();

@@ -2,7 +2,7 @@
  * Intel TDX quote v4 / v5 parser (DCAP quote library API, appendices 4 and 5): header, TD report
  * body (TDX 1.0, 584 bytes; TDX 1.5, 648 bytes), ECDSA signature data, QE report certification data
  * (type 6) with the QE report, its signature, the QE authentication data and the PCK certificate
- * chain (type 5). Offsets in reference/tee-formats.md §2.2.
+ * chain (type 5). Offsets as in the DCAP appendices, in the constants below.
  *
  * Quotes often arrive in a zero-padded buffer (5006 or 8000 bytes): the parser honours
  * `signature_data_len` and reports, but otherwise ignores, trailing bytes.
@@ -13,10 +13,10 @@ import { ByteReader, toHex } from '../../crypto/bytes.js';
 export const TDX_QUOTE_HEADER_BYTES = 48;
 export const TDX_BODY_V10_BYTES = 584;
 export const TDX_BODY_V15_BYTES = 648;
-export const SGX_QE_REPORT_BYTES = 384;
+const SGX_QE_REPORT_BYTES = 384;
 /** Intel's QE vendor id. */
 export const INTEL_QE_VENDOR_ID = '939a7233f79c4ca9940a0db3957f0607';
-export const TDX_TEE_TYPE = 0x81;
+const TDX_TEE_TYPE = 0x81;
 
 /** TD report body fields (TDX 1.0 and 1.5). Byte strings are lower-case hex. */
 export interface TdReportBody {

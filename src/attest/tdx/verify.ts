@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { ModelsealError, VerificationError } from '../../errors.js';
 import { decodeHexStrict } from '../core/input.js';
-import { bytesEqual, isAllZero, toHex } from '../../crypto/bytes.js';
+import { bytesEqual, isAllZero } from '../../crypto/bytes.js';
 import { INTEL_SGX_ROOT_CA_PEM } from '../roots/intel.js';
 import type { EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
 import { type Certificate, ecPublicKeyFromXY, normalizedSerial, parseCertificates, verifyChain, verifyCrlSignature, verifyEcdsaRaw } from '../../crypto/x509.js';
@@ -287,9 +287,4 @@ export async function verifyTdxQuote(bytes: Uint8Array, options: VerifyEvidenceO
     }
     throw e;
   }
-}
-
-/** Hex of the quote's signed region hash (for display / debugging). */
-export function tdxSignedDigest(q: TdxQuote): string {
-  return toHex(createHash('sha256').update(q.signedBytes).digest());
 }
