@@ -11,27 +11,16 @@ import {
   bindEvidence,
   type AttestationFile,
   type AttestationStatement,
-  type EvidenceSource,
+  type BindEvidenceOptions,
 } from '../attest/binding/index.js';
 
-/** Options of {@link attestSignature}. */
-export interface AttestSignatureOptions {
-  /** OMS model root digest (raw 32 bytes, or hex). */
-  rootDigest: Uint8Array | string;
-  /** Subject name recorded in the statement (the OMS statement's subject name); default "model". */
-  subjectName?: string;
-  /** The DSSE payloads of the bundle (OMS statement, then the companion statement when present). */
-  statements: Uint8Array[];
+/** Options of {@link attestSignature}: those of `bindEvidence`, with the signer in place of its public key. */
+export type AttestSignatureOptions = Omit<BindEvidenceOptions, 'signerPublicKey' | 'nonce'> & {
   /** The bundle's signing key (EC private key: KeyObject or PEM) or a signer. */
   signer: EnvelopeSigner | KeyObject | string;
   /** 32-byte freshness nonce; default: 32 random bytes. */
   nonce?: Uint8Array;
-  source: EvidenceSource;
-  /** Clock (tests). */
-  now?: () => Date;
-  /** Recorded as predicate.tool. */
-  tool?: string;
-}
+};
 
 /** The signed attestation of {@link attestSignature}. */
 export interface AttestSignatureResult {

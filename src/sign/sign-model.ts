@@ -15,7 +15,10 @@ import { serializeBundle, type SigstoreBundleJson } from './bundle.js';
 import { decodeBase64Strict, verifyDsseSignature } from '../crypto/dsse.js';
 import { createCertificateSigner, createKeySigner, signStatement, type KeySource, type Signer } from './signer.js';
 
-export interface SignModelOptions {
+/** Hashing-engine settings passed through unchanged (they never change a digest). */
+export type EnginePassthrough = Pick<HashModelOptions, 'backend' | 'disableBackends' | 'workers' | 'kernels' | 'signal'>;
+
+export interface SignModelOptions extends EnginePassthrough {
   /** EC private key (PEM path, PEM text or KeyObject). Not needed when `signer` is given. */
   privateKey?: KeySource;
   /** Password of an encrypted private key. */
@@ -32,12 +35,6 @@ export interface SignModelOptions {
   ignorePaths?: string[];
   ignoreGitPaths?: boolean;
   allowSymlinks?: boolean;
-  /** Engine passthrough (never changes a digest). */
-  backend?: HashModelOptions['backend'];
-  disableBackends?: HashModelOptions['disableBackends'];
-  workers?: number;
-  kernels?: HashModelOptions['kernels'];
-  signal?: AbortSignal;
   onProgress?: HashModelOptions['onProgress'];
   /** Bundle path (default `<model>.sig` beside the model). Inside the model it is ignored and recorded in ignore_paths. */
   output?: string;

@@ -14,7 +14,8 @@ import type { Manifest, Resource, Serialization } from '../manifest/types.js';
 import { compareResources, resourceFile, selectResources, type ResourceMismatch } from './compare.js';
 import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
 
-export interface VerifyModelOptions extends TrustOptions {
+/** Hashing-engine settings passed through unchanged (they never change a digest). */
+export interface VerifyModelOptions extends TrustOptions, Pick<HashModelOptions, 'backend' | 'disableBackends' | 'workers' | 'signal'> {
   /** Tolerate files in the model that were not signed (every signed file must still match). */
   ignoreUnsignedFiles?: boolean;
   /**
@@ -28,11 +29,6 @@ export interface VerifyModelOptions extends TrustOptions {
   ignoreGitPaths?: boolean;
   /** Override the bundle's allow_symlinks. */
   allowSymlinks?: boolean;
-  /** Hashing engine passthrough (never changes a digest). */
-  backend?: HashModelOptions['backend'];
-  disableBackends?: HashModelOptions['disableBackends'];
-  workers?: number;
-  signal?: AbortSignal;
   onProgress?: HashModelOptions['onProgress'];
 }
 

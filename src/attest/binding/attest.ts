@@ -8,19 +8,9 @@ import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlin
 import { basename, dirname, join } from 'node:path';
 import type { CollectedEvidence, EvidenceSource } from '../core/types.js';
 import { InputError, ModelsealError } from '../../errors.js';
-import {
-  BINDING_FIELD_BYTES,
-  BINDING_LABEL,
-  bindingDigest,
-  cpuReportData,
-  evidenceDigest,
-  gpuNonce,
-  signerKeyDigest,
-  statementsDigest,
-  attestationNonce,
-  type AttestationNonce,
-  type BindingInputs,
-} from './digest.js';
+import { toHex as hex } from '../../crypto/bytes.js';
+import { BINDING_FIELD_BYTES, BINDING_LABEL, attestationNonce, bindingDigest, cpuReportData, evidenceDigest, gpuNonce, rootDigestBytes, signerKeyDigest, statementsDigest } from './digest.js';
+import type { AttestationNonce, BindingInputs } from './digest.js';
 import {
   ATTESTATION_PREDICATE_TYPE,
   roleOf,
@@ -57,16 +47,6 @@ export interface BoundEvidence {
   simulated: boolean;
 }
 
-function rawDigest(v: Uint8Array | string, name: string): Uint8Array {
-  if (typeof v === 'string') {
-    if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new InputError('ATT_INPUT', `${name} must be 32 bytes (64 hex digits).`);
-    return new Uint8Array(Buffer.from(v, 'hex'));
-  }
-  if (v.length !== BINDING_FIELD_BYTES) throw new InputError('ATT_INPUT', `${name} must be 32 bytes.`);
-  return v;
-}
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
 function entry(e: CollectedEvidence, now: Date): EvidenceEntry {
@@ -93,7 +73,7 @@ export async function bindEvidence(options: BindEvidenceOptions): Promise<BoundE
   const now = options.now ?? (() => new Date());
   const nonce = options.nonce ?? attestationNonce(new Uint8Array(randomBytes(BINDING_FIELD_BYTES)));
   const inputs: BindingInputs = {
-    rootDigest: rawDigest(options.rootDigest, 'rootDigest'),
+    rootDigest: rootDigestBytes(options.rootDigest),
     statementsDigest: statementsDigest(options.statements),
     signerKeyDigest: signerKeyDigest(options.signerPublicKey),
     nonce,

@@ -80,6 +80,19 @@ function checkLength(value: Uint8Array, length: number, name: string): void {
   }
 }
 
+/**
+ * The model root digest as raw bytes, from raw bytes or hex, checked once where it enters.
+ * @throws InputError `code` (ATT_INPUT, or RECEIPT_INPUT for receipts) when it is not 32 bytes.
+ */
+export function rootDigestBytes(v: Uint8Array | string, code = 'ATT_INPUT', name = 'rootDigest'): Uint8Array {
+  if (typeof v === 'string') {
+    if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new InputError(code, `${name} must be 32 bytes (64 hex digits).`);
+    return new Uint8Array(Buffer.from(v, 'hex'));
+  }
+  if (v.length !== BINDING_FIELD_BYTES) throw new InputError(code, `${name} must be 32 bytes.`);
+  return v;
+}
+
 /** SHA-256 over the statements, each framed by its length as u64 big-endian. */
 export function statementsDigest(statements: readonly Uint8Array[]): Uint8Array {
   if (statements.length === 0) throw new InputError('ATT_INPUT', 'At least one signed statement is required for the binding.');

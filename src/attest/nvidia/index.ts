@@ -195,15 +195,8 @@ function findExtension(der: Uint8Array, oids: string[]): Uint8Array | undefined 
   return cert.extensions.find((e) => oids.includes(e.oid))?.value.slice();
 }
 
-interface EntryResult {
-  ok: boolean;
-  simulated: boolean;
-  code?: string;
-  message: string;
-  chain: string[];
-  claims: Record<string, unknown>;
-  warnings: string[];
-}
+/** One GPU / switch entry's verdict, before the entries are combined into one EvidenceVerdict. */
+type EntryResult = Omit<EvidenceVerdict, 'kind' | 'verified'> & { ok: boolean };
 
 function deviceKind(arch: string | undefined, leafCn: string | undefined): 'gpu' | 'nvswitch' {
   if ((arch ?? '').toUpperCase().startsWith('LS') || (leafCn ?? '').startsWith('LS_')) return 'nvswitch';

@@ -11,11 +11,11 @@
  * i.e. that this model was verified inside a TEE before use. The receipt key need not be known in
  * advance: the CPU report is what vouches for it (a fresh key per CVM is the default).
  */
-import { createHash, generateKeyPairSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { EvidenceVerdict } from '../core/types.js';
 import { InputError } from '../../errors.js';
-import { isSimulatedRoot } from '../roots/simulated.js';
-import { evidenceDigest, spkiDer } from '../binding/digest.js';
+import { evidenceDigest, rootDigestBytes, spkiDer } from '../binding/digest.js';
+import { bytesEqual as equal, toHex as hex } from '../../crypto/bytes.js';
 import { decodeBase64, keySigner, onlyKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type EnvelopeSigner } from '../../crypto/dsse.js';
 import { boundValueFromBytes, boundValueFromClaims } from '../binding/bound-values.js';
 import { roleOf, type EvidenceEntry } from '../binding/statement.js';
@@ -79,7 +79,6 @@ export interface ReceiptFile {
   dsseEnvelope: DsseEnvelope;
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /**
  * JSON with object keys sorted and no whitespace, so the result digest does not depend on how a
@@ -117,15 +116,6 @@ export function receiptNonce(nonce: Uint8Array): ReceiptNonce {
   return nonce as ReceiptNonce;
 }
 
-function rawRoot(v: Uint8Array | string): Uint8Array {
-  if (typeof v === 'string') {
-    if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new InputError('RECEIPT_INPUT', 'The root digest must be 32 bytes (64 hex digits).');
-    return new Uint8Array(Buffer.from(v, 'hex'));
-  }
-  if (v.length !== 32) throw new InputError('RECEIPT_INPUT', 'The root digest must be 32 bytes.');
-  return v;
-}
-
 /** The 64-byte REPORT_DATA of a receipt (see the module documentation). */
 export function receiptReportData(root: Uint8Array, result: ReceiptResult, signerSpki: Uint8Array, nonce: Uint8Array): Uint8Array {
   return receiptBinding(root, result, signerSpki, receiptNonce(nonce));
@@ -134,7 +124,7 @@ export function receiptReportData(root: Uint8Array, result: ReceiptResult, signe
 function receiptBinding(root: Uint8Array, result: ReceiptResult, signerSpki: Uint8Array, nonce: ReceiptNonce): Uint8Array {
   const h = createHash('sha512');
   h.update(Buffer.from(RECEIPT_LABEL, 'ascii'));
-  h.update(rawRoot(root));
+  h.update(rootDigestBytes(root, 'RECEIPT_INPUT', 'The root digest'));
   h.update(createHash('sha256').update(canonicalJson(result), 'utf8').digest());
   h.update(createHash('sha256').update(signerSpki).digest());
   h.update(Uint8Array.of(nonce.length));
@@ -152,7 +142,7 @@ export async function createReceipt(options: CreateReceiptOptions): Promise<{ by
   if (typeof options.verifyResult?.verified !== 'boolean') {
     throw new InputError('RECEIPT_INPUT', 'The verification result must say whether the model verified ({verified: boolean, ...}).');
   }
-  const root = rawRoot(options.rootDigest);
+  const root = rootDigestBytes(options.rootDigest, 'RECEIPT_INPUT', 'The root digest');
   const signer: EnvelopeSigner =
     options.signer === undefined
       ? keySigner(generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey)
@@ -281,10 +271,6 @@ function parseReceiptStatement(payload: Uint8Array): ReceiptStatement {
   return doc as unknown as ReceiptStatement;
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /**
  * Verifies a receipt against the relying party's nonce. Throws InputError only for unreadable input;
  * every verification outcome is in the result.
@@ -308,7 +294,7 @@ export async function verifyReceipt(bytes: Uint8Array | string, options: VerifyR
   if (!equal(nonce, expectedNonce)) {
     failures.push({ code: 'RECEIPT_NONCE_MISMATCH', message: 'The receipt was made for another nonce: it is not a fresh answer to this request.' });
   }
-  if (options.expectedRootDigest !== undefined && hex(rawRoot(options.expectedRootDigest)) !== p.rootDigest) {
+  if (options.expectedRootDigest !== undefined && hex(rootDigestBytes(options.expectedRootDigest, 'RECEIPT_INPUT', 'The root digest')) !== p.rootDigest) {
     failures.push({ code: 'RECEIPT_ROOT_MISMATCH', message: `The receipt is for model root ${p.rootDigest}, not the expected one.` });
   }
   if (st.subject[0]!.digest.sha256 !== p.rootDigest) failures.push({ code: 'RECEIPT_BINDING_MISMATCH', message: 'The receipt subject and its root digest differ.' });
@@ -325,13 +311,7 @@ export async function verifyReceipt(bytes: Uint8Array | string, options: VerifyR
   const data = decodeBase64(e.data, 'The receipt evidence', 'RECEIPT_FORMAT');
   const certs = e.certs.map((c, j) => decodeBase64(c, `The receipt evidence certs[${j}]`, 'RECEIPT_FORMAT'));
   const verify = options.verifyEvidence ?? verifyEvidence;
-  const verdict = await verifyOne(verify, e.kind, data, {
-    ...(options.at ? { at: options.at } : {}),
-    allowSimulated: options.allowSimulated === true,
-    certs,
-    simulatedRoots: certs.filter((c) => isSimulatedRoot(c)),
-    ...(options.collateralDir ? { collateralDir: options.collateralDir } : {}),
-  });
+  const verdict = await verifyOne(verify, e.kind, data, certs, { at: options.at, allowSimulated: options.allowSimulated, collateralDir: options.collateralDir });
   const simulated = verdict.simulated || e.simulated || p.simulated;
   if (verdict.kind !== e.kind) failures.push({ code: 'RECEIPT_EVIDENCE', message: `The receipt's evidence is recorded as ${e.kind} but is ${verdict.kind}.` });
   else if (hex(evidenceDigest(data)) !== e.sha256) failures.push({ code: 'RECEIPT_BINDING_MISMATCH', message: 'The recorded evidence digest does not match its bytes.' });

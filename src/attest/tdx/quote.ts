@@ -18,8 +18,18 @@ const SGX_QE_REPORT_BYTES = 384;
 export const INTEL_QE_VENDOR_ID = '939a7233f79c4ca9940a0db3957f0607';
 const TDX_TEE_TYPE = 0x81;
 
+/** The TD's measurements and configuration, as both the quote body and a TDREPORT's TDINFO carry them (hex). */
+export interface TdMeasurements {
+  xfam: string;
+  mrTd: string;
+  mrConfigId: string;
+  mrOwner: string;
+  mrOwnerConfig: string;
+  rtmrs: [string, string, string, string];
+}
+
 /** TD report body fields (TDX 1.0 and 1.5). Byte strings are lower-case hex. */
-export interface TdReportBody {
+export interface TdReportBody extends TdMeasurements {
   /** 2 = TDX 1.0 (584 bytes), 3 = TDX 1.5 (648 bytes). */
   bodyType: 2 | 3;
   teeTcbSvn: string;
@@ -27,12 +37,6 @@ export interface TdReportBody {
   mrSignerSeam: string;
   seamAttributes: string;
   tdAttributes: string;
-  xfam: string;
-  mrTd: string;
-  mrConfigId: string;
-  mrOwner: string;
-  mrOwnerConfig: string;
-  rtmrs: [string, string, string, string];
   reportData: string;
   /** TDX 1.5 only. */
   teeTcbSvn2?: string;
