@@ -44,3 +44,9 @@ export type { ResourceMismatch } from './verify/index.js';
 export type { SigstoreBundleJson, CertificateSignerOptions } from './sign/index.js';
 export { manifestToStatement, statementToManifest, OMS_PREDICATE_TYPE } from './manifest/statement.js';
 export type { OmsStatement } from './manifest/statement.js';
+
+// What the CLI needs beyond the above (the CLI imports nothing but this module and errors.ts)
+export { HASH_ALGORITHMS, BACKEND_NAMES } from './backends/types.js';
+export { defaultBundlePath } from './sign/index.js';
+export { doctorReport, packageVersion } from './engine/doctor.js';
+export type { DoctorReport } from './engine/doctor.js';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { EXIT_OK, EXIT_VERIFY_FAILED, InputError } from '../../errors.js';
 import { verifyReceipt, type VerifyReceiptOptions } from '../../attest/receipt/index.js';
 import { loadPolicy, validatePolicy } from '../../attest/policy/index.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
 import { info, runCommand, writeJson } from '../output.js';
 
 interface ReceiptFlags {

@@ -10,7 +10,7 @@ import { inspectEvidence, verifyEvidence } from '../../attest/index.js';
 import type { VerifyEvidenceOptions } from '../../attest/types.js';
 import { decodeHexStrict } from '../../attest/encoding.js';
 import { collect } from '../args.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
 import { info, runCommand, writeJson } from '../output.js';
 
 interface CommonFlags {
