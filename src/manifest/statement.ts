@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InputError, VerificationError } from '../errors.js';
-import type { HashAlgorithm } from '../backends/types.js';
+import type { HashAlgorithm } from '../hash/vocabulary.js';
 import type { Manifest, Resource, Serialization } from './types.js';
 import { parseShardName, resourceAlgorithm, rootDigestOf } from './oms.js';
 

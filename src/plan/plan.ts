@@ -4,13 +4,9 @@
  * of several MiB (a pool round trip costs ~0.1 ms here, see perf-anchors.md §3). No I/O here, and
  * nothing here knows which backend will run the plan.
  */
-import { BLAKE3_CHUNK_BYTES, type HashAlgorithm, type Leaf } from '../backends/types.js';
 import { InputError } from '../errors.js';
+import { BLAKE3_CHUNK_BYTES, BLAKE3_SUBTREE_BYTES, type HashAlgorithm, type Leaf, type SerializationMethod } from '../hash/vocabulary.js';
 import { resourceAlgorithm, shardName } from '../manifest/oms.js';
-import type { SerializationMethod } from '../manifest/types.js';
-
-/** BLAKE3 subtree leaf size: a power-of-two number of chunks (8 MiB). */
-export const BLAKE3_SUBTREE_BYTES = 8 * 1024 * 1024;
 /** Target bytes per pool task. */
 export const TASK_TARGET_BYTES = 32 * 1024 * 1024;
 /** At most this many leaves per task (multi-buffer kernels interleave a few of them). */
