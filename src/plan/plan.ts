@@ -5,7 +5,7 @@
  * nothing here knows which backend will run the plan.
  */
 import { InputError } from '../errors.js';
-import { BLAKE3_CHUNK_BYTES, BLAKE3_SUBTREE_BYTES, type HashAlgorithm, type Leaf, type SerializationMethod } from '../hash/vocabulary.js';
+import { BLAKE3_CHUNK_BYTES, BLAKE3_SUBTREE_BYTES, checkShardBytes, type HashAlgorithm, type Leaf, type SerializationMethod } from '../hash/vocabulary.js';
 import { resourceAlgorithm, shardName } from '../manifest/oms.js';
 /** Target bytes per pool task. */
 export const TASK_TARGET_BYTES = 32 * 1024 * 1024;
@@ -59,19 +59,36 @@ function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
 
-export function makePlan(files: PlanFile[], options: PlanOptions): ChunkPlan {
-  const { hash, method } = options;
-  if (method === 'shards') {
-    const s = options.shardSize;
-    if (s === undefined || !Number.isSafeInteger(s) || s <= 0) {
-      throw new InputError('BAD_SHARD_SIZE', `shard size must be a positive integer number of bytes (got ${String(s)}).`);
-    }
-    if (hash === 'blake3') {
+/**
+ * Checks the options that shape a plan: the one check, made by each entry point (`makePlan`,
+ * `hashModel`) before it plans.
+ * @throws InputError `BAD_SHARD_SIZE`, `BLAKE3_NOT_SHARDED`; RangeError for a bad `blake3SubtreeBytes`.
+ */
+export function checkPlanOptions(options: Pick<PlanOptions, 'hash' | 'method' | 'shardSize' | 'blake3SubtreeBytes'>): void {
+  if (options.method === 'shards') {
+    checkShardBytes(options.shardSize);
+    if (options.hash === 'blake3') {
       throw new InputError('BLAKE3_NOT_SHARDED', 'BLAKE3 is never sharded in OMS (it is a tree hash already): use --method files with --hash blake3.');
     }
   }
+  const subtree = options.blake3SubtreeBytes;
+  if (subtree !== undefined && (!isPowerOfTwo(subtree) || subtree < BLAKE3_CHUNK_BYTES)) throw new RangeError('blake3SubtreeBytes must be a power of two >= 1024');
+}
+
+/**
+ * Splits files into resources, leaves and tasks.
+ * @throws InputError for options {@link checkPlanOptions} refuses, and `NAME_HAS_COLON` for a file
+ * name that a shard resource name cannot carry.
+ */
+export function makePlan(files: PlanFile[], options: PlanOptions): ChunkPlan {
+  checkPlanOptions(options);
+  return planChecked(files, options);
+}
+
+/** {@link makePlan} for a caller that has passed `options` through {@link checkPlanOptions} itself. */
+export function planChecked(files: PlanFile[], options: PlanOptions): ChunkPlan {
+  const { hash, method } = options;
   const subtree = options.blake3SubtreeBytes ?? BLAKE3_SUBTREE_BYTES;
-  if (!isPowerOfTwo(subtree) || subtree < BLAKE3_CHUNK_BYTES) throw new RangeError('blake3SubtreeBytes must be a power of two >= 1024');
 
   const resources: PlannedResource[] = [];
   const leaves: Leaf[] = [];
