@@ -11,7 +11,7 @@ export { rootDigestOf, compareResourceNames, parseShardName } from './manifest/o
 export { walkModel } from './plan/walk.js';
 export type { WalkOptions, WalkResult, WalkedFile } from './plan/walk.js';
 export { makePlan } from './plan/plan.js';
-export type { ChunkPlan, PlanOptions, PlannedResource } from './plan/plan.js';
+export type { ChunkPlan, PlanFile, PlanOptions, PlannedResource } from './plan/plan.js';
 export { probeAll, selectBackend, PREFERENCE } from './backends/dispatch.js';
 export type { BackendName, Capabilities, ProbeResult, HashBackend, LeafHasher } from './backends/types.js';
 export { blake3Digest, blake3SubtreeCv, blake3Parent, blake3MergeCvs } from './backends/js/blake3.js';
