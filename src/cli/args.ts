@@ -27,7 +27,7 @@ export function parseSize(value: string, name: string): number {
  */
 export function parseHex(value: string, name: string, min: number, max = min): Uint8Array {
   const v = value.trim().replace(/^0x/i, '');
-  if (!/^([0-9a-fA-F]{2})*$/.test(v)) throw new InputError('USAGE', `${name} must be hex with an even number of digits (got "${value}").`);
+  if (!/^([0-9a-fA-F]{2})*$/.test(v)) throw new InputError('USAGE', `${name} must be hex (got "${value}").`);
   const b = new Uint8Array(Buffer.from(v, 'hex'));
   if (b.length < min || b.length > max) {
     const bytes = min === max ? `${min} bytes (${min * 2} hex digits)` : max === Infinity ? `at least ${min} byte${min === 1 ? '' : 's'} (${min * 2} hex digits)` : `${min} to ${max} bytes (${min * 2}–${max * 2} hex digits)`;
