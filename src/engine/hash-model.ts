@@ -10,7 +10,7 @@ import { InputError, ModelsealError, UnavailableError } from '../errors.js';
 import { DEFAULT_SHARD_BYTES, HASH_ALGORITHMS, type HashAlgorithm, type SerializationMethod } from '../hash/vocabulary.js';
 import { rootDigestOf } from '../manifest/oms.js';
 import type { Manifest, Resource } from '../manifest/types.js';
-import { checkPlanOptions, planChecked, type ChunkPlan } from '../plan/plan.js';
+import { makePlan, type ChunkPlan } from '../plan/plan.js';
 import { walkModel, type WalkResult } from '../plan/walk.js';
 import { HashPool, defaultWorkers } from './pool.js';
 import type { HashModelOptions, HashResult, ProgressEvent } from './types.js';
@@ -33,7 +33,6 @@ function resolveOptions(o: HashModelOptions): Resolved {
   if (o.shardSize !== undefined && method !== 'shards') {
     throw new InputError('SHARD_SIZE_WITHOUT_SHARDS', '--shard-size only applies with --method shards.');
   }
-  checkPlanOptions({ hash, method, shardSize });
   const workers = o.workers ?? defaultWorkers();
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new InputError('BAD_WORKERS', `workers must be an integer from 1 to 256 (got ${String(o.workers)}).`);
   return { hash, method, shardSize, workers };
@@ -133,7 +132,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   }
 
   const backend = await selectBackend(r.hash, options.backend, options.disableBackends);
-  const plan = planChecked(
+  const plan = makePlan(
     files.map((f) => ({ rel: f.rel, abs: f.abs, size: f.size })),
     {
       hash: r.hash,

@@ -65,11 +65,11 @@ function isPowerOfTwo(n: number): boolean {
 }
 
 /**
- * Checks the options that shape a plan: the one check, made by each entry point (`makePlan`,
- * `hashModel`) before it plans.
+ * Checks the options that shape a plan: the one check of them, made by `makePlan` (which `hashModel`
+ * calls after its walk, so a walk error still comes first); nothing below re-checks them.
  * @throws InputError `BAD_SHARD_SIZE`, `BLAKE3_NOT_SHARDED`; RangeError for a bad `blake3SubtreeBytes`.
  */
-export function checkPlanOptions(options: Pick<PlanOptions, 'hash' | 'method' | 'shardSize' | 'blake3SubtreeBytes'>): void {
+function checkPlanOptions(options: Pick<PlanOptions, 'hash' | 'method' | 'shardSize' | 'blake3SubtreeBytes'>): void {
   if (options.method === 'shards') {
     checkShardBytes(options.shardSize);
     if (options.hash === 'blake3') {
@@ -87,11 +87,6 @@ export function checkPlanOptions(options: Pick<PlanOptions, 'hash' | 'method' | 
  */
 export function makePlan(files: PlanFile[], options: PlanOptions): ChunkPlan {
   checkPlanOptions(options);
-  return planChecked(files, options);
-}
-
-/** {@link makePlan} for a caller that has passed `options` through {@link checkPlanOptions} itself. */
-export function planChecked(files: PlanFile[], options: PlanOptions): ChunkPlan {
   const { hash, method } = options;
   const subtree = options.blake3SubtreeBytes ?? BLAKE3_SUBTREE_BYTES;
 

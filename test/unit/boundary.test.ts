@@ -46,13 +46,13 @@ describe('library shard size: one check, one code', () => {
     for (const bad of [0, -8, 1.5, Number.NaN, 2 ** 53, '8', undefined]) expect(() => checkShardBytes(bad)).toThrow(expect.objectContaining({ code: 'BAD_SHARD_SIZE' }));
   });
 
-  it('hashModel refuses a bad shard size before walking (same code as makePlan)', async () => {
+  it('hashModel and makePlan refuse a bad shard size under one code', async () => {
     const d = tempDir();
     try {
       writeFileSync(join(d.path, 'a.bin'), 'abc');
       await expect(hashModel(d.path, { method: 'shards', shardSize: 0, workers: 1 })).rejects.toMatchObject({ code: 'BAD_SHARD_SIZE' });
-      // The check runs before the walk: a missing model with a bad shard size reports the shard size.
-      await expect(hashModel(join(d.path, 'missing'), { method: 'shards', shardSize: -1, workers: 1 })).rejects.toMatchObject({ code: 'BAD_SHARD_SIZE' });
+      // The check runs where the plan is made, after the walk (as before): a walk error comes first.
+      await expect(hashModel(join(d.path, 'missing'), { method: 'shards', shardSize: -1, workers: 1 })).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
       await expect(hashModel(d.path, { hash: 'blake3', method: 'shards', shardSize: 8, workers: 1 })).rejects.toMatchObject({ code: 'BLAKE3_NOT_SHARDED' });
       expect(() => makePlan([], { hash: 'sha256', method: 'shards', shardSize: 1.5 })).toThrow(expect.objectContaining({ code: 'BAD_SHARD_SIZE' }));
     } finally {
