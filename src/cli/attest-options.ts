@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { InputError, ModelsealError } from '../errors.js';
+import { parseHex, parseTime } from './args.js';
 import {
   ATTEST_MODES,
   attestBundle as attestBundleLib,
@@ -26,17 +27,6 @@ import {
 } from '../index.js';
 
 export { ATTEST_MODES, evidenceSourceFor, type AttestMode };
-
-/** Parses a hex argument of exactly `bytes` bytes (or between min and max). */
-export function hexOption(value: string, name: string, min: number, max = min): Uint8Array {
-  const v = value.trim().replace(/^0x/i, '');
-  if (!/^([0-9a-fA-F]{2})*$/.test(v)) throw new InputError('USAGE', `${name} must be hex (got "${value}").`);
-  const b = new Uint8Array(Buffer.from(v, 'hex'));
-  if (b.length < min || b.length > max) {
-    throw new InputError('USAGE', `${name} must be ${min === max ? `${min}` : `${min} to ${max}`} bytes (${min * 2}${min === max ? '' : `–${max * 2}`} hex digits), got ${b.length}.`);
-  }
-  return b;
-}
 
 /** The flag-shaped form of the library's `attestBundle` that the sign hook passes. */
 export interface AttestBundleFlags {
@@ -124,7 +114,7 @@ export interface AttestStepOutcome {
 export async function preflightSignAttest(flags: SignAttestFlags, bundlePath: string): Promise<EvidenceSource | undefined> {
   if (flags.attest === undefined) return undefined;
   const mode = flags.attest as AttestMode;
-  if (flags.attestNonce) hexOption(flags.attestNonce, '--attest-nonce', 32);
+  if (flags.attestNonce) parseHex(flags.attestNonce, '--attest-nonce', 32);
   const att = attestationPathFor(bundlePath);
   if (flags.force !== true && existsSync(att)) {
     throw new InputError('ATT_EXISTS', `${att} already exists; pass --force to replace it (and the bundle), or -o to sign to another path.`);
@@ -150,7 +140,7 @@ export async function signAttestStep(
       privateKey: o.privateKey,
       ...(flags.password ? { password: flags.password } : {}),
       mode,
-      ...(flags.attestNonce ? { nonce: hexOption(flags.attestNonce, '--attest-nonce', 32) } : {}),
+      ...(flags.attestNonce ? { nonce: parseHex(flags.attestNonce, '--attest-nonce', 32) } : {}),
       force: flags.force === true,
       ...(mode === 'simulated' ? { gpu: true, tdisp: true } : {}),
       ...(o.source ? { source: o.source } : {}),
@@ -205,11 +195,6 @@ export function addVerifyAttestOptions(cmd: Command): Command {
     .option('--force', 'replace an existing receipt file');
 }
 
-function parseTimeOption(value: string, name: string): Date {
-  const d = /^\d+$/.test(value.trim()) ? new Date(Number(value) * 1000) : new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InputError('USAGE', `${name} must be an ISO 8601 time or Unix seconds (got "${value}").`);
-  return d;
-}
 
 /**
  * Runs after `verifyModel` when any attestation / receipt option was given: the attestation and policy
@@ -225,7 +210,7 @@ export async function verifyAttestStep(
   // --nonce, the older spelling, means the receipt nonce with --receipt and the attestation nonce otherwise.
   const receiptNonceHex = flags.receiptNonce ?? (flags.receipt !== undefined ? flags.nonce : undefined);
   const attestationNonceHex = flags.attestationNonce ?? (flags.receipt === undefined ? flags.nonce : undefined);
-  const receiptNonce = flags.receipt !== undefined && receiptNonceHex !== undefined ? hexOption(receiptNonceHex, flags.receiptNonce !== undefined ? '--receipt-nonce' : '--nonce', 8, 64) : undefined;
+  const receiptNonce = flags.receipt !== undefined && receiptNonceHex !== undefined ? parseHex(receiptNonceHex, flags.receiptNonce !== undefined ? '--receipt-nonce' : '--nonce', 8, 64) : undefined;
   if (flags.receipt !== undefined && receiptNonce === undefined) throw new InputError('USAGE', '--receipt needs --nonce HEX (the relying party\'s challenge).');
   const json: Record<string, unknown> = {};
   const lines: string[] = [];
@@ -237,9 +222,9 @@ export async function verifyAttestStep(
       ...(o.publicKey ? { publicKey: o.publicKey } : {}),
       rootDigest: o.result.rootDigest,
       ...(flags.policy ? { policyPath: flags.policy } : {}),
-      ...(attestationNonceHex ? { nonce: hexOption(attestationNonceHex, flags.attestationNonce !== undefined ? '--attestation-nonce' : '--nonce', 32) } : {}),
+      ...(attestationNonceHex ? { nonce: parseHex(attestationNonceHex, flags.attestationNonce !== undefined ? '--attestation-nonce' : '--nonce', 32) } : {}),
       allowSimulated: flags.allowSimulated === true,
-      ...(flags.attestAt ? { at: parseTimeOption(flags.attestAt, '--attest-at') } : {}),
+      ...(flags.attestAt ? { at: parseTime(flags.attestAt, '--attest-at') } : {}),
       ...(flags.collateral ? { collateralDir: flags.collateral } : {}),
     });
     const a = c.attestation;
