@@ -17,6 +17,7 @@ import {
 } from 'node:crypto';
 import { InputError, VerificationError } from '../errors.js';
 import { decodeBase64Text } from './base64.js';
+import { tryDerChildren, tryReadDer } from './der.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './in-toto.js';
 
 export { encodeBase64 } from './base64.js';
@@ -120,27 +121,10 @@ export function decodeBase64Strict(text: unknown, field: string): Buffer {
  * nothing trailing. Lets a truncated signature be reported as such rather than as a bad signature.
  */
 export function isDerEcdsaSignature(sig: Uint8Array): boolean {
-  let i = 0;
-  const readLen = (): number => {
-    if (i >= sig.length) return -1;
-    const first = sig[i++]!;
-    if (first < 0x80) return first;
-    const n = first & 0x7f;
-    if (n === 0 || n > 2 || i + n > sig.length) return -1;
-    let len = 0;
-    for (let k = 0; k < n; k++) len = (len << 8) | sig[i++]!;
-    return len;
-  };
-  if (sig[i++] !== 0x30) return false;
-  const seqLen = readLen();
-  if (seqLen < 0 || i + seqLen !== sig.length) return false;
-  for (let k = 0; k < 2; k++) {
-    if (sig[i++] !== 0x02) return false;
-    const len = readLen();
-    if (len <= 0 || i + len > sig.length) return false;
-    i += len;
-  }
-  return i === sig.length;
+  const top = tryReadDer(sig, 0);
+  if (!top || top.tag !== 0x30 || top.end !== sig.length) return false;
+  const ints = tryDerChildren(top);
+  return ints !== undefined && ints.length === 2 && ints.every((n) => n.tag === 0x02 && n.value.length > 0);
 }
 
 /** ECDSA-sign `data` with the curve's digest; DER output. */
