@@ -113,3 +113,23 @@ export function reviveError(w: WireError): ModelsealError {
   if (!isErrorCode(w.code)) return new ModelsealError('INTERNAL', `${w.message} [${w.code}]`, { kind: 'internal', details: w.details });
   return new ModelsealError(w.code, w.message, { kind, details: w.details });
 }
+
+/** Codes the native addon throws for bad input files (native/io.h); they end as InputErrors. */
+const NATIVE_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<InputCode>(['FILE_NOT_FOUND', 'FILE_UNREADABLE', 'FILE_CHANGED', 'IO_ERROR', 'UNSUPPORTED_FILE_TYPE']);
+
+/**
+ * Rebuilds an error thrown by the native addon (a JS Error with a string `code`, native/napi_args.h)
+ * as a ModelsealError with the same code: file problems are input errors, KERNEL_UNAVAILABLE is an
+ * availability error, anything else (BAD_ARGUMENT, OUT_OF_MEMORY) is internal and its message says
+ * `native backend:` (`what`). Values without a code, and ModelsealErrors, are returned as they are.
+ */
+export function fromNativeError(e: unknown, what = 'native backend'): unknown {
+  if (e instanceof ModelsealError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (!(e instanceof Error) || typeof code !== 'string') return e;
+  // every code the addon throws is catalogued; one that is not would be an addon bug
+  if (!isErrorCode(code)) return new ModelsealError('INTERNAL', `${what}: ${e.message} [${code}]`, { cause: e, kind: 'internal' });
+  if (NATIVE_INPUT_CODES.has(code)) return new InputError(code as InputCode, e.message, { cause: e });
+  if (code === 'KERNEL_UNAVAILABLE') return new UnavailableError(code, e.message, { cause: e });
+  return new ModelsealError(code, `${what}: ${e.message}`, { cause: e, kind: 'internal' });
+}
