@@ -35,6 +35,16 @@ describe('the error-code catalogue', () => {
     }
   });
 
+  it('holds no code that nothing throws (SIGSTORE_* come from sigstore-js codes through sigstoreErrorCode)', () => {
+    const files = [
+      ...readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && f !== 'error-codes.ts').map((f) => join(ROOT, 'src', f)),
+      ...readdirSync(join(ROOT, 'native'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(cc|h)$/.test(f)).map((f) => join(ROOT, 'native', f)),
+    ];
+    const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+    const unused = Object.keys(ERROR_CODES).filter((c) => !c.startsWith('SIGSTORE_') && !new RegExp(`['"]${c}['"]`).test(text));
+    expect(unused, 'remove these from src/error-codes.ts and docs/errors.md').toEqual([]);
+  });
+
   it('catalogues every code the native addon throws (the C++ side is not type-checked)', () => {
     const sources = readdirSync(join(ROOT, 'native'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(cc|h)$/.test(f));
     const thrown = new Set<string>();
