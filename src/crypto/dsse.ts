@@ -15,7 +15,7 @@ import {
   verify as cryptoVerify,
   type KeyObject,
 } from 'node:crypto';
-import { InputError, VerificationError } from '../errors.js';
+import { InputError, VerificationError, type InputCode, type VerificationCode } from '../errors.js';
 import { decodeBase64Text } from './base64.js';
 import { tryDerChildren, tryReadDer } from './der.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './in-toto.js';
@@ -240,21 +240,21 @@ export async function signEnvelope(payload: Uint8Array, signer: EnvelopeSigner, 
  * Strict base64 decoding for our own files (standard alphabet, padding optional, canonical): one byte
  * string, one text.
  */
-export function decodeBase64(text: unknown, what: string, code = 'ATT_FORMAT'): Uint8Array {
+export function decodeBase64(text: unknown, what: string, code: InputCode = 'ATT_FORMAT'): Uint8Array {
   const bytes = typeof text === 'string' ? decodeBase64Text(text, { alphabet: 'standard', canonical: true }) : undefined;
   if (!bytes) throw new InputError(code, `${what} is not valid base64.`);
   return bytes;
 }
 
 /** Throws InputError `code` when `obj` has a member not in `allowed`. */
-export function onlyKeys(obj: object, allowed: readonly string[], what: string, code: string): void {
+export function onlyKeys(obj: object, allowed: readonly string[], what: string, code: InputCode): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) throw new InputError(code, `${what} has an unexpected member "${k}".`);
   }
 }
 
 /** Reads an envelope object defensively; throws InputError `code` when it is not one. */
-export function parseEnvelope(value: unknown, code = 'ATT_FORMAT'): DsseEnvelope {
+export function parseEnvelope(value: unknown, code: InputCode = 'ATT_FORMAT'): DsseEnvelope {
   const v = value as Partial<DsseEnvelope> | null;
   if (typeof v !== 'object' || v === null || typeof v.payloadType !== 'string' || typeof v.payload !== 'string' || !Array.isArray(v.signatures)) {
     throw new InputError(code, 'Not a DSSE envelope (payloadType, payload and signatures are required).');
@@ -282,7 +282,7 @@ export function verifyEnvelope(
   envelope: DsseEnvelope,
   publicKey: KeyObject | string | Uint8Array,
   expectedPayloadType = IN_TOTO_PAYLOAD_TYPE,
-  code = 'ATT_SIGNATURE',
+  code: VerificationCode = 'ATT_SIGNATURE',
 ): Uint8Array {
   let key: KeyObject;
   try {

@@ -8,7 +8,7 @@
  * hostile: every length is checked and parse failures become {@link InputError}s with a code.
  */
 import { X509Certificate, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { InputError, VerificationError } from '../errors.js';
+import { InputError, VerificationError, type VerificationCode } from '../errors.js';
 import { bytesEqual, toHex } from './bytes.js';
 import { decodeDirectoryString, derChildren, derError, decodeOid, decodeTime, expectTag, readDer, type DerNode } from './der.js';
 import { pemToDer } from './pem.js';
@@ -178,7 +178,7 @@ export interface ChainOptions {
   simulatedRoots?: Certificate[];
   allowSimulated?: boolean;
   /** Error code when the chain does not link up or ends at an unpinned root. */
-  chainCode: string;
+  chainCode: VerificationCode;
   /** Human label of the chain for messages, e.g. "VCEK chain". */
   label: string;
   /** Maximum number of certificates, leaf and root included. */

@@ -16,7 +16,7 @@
  * before hashing so that two statements can never be re-cut into two others with the same digest.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { InputError } from '../../errors.js';
+import { InputError, type InputCode } from '../../errors.js';
 
 /** Domain-separation label of the signature ↔ evidence binding (ASCII, no terminator). */
 export const BINDING_LABEL = 'modelseal/attest/v1';
@@ -84,7 +84,7 @@ function checkLength(value: Uint8Array, length: number, name: string): void {
  * The model root digest as raw bytes, from raw bytes or hex, checked once where it enters.
  * @throws InputError `code` (ATT_INPUT, or RECEIPT_INPUT for receipts) when it is not 32 bytes.
  */
-export function rootDigestBytes(v: Uint8Array | string, code = 'ATT_INPUT', name = 'rootDigest'): Uint8Array {
+export function rootDigestBytes(v: Uint8Array | string, code: InputCode = 'ATT_INPUT', name = 'rootDigest'): Uint8Array {
   if (typeof v === 'string') {
     if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new InputError(code, `${name} must be 32 bytes (64 hex digits).`);
     return new Uint8Array(Buffer.from(v, 'hex'));

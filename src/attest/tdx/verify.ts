@@ -7,7 +7,7 @@
  * that TCB status and revocation were not checked.
  */
 import { createHash } from 'node:crypto';
-import { ModelsealError, VerificationError } from '../../errors.js';
+import { ModelsealError, VerificationError, type VerificationCode } from '../../errors.js';
 import { decodeHexStrict } from '../core/input.js';
 import { bytesEqual, isAllZero } from '../../crypto/bytes.js';
 import { INTEL_SGX_ROOT_CA_PEM } from '../roots/intel.js';
@@ -34,7 +34,7 @@ export function intelSgxRoot(): Certificate {
   return intelRoot;
 }
 
-function fail(code: string, message: string, details?: Record<string, unknown>): never {
+function fail(code: VerificationCode, message: string, details?: Record<string, unknown>): never {
   throw new VerificationError(code, message, details ? { details } : {});
 }
 
