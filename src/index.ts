@@ -44,3 +44,16 @@ export type { ResourceMismatch } from './verify/index.js';
 export type { SigstoreBundleJson, CertificateSignerOptions } from './sign/index.js';
 export { manifestToStatement, statementToManifest, OMS_PREDICATE_TYPE } from './manifest/statement.js';
 export type { OmsStatement } from './manifest/statement.js';
+
+// Load-time verification: Merkle companion, verified reads, tensor-file headers (issue 14)
+export { openVerified, verifyTensors, VerifiedModel, MAX_UNIT_BYTES } from './verify/open-verified.js';
+export type { OpenVerifiedOptions, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
+export { verifyCompanion, findCompanion, inspectCompanion } from './verify/companion.js';
+export type { VerifiedCompanion, CompanionInspection } from './verify/companion.js';
+export type { CompanionVerdict } from './verify/companion-check.js';
+export { buildCompanion, companionPaths } from './sign/companion.js';
+export { COMPANION_PREDICATE_TYPE, DEFAULT_LEAF_BYTES, parseCompanionPayload, companionToStatement } from './manifest/companion.js';
+export type { Companion, CompanionFile, CompanionStatement, CompanionTree } from './manifest/companion.js';
+export { rfc9162Leaf, rfc9162Node, rfc9162Root } from './engine/merkle.js';
+export { parseSafetensorsHeader, readSafetensorsIndex, readGgufIndex, detectTensorFormat } from './formats/index.js';
+export type { TensorIndex, TensorRange, ByteSource } from './formats/index.js';

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   attest: [() => import('./commands/attest.js'), () => import('./commands/attest-receipt.js')],
   doctor: [() => import('./commands/doctor.js')],
   demo: [() => import('./commands/demo.js')],
+  cat: [() => import('./commands/cat.js')],
 };
 
 function version(): string {

@@ -12,6 +12,13 @@ import { InputError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement, manifestToStatement, type OmsStatement } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
 import { serializeBundle, type SigstoreBundleJson } from './bundle.js';
+import { DEFAULT_LEAF_BYTES, isValidLeafSize } from '../manifest/companion.js';
+import { buildCompanion, companionPaths, type BuiltCompanion } from './companion.js';
+
+function companionSidePaths(bundle: string): string[] {
+  const c = companionPaths(bundle);
+  return [c.companion, c.sidecar];
+}
 import { decodeBase64Strict, verifyDsseSignature } from './dsse.js';
 import { createCertificateSigner, createKeySigner, signStatement, type KeySource, type Signer } from './signer.js';
 
@@ -45,6 +52,11 @@ export interface SignModelOptions {
   force?: boolean;
   /** Do not write: return the bundle only. */
   dryRun?: boolean;
+  /**
+   * Also write a Merkle companion (`<bundle>.merkle` + sidecar `<bundle>.merkle.tree`, docs/companion.md)
+   * signed by the same signer, for range and tensor verification. The OMS bundle is unchanged.
+   */
+  merkle?: boolean | { leafSize?: number };
 }
 
 export interface SignModelResult {
@@ -60,6 +72,17 @@ export interface SignModelResult {
   signSeconds: number;
   /** Of signSeconds: writing the bundle (temporary file, fsync, link/rename). */
   writeSeconds: number;
+  /** The Merkle companion, with `merkle`. */
+  companion?: {
+    path: string | undefined;
+    sidecarPath: string | undefined;
+    leafSize: number;
+    files: number;
+    tree: string;
+    /** The companion's own read of the files (bytes, seconds). */
+    bytes: number;
+    seconds: number;
+  };
 }
 
 /** The default bundle path for a model: `<model>.sig` beside the directory or file. */
@@ -145,12 +168,17 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
   const signer = makeSigner(options);
   const output = options.dryRun ? undefined : resolve(options.output ?? defaultBundlePath(modelPath));
   if (output !== undefined && !options.force && existsSync(output)) throw outputExists(output);
+  const leafSize = options.merkle ? ((typeof options.merkle === 'object' ? options.merkle.leafSize : undefined) ?? DEFAULT_LEAF_BYTES) : undefined;
+  if (leafSize !== undefined && !isValidLeafSize(leafSize)) {
+    throw new InputError('LEAF_SIZE_INVALID', `leaf size ${leafSize} is not a power of two between 1 KiB and 1 GiB; pass e.g. --leaf-size 1MiB.`);
+  }
+  if (leafSize !== undefined && output !== undefined && !options.force) for (const p of companionSidePaths(output)) if (existsSync(p)) throw outputExists(p);
 
   const method = options.method ?? 'files';
   const hashOpts: HashModelOptions = {
     method,
     // the bundle and its attestation (<bundle>.att, written beside it by --attest) are not model files
-    ignorePaths: [...(options.ignorePaths ?? []), ...(output !== undefined ? [output, `${output}.att`] : [])],
+    ignorePaths: [...(options.ignorePaths ?? []), ...(output !== undefined ? [output, `${output}.att`, ...companionSidePaths(output)] : [])],
     ignoreGitPaths: options.ignoreGitPaths !== false,
     allowSymlinks: options.allowSymlinks === true,
     // model_signing splits shard names on every ':', so it cannot verify such files: refuse them
@@ -184,8 +212,20 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
     { legacyDigest: false },
   );
   if (!check.ok) throw new InputError('SIGNER_BROKEN', 'the fresh signature does not verify with the signer\'s public key; the key or certificate is inconsistent.');
+  let built: BuiltCompanion | undefined;
+  if (leafSize !== undefined) {
+    built = await buildCompanion(modelPath, h.manifest, signer, leafSize, options.signal);
+  }
   const tw = performance.now();
-  if (output !== undefined) writeFileAtomic(output, serializeBundle(bundle), options.force === true);
+  if (output !== undefined) {
+    const cp = companionPaths(output);
+    if (built) {
+      // sidecar first: a companion is never visible without the tree it names
+      writeFileAtomic(cp.sidecar, built.sidecar, options.force === true);
+      writeFileAtomic(cp.companion, serializeBundle(built.bundle), options.force === true);
+    }
+    writeFileAtomic(output, serializeBundle(bundle), options.force === true);
+  }
   const t1 = performance.now();
   const signSeconds = (t1 - t0) / 1000;
   return {
@@ -198,5 +238,18 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
     hashing: { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers },
     signSeconds,
     writeSeconds: (t1 - tw) / 1000,
+    ...(built
+      ? {
+          companion: {
+            path: output !== undefined ? companionPaths(output).companion : undefined,
+            sidecarPath: output !== undefined ? companionPaths(output).sidecar : undefined,
+            leafSize: built.companion.files[0]?.leafSize ?? DEFAULT_LEAF_BYTES,
+            files: built.companion.files.length,
+            tree: built.companion.files[0]?.tree ?? 'rfc9162-sha256',
+            bytes: built.bytes,
+            seconds: built.seconds,
+          },
+        }
+      : {}),
   };
 }

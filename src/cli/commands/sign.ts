@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { defaultBundlePath, signModel, type SignModelOptions } from '../../sign/sign-model.js';
 import { InputError } from '../../errors.js';
-import { collect, formatBytes } from '../args.js';
+import { collect, formatBytes, parseSize } from '../args.js';
 import { addSignAttestOptions, preflightSignAttest, signAttestStep, type SignAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../main.js';
 import { info, runCommand, writeJson } from '../output.js';
@@ -42,6 +42,8 @@ interface SignFlags {
   allowSymlinks?: boolean;
   kernel?: string[];
   disableBackend?: string[];
+  merkle?: boolean;
+  leafSize?: string;
 }
 
 function one(name: string, ...values: Array<string | undefined>): string | undefined {
@@ -64,6 +66,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON result object on stdout')
     .option('-q, --quiet', 'no human output on stderr')
     .option('--no-progress', 'no progress bar')
+    .option('--merkle', 'also write a signed Merkle companion (<bundle>.merkle + .merkle.tree) for range / tensor verification')
+    .option('--leaf-size <size>', 'Merkle leaf size with --merkle: a power of two from 1KiB to 1GiB (default 1MiB)')
     // model_signing spellings
     .addOption(new Option('--private-key <pem>').hideHelp())
     .addOption(new Option('--private_key <pem>').hideHelp())
@@ -92,6 +96,8 @@ export function register(program: Command): void {
         if (chain.length) options.chain = chain;
         if (output !== undefined) options.output = output;
         if (flags.force) options.force = true;
+        if (flags.leafSize !== undefined && !flags.merkle) throw new InputError('USAGE', '--leaf-size applies only with --merkle.');
+        if (flags.merkle) options.merkle = flags.leafSize !== undefined ? { leafSize: parseSize(flags.leafSize, '--leaf-size') } : true;
         // --attest: everything that can be checked before hashing is (an existing .att, the mode)
         const source = await preflightSignAttest(flags, output !== undefined ? output : defaultBundlePath(model));
         const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
@@ -120,6 +126,7 @@ export function register(program: Command): void {
             hashSeconds: r.hashing.seconds,
             signSeconds: r.signSeconds,
             backend: r.hashing.backend,
+            ...(r.companion ? { companion: r.companion } : {}),
           });
         } else {
           process.stdout.write(`${r.bundlePath}\n`);
@@ -129,6 +136,10 @@ export function register(program: Command): void {
               `signer: ${r.signer}\n` +
               `hashed ${formatBytes(r.hashing.bytes)} in ${r.hashing.seconds.toFixed(3)} s (backend=${r.hashing.backend}); signed and written in ${(r.signSeconds * 1000).toFixed(1)} ms`,
           );
+          if (r.companion) {
+            process.stdout.write(`${r.companion.path}\n`);
+            info(ctx, `Merkle companion: ${r.companion.files} files, ${r.companion.tree}, leaf ${formatBytes(r.companion.leafSize)}; read ${formatBytes(r.companion.bytes)} in ${r.companion.seconds.toFixed(3)} s`);
+          }
           for (const line of att.lines) process.stdout.write(`${line}\n`);
         }
         return att.exitCode;

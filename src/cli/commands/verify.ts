@@ -8,6 +8,7 @@ import { BACKEND_NAMES, type BackendName } from '../../backends/types.js';
 import { InputError, ModelsealError } from '../../errors.js';
 import { defaultBundlePath } from '../../sign/sign-model.js';
 import { verifyModel, type VerifyModelOptions, type VerifyModelResult } from '../../verify/verify-model.js';
+import { verifyTensors, type OpenVerifiedOptions, type VerifyTensorsResult } from '../../index.js';
 import { collect, formatBytes, parseChoice, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../main.js';
@@ -46,6 +47,9 @@ interface VerifyFlags {
   quiet?: boolean;
   progress: boolean;
   maxList?: string;
+  companion?: string | false;
+  tensor?: string[];
+  file?: string[];
 }
 
 function one(name: string, ...values: Array<string | undefined>): string | undefined {
@@ -72,6 +76,7 @@ function optionsFrom(flags: VerifyFlags): VerifyModelOptions {
     o.sigstore = { identity, issuer, ...(trustedRoot !== undefined ? { trustedRoot } : {}) };
   } else if (trustedRoot !== undefined) throw new InputError('USAGE', '--trusted-root only applies to Sigstore verification.');
   if (flags.only !== undefined) o.only = flags.only;
+  if (flags.companion !== undefined) o.companion = flags.companion;
   if (flags.ignoreUnsignedFiles || flags.ignore_unsigned_files) o.ignoreUnsignedFiles = true;
   const ignores = [...(flags.ignorePath ?? []), ...(flags.ignorePaths ?? [])];
   // Relative ignore paths are relative to the current directory, as with model_signing.
@@ -99,8 +104,46 @@ function human(r: VerifyModelResult, max: number): string {
   if (r.mismatches.length > max) lines.push(`  … and ${r.mismatches.length - max} more mismatches (see --json)`);
   lines.push(...listLines('missing', r.missing, max), ...listLines('extra (unsigned)', r.extra, max), ...listLines('--only matched nothing signed', r.unmatched, max));
   for (const w of r.warnings) lines.push(`note: ${w}`);
+  if (r.companion) {
+    const c = r.companion;
+    lines.push(`Merkle companion ${c.path}: ${c.verified ? 'verified' : 'FAILED'} (${c.files} files, leaf ${formatBytes(c.leafSize)})`);
+    for (const m of c.mismatches.slice(0, max)) lines.push(`  companion mismatch [${m.code}]: ${m.file}${m.start !== undefined ? ` bytes [${m.start}, ${m.end})` : ''}`);
+  }
   if (r.hashing.bytes > 0) lines.push(`hashed ${formatBytes(r.hashing.bytes)} in ${r.hashing.seconds.toFixed(3)} s (backend=${r.hashing.backend})`);
   return lines.join('\n');
+}
+
+/** `verify --tensor`: only the leaves under the named tensors (and the header bytes that place them). */
+async function tensorVerdict(model: string, bundle: string, o: VerifyModelOptions, flags: VerifyFlags, ctx: { json: boolean; quiet: boolean }, max: number): Promise<number> {
+  if (o.only !== undefined || o.ignoreUnsignedFiles) throw new InputError('USAGE', '--tensor cannot be combined with --only or --ignore-unsigned-files.');
+  const opts: OpenVerifiedOptions & { files?: string[] } = { signature: bundle };
+  if (o.publicKey !== undefined) opts.publicKey = o.publicKey;
+  if (o.certRoot !== undefined) opts.certRoot = o.certRoot;
+  if (o.sigstore !== undefined) opts.sigstore = o.sigstore;
+  if (o.companion !== undefined) opts.companion = o.companion;
+  if (flags.file !== undefined) opts.files = flags.file;
+  let r: VerifyTensorsResult;
+  try {
+    r = await verifyTensors(model, flags.tensor!, opts);
+  } catch (e) {
+    if (!(e instanceof ModelsealError) || e.kind !== 'verification') throw e;
+    if (ctx.json) writeJson({ verified: false, scope: 'tensors', summary: `verification FAILED: ${e.code}`, error: e.toJSON(), model, bundle });
+    process.stderr.write(`modelseal: verification FAILED [${e.code}]: ${e.message}\n`);
+    if (!ctx.json) process.stdout.write(`verification FAILED: ${e.code}\n`);
+    return 1;
+  }
+  if (ctx.json) {
+    writeJson({ verified: r.verified, scope: 'tensors', summary: r.summary, rootDigest: r.rootDigest, total: r.total, tensors: r.selected, unmatched: r.unmatched, granularity: r.granularity, bytesHashed: r.bytesHashed, bytesTotal: r.bytesTotal, signer: r.signer, notes: r.notes, model, bundle });
+  } else {
+    const lines = [`signer: ${r.signer.description}`, `root digest: ${r.rootDigest} (granularity: ${r.granularity})`];
+    for (const t of r.selected.filter((x) => !x.verified).slice(0, max)) lines.push(`  mismatch [${t.code}]: ${t.file} ${t.name} bytes [${t.start}, ${t.end})`);
+    for (const u of r.unmatched) lines.push(`  --tensor matched nothing: ${u}`);
+    for (const n of r.notes) lines.push(`note: ${n}`);
+    lines.push(`hashed ${formatBytes(r.bytesHashed)} of ${formatBytes(r.bytesTotal)}`);
+    info(ctx, lines.join('\n'));
+    process.stdout.write(`${r.summary}\n`);
+  }
+  return r.verified ? 0 : 1;
 }
 
 export function register(program: Command): void {
@@ -123,6 +166,10 @@ export function register(program: Command): void {
     .option('--backend <name>', `auto | ${BACKEND_NAMES.join(' | ')}`, 'auto')
     .option('--workers <n>', 'worker threads (default: available cores)')
     .option('--disable-backend <name>', 'never use this backend (repeatable)', collect)
+    .option('--companion <file>', 'Merkle companion to check too (default <bundle>.merkle when present)')
+    .option('--no-companion', 'ignore a Merkle companion beside the bundle')
+    .option('--tensor <name>', 'verify only these tensors (names or globs; repeatable): "tensors verified: k of n"', collect)
+    .option('--file <path>', 'with --tensor: search only this file of the model (repeatable)', collect)
     .option('--max-list <n>', 'at most this many names per list in human output', '20')
     .option('--json', 'print one JSON result object on stdout')
     .option('-q, --quiet', 'no human output on stderr')
@@ -150,6 +197,8 @@ export function register(program: Command): void {
           const max = parseIntArg(flags.maxList ?? '20', '--max-list', 1, 1_000_000);
           const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
           options.onProgress = (e) => progress.update(e);
+          if (flags.file !== undefined && flags.tensor === undefined) throw new InputError('USAGE', '--file applies only with --tensor.');
+          if (flags.tensor !== undefined) return tensorVerdict(model, bundle, options, flags, ctx, max);
           let r: VerifyModelResult;
           try {
             r = await verifyModel(model, bundle, options);
@@ -190,6 +239,7 @@ export function register(program: Command): void {
               serialization: r.serialization,
               warnings: r.warnings,
               hashing: r.hashing,
+              ...(r.companion ? { companion: r.companion } : {}),
               model,
               bundle,
             });
