@@ -47,7 +47,7 @@ export type { OmsStatement } from './manifest/statement.js';
 
 // Load-time verification: Merkle companion, verified reads, tensor-file headers (issue 14)
 export { openVerified, verifyTensors, VerifiedModel, MAX_UNIT_BYTES } from './verify/open-verified.js';
-export type { OpenVerifiedOptions, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
+export type { OpenVerifiedOptions, GpuLeafLayout, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
 export { verifyCompanion, findCompanion, inspectCompanion } from './verify/companion.js';
 export type { VerifiedCompanion, CompanionInspection } from './verify/companion.js';
 export type { CompanionVerdict } from './verify/companion-check.js';

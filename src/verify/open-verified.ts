@@ -62,6 +62,12 @@ export interface VerifiedReadStats {
   unitsFailed: number;
 }
 
+/** The shape `verifyGpuBuffer` takes (structurally its GpuBufferLayout). */
+export interface GpuLeafLayout {
+  algorithm: 'blake3';
+  ranges: Array<{ name: string; offset: number; length: number; output: 'digest' | 'cv'; chunkCounter: number }>;
+}
+
 interface Unit {
   start: number;
   end: number;
@@ -447,6 +453,33 @@ export class VerifiedModel {
     const t = (await this.indexOf(this.state(path))).tensors.find((x) => x.name === name);
     if (!t) throw new InputError('TENSOR_NOT_FOUND', `${path} has no tensor ${JSON.stringify(name)}; \`tensors()\` lists them.`);
     return this.read(path, t.start, t.end - t.start);
+  }
+
+  /**
+   * The companion leaves covering bytes [start, end) of a file, as a layout for `verifyGpuBuffer`:
+   * a runtime that uploaded the leaf-aligned `span` of the file into a GPUBuffer (at buffer offset 0)
+   * checks exactly those leaves on the device. The expected values come from the sidecar entries,
+   * already checked against the signed root. BLAKE3 companions only: RFC 9162 leaves hash a 0x00
+   * prefix that the GPU kernels do not take (verify those leaves with `verifyRange` on the CPU).
+   */
+  gpuLeafLayout(path: string, start: number, end: number): { span: { start: number; end: number }; layout: GpuLeafLayout; expected: string[] } {
+    const st = this.state(path);
+    this.checkRange(st, start, end - start);
+    if (!st.leaf || st.leaf.file.tree !== 'blake3-outboard') {
+      throw new InputError('GPU_LEAVES_UNSUPPORTED', `${st.name} has no BLAKE3 companion leaves; GPU leaf checks need a model signed with --hash blake3 --merkle.`);
+    }
+    const units = this.unitsOver(st, start, end);
+    const span = { start: units[0]?.start ?? start, end: units[units.length - 1]?.end ?? start };
+    const single = st.leaf.entries.length === 0;
+    const ranges = units.map((u) => ({
+      name: `${st.name}:${u.start}:${u.end}`,
+      offset: u.start - span.start,
+      length: u.end - u.start,
+      output: single ? ('digest' as const) : ('cv' as const),
+      chunkCounter: u.start / 1024,
+    }));
+    const expected = units.map((u) => (single ? st.leaf!.file.root : Buffer.from(st.leaf!.entries[u.index]!).toString('hex')));
+    return { span, layout: { algorithm: 'blake3', ranges }, expected };
   }
 
   /** Closes the files. Reads after close are refused. */
