@@ -2,12 +2,13 @@
  * CLI: sign --merkle, verify (companion, --tensor), inspect, cat (verified bytes on stdout, stopping
  * before the first byte of a failing leaf). In process, so the TypeScript sources are what runs.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { runCliInProcess } from '../cli-in-process.js';
-import { tempDir } from '../helpers.js';
+import { REPO_ROOT, tempDir } from '../helpers.js';
 import { f32, safetensorsBytes, writeKeys } from './fixtures.js';
 
 /** Like runCliInProcess, but keeps stdout as bytes (cat writes binary). */
@@ -104,5 +105,25 @@ describe('cat', () => {
     expect(r.code).toBe(1);
     expect(r.out.length).toBe(5 * 1024);
     expect(r.err).toMatch(/RANGE_MISMATCH/);
+  });
+});
+
+describe('docs/examples/load-safetensors.mjs (runs on dist/, built by tsc)', () => {
+  it('loads every tensor of the signed model, and refuses a tampered one', () => {
+    const run = (d: string) => spawnSync(process.execPath, [join(REPO_ROOT, 'docs', 'examples', 'load-safetensors.mjs'), d, sig, keys.pub], { encoding: 'utf8' });
+    const ok = run(dir);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/granularity leaf/);
+    for (const x of TENSORS) expect(ok.stdout).toMatch(new RegExp(`model\\.safetensors ${x.name} F32 \\[${x.shape.join(', ')}\\] ${x.bytes} bytes`));
+    const copy = join(t.path, 'tampered-example');
+    mkdirSync(copy);
+    const bytes = Buffer.from(readFileSync(join(dir, 'model.safetensors')));
+    bytes[bytes.length - 10] ^= 1; // inside the last tensor, d
+    writeFileSync(join(copy, 'model.safetensors'), bytes);
+    writeFileSync(join(copy, 'notes.txt'), 'hello');
+    const bad = run(copy);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/REFUSED d: model\.safetensors bytes \[\d+, \d+\) do not match/);
+    expect(bad.stdout).toMatch(/model\.safetensors a F32/);
   });
 });
