@@ -12,8 +12,10 @@
  * (`--method shards`) or the whole file, up to MAX_UNIT_BYTES (larger units are refused with
  * RANGE_TOO_COARSE rather than buffered). `granularity` says which applies.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { createHash, subtle, timingSafeEqual } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, read, realpathSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
+
 import { basename, join, relative, isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LeafHasher } from '../backends/types.js';
@@ -33,6 +35,9 @@ export const MAX_UNIT_BYTES = 512 * 1024 * 1024;
 /** Verified units kept in memory per model, so small reads in one leaf read it from storage once. */
 const CACHE_UNITS = 8;
 const CACHE_MAX_UNIT_BYTES = 64 * 1024 * 1024;
+/** Units a stream reads and verifies ahead of the consumer (the libuv pool has 4 threads by default). */
+const PREFETCH_UNITS = 4;
+const readAsync = promisify(read);
 
 export interface OpenVerifiedOptions extends TrustOptions {
   /** The OMS bundle (`model.sig`). */
@@ -258,7 +263,14 @@ export class VerifiedModel {
     return out;
   }
 
-  private check(st: FileState, u: Unit, data: Buffer): boolean {
+  /**
+   * Hashes a unit and compares it with the signed value. SHA-256 goes through WebCrypto, whose
+   * digests run on the libuv thread pool, so several units verify in parallel while the consumer
+   * handles earlier ones; `prefixed` is the unit with one spare byte in front (RFC 9162's 0x00 leaf
+   * prefix, written in place: no copy).
+   */
+  private async check(st: FileState, u: Unit, prefixed: Buffer): Promise<boolean> {
+    const data = prefixed.subarray(1);
     const eq = (a: Uint8Array, hex: string | Uint8Array): boolean => {
       const b = typeof hex === 'string' ? Buffer.from(hex, 'hex') : hex;
       return a.length === b.length && timingSafeEqual(a, b);
@@ -266,9 +278,15 @@ export class VerifiedModel {
     if (st.leaf) {
       const f = st.leaf.file;
       if (st.leaf.entries.length === 0) return eq(this.digest('blake3', data), f.root);
+      if (f.tree === 'rfc9162-sha256') {
+        prefixed[0] = 0x00;
+        return eq(new Uint8Array(await subtle.digest('SHA-256', prefixed)), st.leaf.entries[u.index]!);
+      }
       return eq(leafEntry(f.tree, data, u.start, this.blake3), st.leaf.entries[u.index]!);
     }
-    return eq(this.digest(this.manifest.serialization.hashType, data), st.resources![u.index]!.digest);
+    const alg = this.manifest.serialization.hashType;
+    const d = alg === 'sha256' ? new Uint8Array(await subtle.digest('SHA-256', data)) : this.digest(alg, data);
+    return eq(d, st.resources![u.index]!.digest);
   }
 
   private digest(alg: Manifest['serialization']['hashType'], data: Uint8Array): Uint8Array {
@@ -290,12 +308,14 @@ export class VerifiedModel {
     if (len > MAX_UNIT_BYTES) {
       throw new InputError('RANGE_TOO_COARSE', `${st.name} can only be verified as a whole ${st.granularity} of ${len} bytes, over the ${MAX_UNIT_BYTES}-byte limit for verified reads; sign the model with --merkle (or --method shards).`);
     }
-    const buf = Buffer.allocUnsafe(len);
+    const prefixed = Buffer.allocUnsafe(len + 1);
+    const buf = prefixed.subarray(1);
     let got = 0;
     while (got < len) {
       let n: number;
       try {
-        n = readSync(st.fd, buf, got, len - got, u.start + got);
+        // asynchronous reads (libuv pool): the units a stream prefetches are read in parallel
+        n = (await readAsync(st.fd, buf, got, len - got, u.start + got)).bytesRead;
       } catch (e) {
         throw new InputError('FILE_UNREADABLE', `${st.name}: ${(e as Error).message}.`, { cause: e });
       }
@@ -303,7 +323,7 @@ export class VerifiedModel {
       got += n;
     }
     this.stats.bytesRead += len;
-    if (!this.check(st, u, buf)) {
+    if (!(await this.check(st, u, prefixed))) {
       this.stats.unitsFailed++;
       const tensors = await this.tensorsOverlapping(st, u.start, u.end);
       throw new VerificationError(
@@ -347,28 +367,24 @@ export class VerifiedModel {
     const st = this.state(path);
     this.checkRange(st, offset, length);
     const out = Buffer.allocUnsafe(length);
-    for (const u of this.unitsOver(st, offset, offset + length)) {
-      const data = await this.unit(st, u);
-      const a = Math.max(offset, u.start);
-      const b = Math.min(offset + length, u.end);
-      data.copy(out, a - offset, a - u.start, b - u.start);
+    let at = 0;
+    for await (const chunk of this.chunks(st.name, offset, offset + length)) {
+      chunk.copy(out, at);
+      at += chunk.length;
     }
     return out;
   }
 
   /**
    * Verifies bytes [start, end) of a file without returning them (memory: one unit). Returns the
-   * bytes hashed (whole units), which can exceed the range by up to one unit at each edge.
+   * bytes read and hashed (whole units, none for cached ones), at most one unit beyond each edge.
    */
   async verifyRange(path: string, start: number, end: number): Promise<number> {
     const st = this.state(path);
     this.checkRange(st, start, end - start);
-    let hashed = 0;
-    for (const u of this.unitsOver(st, start, end)) {
-      await this.unit(st, u);
-      hashed += u.end - u.start;
-    }
-    return hashed;
+    const before = this.stats.bytesRead;
+    for await (const _ of this.chunks(st.name, start, end)) void _;
+    return this.stats.bytesRead - before;
   }
 
   /** Verified chunks of [start, end) (end exclusive), one per unit. */
@@ -376,8 +392,20 @@ export class VerifiedModel {
     const st = this.state(path);
     const e = end ?? st.size;
     this.checkRange(st, start, e - start);
-    for (const u of this.unitsOver(st, start, e)) {
-      const data = await this.unit(st, u);
+    // Up to PREFETCH_UNITS units are read and verified ahead, in order; memory stays bounded by them.
+    const units = this.unitsOver(st, start, e);
+    const ahead: Array<Promise<Buffer>> = [];
+    let next = 0;
+    const fill = (): void => {
+      while (next < units.length && ahead.length < PREFETCH_UNITS) {
+        const p = this.unit(st, units[next++]!);
+        p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
+        ahead.push(p);
+      }
+    };
+    for (const u of units) {
+      fill();
+      const data = await ahead.shift()!;
       yield data.subarray(Math.max(start, u.start) - u.start, Math.min(e, u.end) - u.start);
     }
   }
