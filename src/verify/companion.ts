@@ -12,6 +12,9 @@ import { IN_TOTO_PAYLOAD_TYPE } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
 import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
 
+/** Largest sidecar accepted (32 bytes per leaf: 1 GiB is a 32 TiB model at 1 MiB leaves). */
+export const MAX_SIDECAR_BYTES = 1024 * 1024 * 1024;
+
 /** Where a companion is looked for: the given path, or `<bundle>.merkle` when it exists. */
 export function findCompanion(bundlePath: string, given: string | false | undefined): string | undefined {
   if (given === false) return undefined;
@@ -82,6 +85,9 @@ export async function verifyCompanion(path: string, trust: TrustOptions, omsSign
     byName.set(f.name, { file: f, index, entryOffset, entries });
     entryOffset += entries * 32;
   });
+  if (entryOffset > MAX_SIDECAR_BYTES) {
+    throw new InputError('COMPANION_MALFORMED', `the Merkle companion ${path} needs a ${entryOffset}-byte sidecar, over the ${MAX_SIDECAR_BYTES}-byte limit; sign again with a larger --leaf-size.`);
+  }
   const sidecarPath = `${path}.tree`;
   const size = sidecarSize(sidecarPath);
   if (size < entryOffset) {
