@@ -449,7 +449,7 @@ export class VerifiedModel {
       st.index = (async () => {
         try {
           const first = await this.read(st.name, 0, Math.min(8, st.size));
-          const format = detectTensorFormat(first, st.size, st.name);
+          const format = detectTensorFormat(first, st.size, basename(st.abs)); // "." names a single-file model: detect by its real name
           if (!format) throw new InputError('NOT_A_TENSOR_FILE', `${st.name} is neither safetensors nor GGUF; it has no tensors to list.`);
           // the parser reads only through read(): header bytes are verified before they are parsed
           const idx = await readTensorIndex(format, (o, l) => this.read(st.name, o, l), st.size, st.name);
@@ -589,7 +589,7 @@ export async function verifyTensors(modelPath: string, patterns: string[], optio
   const m = await openVerified(modelPath, options);
   try {
     const res = patterns.map((p) => ({ p, re: globToRegExp(p), hit: false }));
-    const files = options.files ?? m.files().filter((f) => /\.(safetensors|gguf)$/i.test(f.path) || f.path === '.').map((f) => f.path);
+    const files = options.files ?? m.files().filter((f) => /\.(safetensors|gguf)$/i.test(f.path === '.' ? modelPath : f.path)).map((f) => f.path);
     const selected: TensorVerdict[] = [];
     let total = 0;
     let bytesTotal = 0;

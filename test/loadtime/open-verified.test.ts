@@ -244,3 +244,30 @@ describe('sign --merkle and the OMS bundle', () => {
     expect(r.summary).toBe('model verified');
   });
 });
+
+describe('a single-file model', () => {
+  it('answers to "." and to its basename, leaf by leaf', async () => {
+    const dir = join(t.path, 'single');
+    mkdirSync(dir);
+    const file = join(dir, 'one.safetensors');
+    writeFileSync(file, safetensorsBytes(ST_TENSORS));
+    const sig = join(t.path, 'single.sig');
+    await signModel(file, { privateKey: keys.priv, output: sig, merkle: { leafSize: LEAF } });
+    const v = await openVerified(file, { signature: sig, publicKey: keys.pub });
+    try {
+      expect(v.granularity).toBe('leaf');
+      const bytes = readFileSync(file);
+      for (const name of ['.', 'one.safetensors']) {
+        const ts = await v.tensors(name);
+        expect(ts.map((x) => x.name)).toEqual(ST_TENSORS.map((x) => x.name));
+        const h = ts.find((x) => x.name === 'head')!;
+        expect((await v.readTensor(name, 'head')).equals(bytes.subarray(h.start, h.end))).toBe(true);
+      }
+      expect((await rejection(v.read('other.bin', 0, 1))).code).toBe('FILE_NOT_SIGNED');
+      expect((await rejection(v.read('.', bytes.length - 1, 2))).code).toBe('RANGE_INVALID');
+    } finally {
+      await v.close();
+    }
+    expect((await verifyModel(file, sig, { publicKey: keys.pub })).companion).toMatchObject({ verified: true, files: 1 });
+  });
+});
