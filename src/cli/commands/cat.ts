@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { InputError, ModelsealError, openVerified, type OpenVerifiedOptions } from '../../index.js';
 import { collect } from '../args.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
 import { runCommand } from '../output.js';
 
 interface CatFlags {

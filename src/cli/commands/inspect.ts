@@ -1,10 +1,9 @@
 /** `modelseal inspect BUNDLE [--json]`: what a bundle claims (format, signer, statement, resources), unverified. */
 import type { Command } from 'commander';
-import { inspectBundle, type BundleInspection } from '../../verify/inspect.js';
-import { COMPANION_PREDICATE_TYPE, inspectCompanion, type CompanionInspection } from '../../index.js';
 import { existsSync } from 'node:fs';
+import { COMPANION_PREDICATE_TYPE, inspectBundle, inspectCompanion, type BundleInspection, type CompanionInspection } from '../../index.js';
 import { parseIntArg } from '../args.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
 import { runCommand, writeJson } from '../output.js';
 
 interface InspectFlags {
