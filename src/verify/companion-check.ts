@@ -15,6 +15,7 @@ export interface CompanionVerdict {
   /** Files whose leaves were checked. */
   files: number;
   leafSize: number;
+  /** `rfc9162-sha256` or `blake3-outboard` (`none` when no file was in scope). */
   tree: string;
   /** Files whose bytes do not match their signed Merkle root, with the first failing range. */
   mismatches: Array<{ file: string; start?: number; end?: number; code: string }>;
@@ -40,10 +41,12 @@ export async function checkCompanion(
     const mismatches: CompanionVerdict['mismatches'] = [];
     let files = 0;
     let leafSize = 0;
+    let tree = 'none';
     for (const f of m.files()) {
       if (f.granularity !== 'leaf' || !inScope(f.path)) continue;
       files++;
       leafSize = f.unitBytes;
+      tree = f.tree ?? tree;
       try {
         await m.verifyRange(f.path, 0, f.size);
       } catch (e) {
@@ -52,7 +55,7 @@ export async function checkCompanion(
         mismatches.push({ file: f.path, ...(d?.start !== undefined ? { start: d.start, end: d.end } : {}), code: e.code });
       }
     }
-    return { path, verified: mismatches.length === 0, files, leafSize, tree: m.files().length ? (m.granularity === 'leaf' ? 'merkle' : 'partial') : 'none', mismatches, bytes: m.stats.bytesRead };
+    return { path, verified: mismatches.length === 0, files, leafSize, tree, mismatches, bytes: m.stats.bytesRead };
   } finally {
     await m.close();
   }

@@ -58,6 +58,8 @@ export interface VerifiedFileInfo {
   granularity: Granularity;
   /** Bytes per unit (leaf size, shard size, or the file size). */
   unitBytes: number;
+  /** The companion tree of a leaf-granular file. */
+  tree?: CompanionFile['tree'];
 }
 
 /** Counters: what was read from storage and what was hashed. */
@@ -151,7 +153,7 @@ export class VerifiedModel {
   files(): VerifiedFileInfo[] {
     return this.fileNames().map((n) => {
       const c = this.vc?.byName.get(n)?.file;
-      if (c) return { path: n, size: c.size, granularity: 'leaf' as const, unitBytes: c.leafSize };
+      if (c) return { path: n, size: c.size, granularity: 'leaf' as const, unitBytes: c.leafSize, tree: c.tree };
       const st = this.stateIfOpen(n);
       if (st) return { path: n, size: st.size, granularity: st.granularity, unitBytes: st.unitBytes };
       if (this.manifest.serialization.method === 'shards') {

@@ -240,7 +240,7 @@ describe('sign --merkle and the OMS bundle', () => {
     expect(payload(m.sig)).toBe(payload(plain));
     const r = await verifyModel(m.dir, m.sig, { publicKey: keys.pub });
     expect(r.verified).toBe(true);
-    expect(r.companion).toMatchObject({ verified: true, files: 3, leafSize: LEAF });
+    expect(r.companion).toMatchObject({ verified: true, files: 3, leafSize: LEAF, tree: 'rfc9162-sha256' });
     expect(r.summary).toBe('model verified');
   });
 });
