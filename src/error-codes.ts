@@ -212,6 +212,31 @@ export const ERROR_CODES = {
   TDX_TCB_MODULE_MISMATCH: refused('The TDX TCB info has no identity for the quote TDX module.'),
   TDX_REPORT_DATA_MISMATCH: refused('The TDX REPORTDATA is not the expected binding.'),
   TDX_UNSUPPORTED_KEY_TYPE: refused('The TDX quote attestation key is not ECDSA P-256.'),
+
+  // ── load-time verification: Merkle companion, verified reads, tensor headers ─────────────────
+  COMPANION_MALFORMED: usage('The Merkle companion statement is not valid JSON of its schema, or needs an oversized sidecar; re-create it with sign --merkle.'),
+  SIDECAR_NOT_FOUND: usage('The Merkle sidecar (<companion>.tree) is missing; copy it beside the companion.'),
+  SIDECAR_UNREADABLE: usage('The Merkle sidecar cannot be read or is not a regular file.'),
+  LEAF_SIZE_INVALID: usage('The Merkle leaf size is not a power of two from 1 KiB to 1 GiB.'),
+  RANGE_INVALID: usage('A verified read asks for bytes outside the file, or a --range is malformed.'),
+  RANGE_TOO_COARSE: usage('Without a Merkle companion the unit to verify (a whole file) is over the in-memory limit; sign with --merkle or --method shards.'),
+  FILE_NOT_SIGNED: usage('The path given to a verified read is not a file of the signed model.'),
+  PATH_ESCAPES_MODEL: usage('A signed file name resolves outside the model root through a directory link.'),
+  TENSOR_HEADER_INVALID: usage('A safetensors or GGUF header is malformed or hostile (sizes, offsets, types, overlaps).'),
+  TENSOR_NOT_FOUND: usage('The file has no tensor of the name asked for.'),
+  NOT_A_TENSOR_FILE: usage('The file is neither safetensors nor GGUF, so it has no tensors to list.'),
+  GPU_LEAVES_UNSUPPORTED: usage('GPU leaf layouts need a BLAKE3 Merkle companion (sign --hash blake3 --merkle).'),
+  MODEL_CLOSED: usage('A verified read was made after the model was closed.'),
+  COMPANION_SIGNATURE_INVALID: refused('The Merkle companion is not signed by the signer of the OMS bundle (another key, or altered).'),
+  COMPANION_SUBJECT_MISMATCH: refused('The Merkle companion is bound to another OMS root digest (made for another model or signature).'),
+  COMPANION_INCONSISTENT: refused('A Merkle companion file is not in the signed manifest, or its tree, size or BLAKE3 root disagrees with it.'),
+  COMPANION_PREDICATE_UNKNOWN: refused('The Merkle companion has a predicate type this version does not read.'),
+  SIDECAR_TRUNCATED: refused('The Merkle sidecar is shorter than its companion needs.'),
+  SIDECAR_MALFORMED: refused('The Merkle sidecar is longer than its companion needs or has a bad magic.'),
+  SIDECAR_MISMATCH: refused('A file\'s Merkle sidecar entries do not reproduce its signed root.'),
+  RANGE_MISMATCH: refused('Bytes read through a verified read do not match the signed leaf, shard or file; the details name the file, range and tensors.'),
+  FILE_SIZE_MISMATCH: refused('A signed file has another size than the signature records.'),
+  FILE_MISSING: refused('A signed file is missing from the model.'),
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /** Every error code modelseal throws. */
