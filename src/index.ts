@@ -44,3 +44,22 @@ export type { ResourceMismatch } from './verify/index.js';
 export type { SigstoreBundleJson, CertificateSignerOptions } from './sign/index.js';
 export { manifestToStatement, statementToManifest, OMS_PREDICATE_TYPE } from './manifest/statement.js';
 export type { OmsStatement } from './manifest/statement.js';
+
+// Benchmark (`modelseal bench`): whole-model runs, peers, ceilings, kernels, reports
+export {
+  runBench,
+  benchSettings,
+  writeBenchReports,
+  readBenchReport,
+  renderMarkdown as renderBenchMarkdown,
+  renderHtml as renderBenchHtml,
+  compareBenchReports,
+  renderCompareMarkdown,
+  renderCompareHtml,
+  validateBenchReport,
+  BENCH_JSON_SCHEMA,
+  BENCH_SCHEMA,
+  BENCH_BACKENDS,
+  machineLine,
+} from './bench/index.js';
+export type { RunBenchOptions, BenchReport, BenchSettings, BenchProgress, BenchBackend, RunResult as BenchRunResult, BenchComparison } from './bench/index.js';

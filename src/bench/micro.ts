@@ -59,7 +59,7 @@ export async function runMicro(
       if (!refs.has(key)) refs.set(key, reference(t.algorithm, bytes));
       const got = Buffer.from(hasher.hashBytes(t.algorithm, bytes, 'digest')).toString('hex');
       if (got !== refs.get(key)) {
-        failures.push({ what: `micro ${name}`, message: `digest ${got} differs from the reference ${refs.get(key)}` });
+        failures.push({ kind: 'digest', what: `micro ${name}`, message: `digest ${got} differs from the reference ${refs.get(key)}` });
         results.push({ backend: t.backend, algorithm: t.algorithm, kernel: t.kernel, bytes: size, bytesPerSecond: null, samples: 0, rme: null });
         continue;
       }

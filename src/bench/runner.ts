@@ -241,7 +241,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
         if (settings.algorithms.includes('sha256')) gpuSha = ceil('gpu-resident-sha256', 'GPU-resident SHA-256, 1 MiB leaves (hashGpuBuffer)', software);
         if (settings.algorithms.includes('blake3')) gpuB3 = ceil('gpu-resident-blake3', 'GPU-resident BLAKE3 (hashGpuBuffer)', software);
       } catch (e) {
-        failures.push({ what: 'GPU ceilings', message: (e as Error).message });
+        failures.push({ kind: 'ceiling', what: 'GPU ceilings', message: (e as Error).message });
       }
     }
     for (let r = 0; r < settings.runs; r++) {
@@ -266,7 +266,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
             c.samples.push(x.bytes / x.seconds);
           }
         } catch (e) {
-          failures.push({ what: 'GPU ceilings', message: (e as Error).message });
+          failures.push({ kind: 'ceiling', what: 'GPU ceilings', message: (e as Error).message });
           gpuCeil.close();
           gpuCeil = undefined;
         }
@@ -385,7 +385,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
             compared++;
             if (prev.digest !== digest) {
               ok = false;
-              failures.push({ what: `${by}: digest of ${name}`, message: `${digest} differs from ${prev.digest} (${prev.by}); a backend that disagrees is a bug, not a result.` });
+              failures.push({ kind: 'digest', what: `${by}: digest of ${name}`, message: `${digest} differs from ${prev.digest} (${prev.by}); a backend that disagrees is a bug, not a result.` });
             }
           }
         }
@@ -393,7 +393,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
           if (!rootSeen) rootSeen = { digest: root, by };
           else if (rootSeen.digest !== root) {
             ok = false;
-            failures.push({ what: `${by}: root digest`, message: `${root} differs from ${rootSeen.digest} (${rootSeen.by}).` });
+            failures.push({ kind: 'digest', what: `${by}: root digest`, message: `${root} differs from ${rootSeen.digest} (${rootSeen.by}).` });
           }
         }
         return ok && (compared > 0 || root !== undefined);
@@ -416,7 +416,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
             }
             c.run.status = 'failed';
             c.run.error = (e as Error).message;
-            failures.push({ what: c.run.id, message: (e as Error).message });
+            failures.push({ kind: 'run', what: c.run.id, message: (e as Error).message });
             continue;
           }
           const secs = (performance.now() - t0) / 1000;
@@ -424,7 +424,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
           if (res.bytes !== c.run.bytes) {
             c.run.status = 'failed';
             c.run.error = `hashed ${res.bytes} bytes, expected ${c.run.bytes} (the model changed during the run?)`;
-            failures.push({ what: c.run.id, message: c.run.error });
+            failures.push({ kind: 'run', what: c.run.id, message: c.run.error });
             continue;
           }
           const first = c.run.seconds.length === 0;
@@ -442,7 +442,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
           } else if (res.manifest.rootDigest !== c.run.rootDigest) {
             c.run.status = 'failed';
             c.run.digestCheck = 'mismatch';
-            failures.push({ what: c.run.id, message: `round ${r + 1} gave root ${res.manifest.rootDigest}, round 1 gave ${c.run.rootDigest}.` });
+            failures.push({ kind: 'digest', what: c.run.id, message: `round ${r + 1} gave root ${res.manifest.rootDigest}, round 1 gave ${c.run.rootDigest}.` });
             continue;
           }
           c.run.seconds.push(secs);
@@ -490,7 +490,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
             }
             pr.status = 'failed';
             pr.error = (e as Error).message;
-            failures.push({ what: pr.id, message: pr.error });
+            failures.push({ kind: 'peer', what: pr.id, message: pr.error });
           }
         }
         step++;
@@ -521,7 +521,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
               run.digestCheck = ref ? (ref.rootDigest === last.rootDigest ? 'ok' : 'mismatch') : 'unchecked';
               if (run.digestCheck === 'mismatch') {
                 run.status = 'failed';
-                failures.push({ what: run.id, message: `root ${last.rootDigest} differs from ${ref!.rootDigest} (${ref!.id}).` });
+                failures.push({ kind: 'digest', what: run.id, message: `root ${last.rootDigest} differs from ${ref!.rootDigest} (${ref!.id}).` });
                 break;
               }
             }
@@ -533,7 +533,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
             }
             run.status = 'failed';
             run.error = (e as Error).message;
-            failures.push({ what: run.id, message: run.error });
+            failures.push({ kind: 'run', what: run.id, message: run.error });
             break;
           }
         }

@@ -164,6 +164,8 @@ export interface BreakdownResult {
 }
 
 export interface BenchFailure {
+  /** digest: results disagree (a bug); run: a whole-model run threw; peer / ceiling: a tool or measurement failed. */
+  kind: 'digest' | 'run' | 'peer' | 'ceiling';
   what: string;
   message: string;
 }

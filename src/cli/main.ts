@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   attest: [() => import('./commands/attest.js'), () => import('./commands/attest-receipt.js')],
   doctor: [() => import('./commands/doctor.js')],
   demo: [() => import('./commands/demo.js')],
+  bench: [() => import('./commands/bench.js')],
 };
 
 function version(): string {
