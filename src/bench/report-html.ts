@@ -8,6 +8,14 @@ import { CPU_BACKEND_SET, gbps, groupsOf, mib, ratio, runLabel } from './format.
 import { barChart, CHART_CSS, esc, lineChart, stackedChart, type Bar, type Series } from './svg.js';
 import type { BenchReport, RunResult } from './types.js';
 
+const CEILING_SHORT: Record<string, string> = {
+  'page-cache-read': 'page-cache read',
+  'memcpy': 'memory copy',
+  'gpu-upload': 'GPU upload',
+  'gpu-resident-sha256': 'GPU-resident sha256',
+  'gpu-resident-blake3': 'GPU-resident blake3',
+};
+
 const G = (bps: number | null) => (bps === null ? null : bps / 1e9);
 
 function kindOf(r: RunResult): string {
@@ -33,7 +41,7 @@ export function throughputCharts(report: BenchReport): string[] {
     for (const c of report.ceilings) {
       if (c.id === 'gpu-resident-sha256' && g.runs[0]?.algorithm !== 'sha256') continue;
       if (c.id === 'gpu-resident-blake3' && g.runs[0]?.algorithm !== 'blake3') continue;
-      rows.push({ label: `ceiling: ${c.label}${c.software ? ' (software)' : ''}`, value: G(c.bytesPerSecond), kind: 'ceiling' });
+      rows.push({ label: `ceiling: ${CEILING_SHORT[c.id]}${c.software ? ' (software)' : ''}`, value: G(c.bytesPerSecond), kind: 'ceiling' });
     }
     out.push(barChart(`throughput:${g.id}`, `Throughput — ${g.label} (GB/s, median of rounds)`, rows));
   }
