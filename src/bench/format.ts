@@ -5,7 +5,7 @@ import type { BenchReport, RunResult } from './types.js';
 export function gbps(bytesPerSecond: number | null | undefined): string {
   if (bytesPerSecond === null || bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond)) return '—';
   const g = bytesPerSecond / 1e9;
-  return g >= 100 ? g.toFixed(0) : g >= 10 ? g.toFixed(1) : g.toFixed(2);
+  return g >= 100 ? g.toFixed(0) : g >= 10 ? g.toFixed(1) : g >= 0.1 || g === 0 ? g.toFixed(2) : g.toFixed(3);
 }
 
 export function ratio(x: number | null | undefined): string {

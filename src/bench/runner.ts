@@ -310,6 +310,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     const softwareGpu = gpuProbe?.ok === true && gpuProbe.capabilities.software === true;
     const maxWorkers = Math.max(...settings.workers);
     const unavailable = new Set<string>();
+    let quickGpuNoted = false;
     const totalSteps = groups.length * settings.runs;
     let step = 0;
     for (const g of groups) {
@@ -324,6 +325,13 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
         }
         if (!probe.capabilities.algorithms.includes(g.algorithm)) continue;
         if (b === 'hybrid' && !probeOf('native')?.ok && !probeOf('node-crypto')?.ok) continue;
+        // A quick run on a software adapter keeps the GPU to the groups it is built for (many shards, BLAKE3):
+        // each GPU run there costs seconds of device start-up on the CPU.
+        if (settings.quick && softwareGpu && (b === 'webgpu' || b === 'hybrid') && g.algorithm === 'sha256' && g.method === 'files' && settings.methods.includes('shards')) {
+          if (!quickGpuNoted) notes.push('--quick on a software GPU adapter: webgpu and hybrid skip sha256 / files (they run on sha256 shards and blake3).');
+          quickGpuNoted = true;
+          continue;
+        }
         const slow = b === 'js' || b === 'wasm' || ((b === 'webgpu' || b === 'hybrid') && softwareGpu);
         const subset = slow && slowSubset.bytes < totalBytes ? slowSubset.pick : undefined;
         const workerCounts = b === 'webgpu' ? [1] : b === 'hybrid' ? [maxWorkers] : settings.workers;
