@@ -4,7 +4,6 @@
  * node:crypto / the BLAKE3 reference before it is timed: a wrong kernel is a failure, not a figure.
  */
 import { createHash } from 'node:crypto';
-import { Bench } from 'tinybench';
 import { blake3Digest } from '../backends/js/blake3.js';
 import { loadCpuBackend } from '../backends/registry.js';
 import type { BackendName, HashAlgorithm, ProbeResult } from '../backends/types.js';
@@ -45,6 +44,8 @@ export async function runMicro(
     for (let i = 0; i < size; i++) d[i] = i % 251;
     data.set(size, d);
   }
+  // loaded here, not at module load: importing the library should not pay for the microbenchmark harness
+  const { Bench } = await import('tinybench');
   const refs = new Map<string, string>();
   for (const t of microTargets(probes, algorithms)) {
     for (const size of sizes) {
