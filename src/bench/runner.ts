@@ -5,6 +5,7 @@
  * failure, never a figure). An aborted signal ends the run early with a report marked partial.
  */
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +149,9 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
   const settings = benchSettings(options);
   const started = performance.now();
   const signal = options.signal;
+  // One signal spans every run of the bench; the pool and child processes each listen on it for the
+  // length of a task, more than Node's default of 10 at once over a long run.
+  if (signal) setMaxListeners(0, signal);
   const progress = options.onProgress ?? (() => {});
   const notes: string[] = [];
   const failures: BenchReport['failures'] = [];
