@@ -20,7 +20,7 @@ import { EXIT_INTERRUPTED } from '../../errors.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseChoice, parseIntArg, parseSize } from '../args.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
 import { info, reportError, writeEvent, writeJson, type CommandContext } from '../output.js';
 
 interface BenchFlags {
