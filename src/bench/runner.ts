@@ -601,6 +601,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
       report.micro = m.results;
       failures.push(...m.failures);
       if (sizes.some((s) => s > MiB)) notes.push('js kernels are timed up to 1 MiB only (the portable reference is slow).');
+      notes.push('Kernels are timed on one buffer, one stream: the multi-buffer kernels (native shani-x2/x4, avx2-x8; wasm x4) run a single stream there, and their gain over several streams shows only in the whole-model runs.');
       stop();
     } else {
       notes.push('Kernel microbenchmarks not run (--no-micro).');
