@@ -212,6 +212,10 @@ export const ERROR_CODES = {
   TDX_TCB_MODULE_MISMATCH: refused('The TDX TCB info has no identity for the quote TDX module.'),
   TDX_REPORT_DATA_MISMATCH: refused('The TDX REPORTDATA is not the expected binding.'),
   TDX_UNSUPPORTED_KEY_TYPE: refused('The TDX quote attestation key is not ECDSA P-256.'),
+
+  // ── benchmark reports (modelseal bench --compare) ────────────────────────────────────────────
+  BENCH_REPORT_UNREADABLE: usage('A bench.json given to compare cannot be opened, or is not a regular file.'),
+  BENCH_REPORT_INVALID: usage('A bench.json given to compare is not JSON, too large, or does not follow docs/bench.schema.json.'),
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /** Every error code modelseal throws. */

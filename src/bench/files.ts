@@ -36,7 +36,7 @@ export function writeBenchReports(report: BenchReport, dir: string): WrittenRepo
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new InputError('BENCH_OUT_UNWRITABLE', `cannot create the output directory ${dir}: ${(e as Error).message}; choose another with --out.`, { cause: e });
+    throw new InputError('OUTPUT_UNWRITABLE', `cannot create the output directory ${dir}: ${(e as Error).message}; choose another with --out.`, { cause: e });
   }
   const out = { json: join(dir, 'bench.json'), markdown: join(dir, 'report.md'), html: join(dir, 'report.html') };
   writeAtomic(out.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -86,7 +86,7 @@ function defaultWorkers(): number[] {
 }
 
 function check(ok: boolean, name: string, what: string): void {
-  if (!ok) throw new InputError('BENCH_OPTION', `${name} ${what}.`);
+  if (!ok) throw new InputError('USAGE', `${name} ${what}.`);
 }
 
 /** Validates the options once, into settings (the CLI has already parsed its strings). */
@@ -203,7 +203,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     const files = walked.files;
     const totalBytes = files.reduce((n, f) => n + f.size, 0);
     report.model = { path: report.model.generated ? '(generated)' : walked.root, generated: report.model.generated, files: files.length, bytes: totalBytes };
-    if (files.length === 0 || totalBytes === 0) throw new InputError('BENCH_EMPTY_MODEL', `${modelPath} holds no bytes to hash; give a model directory with weights, or omit it to benchmark a generated model.`);
+    if (files.length === 0 || totalBytes === 0) throw new InputError('MODEL_EMPTY', `${modelPath} holds no bytes to hash; give a model directory with weights, or omit it to benchmark a generated model.`);
     stop();
 
     // Warm the page cache: every figure below is a page-cache figure, read against the read ceiling.

@@ -153,7 +153,7 @@ function compare(ctx: CommandContext, files: string[], out: string): number {
   try {
     mkdirSync(out, { recursive: true });
   } catch (e) {
-    throw new InputError('BENCH_OUT_UNWRITABLE', `cannot create the output directory ${out}: ${(e as Error).message}; choose another with --out.`, { cause: e });
+    throw new InputError('OUTPUT_UNWRITABLE', `cannot create the output directory ${out}: ${(e as Error).message}; choose another with --out.`, { cause: e });
   }
   const md = join(out, 'compare.md');
   const html = join(out, 'compare.html');
