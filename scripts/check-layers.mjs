@@ -50,6 +50,8 @@ export const LAYERS = {
   engine: 3,
   sign: 4,
   verify: 5,
+  // modelseal bench: runs the engine and backends, imported only by index.ts (and so the CLI)
+  bench: 5,
   'index.ts': 6,
   cli: 7,
 };

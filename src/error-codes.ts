@@ -237,6 +237,9 @@ export const ERROR_CODES = {
   RANGE_MISMATCH: refused('Bytes read through a verified read do not match the signed leaf, shard or file; the details name the file, range and tensors.'),
   FILE_SIZE_MISMATCH: refused('A signed file has another size than the signature records.'),
   FILE_MISSING: refused('A signed file is missing from the model.'),
+  // ── benchmark reports (modelseal bench --compare) ────────────────────────────────────────────
+  BENCH_REPORT_UNREADABLE: usage('A bench.json given to compare cannot be opened, or is not a regular file.'),
+  BENCH_REPORT_INVALID: usage('A bench.json given to compare is not JSON, too large, or does not follow docs/bench.schema.json.'),
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /** Every error code modelseal throws. */

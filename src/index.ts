@@ -66,3 +66,21 @@ export type { Companion, CompanionFile, CompanionStatement, CompanionTree } from
 export { rfc9162Leaf, rfc9162Node, rfc9162Root } from './engine/merkle.js';
 export { parseSafetensorsHeader, readSafetensorsIndex, readGgufIndex, detectTensorFormat } from './formats/index.js';
 export type { TensorIndex, TensorRange, ByteSource } from './formats/index.js';
+// Benchmark (`modelseal bench`): whole-model runs, peers, ceilings, kernels, reports
+export {
+  runBench,
+  benchSettings,
+  writeBenchReports,
+  readBenchReport,
+  renderMarkdown as renderBenchMarkdown,
+  renderHtml as renderBenchHtml,
+  compareBenchReports,
+  renderCompareMarkdown,
+  renderCompareHtml,
+  validateBenchReport,
+  BENCH_JSON_SCHEMA,
+  BENCH_SCHEMA,
+  BENCH_BACKENDS,
+  machineLine,
+} from './bench/index.js';
+export type { RunBenchOptions, BenchReport, BenchSettings, BenchProgress, BenchBackend, RunResult as BenchRunResult, BenchComparison } from './bench/index.js';

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   doctor: [() => import('./commands/doctor.js')],
   demo: [() => import('./commands/demo.js')],
   cat: [() => import('./commands/cat.js')],
+  bench: [() => import('./commands/bench.js')],
 };
 
 /** Runs `modelseal` with process-style arguments (`argv[0]` node, `argv[1]` the script) and returns the exit code. */
