@@ -44,3 +44,9 @@ export type { ResourceMismatch } from './verify/index.js';
 export type { SigstoreBundleJson, CertificateSignerOptions } from './sign/index.js';
 export { manifestToStatement, statementToManifest, OMS_PREDICATE_TYPE } from './manifest/statement.js';
 export type { OmsStatement } from './manifest/statement.js';
+
+// Plain (unsigned) manifest files: `hash --output FILE` / `hash --check FILE`
+export { formatSumsFile, parseSumsFile, SUMS_MAGIC } from './manifest/sums.js';
+export type { SumsFile } from './manifest/sums.js';
+export { checkModelSums, readSumsFile, writeSumsFile, MAX_SUMS_BYTES } from './verify/check-sums.js';
+export type { CheckSumsOptions, CheckSumsResult } from './verify/check-sums.js';

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../native/addon.js';
 import { EXIT_USAGE } from '../errors.js';
+import { reportError, writeJson } from './output.js';
 
 type CommandModule = { register(program: Command): void };
 
@@ -37,26 +38,34 @@ function version(): string {
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('modelseal')
     .description('Hash, sign and verify ML model weights (OpenSSF Model Signing), fast, with attestation.')
-    .version(version())
+    .version(version(), '-v, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const invoked = argv[2];
   const selected = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [COMMANDS[invoked]!] : Object.values(COMMANDS);
-  for (const loaders of selected) for (const load of loaders) (await load()).register(program);
   exitCode = 0;
   try {
+    for (const loaders of selected) for (const load of loaders) (await load()).register(program);
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      // commander has already written its line to stderr; --json callers also get the error on stdout
+      if (wantsJson(argv)) writeJson({ ok: false, error: { code: 'USAGE', kind: 'usage', message: e.message.replace(/^error: /, ''), parser: e.code } });
       return EXIT_USAGE;
     }
-    throw e;
+    return reportError({ json: wantsJson(argv), quiet: false }, e);
   }
   return exitCode;
 }
 
 let exitCode = 0;
+
+/** Whether --json was asked for, read from the raw arguments (a parse error happens before flags exist). */
+function wantsJson(argv: string[]): boolean {
+  const dashDash = argv.indexOf('--');
+  return (dashDash < 0 ? argv : argv.slice(0, dashDash)).slice(2).includes('--json');
+}
 
 /** Commands call this with their exit code (commander actions cannot return one). */
 export function setExitCode(code: number): void {

@@ -91,13 +91,20 @@ function listLines(title: string, items: string[], max: number): string[] {
   return shown;
 }
 
+/** The files that made a verdict fail (also shown with -q: a failure must name its file). */
+function problemLines(r: VerifyModelResult, max: number): string[] {
+  const lines: string[] = [];
+  for (const m of r.mismatches.slice(0, max)) lines.push(`  mismatch: ${m.name}\n    expected ${m.algorithm}:${m.expected}\n    actual   ${m.algorithm}:${m.actual}`);
+  if (r.mismatches.length > max) lines.push(`  … and ${r.mismatches.length - max} more mismatches (see --json)`);
+  lines.push(...listLines('missing', r.missing, max), ...listLines('extra (unsigned)', r.extra, max), ...listLines('--only matched nothing signed', r.unmatched, max));
+  return lines;
+}
+
 function human(r: VerifyModelResult, max: number): string {
   const lines: string[] = [];
   lines.push(`signer: ${r.signer.description}`);
   lines.push(`root digest: ${r.rootDigest} (${r.total} signed resources, ${r.serialization.method}/${r.serialization.hashType}${r.serialization.shardSize ? `, shard ${r.serialization.shardSize}` : ''})`);
-  for (const m of r.mismatches.slice(0, max)) lines.push(`  mismatch: ${m.name}\n    expected ${m.algorithm}:${m.expected}\n    actual   ${m.algorithm}:${m.actual}`);
-  if (r.mismatches.length > max) lines.push(`  … and ${r.mismatches.length - max} more mismatches (see --json)`);
-  lines.push(...listLines('missing', r.missing, max), ...listLines('extra (unsigned)', r.extra, max), ...listLines('--only matched nothing signed', r.unmatched, max));
+  lines.push(...problemLines(r, max));
   for (const w of r.warnings) lines.push(`note: ${w}`);
   if (r.hashing.bytes > 0) lines.push(`hashed ${formatBytes(r.hashing.bytes)} in ${r.hashing.seconds.toFixed(3)} s (backend=${r.hashing.backend})`);
   return lines.join('\n');
@@ -195,6 +202,7 @@ export function register(program: Command): void {
             });
           } else {
             info(ctx, human(r, max));
+            if (ctx.quiet && !r.verified) process.stderr.write(problemLines(r, max).join('\n') + '\n');
             // The verdict goes to stdout so scripts can read it without --json.
             process.stdout.write(`${r.summary}\n`);
             for (const line of att.lines) process.stdout.write(`${line}\n`);
