@@ -18,6 +18,8 @@ export { createSampleModel } from './engine/sample-model.js';
 
 // Signing and verification (OMS / Sigstore bundles)
 export { signModel, signStatement, createKeySigner, createCertificateSigner } from './sign/index.js';
+export { signModelKeyless, readIdentityToken, SIGSTORE_PUBLIC_GOOD, SIGSTORE_STAGING } from './sign/index.js';
+export type { KeylessSignOptions } from './sign/index.js';
 export type { SignModelOptions, SignModelResult, Signer, KeySource } from './sign/index.js';
 export { verifyModel, inspectBundle, verifyBundleSignature } from './verify/index.js';
 export type { VerifyModelOptions, VerifyModelResult, BundleInspection, TrustOptions, SignerInfo } from './verify/index.js';

@@ -19,6 +19,7 @@ type CommandModule = { register(program: Command): void };
 const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   // @commands
   hash: [() => import('./commands/hash.js')],
+  digest: [() => import('./commands/digest.js')],
   sign: [() => import('./commands/sign.js')],
   verify: [() => import('./commands/verify.js')],
   inspect: [() => import('./commands/inspect.js')],

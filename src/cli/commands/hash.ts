@@ -1,5 +1,5 @@
 /** `modelseal hash`: the OMS manifest of a model, its root digest and throughput. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { hashModel } from '../../engine/hash-model.js';
 import { InputError } from '../../errors.js';
 import { checkModelSums, writeSumsFile } from '../../verify/check-sums.js';
@@ -38,6 +38,8 @@ export function addHashingOptions(cmd: Command): Command {
     .option('--workers <n>', 'worker threads (default: available cores)')
     .option('--ignore-path <path>', 'ignore a file or directory (repeatable)', collect)
     .option('--ignore-paths <path>', 'alias of --ignore-path (model_signing spelling)', collect)
+    .addOption(new Option('--ignore_paths <path>').argParser(collect).hideHelp())
+    .addOption(new Option('--allow_symlinks').hideHelp())
     .option('--no-ignore-git-paths', 'also hash .git, .gitattributes, .github, .gitignore at the model root')
     .option('--allow-symlinks', 'follow file symlinks that stay inside the model')
     .option('--kernel <alg=kernel>', 'force a native kernel, e.g. sha256=avx2-x8 (testing, benchmarks)', collect)
@@ -45,16 +47,16 @@ export function addHashingOptions(cmd: Command): Command {
     .option('--hybrid', 'CPU workers and the GPU share the work (needs a WebGPU adapter; pays only where the GPU outruns the host: see docs/gpu.md)');
 }
 
-export function hashingOptionsFrom(flags: HashFlags & { ignorePaths?: string[] }): HashModelOptions {
+export function hashingOptionsFrom(flags: HashFlags & { ignorePaths?: string[]; ignore_paths?: string[]; allow_symlinks?: boolean }): HashModelOptions {
   const hash = parseChoice(flags.hash, '--hash', HASH_ALGORITHMS);
   const method = parseChoice(flags.method, '--method', ['files', 'shards'] as const);
   const o: HashModelOptions = { hash, method, backend: parseChoice(flags.backend, '--backend', ['auto', ...BACKEND_NAMES] as const) };
   if (flags.shardSize !== undefined) o.shardSize = parseSize(flags.shardSize, '--shard-size');
   if (flags.workers !== undefined) o.workers = parseIntArg(flags.workers, '--workers', 1, 256);
-  const ignores = [...(flags.ignorePath ?? []), ...(flags.ignorePaths ?? [])];
+  const ignores = [...(flags.ignorePath ?? []), ...(flags.ignorePaths ?? []), ...(flags.ignore_paths ?? [])];
   if (ignores.length) o.ignorePaths = ignores.map((p) => (p.startsWith('/') ? p : `${process.cwd()}/${p}`));
   o.ignoreGitPaths = flags.ignoreGitPaths;
-  if (flags.allowSymlinks) o.allowSymlinks = true;
+  if (flags.allowSymlinks || flags.allow_symlinks) o.allowSymlinks = true;
   const kernels = parseKernels(flags.kernel);
   if (kernels) o.kernels = kernels;
   if (flags.hybrid) o.hybrid = true;

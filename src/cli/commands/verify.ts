@@ -11,6 +11,7 @@ import { verifyModel, type VerifyModelOptions, type VerifyModelResult } from '..
 import { collect, formatBytes, parseChoice, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../main.js';
+import { checkMethodFlags, splitMethod, type PkiMethod } from '../model-signing.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -36,6 +37,7 @@ interface VerifyFlags {
   ignore_unsigned_files?: boolean;
   ignorePath?: string[];
   ignorePaths?: string[];
+  ignore_paths?: string[];
   ignoreGitPaths: boolean;
   allowSymlinks?: boolean;
   allow_symlinks?: boolean;
@@ -46,6 +48,8 @@ interface VerifyFlags {
   quiet?: boolean;
   progress: boolean;
   maxList?: string;
+  use_staging?: boolean;
+  log_fingerprints?: boolean;
 }
 
 function one(name: string, ...values: Array<string | undefined>): string | undefined {
@@ -73,7 +77,7 @@ function optionsFrom(flags: VerifyFlags): VerifyModelOptions {
   } else if (trustedRoot !== undefined) throw new InputError('USAGE', '--trusted-root only applies to Sigstore verification.');
   if (flags.only !== undefined) o.only = flags.only;
   if (flags.ignoreUnsignedFiles || flags.ignore_unsigned_files) o.ignoreUnsignedFiles = true;
-  const ignores = [...(flags.ignorePath ?? []), ...(flags.ignorePaths ?? [])];
+  const ignores = [...(flags.ignorePath ?? []), ...(flags.ignorePaths ?? []), ...(flags.ignore_paths ?? [])];
   // Relative ignore paths are relative to the current directory, as with model_signing.
   if (ignores.length) o.ignorePaths = ignores.map((p) => (p.startsWith('/') ? p : `${process.cwd()}/${p}`));
   o.ignoreGitPaths = flags.ignoreGitPaths;
@@ -89,6 +93,20 @@ function listLines(title: string, items: string[], max: number): string[] {
   const shown = items.slice(0, max).map((n) => `  ${title}: ${n}`);
   if (items.length > max) shown.push(`  … and ${items.length - max} more ${title} (see --json)`);
   return shown;
+}
+
+/** Which method's flags were given (for the model_signing form's method word). */
+function givenMethodFlags(f: VerifyFlags): Record<PkiMethod, string[]> {
+  const named = (pairs: Array<[unknown, string]>) => pairs.filter(([v]) => v !== undefined && v !== false).map(([, n]) => n);
+  return {
+    key: named([[f.key, '--key'], [f.publicKey, '--public-key'], [f.public_key, '--public_key']]),
+    certificate: named([[f.certRoot, '--cert-root'], [f.certificateChain, '--certificate-chain'], [f.certificate_chain, '--certificate_chain']]),
+    sigstore: named([
+      [f.sigstoreIdentity, '--sigstore-identity'], [f.identity, '--identity'], [f.sigstoreIssuer, '--sigstore-issuer'],
+      [f.identityProvider, '--identity-provider'], [f.identity_provider, '--identity_provider'],
+      [f.trustedRoot, '--trusted-root'], [f.trustConfig, '--trust-config'], [f.trust_config, '--trust_config'],
+    ]),
+  };
 }
 
 /** The files that made a verdict fail (also shown with -q: a failure must name its file). */
@@ -114,7 +132,9 @@ export function register(program: Command): void {
   const cmd = program
     .command('verify')
     .description('verify a model (whole, ignoring unsigned files, or a subset) against an OMS / Sigstore bundle')
-    .argument('<model>', 'model directory or single file')
+    .usage('[key|certificate|sigstore] <model> [options]')
+    .argument('<model>', 'model directory or single file (after key|certificate|sigstore in the model_signing form)')
+    .argument('[model_signing-model]', 'the model, when the first argument is a model_signing method')
     .option('--sig <bundle>', 'the signature bundle (default <model>.sig)')
     .option('--key <pem>', 'public key of a key-signed bundle (PEM)')
     .option('--cert-root <pem>', 'trusted root CA certificate(s) of a certificate-signed bundle (repeatable)', collect)
@@ -146,12 +166,19 @@ export function register(program: Command): void {
     .addOption(new Option('--trust-config <file>').hideHelp())
     .addOption(new Option('--trust_config <file>').hideHelp())
     .addOption(new Option('--ignore_unsigned_files').hideHelp())
-    .addOption(new Option('--allow_symlinks').hideHelp());
+    .addOption(new Option('--allow_symlinks').hideHelp())
+    .addOption(new Option('--ignore_paths <path>').argParser(collect).hideHelp())
+    .addOption(new Option('--use_staging').hideHelp())
+    .addOption(new Option('--log_fingerprints').hideHelp());
   addVerifyAttestOptions(cmd);
-  cmd.action(async (model: string, flags: VerifyFlags & VerifyAttestFlags) => {
+  cmd.action(async (first: string, second: string | undefined, flags: VerifyFlags & VerifyAttestFlags) => {
       const ctx = { json: flags.json === true, quiet: flags.quiet === true };
       setExitCode(
         await runCommand(ctx, async () => {
+          const { method, model } = splitMethod(first, second, 'verify');
+          if (method !== undefined) checkMethodFlags('verify', method, givenMethodFlags(flags));
+          if (flags.log_fingerprints) throw new InputError('USAGE', '--log_fingerprints is not supported by modelseal; drop it (the signer and its certificate chain are printed without -q, and by `modelseal inspect BUNDLE`).');
+          if (flags.use_staging) throw new InputError('USAGE', "--use_staging: modelseal verifies offline and ships no staging trust root; pass the staging trusted_root.json with --trust_config instead.");
           const bundle = one('--sig', flags.sig, flags.signature) ?? defaultBundlePath(model);
           const options = optionsFrom(flags);
           const max = parseIntArg(flags.maxList ?? '20', '--max-list', 1, 1_000_000);
