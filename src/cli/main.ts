@@ -36,7 +36,23 @@ function version(): string {
   }
 }
 
+let pipeGuard = false;
+
+/**
+ * A reader that goes away (`modelseal hash --json … | head`) makes stdout writes fail with EPIPE:
+ * stop quietly, as other tools do, rather than with an unhandled-error stack trace.
+ */
+function exitOnClosedStdout(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitOnClosedStdout();
   const program = new Command('modelseal')
     .description('Hash, sign and verify ML model weights (OpenSSF Model Signing), fast, with attestation.')
     .version(version(), '-v, --version', 'print the version')

@@ -3,7 +3,7 @@
  * Errors go back as plain data (codes survive the thread boundary) and are revived by the pool.
  */
 import { loadCpuBackend } from '../backends/registry.js';
-import type { BackendName, Leaf, LeafHasher } from '../backends/types.js';
+import type { BackendName, BatchControl, Leaf, LeafHasher } from '../backends/types.js';
 import type { HashAlgorithm } from '../backends/types.js';
 
 export interface WorkerTask {
@@ -11,6 +11,8 @@ export interface WorkerTask {
   kernels?: Record<string, string>;
   algorithm: HashAlgorithm;
   leaves: Leaf[];
+  /** Shared progress counters and abort flag (LeafBatch.control). */
+  control?: BatchControl;
 }
 
 export type WorkerReply = { digests: Uint8Array[] } | { error: { code: string; message: string; kind: string } };
@@ -33,7 +35,7 @@ async function hasherFor(task: WorkerTask): Promise<LeafHasher> {
 export default async function hashTask(task: WorkerTask): Promise<WorkerReply> {
   try {
     const h = await hasherFor(task);
-    return { digests: h.hashLeaves({ algorithm: task.algorithm, leaves: task.leaves }) };
+    return { digests: h.hashLeaves({ algorithm: task.algorithm, leaves: task.leaves, ...(task.control ? { control: task.control } : {}) }) };
   } catch (e) {
     const err = e as { code?: unknown; kind?: unknown; message?: unknown };
     return {
