@@ -177,7 +177,9 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   // CPU lanes share counters with their worker: slot 0 is the abort flag, slot k the bytes lane k has
   // hashed of its current task. A timer adds them to the finished bytes, so progress moves inside one
   // large file too (every CPU backend reports per read block), and an abort stops a worker mid-file.
-  const counters = new BigInt64Array(new SharedArrayBuffer(8 * (r.workers + 2)));
+  // slots: 0 abort, 1 .. workers + 1 the CPU lanes, then the two GPU lanes
+  const counters = new BigInt64Array(new SharedArrayBuffer(8 * (r.workers + 4)));
+  const gpuSlot = r.workers + 2;
   let lastReported = progress.bytesDone;
   const tick = () => {
     let inFlight = 0;
@@ -222,7 +224,8 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
         lanes.push(
           ready.then((gpu) => {
             const batch = (gpu as HashBackend & { preferredBatchBytes?: number }).preferredBatchBytes ?? gpu.capabilities.preferredBatchBytes ?? 64 * 2 ** 20;
-            return lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal));
+            const control = { counters, slot: gpuSlot + k };
+            return lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, options.signal), gpuSlot + k);
           }),
         );
       }
