@@ -8,7 +8,7 @@
  * It is an integrity check against accidents (a truncated download, a changed file), not against an
  * attacker, who can rewrite the file too: that is what signing is for.
  */
-import { HASH_ALGORITHMS, type HashAlgorithm } from '../backends/types.js';
+import { HASH_ALGORITHMS, type HashAlgorithm } from '../hash/vocabulary.js';
 import { InputError } from '../errors.js';
 import { resourceAlgorithm, rootDigestOf } from './oms.js';
 import type { Manifest, Resource, Serialization } from './types.js';

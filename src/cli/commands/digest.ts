@@ -1,10 +1,10 @@
 /** `modelseal digest MODEL`: the model's OMS root digest alone on stdout (model_signing's `digest`). */
 import type { Command } from 'commander';
-import { hashModel } from '../../engine/hash-model.js';
-import { setExitCode } from '../main.js';
+import { hashModel } from '../../index.js';
+import { setExitCode } from '../exit-code.js';
+import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
 import { runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
-import { addHashingOptions, hashingOptionsFrom } from './hash.js';
 
 export function register(program: Command): void {
   addHashingOptions(
@@ -15,7 +15,7 @@ export function register(program: Command): void {
   )
     .option('--json', 'print one JSON result object on stdout')
     .option('--no-progress', 'no progress bar')
-    .action(async (model: string, flags: Parameters<typeof hashingOptionsFrom>[0] & { json?: boolean; progress: boolean }) => {
+    .action(async (model: string, flags: HashingFlags & { json?: boolean; progress: boolean }) => {
       const ctx = { json: flags.json === true, quiet: true };
       setExitCode(
         await runCommand(ctx, async () => {

@@ -3,18 +3,17 @@
  * model_signing verifies. model_signing's flag spellings are accepted as hidden aliases.
  */
 import { Option, type Command } from 'commander';
-import { defaultBundlePath, signModel, type SignModelOptions } from '../../sign/sign-model.js';
-import { readIdentityToken, signModelKeyless, SIGSTORE_STAGING, type KeylessSignOptions } from '../../sign/keyless.js';
 import { InputError } from '../../errors.js';
+import { defaultBundlePath, readIdentityToken, signModel, signModelKeyless, SIGSTORE_STAGING, type KeylessSignOptions, type SignModelOptions } from '../../index.js';
 import { collect, formatBytes } from '../args.js';
 import { addSignAttestOptions, preflightSignAttest, signAttestStep, type SignAttestFlags } from '../attest-options.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
 import { checkMethodFlags, splitMethod, type PkiMethod } from '../model-signing.js';
+import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
-import { addHashingOptions, hashingOptionsFrom } from './hash.js';
 
-interface SignFlags {
+interface SignFlags extends HashingFlags {
   key?: string;
   privateKey?: string;
   private_key?: string;
@@ -39,19 +38,6 @@ interface SignFlags {
   json?: boolean;
   quiet?: boolean;
   progress: boolean;
-  allow_symlinks?: boolean;
-  // hashing flags (hash.ts)
-  hash: string;
-  method: string;
-  shardSize?: string;
-  backend: string;
-  workers?: string;
-  ignorePath?: string[];
-  ignorePaths?: string[];
-  ignoreGitPaths: boolean;
-  allowSymlinks?: boolean;
-  kernel?: string[];
-  disableBackend?: string[];
 }
 
 function one(name: string, ...values: Array<string | undefined>): string | undefined {
@@ -111,13 +97,12 @@ export function register(program: Command): void {
           flags.force = true;
         }
         if (keyless) return keylessSign(model, flags, ctx, key !== undefined);
-        const key2 = key;
-        if (key2 === undefined) throw new InputError('USAGE', 'sign needs a private key (--key KEY.pem), or --sigstore for keyless signing.');
+        if (key === undefined) throw new InputError('USAGE', 'sign needs a private key (--key KEY.pem), or --sigstore for keyless signing.');
         const cert = one('--cert', flags.cert, flags.signingCertificate, flags.signing_certificate);
         const chain = [...(flags.chain ?? []), ...(flags.certificateChain ?? []), ...(flags.certificate_chain ?? [])];
         const output = one('--output', flags.output, flags.signature);
         const hashing = hashingOptionsFrom(flags);
-        const options: SignModelOptions = { ...hashing, privateKey: key2 };
+        const options: SignModelOptions = { ...hashing, privateKey: key };
         const password = flags.password ?? process.env.MODELSEAL_KEY_PASSWORD;
         if (password !== undefined) options.password = password;
         if (cert !== undefined) options.certificate = cert;
@@ -136,7 +121,7 @@ export function register(program: Command): void {
         }
         const m = r.manifest;
         // --attest: bind TEE evidence to the signature just written (<bundle>.att)
-        const att = await signAttestStep({ ...flags, ...(password !== undefined ? { password } : {}) }, { bundlePath: r.bundlePath, privateKey: key2, ...(source ? { source } : {}) });
+        const att = await signAttestStep({ ...flags, ...(password !== undefined ? { password } : {}) }, { bundlePath: r.bundlePath, privateKey: key, ...(source ? { source } : {}) });
         if (ctx.json) {
           writeJson({
             ok: true,
@@ -168,7 +153,6 @@ export function register(program: Command): void {
     );
   });
 }
-
 /** Which signing method's flags were given (for the model_signing form's method word). */
 function givenSignMethodFlags(f: SignFlags): Record<PkiMethod, string[]> {
   const named = (pairs: Array<[unknown, string]>) => pairs.filter(([v]) => v !== undefined && v !== false).map(([, n]) => n);
