@@ -5,6 +5,7 @@
 import { loadCpuBackend } from '../backends/registry.js';
 import type { BackendName, LeafHasher } from '../backends/types.js';
 import type { BatchControl, HashAlgorithm, Leaf } from '../hash/vocabulary.js';
+import { toWireError, type WireError } from '../errors.js';
 
 export interface WorkerTask {
   backend: BackendName;
@@ -15,7 +16,7 @@ export interface WorkerTask {
   control?: BatchControl;
 }
 
-export type WorkerReply = { digests: Uint8Array[] } | { error: { code: string; message: string; kind: string } };
+export type WorkerReply = { digests: Uint8Array[] } | { error: WireError };
 
 const hashers = new Map<string, LeafHasher>();
 
@@ -37,13 +38,6 @@ export default async function hashTask(task: WorkerTask): Promise<WorkerReply> {
     const h = await hasherFor(task);
     return { digests: h.hashLeaves({ algorithm: task.algorithm, leaves: task.leaves, ...(task.control ? { control: task.control } : {}) }) };
   } catch (e) {
-    const err = e as { code?: unknown; kind?: unknown; message?: unknown };
-    return {
-      error: {
-        code: typeof err.code === 'string' ? err.code : 'INTERNAL',
-        message: typeof err.message === 'string' ? err.message : String(e),
-        kind: typeof err.kind === 'string' ? err.kind : typeof err.code === 'string' ? 'input' : 'internal',
-      },
-    };
+    return { error: toWireError(e) };
   }
 }
