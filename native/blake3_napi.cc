@@ -11,6 +11,7 @@
 #include "blake3/blake3_tree.h"
 #include "io.h"
 #include "napi_args.h"
+#include "progress_napi.h"
 #include "registry.h"
 
 namespace modelseal {
@@ -42,7 +43,7 @@ Napi::Uint8Array new_bytes(Napi::Env env, const uint8_t* p, size_t n) {
   return Napi::Uint8Array::New(env, n, ab, 0);
 }
 
-// blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?)
+// blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?, control?)  (control: LeafBatch.control)
 Napi::Value Blake3Leaves(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 5) bad_type(env, "blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?) needs 5 arguments");
@@ -90,7 +91,9 @@ Napi::Value Blake3Leaves(const Napi::CallbackInfo& info) {
   // consecutive leaves name the same path.
   static thread_local AlignedBuffer buf;
   uint8_t* dst = out.Data();
+  const BatchProgress control = info.Length() > 6 ? batch_progress_arg(env, info[6]) : BatchProgress{};
   return guarded(env, "BLAKE3", [&]() -> Napi::Value {
+    BatchProgressScope progress(control);
     std::unique_ptr<Fd> fd;
     for (size_t i = 0; i < n; i++) {
       if (!fd || fd->path() != leaves[i].path) {

@@ -76,7 +76,7 @@ export const ERROR_CODES = {
   KEY_FILE_NOT_FOUND: usage('The key file does not exist.'),
   KEY_FILE_UNREADABLE: usage('The key file cannot be read.'),
   KEY_INVALID: usage('The key is not a usable PEM key of the kind required.'),
-  KEY_PASSWORD: usage('The private key is encrypted; decrypt it first.'),
+  KEY_PASSWORD: usage('The private key is encrypted and its password is missing or wrong (set MODELSEAL_KEY_PASSWORD, or pass --password).'),
   KEY_UNSUPPORTED: usage('The key is on a curve or of a type OMS signatures do not use (P-256, P-384, P-521 only).'),
   CERT_FILE_UNREADABLE: usage('A certificate file cannot be read.'),
   CERT_INVALID: usage('A certificate file holds no usable PEM certificate.'),
@@ -87,6 +87,16 @@ export const ERROR_CODES = {
   SIGNER_BROKEN: usage("A fresh signature does not verify with the signer's own public key: the key and certificate disagree."),
   DER_MALFORMED: usage('A DER structure is malformed; the message says where.'),
   CRL_MALFORMED: usage('A certificate revocation list does not parse.'),
+  IDENTITY_TOKEN_INVALID: usage('The OIDC identity token for keyless signing is not a JWT, or Fulcio refused it.'),
+  IDENTITY_TOKEN_MISSING: usage('Keyless signing found no OIDC identity token: none was given and no ambient CI credentials exist.'),
+  KEYLESS_SIGNING_FAILED: usage('Keyless signing could not get a certificate from Fulcio or an entry in Rekor (network access is needed).'),
+  SIGSTORE_SIGN_UNAVAILABLE: usage("The '@sigstore/sign' package that keyless signing needs could not be loaded."),
+
+  // ── plain manifest files (hash --output / hash --check) ──────────────────────────────────────
+  SUMS_NOT_FOUND: usage('The manifest file given to hash --check does not exist.'),
+  SUMS_UNREADABLE: usage('The manifest file given to hash --check cannot be read or is not a regular file.'),
+  SUMS_TOO_LARGE: usage('The manifest file is over the size limit for manifest files.'),
+  SUMS_INVALID: usage('The manifest file is not one hash --output writes, or was edited so that its lines and root digest disagree.'),
 
   // ── bundles and statements ───────────────────────────────────────────────────────────────────
   BUNDLE_NOT_FOUND: usage('The signature bundle does not exist.'),

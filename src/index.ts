@@ -21,6 +21,8 @@ export { createSampleModel } from './engine/sample-model.js';
 
 // Signing and verification (OMS / Sigstore bundles)
 export { signModel, signStatement, createKeySigner, createCertificateSigner } from './sign/index.js';
+export { signModelKeyless, readIdentityToken, SIGSTORE_PUBLIC_GOOD, SIGSTORE_STAGING } from './sign/index.js';
+export type { KeylessSignOptions } from './sign/index.js';
 export type { SignModelOptions, SignModelResult, Signer, KeySource } from './sign/index.js';
 export { verifyModel, inspectBundle, verifyBundleSignature } from './verify/index.js';
 export type { VerifyModelOptions, VerifyModelResult, BundleInspection, TrustOptions, SignerInfo } from './verify/index.js';
@@ -84,3 +86,8 @@ export {
   machineLine,
 } from './bench/index.js';
 export type { RunBenchOptions, BenchReport, BenchSettings, BenchProgress, BenchBackend, RunResult as BenchRunResult, BenchComparison } from './bench/index.js';
+// Plain (unsigned) manifest files: `hash --output FILE` / `hash --check FILE`
+export { formatSumsFile, parseSumsFile, SUMS_MAGIC } from './manifest/sums.js';
+export type { SumsFile } from './manifest/sums.js';
+export { checkModelSums, readSumsFile, writeSumsFile, MAX_SUMS_BYTES } from './verify/check-sums.js';
+export type { CheckSumsOptions, CheckSumsResult } from './verify/check-sums.js';

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "io.h"
+#include "progress.h"
 
 namespace modelseal {
 namespace sha256 {
@@ -236,6 +237,7 @@ struct PreadSource : PlainAccess {
   }
   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, chunk));
+    batch_progress(n);
     AlignedBuffer& buf = lane_buffer(lane, chunk);
     files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
     *got = n;
@@ -276,6 +278,7 @@ struct MmapSource {
   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
     unmap(lane);
     const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, window));
+    batch_progress(n);
     const uint64_t off = leaves[job].offset + pos;
     const uint64_t aligned = off & ~uint64_t(4095);
     const size_t delta = static_cast<size_t>(off - aligned);

@@ -15,10 +15,11 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ModelsealError, UnavailableError } from '../errors.js';
-import { fileChanged, fileError } from './file-reader.js';
+import { batchProgress, fileChanged, fileError } from './file-reader.js';
 import {
   BLAKE3_CHUNK_BYTES,
   type BackendOptions,
+  type BatchControl,
   type CpuBackendModule,
   type HashAlgorithm,
   type Leaf,
@@ -224,7 +225,7 @@ class OpenFiles {
 }
 
 /** Reads exactly `length` bytes at `position` into mem[dst...]; a short file is FILE_CHANGED. */
-function readFully(mem: Uint8Array, fd: number, path: string, dst: number, length: number, position: number): void {
+function readFully(mem: Uint8Array, fd: number, path: string, dst: number, length: number, position: number, control: BatchControl | undefined): void {
   let got = 0;
   while (got < length) {
     let n: number;
@@ -236,6 +237,7 @@ function readFully(mem: Uint8Array, fd: number, path: string, dst: number, lengt
     if (n === 0) throw fileChanged(path);
     got += n;
   }
+  batchProgress(control, length);
 }
 
 /** One SHA-256 leaf in flight in a lane: its file position and its bytes waiting in the lane buffer. */
@@ -255,6 +257,8 @@ class WasmLeafHasher implements LeafHasher {
   readonly name = 'wasm' as const;
   private readonly w: WasmInstance;
   private readonly sha256Lanes: number;
+  /** The running batch's progress/abort channel (hashLeaves is synchronous: one batch at a time). */
+  private control: BatchControl | undefined;
 
   constructor(module: WasmModule, options: BackendOptions = {}) {
     this.w = new WasmInstance(module);
@@ -269,6 +273,7 @@ class WasmLeafHasher implements LeafHasher {
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
     const files = new OpenFiles(batch.leaves);
+    this.control = batch.control;
     try {
       switch (batch.algorithm) {
         case 'sha256':
@@ -286,6 +291,7 @@ class WasmLeafHasher implements LeafHasher {
           throw new UnavailableError('BACKEND_ALGORITHM', `the wasm backend does not compute ${batch.algorithm}; it offers sha256 and blake3.`);
       }
     } finally {
+      this.control = undefined;
       files.closeAll();
     }
   }
@@ -316,7 +322,7 @@ class WasmLeafHasher implements LeafHasher {
     let left = leaf.length;
     while (left > 0) {
       const n = Math.min(left, w.ioBytes);
-      readFully(w.mem, fd, leaf.path, w.io, n, pos);
+      readFully(w.mem, fd, leaf.path, w.io, n, pos, this.control);
       w.x.blake3_update(w.io, n);
       pos += n;
       left -= n;
@@ -352,7 +358,7 @@ class WasmLeafHasher implements LeafHasher {
           // Lane buffers are a multiple of 64 bytes, so only a leaf's last read can end mid-block.
           const n = Math.min(lane.fileLeft, w.laneBytes);
           const start = w.io + l * w.laneBytes;
-          readFully(w.mem, lane.fd, lane.leaf.path, start, n, lane.filePos);
+          readFully(w.mem, lane.fd, lane.leaf.path, start, n, lane.filePos, this.control);
           lane.filePos += n;
           lane.fileLeft -= n;
           lane.bufPos = start;

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE } from '../errors.js';
 import { packageVersion } from '../index.js';
 import { takeExitCode } from './exit-code.js';
+import { reportError, writeJson } from './output.js';
 
 type CommandModule = { register(program: Command): void };
 
@@ -17,6 +18,7 @@ type CommandModule = { register(program: Command): void };
 const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   // @commands
   hash: [() => import('./commands/hash.js')],
+  digest: [() => import('./commands/digest.js')],
   sign: [() => import('./commands/sign.js')],
   verify: [() => import('./commands/verify.js')],
   inspect: [() => import('./commands/inspect.js')],
@@ -27,25 +29,49 @@ const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   bench: [() => import('./commands/bench.js')],
 };
 
+let pipeGuard = false;
+
+/**
+ * A reader that goes away (`modelseal hash --json … | head`) makes stdout writes fail with EPIPE:
+ * stop quietly, as other tools do, rather than with an unhandled-error stack trace.
+ */
+function exitOnClosedStdout(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
+/** Whether --json was asked for, read from the raw arguments (a parse error happens before flags exist). */
+function wantsJson(argv: string[]): boolean {
+  const dashDash = argv.indexOf('--');
+  return (dashDash < 0 ? argv : argv.slice(0, dashDash)).slice(2).includes('--json');
+}
+
 /** Runs `modelseal` with process-style arguments (`argv[0]` node, `argv[1]` the script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  exitOnClosedStdout();
   const program = new Command('modelseal')
     .description('Hash, sign and verify ML model weights (OpenSSF Model Signing), fast, with attestation.')
-    .version(packageVersion())
+    .version(packageVersion(), '-v, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const invoked = argv[2];
   const selected = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [COMMANDS[invoked]!] : Object.values(COMMANDS);
-  for (const loaders of selected) for (const load of loaders) (await load()).register(program);
   takeExitCode();
   try {
+    for (const loaders of selected) for (const load of loaders) (await load()).register(program);
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      // commander has already written its line to stderr; --json callers also get the error on stdout
+      if (wantsJson(argv)) writeJson({ ok: false, error: { code: 'USAGE', kind: 'usage', message: e.message.replace(/^error: /, ''), parser: e.code } });
       return EXIT_USAGE;
     }
-    throw e;
+    return reportError({ json: wantsJson(argv), quiet: false }, e);
   }
   return takeExitCode();
 }

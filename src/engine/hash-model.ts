@@ -17,6 +17,9 @@ import type { HashModelOptions, HashResult, ProgressEvent } from './types.js';
 
 const WEBGPU_MODULE = '../backends/webgpu/index.js';
 
+/** How often progress inside running tasks is sampled (a bar redraw rate; cheap: a few atomic loads). */
+const PROGRESS_INTERVAL_MS = 200;
+
 interface Resolved {
   hash: HashAlgorithm;
   method: SerializationMethod;
@@ -165,16 +168,41 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     });
     progress.bytesDone += bytes;
     backendBytes[name] = (backendBytes[name] ?? 0) + bytes;
-    report?.({ ...progress });
+    if (progress.bytesDone > lastReported) {
+      lastReported = progress.bytesDone;
+      report?.({ ...progress });
+    }
   };
   // A lane takes work from the shared queue until it is empty: CPU lanes one task at a time, the
   // GPU lane bigger batches. With both, whoever is faster simply takes more (work stealing).
-  const lane = async (name: BackendName, maxBytes: number, hash: (leaves: number[]) => Promise<Uint8Array[]>) => {
+  // CPU lanes share counters with their worker: slot 0 is the abort flag, slot k the bytes lane k has
+  // hashed of its current task. A timer adds them to the finished bytes, so progress moves inside one
+  // large file too (every CPU backend reports per read block), and an abort stops a worker mid-file.
+  // slots: 0 abort, 1 .. workers + 1 the CPU lanes, then the two GPU lanes
+  const counters = new BigInt64Array(new SharedArrayBuffer(8 * (r.workers + 4)));
+  const gpuSlot = r.workers + 2;
+  let lastReported = progress.bytesDone;
+  const tick = () => {
+    let inFlight = 0;
+    for (let k = 1; k < counters.length; k++) inFlight += Number(Atomics.load(counters, k));
+    const bytesDone = Math.min(progress.bytesTotal, progress.bytesDone + inFlight);
+    if (bytesDone <= lastReported) return;
+    lastReported = bytesDone;
+    report?.({ ...progress, bytesDone });
+  };
+  const timer = report ? setInterval(tick, PROGRESS_INTERVAL_MS) : undefined;
+  timer?.unref();
+  const onAbort = () => Atomics.store(counters, 0, 1n);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const lane = async (name: BackendName, maxBytes: number, hash: (leaves: number[]) => Promise<Uint8Array[]>, slot?: number) => {
     for (;;) {
       options.signal?.throwIfAborted();
       const leaves = queue.take(maxBytes);
       if (!leaves) return;
-      done(name, leaves, await hash(leaves));
+      const outs = await hash(leaves);
+      // the task's bytes move from its slot to the finished count in one step
+      if (slot !== undefined) Atomics.store(counters, slot, 0n);
+      done(name, leaves, outs);
     }
   };
 
@@ -197,7 +225,8 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
         lanes.push(
           ready.then((gpu) => {
             const batch = (gpu as HashBackend & { preferredBatchBytes?: number }).preferredBatchBytes ?? gpu.capabilities.preferredBatchBytes ?? 64 * 2 ** 20;
-            return lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal));
+            const control = { counters, slot: gpuSlot + k };
+            return lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, options.signal), gpuSlot + k);
           }),
         );
       }
@@ -210,11 +239,14 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       const kernels = options.kernels ? { kernels: options.kernels } : {};
       // one task in flight per worker plus one queued keeps every core busy
       for (let k = 0; k < workers + 1; k++) {
-        lanes.push(lane(cpu, 0, (t) => pool.run({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal)));
+        const control = { counters, slot: k + 1 };
+        lanes.push(lane(cpu, 0, (t) => pool.run({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, options.signal), k + 1));
       }
     }
     await settleAll(lanes);
   } finally {
+    if (timer) clearInterval(timer);
+    options.signal?.removeEventListener('abort', onAbort);
     for (const close of closers.reverse()) await close();
   }
   checkUnchanged(walk, plan);

@@ -55,4 +55,16 @@ export interface Leaf {
 export interface LeafBatch {
   algorithm: HashAlgorithm;
   leaves: Leaf[];
+  /**
+   * Progress and cancellation shared with the caller while the batch runs (a worker thread sees the
+   * same memory): the hasher adds the bytes it has read to `counters[slot]` as it goes, so progress
+   * shows inside one large file, and stops with ABORTED at its next block once `counters[0]` is not 0.
+   */
+  control?: BatchControl;
+}
+
+/** See LeafBatch.control. `counters` lives in a SharedArrayBuffer; slot 0 is the abort flag. */
+export interface BatchControl {
+  counters: BigInt64Array;
+  slot: number;
 }

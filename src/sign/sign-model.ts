@@ -7,7 +7,7 @@ import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlin
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hashModel } from '../engine/hash-model.js';
-import type { HashModelOptions } from '../engine/types.js';
+import type { HashModelOptions, HashResult } from '../engine/types.js';
 import { InputError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement, manifestToStatement, type OmsStatement } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
@@ -157,23 +157,11 @@ function makeSigner(o: SignModelOptions): Signer {
 }
 
 /**
- * Signs a model directory or file with an EC key (optionally with a certificate chain) and writes
- * an OMS bundle that model_signing verifies.
- *
- * @example
- * const r = await signModel('./model', { privateKey: 'key.pem' }); // writes ./model.sig
+ * Hashes a model the way a signature records it: `output` (the bundle, and its `.att`) is not a model
+ * file, and in shards mode names with ':' are refused up front (model_signing cannot verify them).
+ * Shared by key, certificate and keyless signing.
  */
-export async function signModel(modelPath: string, options: SignModelOptions = {}): Promise<SignModelResult> {
-  // Load the key and check the output first: fail before hashing terabytes.
-  const signer = makeSigner(options);
-  const output = options.dryRun ? undefined : resolve(options.output ?? defaultBundlePath(modelPath));
-  if (output !== undefined && !options.force && existsSync(output)) throw outputExists(output);
-  const leafSize = options.merkle ? ((typeof options.merkle === 'object' ? options.merkle.leafSize : undefined) ?? DEFAULT_LEAF_BYTES) : undefined;
-  if (leafSize !== undefined && !isValidLeafSize(leafSize)) {
-    throw new InputError('LEAF_SIZE_INVALID', `leaf size ${leafSize} is not a power of two between 1 KiB and 1 GiB; pass e.g. --leaf-size 1MiB.`);
-  }
-  if (leafSize !== undefined && output !== undefined && !options.force) for (const p of companionSidePaths(output)) if (existsSync(p)) throw outputExists(p);
-
+export async function hashModelForSigning(modelPath: string, options: SignModelOptions, output: string | undefined): Promise<HashResult> {
   const method = options.method ?? 'files';
   const hashOpts: HashModelOptions = {
     method,
@@ -199,6 +187,28 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
   if (options.signal !== undefined) hashOpts.signal = options.signal;
   if (options.onProgress !== undefined) hashOpts.onProgress = options.onProgress;
   const h = await hashModel(modelPath, hashOpts);
+  return h;
+}
+
+/**
+ * Signs a model directory or file with an EC key (optionally with a certificate chain) and writes
+ * an OMS bundle that model_signing verifies.
+ *
+ * @example
+ * const r = await signModel('./model', { privateKey: 'key.pem' }); // writes ./model.sig
+ */
+export async function signModel(modelPath: string, options: SignModelOptions = {}): Promise<SignModelResult> {
+  // Load the key and check the output first: fail before hashing terabytes.
+  const signer = makeSigner(options);
+  const output = options.dryRun ? undefined : resolve(options.output ?? defaultBundlePath(modelPath));
+  if (output !== undefined && !options.force && existsSync(output)) throw outputExists(output);
+  const leafSize = options.merkle ? ((typeof options.merkle === 'object' ? options.merkle.leafSize : undefined) ?? DEFAULT_LEAF_BYTES) : undefined;
+  if (leafSize !== undefined && !isValidLeafSize(leafSize)) {
+    throw new InputError('LEAF_SIZE_INVALID', `leaf size ${leafSize} is not a power of two between 1 KiB and 1 GiB; pass e.g. --leaf-size 1MiB.`);
+  }
+  if (leafSize !== undefined && output !== undefined && !options.force) for (const p of companionSidePaths(output)) if (existsSync(p)) throw outputExists(p);
+
+  const h = await hashModelForSigning(modelPath, options, output);
 
   const t0 = performance.now();
   const statement = manifestToStatement(h.manifest);

@@ -68,7 +68,7 @@ export function loadPrivateKey(source: KeySource, password?: string): KeyObject 
     throw new InputError(
       encrypted ? 'KEY_PASSWORD' : 'KEY_INVALID',
       encrypted
-        ? 'the private key is encrypted and the password is missing or wrong; pass --password.'
+        ? 'the private key is encrypted and the password is missing or wrong; set MODELSEAL_KEY_PASSWORD (or pass --password).'
         : `the private key is not a PEM private key (${msg}); pass an EC private key in PEM (SEC1 or PKCS#8).`,
       { cause: e },
     );

@@ -171,6 +171,7 @@ class WebGpuHashBackend implements WebGpuBackend {
     try {
       for (let bi = 0; bi < batches.length; bi++) {
         this.check(signal);
+        if (batch.control && Atomics.load(batch.control.counters, 0) !== 0n) throw new ModelsealError('ABORTED', 'hashing was aborted.', { kind: 'internal' });
         const slot = this.slots[bi % this.slots.length]!;
         await slot.idle;
         if (slot.staging.mapState !== 'mapped') await slot.staging.mapAsync(MAP_MODE.WRITE);
@@ -190,6 +191,8 @@ class WebGpuHashBackend implements WebGpuBackend {
           placed.forEach((p, i) => {
             leafResults[p.leaf]![p.piece] = r[i]!;
           });
+          // progress inside a leaf cut into several batches: bytes count once their batch is hashed
+          if (batch.control) Atomics.add(batch.control.counters, batch.control.slot, BigInt(placed.reduce((a, p) => a + p.length, 0)));
           return r;
         });
         for (const [i, p] of placed.entries()) {

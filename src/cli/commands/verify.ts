@@ -9,6 +9,7 @@ import { defaultBundlePath, verifyModel, verifyTensors, type OpenVerifiedOptions
 import { collect, formatBytes, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../exit-code.js';
+import { checkMethodFlags, splitMethod, type PkiMethod } from '../model-signing.js';
 import { addRehashOptions, rehashOptionsFrom } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -35,6 +36,7 @@ interface VerifyFlags {
   ignore_unsigned_files?: boolean;
   ignorePath?: string[];
   ignorePaths?: string[];
+  ignore_paths?: string[];
   ignoreGitPaths: boolean;
   allowSymlinks?: boolean;
   allow_symlinks?: boolean;
@@ -48,6 +50,8 @@ interface VerifyFlags {
   companion?: string | false;
   tensor?: string[];
   file?: string[];
+  use_staging?: boolean;
+  log_fingerprints?: boolean;
 }
 
 function one(name: string, ...values: Array<string | undefined>): string | undefined {
@@ -87,13 +91,34 @@ function listLines(title: string, items: string[], max: number): string[] {
   return shown;
 }
 
+/** Which method's flags were given (for the model_signing form's method word). */
+function givenMethodFlags(f: VerifyFlags): Record<PkiMethod, string[]> {
+  const named = (pairs: Array<[unknown, string]>) => pairs.filter(([v]) => v !== undefined && v !== false).map(([, n]) => n);
+  return {
+    key: named([[f.key, '--key'], [f.publicKey, '--public-key'], [f.public_key, '--public_key']]),
+    certificate: named([[f.certRoot, '--cert-root'], [f.certificateChain, '--certificate-chain'], [f.certificate_chain, '--certificate_chain']]),
+    sigstore: named([
+      [f.sigstoreIdentity, '--sigstore-identity'], [f.identity, '--identity'], [f.sigstoreIssuer, '--sigstore-issuer'],
+      [f.identityProvider, '--identity-provider'], [f.identity_provider, '--identity_provider'],
+      [f.trustedRoot, '--trusted-root'], [f.trustConfig, '--trust-config'], [f.trust_config, '--trust_config'],
+    ]),
+  };
+}
+
+/** The files that made a verdict fail (also shown with -q: a failure must name its file). */
+function problemLines(r: VerifyModelResult, max: number): string[] {
+  const lines: string[] = [];
+  for (const m of r.mismatches.slice(0, max)) lines.push(`  mismatch: ${m.name}\n    expected ${m.algorithm}:${m.expected}\n    actual   ${m.algorithm}:${m.actual}`);
+  if (r.mismatches.length > max) lines.push(`  … and ${r.mismatches.length - max} more mismatches (see --json)`);
+  lines.push(...listLines('missing', r.missing, max), ...listLines('extra (unsigned)', r.extra, max), ...listLines('--only matched nothing signed', r.unmatched, max));
+  return lines;
+}
+
 function human(r: VerifyModelResult, max: number): string {
   const lines: string[] = [];
   lines.push(`signer: ${r.signer.description}`);
   lines.push(`root digest: ${r.rootDigest} (${r.total} signed resources, ${r.serialization.method}/${r.serialization.hashType}${r.serialization.shardSize ? `, shard ${r.serialization.shardSize}` : ''})`);
-  for (const m of r.mismatches.slice(0, max)) lines.push(`  mismatch: ${m.name}\n    expected ${m.algorithm}:${m.expected}\n    actual   ${m.algorithm}:${m.actual}`);
-  if (r.mismatches.length > max) lines.push(`  … and ${r.mismatches.length - max} more mismatches (see --json)`);
-  lines.push(...listLines('missing', r.missing, max), ...listLines('extra (unsigned)', r.extra, max), ...listLines('--only matched nothing signed', r.unmatched, max));
+  lines.push(...problemLines(r, max));
   for (const w of r.warnings) lines.push(`note: ${w}`);
   if (r.companion) {
     const c = r.companion;
@@ -141,7 +166,9 @@ export function register(program: Command): void {
   const cmd = program
     .command('verify')
     .description('verify a model (whole, ignoring unsigned files, or a subset) against an OMS / Sigstore bundle')
-    .argument('<model>', 'model directory or single file')
+    .usage('[key|certificate|sigstore] <model> [options]')
+    .argument('<model>', 'model directory or single file (after key|certificate|sigstore in the model_signing form)')
+    .argument('[model_signing-model]', 'the model, when the first argument is a model_signing method')
     .option('--sig <bundle>', 'the signature bundle (default <model>.sig)')
     .option('--key <pem>', 'public key of a key-signed bundle (PEM)')
     .option('--cert-root <pem>', 'trusted root CA certificate(s) of a certificate-signed bundle (repeatable)', collect)
@@ -171,12 +198,18 @@ export function register(program: Command): void {
     .addOption(new Option('--trust-config <file>').hideHelp())
     .addOption(new Option('--trust_config <file>').hideHelp())
     .addOption(new Option('--ignore_unsigned_files').hideHelp())
-    .addOption(new Option('--allow_symlinks').hideHelp());
+    .addOption(new Option('--allow_symlinks').hideHelp())
+    .addOption(new Option('--use_staging').hideHelp())
+    .addOption(new Option('--log_fingerprints').hideHelp());
   addVerifyAttestOptions(cmd);
-  cmd.action(async (model: string, flags: VerifyFlags & VerifyAttestFlags) => {
+  cmd.action(async (first: string, second: string | undefined, flags: VerifyFlags & VerifyAttestFlags) => {
       const ctx = { json: flags.json === true, quiet: flags.quiet === true };
       setExitCode(
         await runCommand(ctx, async () => {
+          const { method, model } = splitMethod(first, second, 'verify');
+          if (method !== undefined) checkMethodFlags('verify', method, givenMethodFlags(flags));
+          if (flags.log_fingerprints) throw new InputError('USAGE', '--log_fingerprints is not supported by modelseal; drop it (the signer and its certificate chain are printed without -q, and by `modelseal inspect BUNDLE`).');
+          if (flags.use_staging) throw new InputError('USAGE', "--use_staging: modelseal verifies offline and ships no staging trust root; pass the staging trusted_root.json with --trust_config instead.");
           const bundle = one('--sig', flags.sig, flags.signature) ?? defaultBundlePath(model);
           const options = optionsFrom(flags);
           const max = parseIntArg(flags.maxList ?? '20', '--max-list', 1, 1_000_000);
@@ -230,6 +263,7 @@ export function register(program: Command): void {
             });
           } else {
             info(ctx, human(r, max));
+            if (ctx.quiet && !r.verified) process.stderr.write(problemLines(r, max).join('\n') + '\n');
             // The verdict goes to stdout so scripts can read it without --json.
             process.stdout.write(`${r.summary}\n`);
             for (const line of att.lines) process.stdout.write(`${line}\n`);
