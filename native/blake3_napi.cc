@@ -78,7 +78,8 @@ Napi::Uint8Array new_bytes(Napi::Env env, const uint8_t* p, size_t n) {
   return Napi::Uint8Array::New(env, n, ab, 0);
 }
 
-// blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?)
+// blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?, identities?)
+// identities: Float64Array [dev0, ino0, ...] as the walk saw the files; NaN where there is no record.
 void Blake3Leaves(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 5) type_error(env, "blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?) needs 5 arguments");
@@ -99,10 +100,18 @@ void Blake3Leaves(const Napi::CallbackInfo& info) {
   if (out.ByteLength() < OUT_LEN * n) range_error(env, "out must hold 32 bytes per leaf (" + std::to_string(OUT_LEN * n) + ")");
   const Kernel& k = kernel_arg(env, info, 5);
 
+  const double* ids = nullptr;
+  if (info.Length() > 6 && !info[6].IsUndefined()) {
+    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[6].As<Napi::Float64Array>().ElementLength() != 2 * n)
+      type_error(env, "identities must be a Float64Array of 2 * paths.length numbers");
+    ids = info[6].As<Napi::Float64Array>().Data();
+  }
   struct LeafArgs {
     std::string path;
     uint64_t offset, length;
     bool cv;
+    FileIdentity id;
   };
   std::vector<LeafArgs> leaves(n);
   for (size_t i = 0; i < n; i++) {
@@ -115,6 +124,7 @@ void Blake3Leaves(const Napi::CallbackInfo& info) {
     const uint8_t f = flags.first[i];
     if (f > 1) range_error(env, "cvFlags" + idx + " must be 0 (digest) or 1 (cv)");
     leaves[i].cv = f == 1;
+    if (ids && ids[2 * i] == ids[2 * i] && ids[2 * i + 1] == ids[2 * i + 1]) leaves[i].id = {true, ids[2 * i], ids[2 * i + 1]};
     if (leaves[i].offset + leaves[i].length > static_cast<uint64_t>(MAX_SAFE_INTEGER))
       range_error(env, "offsets" + idx + " + lengths" + idx + " exceeds the largest safe integer");
     if (leaves[i].cv && leaves[i].offset % blake3::CHUNK_LEN != 0)
@@ -133,7 +143,7 @@ void Blake3Leaves(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < n; i++) {
       if (!fd || fd->path() != leaves[i].path) {
         fd.reset();
-        fd = std::make_unique<Fd>(leaves[i].path);
+        fd = std::make_unique<Fd>(leaves[i].path, leaves[i].id);
       }
       blake3::hash_file_range(k, *fd, leaves[i].offset, leaves[i].length, leaves[i].cv, buf, dst + OUT_LEN * i);
     }

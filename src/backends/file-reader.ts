@@ -3,7 +3,8 @@
  * into one reused, page-offset-safe buffer per worker. A plain large Buffer starts at page offset 16,
  * where the kernel copy runs 4-5x slower here (perf-anchors.md §1), so the view starts at offset 48.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { identityOf, openChecked } from '../io/open-checked.js';
 import { ModelsealError } from '../errors.js';
 import type { Leaf } from './types.js';
 
@@ -36,26 +37,18 @@ export class LeafReader {
 
   constructor(private readonly buf: Uint8Array = pageSafeBuffer(READ_BLOCK_BYTES)) {}
 
-  private fd(path: string): number {
-    let fd = this.fds.get(path);
+  private fd(leaf: Leaf): number {
+    let fd = this.fds.get(leaf.path);
     if (fd === undefined) {
-      try {
-        fd = openSync(path, 'r');
-        if (!fstatSync(fd).isFile()) {
-          closeSync(fd);
-          throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-        }
-      } catch (e) {
-        throw fileError(path, e);
-      }
-      this.fds.set(path, fd);
+      fd = openChecked(leaf.path, identityOf(leaf));
+      this.fds.set(leaf.path, fd);
     }
     return fd;
   }
 
   /** Calls `update` with consecutive views (valid only during the call) covering the leaf range. */
   read(leaf: Leaf, update: (block: Uint8Array) => void): void {
-    const fd = this.fd(leaf.path);
+    const fd = this.fd(leaf);
     let pos = leaf.offset;
     let left = leaf.length;
     while (left > 0) {

@@ -28,6 +28,9 @@ export interface Leaf {
   offset: number;
   length: number;
   output: 'digest' | 'cv';
+  /** The file's device and inode as the walk saw them; readers refuse a file that is no longer it. */
+  dev?: number;
+  ino?: number;
 }
 
 export interface LeafBatch {
