@@ -44,3 +44,6 @@ export type { ResourceMismatch } from './verify/index.js';
 export type { SigstoreBundleJson, CertificateSignerOptions } from './sign/index.js';
 export { manifestToStatement, statementToManifest, OMS_PREDICATE_TYPE } from './manifest/statement.js';
 export type { OmsStatement } from './manifest/statement.js';
+// issue 11: the one output writer and the one bounded input reader (hostile paths, full disks)
+export { writeOutputFile } from './io/output-file.js';
+export type { WriteOutputOptions } from './io/output-file.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashModel } from '../../src/engine/hash-model.js';
 import type { BackendName, Leaf } from '../../src/backends/types.js';
@@ -30,8 +30,9 @@ function freshModel(): { model: string; file: string; outside: string } {
   writeFileSync(file, fill251(SIZE));
   const outside = join(base, 'secret.bin');
   writeFileSync(outside, fill251(SIZE, 7));
-  const st = statSync(file);
-  utimesSync(outside, st.atime, st.mtime);
+  // whole seconds: both files then have exactly the same mtimeMs (Date objects would round)
+  utimesSync(file, 1_700_000_000, 1_700_000_000);
+  utimesSync(outside, 1_700_000_000, 1_700_000_000);
   return { model, file, outside };
 }
 

@@ -4,7 +4,8 @@
  * Exit codes as for `verify`: 0 verified, 1 refused, 2 unreadable input or usage.
  */
 import type { Command } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutputFile } from '../../index.js';
 import { InputError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED } from '../../errors.js';
 import { inspectEvidence, verifyEvidence } from '../../attest/index.js';
 import type { VerifyEvidenceOptions } from '../../attest/types.js';
@@ -185,7 +186,8 @@ export function register(program: Command): void {
           const envelopes = records.map(({ evidence, certs, auxblob, ...rest }) => ({ ...rest, evidence: b64(evidence), certs: certs.map(b64), ...(auxblob ? { auxblob: b64(auxblob) } : {}) }));
           if (flags.out) {
             const files = envelopes.map((e) => (envelopes.length === 1 ? flags.out! : `${flags.out}.${e.kind as string}.json`));
-            envelopes.forEach((e, i) => writeFileSync(files[i]!, JSON.stringify(e, null, 2) + '\n'));
+            // replaces an earlier regular file as before; never a device, FIFO or directory
+            envelopes.forEach((e, i) => writeOutputFile(files[i]!, JSON.stringify(e, null, 2) + '\n', { force: true, what: 'the evidence' }));
             for (const f of files) info(ctx, `evidence written to ${f}`);
             if (ctx.json) writeJson({ ok: true, files, unavailable });
           } else {
