@@ -47,3 +47,5 @@ export type { OmsStatement } from './manifest/statement.js';
 // issue 11: the one output writer and the one bounded input reader (hostile paths, full disks)
 export { writeOutputFile } from './io/output-file.js';
 export type { WriteOutputOptions } from './io/output-file.js';
+export { readInputFile, readInputText, INPUT_CAP_BYTES } from './io/input-file.js';
+export type { InputKind } from './io/input-file.js';

@@ -4,11 +4,11 @@
  * measurements, MRTD / RTMRs, minimum TCB, debug, platform kinds, GPU CC mode, TDI state, age.
  * Pure: no I/O except {@link loadPolicy}; every rule reports pass or fail with a reason.
  */
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { EvidenceKind, EvidenceVerdict } from '../types.js';
 import { InputError } from '../../errors.js';
 import { POLICY_SCHEMA } from './schema.js';
+import { readInputText } from '../../io/input-file.js';
 
 export { POLICY_SCHEMA, POLICY_SCHEMA_ID } from './schema.js';
 
@@ -95,8 +95,9 @@ export function parsePolicy(value: unknown): Policy {
 export function loadPolicy(path: string): Policy {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputText(path, 'policy');
   } catch (e) {
+    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     throw new InputError('POLICY_UNREADABLE', `Cannot read the policy file ${path}: ${(e as Error).message}`, { cause: e });
   }
   let json: unknown;
