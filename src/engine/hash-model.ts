@@ -125,6 +125,13 @@ function checkUnchanged(walk: WalkResult, plan: ChunkPlan): void {
  */
 export async function hashModel(modelPath: string, options: HashModelOptions = {}): Promise<HashResult> {
   const t0 = performance.now();
+  // library misuse is a ModelsealError with a code, like bad CLI input, never a bare TypeError
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ModelsealError('BAD_OPTION', 'hashModel options must be an object (or omitted).', { kind: 'usage' });
+  }
+  if (options.only !== undefined && typeof options.only !== 'function') {
+    throw new ModelsealError('BAD_OPTION', 'hashModel option only must be a function (relPath) => boolean.', { kind: 'usage' });
+  }
   const r = resolveOptions(options);
   const walkOpts: Parameters<typeof walkModel>[1] = { ignoreGitPaths: options.ignoreGitPaths !== false, allowSymlinks: options.allowSymlinks === true };
   if (options.ignorePaths) walkOpts.ignorePaths = options.ignorePaths;

@@ -68,7 +68,9 @@ function isIgnored(rel: string, ignores: string[]): boolean {
 }
 
 export function walkModel(modelPath: string, options: WalkOptions = {}): WalkResult {
-  if (typeof modelPath !== 'string' || modelPath.length === 0) throw new TypeError('modelPath must be a non-empty string');
+  if (typeof modelPath !== 'string' || modelPath.length === 0) {
+    throw new InputError('MODEL_PATH_EMPTY', 'the model path is empty; give the model directory or file.');
+  }
   const given = resolve(modelPath);
   let st: Stats;
   try {
