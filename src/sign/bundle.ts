@@ -4,6 +4,7 @@
  */
 import { InputError } from '../errors.js';
 import { decodeBase64Strict } from './dsse.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../io/json-depth.js';
 
 /** The only bundle media type model_signing's key/certificate verifier accepts. */
 export const BUNDLE_MEDIA_TYPE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -64,6 +65,9 @@ export function parseBundleText(text: string, source = 'the bundle'): ParsedBund
     throw new InputError('BUNDLE_TOO_LARGE', `${source} is larger than ${MAX_BUNDLE_BYTES / 1048576} MiB; OMS bundles of real models are far smaller, so it is refused.`);
   }
   if (text.trim().length === 0) throw new InputError('BUNDLE_JSON_INVALID', `${source} is empty; it is not a signature bundle.`);
+  if (jsonTooDeep(text)) {
+    throw new InputError('BUNDLE_JSON_INVALID', `${source} nests deeper than ${MAX_JSON_DEPTH} levels; it is not a signature bundle.`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -80,7 +84,9 @@ export function parseBundleJson(json: unknown, source = 'the bundle'): ParsedBun
   if (mediaType !== BUNDLE_MEDIA_TYPE_V03) {
     throw new InputError(
       'BUNDLE_MEDIA_TYPE_UNSUPPORTED',
-      `${source} has mediaType ${JSON.stringify(mediaType)}; OMS bundles must be ${BUNDLE_MEDIA_TYPE_V03} (other versions are refused, as by model_signing).`,
+      mediaType === undefined
+        ? `${source} has no mediaType field; OMS bundles must be ${BUNDLE_MEDIA_TYPE_V03}.`
+        : `${source} has mediaType ${JSON.stringify(mediaType)}; OMS bundles must be ${BUNDLE_MEDIA_TYPE_V03} (other versions are refused, as by model_signing).`,
     );
   }
   const vm = json.verificationMaterial;

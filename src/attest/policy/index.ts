@@ -9,6 +9,7 @@ import type { EvidenceKind, EvidenceVerdict } from '../types.js';
 import { InputError } from '../../errors.js';
 import { POLICY_SCHEMA } from './schema.js';
 import { readInputText } from '../../io/input-file.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../../io/json-depth.js';
 
 export { POLICY_SCHEMA, POLICY_SCHEMA_ID } from './schema.js';
 
@@ -100,6 +101,7 @@ export function loadPolicy(path: string): Policy {
     if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     throw new InputError('POLICY_UNREADABLE', `Cannot read the policy file ${path}: ${(e as Error).message}`, { cause: e });
   }
+  if (jsonTooDeep(text)) throw new InputError('POLICY_INVALID', `The policy file ${path} nests deeper than ${MAX_JSON_DEPTH} levels; it is not a policy.`);
   let json: unknown;
   try {
     json = JSON.parse(text);
