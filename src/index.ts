@@ -49,3 +49,4 @@ export { writeOutputFile } from './io/output-file.js';
 export type { WriteOutputOptions } from './io/output-file.js';
 export { readInputFile, readInputText, INPUT_CAP_BYTES } from './io/input-file.js';
 export type { InputKind } from './io/input-file.js';
+export { endQuietlyOnClosedOutput, EXIT_PIPE_CLOSED } from './io/stdio.js';

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../native/addon.js';
 import { EXIT_USAGE } from '../errors.js';
+import { endQuietlyOnClosedOutput } from '../index.js';
 
 type CommandModule = { register(program: Command): void };
 
@@ -35,6 +36,7 @@ function version(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedOutput();
   const program = new Command('modelseal')
     .description('Hash, sign and verify ML model weights (OpenSSF Model Signing), fast, with attestation.')
     .version(version())
@@ -44,6 +46,12 @@ export async function main(argv: string[]): Promise<number> {
   const selected = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [COMMANDS[invoked]!] : Object.values(COMMANDS);
   for (const loaders of selected) for (const load of loaders) (await load()).register(program);
   exitCode = 0;
+  if (argv.length <= 2) {
+    // no subcommand is a usage error: say so, show the commands, exit 2
+    process.stderr.write('modelseal: error: no command given.\n');
+    program.outputHelp({ error: true });
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {
