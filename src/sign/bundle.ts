@@ -56,6 +56,9 @@ function bad(message: string): InputError {
   return new InputError('BUNDLE_MALFORMED', message);
 }
 
+/** The most certificates (leaf included) a bundle's chain may carry: verify refuses more, so sign does too. */
+export const MAX_CHAIN_CERTIFICATES = 16;
+
 /**
  * Parses bundle text: JSON, media type, verification material, envelope, base64 fields.
  * @param source name used in messages (a file path).
@@ -138,7 +141,7 @@ function parseMaterial(vm: Record<string, unknown>, source: string): BundleMater
   if (isObject(vm.x509CertificateChain)) {
     const certs = vm.x509CertificateChain.certificates;
     if (!Array.isArray(certs) || certs.length === 0) throw bad(`${source}: x509CertificateChain.certificates is empty.`);
-    if (certs.length > 16) throw bad(`${source}: x509CertificateChain has ${certs.length} certificates; at most 16 are accepted.`);
+    if (certs.length > MAX_CHAIN_CERTIFICATES) throw bad(`${source}: x509CertificateChain has ${certs.length} certificates; at most ${MAX_CHAIN_CERTIFICATES} are accepted.`);
     return {
       kind: 'certificate-chain',
       certificates: certs.map((c: unknown, i: number) => {

@@ -6,7 +6,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement } from '../manifest/statement.js';
-import { buildBundle, type DsseEnvelopeJson, type MaterialJson, type SigstoreBundleJson } from './bundle.js';
+import { MAX_CHAIN_CERTIFICATES, buildBundle, type DsseEnvelopeJson, type MaterialJson, type SigstoreBundleJson } from './bundle.js';
 import { CURVE_NAMES, dssePae, ecCurveOf, ecdsaSign, encodeBase64, publicKeyHint, type SupportedCurve } from './dsse.js';
 import { readInputFile, readInputText } from '../io/input-file.js';
 
@@ -168,6 +168,10 @@ export function createCertificateSigner(privateKey: KeySource, options: Certific
     throw new InputError('CERT_KEY_MISMATCH', "the signing certificate's public key is not the private key's; pass the certificate issued for this key.");
   }
   const chain = (options.chain ?? []).flatMap((c) => parsePemCertificates(pemText(c, 'certificate chain'), 'the certificate chain'));
+  // the same limit at both ends: a bundle verify would refuse is never written
+  if (chain.length + 1 > MAX_CHAIN_CERTIFICATES) {
+    throw new InputError('CHAIN_TOO_LONG', `the certificate chain has ${chain.length + 1} certificates with the leaf; at most ${MAX_CHAIN_CERTIFICATES} are accepted (verify refuses longer chains).`);
+  }
   return {
     publicKey,
     publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }),
