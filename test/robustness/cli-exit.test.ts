@@ -71,6 +71,23 @@ describe('exit codes (item 8)', () => {
   });
 });
 
+describe('item 13: messages', () => {
+  it('a very deep directory: one short sentence, the path elided', () => {
+    const root = join(d.path, 'deep');
+    mkdirSync(root);
+    // build 3000 levels relative to an open directory (the absolute path exceeds PATH_MAX)
+    spawnSync('python3', ['-c', `import os\nfd=os.open(${JSON.stringify(root)},os.O_RDONLY)\nfor i in range(3000):\n  os.mkdir('d',dir_fd=fd); n=os.open('d',os.O_RDONLY,dir_fd=fd); os.close(fd); fd=n\nopen('/proc/self/fd/%d/w.bin'%fd,'w').write('x')`]);
+    try {
+      const r = cli(['hash', root]);
+      expect(r.status).toBe(2);
+      noStack(r.stderr);
+      expect(r.stderr.length).toBeLessThan(1000);
+    } finally {
+      spawnSync('rm', ['-rf', root]); // fs.rmSync recurses in JS and overflows on 3000 levels
+    }
+  });
+});
+
 describe('item 14', () => {
   it('no subcommand: exit 2 with the list of commands on stderr', () => {
     const r = cli([]);
