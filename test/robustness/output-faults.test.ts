@@ -192,7 +192,7 @@ describe('signals', () => {
    */
   const POINTS: Record<string, string> = {
     walk: `const f=fs.readdirSync;fs.readdirSync=function(p,...a){if(String(p).endsWith('/model'))fire();return f.call(fs,p,...a);};`,
-    'key read': `const f=fs.readFileSync;fs.readFileSync=function(p,...a){if(String(p).endsWith('key.pem'))fire();return f.call(fs,p,...a);};`,
+    'key read': `const f=fs.openSync;fs.openSync=function(p,...a){if(String(p).endsWith('key.pem'))fire();return f.call(fs,p,...a);};`,
     'temporary file written': `const f=fs.writeSync;fs.writeSync=function(fd,...a){try{if(fs.readlinkSync('/proc/self/fd/'+fd).endsWith('.tmp'))fire();}catch{}return f.call(fs,fd,...a);};`,
     'final link': `const f=fs.linkSync;fs.linkSync=function(...a){fire();return f.apply(fs,a);};`,
   };

@@ -80,7 +80,7 @@ describe.each(ALL_TARGETS)('reader of backend %s', (name: BackendName) => {
       } finally {
         await t.close();
       }
-    }, 30_000);
+    }, 180_000);
   }
 
   it('still hashes an unchanged file with its identity', async () => {
@@ -94,7 +94,7 @@ describe.each(ALL_TARGETS)('reader of backend %s', (name: BackendName) => {
     } finally {
       await t.close();
     }
-  });
+  }, 180_000);
 });
 
 describe('hashModel with a file swapped between walk and read', () => {
@@ -123,7 +123,7 @@ describe('hashModel with a file swapped between walk and read', () => {
           if (code === 'BACKEND_UNAVAILABLE') return;
           expect(code).toBe('FILE_CHANGED');
         }
-      }, 30_000);
+      }, 120_000);
     }
   }
 });
