@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { InputError, ModelsealError } from '../errors.js';
+import type { InputCode } from '../error-codes.js';
 
 export interface WriteOutputOptions {
   /** Replace an existing regular file (never anything else). */
@@ -22,9 +23,9 @@ export interface WriteOutputOptions {
   /** What is written, for messages ("the bundle", "the attestation"). */
   what?: string;
   /** Error code when the target exists and `force` is not set (default OUTPUT_EXISTS). */
-  existsCode?: string;
+  existsCode?: InputCode;
   /** Error code for other write failures (default OUTPUT_UNWRITABLE). */
-  failCode?: string;
+  failCode?: InputCode;
   /** File mode of a new file (default 0o644). */
   mode?: number;
 }

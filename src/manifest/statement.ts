@@ -1,8 +1,8 @@
 /**
  * OMS manifest ⇄ in-toto Statement v1 (predicate `https://model_signing/signature/v1.0`).
  *
- * Producing follows the reference tool `model_signing` where it and the OMS v1.0 spec disagree
- * (reference/oms-format.md §8): shard resources are `<hash>-sharded-<N>`, single-file models name
+ * Producing follows the reference tool `model_signing` where it and the OMS v1.0 spec disagree:
+ * shard resources are `<hash>-sharded-<N>`, single-file models name
  * their one resource `"."`, resources come in the manifest's (reference) order, and — unlike the
  * reference — `shard_size` is a JSON integer (schema-valid, and the reference's auto-detection
  * only works with integers).
@@ -14,8 +14,8 @@
  * legacy `https://model_signing/Digests/v0.1` statement of model_signing v0.2.
  */
 import { createHash } from 'node:crypto';
-import { InputError, VerificationError } from '../errors.js';
-import type { HashAlgorithm } from '../backends/types.js';
+import { InputError, VerificationError, type InputCode } from '../errors.js';
+import type { HashAlgorithm } from '../hash/vocabulary.js';
 import type { Manifest, Resource, Serialization } from './types.js';
 import { parseShardName, resourceAlgorithm, rootDigestOf } from './oms.js';
 import { MAX_JSON_DEPTH, jsonTooDeep } from '../io/json-depth.js';
@@ -111,7 +111,7 @@ export interface ParseStatementOptions {
   checkRootDigest?: boolean;
 }
 
-function malformed(code: string, message: string, details?: Record<string, unknown>): InputError {
+function malformed(code: InputCode, message: string, details?: Record<string, unknown>): InputError {
   return new InputError(code, message, details ? { details } : {});
 }
 
