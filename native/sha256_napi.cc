@@ -74,6 +74,7 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
     sha256::IoMode mode = sha256::IoMode::kMmap;
     size_t chunk = 0;
     BatchProgress control;
+    const double* ids = nullptr;
     if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
       if (!info[5].IsObject()) bad_type(env, "options must be an object");
       Napi::Object o = info[5].As<Napi::Object>();
@@ -90,6 +91,14 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
         if (c < 4096 || c > (uint64_t(256) << 20)) bad_range(env, "options.chunkBytes must be between 4096 and 268435456");
         chunk = static_cast<size_t>(c);
       }
+      // identities: Float64Array [dev0, ino0, dev1, ino1, ...]; NaN where the caller has no record
+      Napi::Value idv = o.Get("identities");
+      if (!idv.IsUndefined()) {
+        if (!idv.IsTypedArray() || idv.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+            idv.As<Napi::Float64Array>().ElementLength() != size_t(2) * n)
+          bad_type(env, "options.identities must be a Float64Array of 2 * paths.length numbers");
+        ids = idv.As<Napi::Float64Array>().Data();
+      }
     }
 
     if (chunk == 0) chunk = sha256::default_chunk_bytes(k, mode);
@@ -102,6 +111,7 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
         bad_range(env, "paths[" + std::to_string(i) + "] must be a non-empty path without NUL characters");
       leaves[i].offset = byte_count(env, offsets.Get(i), "offsets", i);
       leaves[i].length = byte_count(env, lengths.Get(i), "lengths", i);
+      if (ids && ids[2 * i] == ids[2 * i] && ids[2 * i + 1] == ids[2 * i + 1]) leaves[i].id = {true, ids[2 * i], ids[2 * i + 1]};
     }
     BatchProgressScope progress(control);
     sha256::hash_file_leaves(k, leaves.data(), n, out.Data(), mode, chunk);

@@ -38,6 +38,9 @@ export const LAYERS = {
   // the error-code catalogue that errors.ts types its codes with
   'error-codes.ts': 0,
   native: 0,
+  // hostile-input mechanisms (issue 11): opening, reading and writing files, JSON depth, globs
+  io: 0,
+  match: 0,
   hash: 1,
   backends: 2,
   plan: 2,

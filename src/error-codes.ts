@@ -54,6 +54,20 @@ export const ERROR_CODES = {
   OUTPUT_EXISTS: usage('The output file already exists and --force was not given.'),
   OUTPUT_UNWRITABLE: usage('The output file cannot be written.'),
 
+  // ── hostile inputs and faults (issue 11; src/io, src/match) ──────────────────────────────────
+  OUTPUT_NOT_REGULAR: usage('The output path is a device, FIFO, socket, directory or link, which is never replaced (not even with --force).'),
+  OUTPUT_NO_SPACE: usage('The disk or quota holding the output is full; nothing was written.'),
+  OUTPUT_IO_ERROR: usage('An I/O error occurred while writing the output; nothing was written.'),
+  OUTPUT_PATH_EMPTY: usage('The output path is empty.'),
+  INPUT_NOT_REGULAR: usage('An input file (key, certificate, policy, evidence, ...) is not a regular file (a FIFO, device or directory).'),
+  INPUT_TOO_LARGE: usage('An input file is larger than the cap for its kind (docs/limits.md).'),
+  INPUT_PATH_EMPTY: usage('An input file path is empty.'),
+  MODEL_PATH_EMPTY: usage('The model path is empty.'),
+  PATH_TOO_DEEP: usage('A path in the model is nested too deeply for the system to open.'),
+  BAD_OPTION: usage('A library function was called with an option of the wrong type; the message names it.'),
+  ONLY_PATTERN_EMPTY: usage('An --only pattern is empty.'),
+  CHAIN_TOO_LONG: usage('The certificate chain to sign with holds more certificates than verification accepts (16 with the leaf).'),
+
   // ── backends ─────────────────────────────────────────────────────────────────────────────────
   BACKEND_UNKNOWN: usage('The backend name asked for is not one modelseal has.'),
   BACKEND_UNAVAILABLE: usage('The backend asked for cannot run here (no addon, no GPU adapter, ...); the message says why.'),
@@ -216,6 +230,7 @@ export const ERROR_CODES = {
   TDX_QE_IDENTITY_MISMATCH: refused('The TDX QE does not match the QE identity collateral.'),
   TDX_PCK_CHAIN: refused('The TDX PCK certificate does not chain to the pinned Intel SGX root.'),
   TDX_PCK_REVOKED: refused('A certificate of the TDX PCK chain is revoked.'),
+  TDX_COLLATERAL_UNUSABLE: refused('A collateral directory was given but holds no TCB Info and no QE Identity, so the collateral checks cannot be made.'),
   TDX_COLLATERAL_CHAIN: refused('The TDX collateral signing chain does not chain to the pinned Intel root.'),
   TDX_COLLATERAL_SIGNATURE: refused('A TDX collateral document signature does not verify.'),
   TDX_COLLATERAL_UNSUPPORTED: refused('The TDX collateral is of a version or kind this verifier does not read.'),

@@ -218,10 +218,10 @@ AlignedBuffer& lane_buffer(int lane, size_t bytes) {
 // one file reuse the descriptor); at most 8 descriptors are open at a time.
 struct LaneFiles {
   std::unique_ptr<Fd> fd[kMaxLanes];
-  Fd& open(int lane, const std::string& path) {
-    if (!fd[lane] || fd[lane]->path() != path) {
+  Fd& open(int lane, const FileLeaf& leaf) {
+    if (!fd[lane] || fd[lane]->path() != leaf.path) {
       fd[lane].reset();
-      fd[lane] = std::make_unique<Fd>(path);
+      fd[lane] = std::make_unique<Fd>(leaf.path, leaf.id);
     }
     return *fd[lane];
   }
@@ -232,7 +232,7 @@ struct PreadSource : PlainAccess {
   size_t chunk;
   LaneFiles files;
   uint64_t begin(int lane, size_t job) {
-    files.open(lane, leaves[job].path);
+    files.open(lane, leaves[job]);
     return leaves[job].length;
   }
   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
@@ -266,7 +266,7 @@ struct MmapSource {
     base[lane] = nullptr;
   }
   uint64_t begin(int lane, size_t job) {
-    Fd& fd = files.open(lane, leaves[job].path);
+    Fd& fd = files.open(lane, leaves[job]);
     job_of[lane] = job;
     if (leaves[job].length < kMinMapBytes) return leaves[job].length;  // read by pread only
     struct stat st;

@@ -12,10 +12,11 @@
  * File ranges are read with fs.readSync straight into the module's memory (a page-aligned 4 MiB
  * IO buffer; 4 lanes of 1 MiB for SHA-256), so bytes are copied once, by the kernel.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ModelsealError, UnavailableError } from '../errors.js';
 import { batchProgress, fileChanged, fileError } from './file-reader.js';
+import { identityOf, openChecked } from '../io/open-checked.js';
 import {
   BLAKE3_CHUNK_BYTES,
   type BackendOptions,
@@ -189,20 +190,11 @@ class OpenFiles {
     for (const leaf of leaves) this.pending.set(leaf.path, (this.pending.get(leaf.path) ?? 0) + 1);
   }
 
-  fd(path: string): number {
-    let fd = this.fds.get(path);
+  fd(leaf: Leaf): number {
+    let fd = this.fds.get(leaf.path);
     if (fd === undefined) {
-      try {
-        fd = openSync(path, 'r');
-      } catch (e) {
-        throw fileError(path, e);
-      }
-      this.fds.set(path, fd);
-      try {
-        if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-      } catch (e) {
-        throw fileError(path, e);
-      }
+      fd = openChecked(leaf.path, identityOf(leaf));
+      this.fds.set(leaf.path, fd);
     }
     return fd;
   }
@@ -316,7 +308,7 @@ class WasmLeafHasher implements LeafHasher {
       if (leaf.offset % BLAKE3_CHUNK_BYTES !== 0) throw new RangeError(`a BLAKE3 'cv' leaf must start at a multiple of ${BLAKE3_CHUNK_BYTES}, got offset ${leaf.offset}`);
       counter = leaf.offset / BLAKE3_CHUNK_BYTES;
     }
-    const fd = files.fd(leaf.path);
+    const fd = files.fd(leaf);
     w.x.blake3_init(counter >>> 0, Math.floor(counter / 2 ** 32));
     let pos = leaf.offset;
     let left = leaf.length;
@@ -349,7 +341,7 @@ class WasmLeafHasher implements LeafHasher {
         if (!lane && next < leaves.length) {
           const leaf = leaves[next]!;
           const start = w.io + l * w.laneBytes;
-          lane = { index: next, leaf, fd: files.fd(leaf.path), filePos: leaf.offset, fileLeft: leaf.length, bufPos: start, bufEnd: start };
+          lane = { index: next, leaf, fd: files.fd(leaf), filePos: leaf.offset, fileLeft: leaf.length, bufPos: start, bufEnd: start };
           lanes[l] = lane;
           x.sha256_init(l);
           next++;

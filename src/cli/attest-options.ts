@@ -25,6 +25,7 @@ import {
 import { loadPolicy, validatePolicy, type PolicyResult } from '../attest/policy/index.js';
 import { createReceipt, type ReceiptResult } from '../attest/receipt/index.js';
 import { createHardwareEvidenceSource } from '../attest/acquire/index.js';
+import { readInputFile } from '../index.js';
 
 /** What `--attest` accepts. */
 export type AttestMode = 'auto' | 'snp' | 'tdx' | 'nvidia' | 'simulated';
@@ -165,8 +166,9 @@ export async function checkAttestation(o: CheckAttestationOptions): Promise<Chec
   const attPath = o.attestationPath ?? attestationPathFor(o.bundlePath);
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(attPath));
+    bytes = new Uint8Array(readInputFile(attPath, 'attestation'));
   } catch (e) {
+    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     throw new InputError('ATT_UNREADABLE', `Cannot read the attestation ${attPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
   const policy = o.policyPath ? loadPolicy(o.policyPath) : undefined;

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE } from '../errors.js';
-import { packageVersion } from '../index.js';
+import { endQuietlyOnClosedOutput, packageVersion } from '../index.js';
 import { takeExitCode } from './exit-code.js';
 import { reportError, writeJson } from './output.js';
 
@@ -29,21 +29,6 @@ const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   bench: [() => import('./commands/bench.js')],
 };
 
-let pipeGuard = false;
-
-/**
- * A reader that goes away (`modelseal hash --json … | head`) makes stdout writes fail with EPIPE:
- * stop quietly, as other tools do, rather than with an unhandled-error stack trace.
- */
-function exitOnClosedStdout(): void {
-  if (pipeGuard) return;
-  pipeGuard = true;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-}
-
 /** Whether --json was asked for, read from the raw arguments (a parse error happens before flags exist). */
 function wantsJson(argv: string[]): boolean {
   const dashDash = argv.indexOf('--');
@@ -52,7 +37,7 @@ function wantsJson(argv: string[]): boolean {
 
 /** Runs `modelseal` with process-style arguments (`argv[0]` node, `argv[1]` the script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  exitOnClosedStdout();
+  endQuietlyOnClosedOutput();
   const program = new Command('modelseal')
     .description('Hash, sign and verify ML model weights (OpenSSF Model Signing), fast, with attestation.')
     .version(packageVersion(), '-v, --version', 'print the version')
@@ -61,6 +46,12 @@ export async function main(argv: string[]): Promise<number> {
   const invoked = argv[2];
   const selected = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [COMMANDS[invoked]!] : Object.values(COMMANDS);
   takeExitCode();
+  if (argv.length <= 2) {
+    // no subcommand is a usage error: say so, show the commands, exit 2
+    process.stderr.write('modelseal: error: no command given.\n');
+    program.outputHelp({ error: true });
+    return EXIT_USAGE;
+  }
   try {
     for (const loaders of selected) for (const load of loaders) (await load()).register(program);
     await program.parseAsync(argv);

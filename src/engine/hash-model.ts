@@ -1,7 +1,7 @@
 /**
  * hashModel: walk → plan → map over the pool (or the GPU) → pure reduce into the OMS manifest.
  */
-import { statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { disabledBackends, probeBackend, selectBackend } from '../backends/dispatch.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
@@ -107,9 +107,13 @@ function checkUnchanged(walk: WalkResult, plan: ChunkPlan): void {
     if (!plan.files.some((p) => p.abs === f.abs)) continue;
     let st;
     try {
-      st = statSync(f.abs);
+      // lstat: a file swapped for a link after hashing is a change, not something to follow
+      st = lstatSync(f.abs);
     } catch (e) {
       throw new ModelsealError('FILE_CHANGED', `${f.rel} disappeared while the model was being hashed; hash again once the model is stable.`, { cause: e });
+    }
+    if (!st.isFile() || st.dev !== f.dev || st.ino !== f.ino) {
+      throw new ModelsealError('FILE_CHANGED', `${f.rel} was replaced while it was being hashed; hash again once the model is stable.`);
     }
     if (st.size !== f.size || st.mtimeMs !== f.mtimeMs) {
       throw new ModelsealError('FILE_CHANGED', `${f.rel} changed while it was being hashed (size ${f.size} → ${st.size}, or modified); hash again once the model is stable.`);
@@ -125,6 +129,13 @@ function checkUnchanged(walk: WalkResult, plan: ChunkPlan): void {
  */
 export async function hashModel(modelPath: string, options: HashModelOptions = {}): Promise<HashResult> {
   const t0 = performance.now();
+  // library misuse is a ModelsealError with a code, like bad CLI input, never a bare TypeError
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ModelsealError('BAD_OPTION', 'hashModel options must be an object (or omitted).', { kind: 'usage' });
+  }
+  if (options.only !== undefined && typeof options.only !== 'function') {
+    throw new ModelsealError('BAD_OPTION', 'hashModel option only must be a function (relPath) => boolean.', { kind: 'usage' });
+  }
   const r = resolveOptions(options);
   const walkOpts: Parameters<typeof walkModel>[1] = { ignoreGitPaths: options.ignoreGitPaths !== false, allowSymlinks: options.allowSymlinks === true };
   if (options.ignorePaths) walkOpts.ignorePaths = options.ignorePaths;
@@ -136,7 +147,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
 
   const backend = await selectBackend(r.hash, options.backend, options.disableBackends);
   const plan = makePlan(
-    files.map((f) => ({ rel: f.rel, abs: f.abs, size: f.size })),
+    files.map((f) => ({ rel: f.rel, abs: f.abs, size: f.size, dev: f.dev, ino: f.ino })),
     {
       hash: r.hash,
       method: r.method,

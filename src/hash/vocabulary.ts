@@ -49,6 +49,9 @@ export interface Leaf {
   offset: number;
   length: number;
   output: 'digest' | 'cv';
+  /** The file's device and inode as the walk saw them; readers refuse a file that is no longer it. */
+  dev?: number;
+  ino?: number;
 }
 
 /** Leaves hashed with one algorithm: what a backend receives, and answers with one digest/CV per leaf, in order. */

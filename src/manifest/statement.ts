@@ -18,6 +18,7 @@ import { InputError, VerificationError, type InputCode } from '../errors.js';
 import type { HashAlgorithm } from '../hash/vocabulary.js';
 import type { Manifest, Resource, Serialization } from './types.js';
 import { parseShardName, resourceAlgorithm, rootDigestOf } from './oms.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../io/json-depth.js';
 
 /** in-toto Statement v1 `_type`. */
 export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -334,6 +335,9 @@ export function parseStatementJson(payload: Uint8Array): unknown {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(payload);
   } catch (e) {
     throw new InputError('STATEMENT_MALFORMED', 'the signed payload is not valid UTF-8; it is not an in-toto statement.', { cause: e });
+  }
+  if (jsonTooDeep(text)) {
+    throw new InputError('STATEMENT_MALFORMED', `the signed payload nests deeper than ${MAX_JSON_DEPTH} levels; it is not an in-toto statement.`);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -77,8 +77,9 @@ const B64_STD = /^[A-Za-z0-9+/]*={0,2}$/;
 const B64_URL = /^[A-Za-z0-9_-]*={0,2}$/;
 
 /**
- * Strict base64 decoding (standard or URL-safe alphabet, padding optional, as DSSE allows).
- * Node's decoder silently skips invalid characters; a bundle with them is refused instead.
+ * Strict base64 decoding (standard or URL-safe alphabet, padding optional, as DSSE allows; the
+ * encoding must be canonical). Node's decoder silently skips invalid characters; a bundle with them
+ * is refused instead.
  */
 export function decodeBase64Strict(text: unknown, field: string): Buffer {
   if (typeof text !== 'string') throw new InputError('BUNDLE_MALFORMED', `${field} is missing or not a string.`);
@@ -86,7 +87,13 @@ export function decodeBase64Strict(text: unknown, field: string): Buffer {
   if ((!std && !B64_URL.test(text)) || text.length % 4 === 1 || (text.includes('=') && text.length % 4 !== 0)) {
     throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not valid base64; the bundle is corrupt.`);
   }
-  return Buffer.from(text, std ? 'base64' : 'base64url');
+  const bytes = Buffer.from(text, std ? 'base64' : 'base64url');
+  // Stray low bits in the last character (or padding in the middle) decode to the same bytes as the
+  // canonical text: refuse them, as docs/oms.md says, so one byte string has one encoding.
+  if (bytes.toString(std ? 'base64' : 'base64url').replace(/=+$/, '') !== text.replace(/=+$/, '')) {
+    throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not canonical base64 (stray bits in its last character); the bundle is corrupt.`);
+  }
+  return bytes;
 }
 
 /** Standard base64 with padding (what Sigstore bundles and model_signing write). */

@@ -2,9 +2,8 @@
  * signModel: hash (the same engine as `hash`) → OMS statement → DSSE → Sigstore bundle → atomic
  * write of `<model>.sig` beside the model (or `output`), never overwriting without `force`.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { checkOutputTarget, writeOutputFile } from '../io/output-file.js';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hashModel } from '../engine/hash-model.js';
 import type { HashModelOptions, HashResult } from '../engine/types.js';
@@ -91,55 +90,11 @@ export function defaultBundlePath(modelPath: string): string {
 }
 
 /**
- * Writes `data` to `path` atomically: a temporary file in the same directory, fsync, then a
- * no-clobber hard link (or a rename when `force`). A reader never sees a partial bundle.
+ * Writes `data` to `path` atomically (see {@link writeOutputFile}: temporary file, full writes, fsync,
+ * no-clobber link or, when `force`, a rename over a regular file only).
  */
 export function writeFileAtomic(path: string, data: string | Buffer, force: boolean): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-  } catch (e) {
-    throw new InputError('OUTPUT_UNWRITABLE', `cannot write the signature next to ${path}: ${(e as Error).message}.`, { cause: e });
-  }
-  try {
-    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    if (force) renameSync(tmp, path);
-    else {
-      try {
-        linkSync(tmp, path); // fails with EEXIST instead of replacing: no race with a concurrent writer
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw outputExists(path);
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
-        // File systems without hard links: check, then rename.
-        if (existsSync(path)) throw outputExists(path);
-        renameSync(tmp, path);
-        return;
-      }
-      unlinkSync(tmp);
-    }
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already renamed or removed */
-    }
-    if (e instanceof InputError) throw e;
-    throw new InputError('OUTPUT_UNWRITABLE', `cannot write the signature ${path}: ${(e as Error).message}.`, { cause: e });
-  }
-}
-
-function outputExists(path: string): InputError {
-  return new InputError('OUTPUT_EXISTS', `${path} already exists; pass --force to replace it, or -o to write elsewhere.`);
+  writeOutputFile(path, data, { force, what: 'the signature' });
 }
 
 function makeSigner(o: SignModelOptions): Signer {
@@ -200,13 +155,15 @@ export async function hashModelForSigning(modelPath: string, options: SignModelO
 export async function signModel(modelPath: string, options: SignModelOptions = {}): Promise<SignModelResult> {
   // Load the key and check the output first: fail before hashing terabytes.
   const signer = makeSigner(options);
+  // an empty path would resolve to the current directory ("already exists"): refuse it as empty
+  if (!options.dryRun && options.output !== undefined) checkOutputTarget(options.output, { what: 'the signature', force: true });
   const output = options.dryRun ? undefined : resolve(options.output ?? defaultBundlePath(modelPath));
-  if (output !== undefined && !options.force && existsSync(output)) throw outputExists(output);
+  if (output !== undefined) checkOutputTarget(output, { force: options.force === true, what: 'the signature' });
   const leafSize = options.merkle ? ((typeof options.merkle === 'object' ? options.merkle.leafSize : undefined) ?? DEFAULT_LEAF_BYTES) : undefined;
   if (leafSize !== undefined && !isValidLeafSize(leafSize)) {
     throw new InputError('LEAF_SIZE_INVALID', `leaf size ${leafSize} is not a power of two between 1 KiB and 1 GiB; pass e.g. --leaf-size 1MiB.`);
   }
-  if (leafSize !== undefined && output !== undefined && !options.force) for (const p of companionSidePaths(output)) if (existsSync(p)) throw outputExists(p);
+  if (leafSize !== undefined && output !== undefined) for (const p of companionSidePaths(output)) checkOutputTarget(p, { force: options.force === true, what: 'the Merkle companion' });
 
   const h = await hashModelForSigning(modelPath, options, output);
 

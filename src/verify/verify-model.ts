@@ -156,7 +156,8 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   let only: ((rel: string) => boolean) | undefined;
   const subset = options.only !== undefined;
   if (subset) {
-    const patterns = options.only!.map((p) => patternInModel(root, p));
+    if (!Array.isArray(options.only)) throw new ModelsealError('BAD_OPTION', 'only must be an array of path, directory or glob strings.', { kind: 'usage' });
+    const patterns = options.only.map((p) => (typeof p === 'string' ? patternInModel(root, p) : p));
     const sel = selectResources(expected, patterns, sharded);
     inScope = sel.selected;
     unmatched = sel.unmatched;

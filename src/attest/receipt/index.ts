@@ -21,6 +21,7 @@ import { boundValueFromBytes, boundValueFromClaims } from '../binding/bound-valu
 import { IN_TOTO_STATEMENT_TYPE, roleOf, type EvidenceEntry } from '../binding/statement.js';
 import type { EvidenceSource } from '../binding/attest.js';
 import { defaultVerifier, verifyOne, type EvidenceVerifier, type TimedVerdict } from '../binding/verify.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../../io/json-depth.js';
 
 /** Domain-separation label of receipts. */
 export const RECEIPT_LABEL = 'modelseal/receipt/v1';
@@ -227,8 +228,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function parseReceiptFile(bytes: Uint8Array | string): ReceiptFile {
   let doc: unknown;
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
   try {
-    doc = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+    if (jsonTooDeep(text)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+    doc = JSON.parse(text);
   } catch (e) {
     throw new InputError('RECEIPT_FORMAT', 'The receipt is not JSON; pass the file written by `modelseal verify --receipt`.', { cause: e });
   }
@@ -245,8 +248,10 @@ function parseReceiptStatement(payload: Uint8Array): ReceiptStatement {
     throw new InputError('RECEIPT_FORMAT', `Receipt statement: ${m}`);
   };
   let doc: unknown;
+  const text = Buffer.from(payload).toString('utf8');
   try {
-    doc = JSON.parse(Buffer.from(payload).toString('utf8'));
+    if (jsonTooDeep(text)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+    doc = JSON.parse(text);
   } catch {
     fail('not JSON.');
   }
