@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Prints the vectors tier's one skip line (or fails under MODELSEAL_REQUIRE_VECTORS=1).
+    globalSetup: ['test/vectors-tier.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
