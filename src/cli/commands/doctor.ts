@@ -18,7 +18,9 @@ export async function doctorReport(): Promise<Record<string, unknown>> {
     platform: `${process.platform} ${process.arch} (kernel ${release()})`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
-    native: native.ok ? { ok: true, path: native.path, cpuFeatures: native.addon.cpuFeatures() } : { ok: false, reason: native.reason },
+    native: native.ok
+      ? { ok: true, origin: native.origin, why: native.why, path: native.path, cpuFeatures: native.addon.cpuFeatures() }
+      : { ok: false, origin: 'none', reason: native.reason },
     backends,
     preference: PREFERENCE,
     tee: Object.fromEntries(TEE_PATHS.map((p) => [p, existsSync(p)])),
@@ -42,7 +44,9 @@ export function register(program: Command): void {
           const out: string[] = [];
           out.push(`node      ${String(r.node)}  ${String(r.platform)}`);
           out.push(`cpu       ${String(r.cpu)} (${String(r.cores)} logical cores)`);
-          const n = r.native as { ok: boolean; reason?: string; cpuFeatures?: Record<string, unknown> };
+          const n = r.native as { ok: boolean; origin: string; why?: string; path?: string; reason?: string; cpuFeatures?: Record<string, unknown> };
+          // Which addon loaded (prebuilt / source build / none) and why: the first thing to know when native is slow or missing.
+          out.push(n.ok ? `addon     ${n.origin}: ${n.path}\n          ${n.why}` : `addon     none: ${n.reason}`);
           if (n.ok) {
             const f = n.cpuFeatures!;
             const flagsOn = Object.entries(f).filter(([k, v]) => v === true && k !== 'arch').map(([k]) => k);
