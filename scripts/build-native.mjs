@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const statusFile = join(root, 'build', 'native-status.json');
 const force = process.argv.includes('--force');
-const strict = process.argv.includes('--strict') || process.env.MODELSEAL_NATIVE_STRICT === '1';
+// An explicit build (--force, `npm run build:native`) fails loudly; only the install step stays quiet.
+const strict = force || process.argv.includes('--strict') || process.env.MODELSEAL_NATIVE_STRICT === '1';
 const require = createRequire(join(root, 'package.json'));
 
 function record(status) {
@@ -40,7 +41,7 @@ function loadablePrebuilt() {
 }
 
 // A strict install (CI) always proves the source build; otherwise a working prebuilt binary is enough.
-if (!force && !strict) {
+if (!strict) {
   const prebuilt = loadablePrebuilt();
   if (prebuilt) {
     record({ ok: true, reason: `prebuilt binary ${prebuilt.slice(root.length + 1)} loads; no source build needed` });
@@ -54,11 +55,12 @@ try {
   cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
   require.resolve('node-addon-api');
 } catch {
+  const why = force ? 'a source build was asked for' : `no prebuilt binary for ${process.platform}-${process.arch} loads here`;
   const reason =
-    `no prebuilt binary for ${process.platform}-${process.arch} loads here, and cmake-js/node-addon-api (needed to build from source) are not installed: ` +
+    `${why}, and cmake-js/node-addon-api (needed to build from source) are not installed: ` +
     'npm install --no-save cmake-js@8.0.0 node-addon-api@8.5.0, then run this script again with --force';
   record({ ok: false, reason });
-  console.warn(`modelseal: ${reason}; continuing without the native backend`);
+  console.warn(`modelseal: ${reason}${strict ? '' : '; continuing without the native backend'}`);
   process.exit(strict ? 1 : 0);
 }
 if (force) rmSync(join(root, 'build', 'CMakeFiles'), { recursive: true, force: true });
@@ -77,6 +79,6 @@ if (r.status === 0 && existsSync(join(root, 'build', 'Release', 'modelseal.node'
     ? `could not run cmake-js: ${r.error.message}`
     : `native build failed (exit ${r.status}): ${tail || 'see build/native-build.log'}`;
   record({ ok: false, reason });
-  console.warn(`modelseal: ${reason}; continuing without the native backend (see build/native-build.log)`);
+  console.warn(`modelseal: ${reason}${strict ? '' : '; continuing without the native backend'} (see build/native-build.log)`);
   if (strict) process.exit(1);
 }
