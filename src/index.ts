@@ -5,16 +5,18 @@
  * carry @webgpu/types themselves and type-check under `strict` without `skipLibCheck`.)
  */
 export { hashModel, reducePlan } from './engine/hash-model.js';
-export { DEFAULT_SHARD_BYTES } from './engine/types.js';
+export { DEFAULT_SHARD_BYTES, HASH_ALGORITHMS, DIGEST_BYTES, BLAKE3_CHUNK_BYTES, BLAKE3_SUBTREE_BYTES } from './hash/vocabulary.js';
+export type { HashAlgorithm, Leaf, LeafBatch } from './hash/vocabulary.js';
 export type { HashModelOptions, HashResult, ProgressEvent } from './engine/types.js';
-export type { Manifest, Resource, Serialization, SerializationMethod } from './manifest/types.js';
+export type { Manifest, Resource, Serialization } from './manifest/types.js';
+export type { SerializationMethod } from './hash/vocabulary.js';
 export { rootDigestOf, compareResourceNames, parseShardName } from './manifest/oms.js';
 export { walkModel } from './plan/walk.js';
 export type { WalkOptions, WalkResult, WalkedFile } from './plan/walk.js';
 export { makePlan } from './plan/plan.js';
-export type { ChunkPlan, PlanOptions, PlannedResource } from './plan/plan.js';
+export type { ChunkPlan, PlanFile, PlanOptions, PlannedResource } from './plan/plan.js';
 export { probeAll, selectBackend, PREFERENCE } from './backends/dispatch.js';
-export type { BackendName, HashAlgorithm, Capabilities, ProbeResult, Leaf, LeafBatch, HashBackend, LeafHasher } from './backends/types.js';
+export type { BackendName, Capabilities, ProbeResult, HashBackend, LeafHasher } from './backends/types.js';
 export { blake3Digest, blake3SubtreeCv, blake3Parent, blake3MergeCvs } from './backends/js/blake3.js';
 export { ModelsealError, InputError, VerificationError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED, EXIT_USAGE } from './errors.js';
 export { createSampleModel } from './engine/sample-model.js';
@@ -47,3 +49,9 @@ export type { ResourceMismatch } from './verify/index.js';
 export type { SigstoreBundleJson, CertificateSignerOptions } from './sign/index.js';
 export { manifestToStatement, statementToManifest, OMS_PREDICATE_TYPE } from './manifest/statement.js';
 export type { OmsStatement } from './manifest/statement.js';
+
+// What the CLI needs beyond the above (the CLI imports nothing but this module and errors.ts)
+export { BACKEND_NAMES } from './backends/types.js';
+export { defaultBundlePath } from './sign/index.js';
+export { doctorReport, packageVersion } from './engine/doctor.js';
+export type { DoctorReport } from './engine/doctor.js';

@@ -3,37 +3,15 @@
  * portable JS reference (`js`) in one shared suite (test/backends/).
  */
 
+import type { HashAlgorithm, Leaf, LeafBatch } from '../hash/vocabulary.js';
+
+// The hash vocabulary is part of every backend's contract, so backend modules name it from here.
+export { BLAKE3_CHUNK_BYTES, type HashAlgorithm, type Leaf, type LeafBatch } from '../hash/vocabulary.js';
+
+/** The backends, by the name `--backend` and `disableBackends` take. */
 export type BackendName = 'native' | 'wasm' | 'js' | 'node-crypto' | 'webgpu';
+/** Every {@link BackendName}, in the order `doctor` lists them. */
 export const BACKEND_NAMES: readonly BackendName[] = ['native', 'webgpu', 'wasm', 'node-crypto', 'js'];
-
-/** The per-resource hash functions of OMS. */
-export type HashAlgorithm = 'sha256' | 'blake2b' | 'blake3';
-export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ['sha256', 'blake2b', 'blake3'];
-
-/** Output bytes per algorithm: SHA-256 32, BLAKE2b-512 64, BLAKE3 32 (CVs are 32 too). */
-export const DIGEST_BYTES: Record<HashAlgorithm, number> = { sha256: 32, blake2b: 64, blake3: 32 };
-
-/** BLAKE3 chunk size; subtree leaves start at multiples of it (chunk counter = offset / 1024). */
-export const BLAKE3_CHUNK_BYTES = 1024;
-
-/**
- * One unit of planned work: the byte range [offset, offset + length) of a file.
- * - output 'digest': the plain hash of those bytes (a whole file or a shard).
- * - output 'cv' (BLAKE3 only): the chaining value of the aligned subtree starting at `offset`
- *   (a multiple of 1024; `length` a power-of-two number of chunks, or the file's tail), computed
- *   with chunk counter offset/1024 and WITHOUT the ROOT flag, to be merged in tree order.
- */
-export interface Leaf {
-  path: string;
-  offset: number;
-  length: number;
-  output: 'digest' | 'cv';
-}
-
-export interface LeafBatch {
-  algorithm: HashAlgorithm;
-  leaves: Leaf[];
-}
 
 /** Plain data describing what a backend can do (printed by `doctor`). */
 export interface Capabilities {

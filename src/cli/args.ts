@@ -1,4 +1,7 @@
-/** Argument parsing helpers shared by the commands: sizes, integers, enumerations. */
+/**
+ * Argument parsing shared by the commands: sizes, integers, enumerations, hex and times. Each kind of
+ * flag value is parsed here, once, into a typed value; the library trusts what it is given.
+ */
 import { InputError } from '../errors.js';
 
 const UNITS: Record<string, number> = {
@@ -18,6 +21,31 @@ export function parseSize(value: string, name: string): number {
   return n;
 }
 
+/**
+ * Parses a hex flag value of `min` to `max` bytes (`max` defaults to `min`; `Infinity` for no upper
+ * bound). A `0x` prefix and surrounding spaces are accepted.
+ */
+export function parseHex(value: string, name: string, min: number, max = min): Uint8Array {
+  const v = value.trim().replace(/^0x/i, '');
+  if (!/^([0-9a-fA-F]{2})*$/.test(v)) throw new InputError('USAGE', `${name} must be hex (got "${value}").`);
+  const b = new Uint8Array(Buffer.from(v, 'hex'));
+  if (b.length < min || b.length > max) {
+    const bytes = min === max ? `${min} bytes (${min * 2} hex digits)` : max === Infinity ? `at least ${min} byte${min === 1 ? '' : 's'} (${min * 2} hex digits)` : `${min} to ${max} bytes (${min * 2}–${max * 2} hex digits)`;
+    throw new InputError('USAGE', `${name} must be ${bytes}, got ${b.length}.`);
+  }
+  return b;
+}
+
+/** Parses a time flag: `2025-06-01`, `2025-06-01T12:00:00Z` (ISO 8601) or `1748736000` (Unix seconds). */
+export function parseTime(value: string, name: string): Date {
+  const d = /^\d+$/.test(value.trim()) ? new Date(Number(value) * 1000) : new Date(value);
+  if (Number.isNaN(d.getTime())) {
+    throw new InputError('USAGE', `${name} must be an ISO 8601 time (e.g. 2025-06-01 or 2025-06-01T12:00:00Z) or Unix seconds (got "${value}").`);
+  }
+  return d;
+}
+
+/** Parses an integer flag in [min, max]. */
 export function parseIntArg(value: string, name: string, min: number, max: number): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
@@ -26,6 +54,7 @@ export function parseIntArg(value: string, name: string, min: number, max: numbe
   return n;
 }
 
+/** Checks that a flag value is one of `choices`. */
 export function parseChoice<T extends string>(value: string, name: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(value)) {
     throw new InputError('USAGE', `${name} must be one of ${choices.join(', ')} (got "${value}").`);
@@ -45,10 +74,12 @@ export function parseKernels(values: string[] | undefined): Record<string, strin
   return out;
 }
 
+/** Commander argument parser for a repeatable flag: collects every value in order. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** `1536` → `1.50 KiB`: sizes in human output. */
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError, ModelsealError } from '../errors.js';
+import { parseHex, parseTime } from './args.js';
 import { parseBundleText, type ParsedBundle } from '../sign/bundle.js';
 import { loadPrivateKey, loadPublicKey } from '../sign/signer.js';
 import {
@@ -28,17 +29,6 @@ import { createHardwareEvidenceSource } from '../attest/acquire/index.js';
 /** What `--attest` accepts. */
 export type AttestMode = 'auto' | 'snp' | 'tdx' | 'nvidia' | 'simulated';
 export const ATTEST_MODES: readonly AttestMode[] = ['auto', 'snp', 'tdx', 'nvidia', 'simulated'];
-
-/** Parses a hex argument of exactly `bytes` bytes (or between min and max). */
-export function hexOption(value: string, name: string, min: number, max = min): Uint8Array {
-  const v = value.trim().replace(/^0x/i, '');
-  if (!/^([0-9a-fA-F]{2})*$/.test(v)) throw new InputError('USAGE', `${name} must be hex (got "${value}").`);
-  const b = new Uint8Array(Buffer.from(v, 'hex'));
-  if (b.length < min || b.length > max) {
-    throw new InputError('USAGE', `${name} must be ${min === max ? `${min}` : `${min} to ${max}`} bytes (${min * 2}${min === max ? '' : `–${max * 2}`} hex digits), got ${b.length}.`);
-  }
-  return b;
-}
 
 /**
  * The evidence source for a mode: the simulated platform, or this machine's TEE through the acquisition
@@ -251,7 +241,7 @@ export interface AttestStepOutcome {
 export async function preflightSignAttest(flags: SignAttestFlags, bundlePath: string): Promise<EvidenceSource | undefined> {
   if (flags.attest === undefined) return undefined;
   const mode = flags.attest as AttestMode;
-  if (flags.attestNonce) hexOption(flags.attestNonce, '--attest-nonce', 32);
+  if (flags.attestNonce) parseHex(flags.attestNonce, '--attest-nonce', 32);
   const att = attestationPathFor(bundlePath);
   if (flags.force !== true && existsSync(att)) {
     throw new InputError('ATT_EXISTS', `${att} already exists; pass --force to replace it (and the bundle), or -o to sign to another path.`);
@@ -277,7 +267,7 @@ export async function signAttestStep(
       privateKey: o.privateKey,
       ...(flags.password ? { password: flags.password } : {}),
       mode,
-      ...(flags.attestNonce ? { nonce: hexOption(flags.attestNonce, '--attest-nonce', 32) } : {}),
+      ...(flags.attestNonce ? { nonce: parseHex(flags.attestNonce, '--attest-nonce', 32) } : {}),
       force: flags.force === true,
       ...(mode === 'simulated' ? { gpu: true, tdisp: true } : {}),
       ...(o.source ? { source: o.source } : {}),
@@ -325,11 +315,6 @@ export function addVerifyAttestOptions(cmd: Command): Command {
     .option('--force', 'replace an existing receipt file');
 }
 
-function parseTimeOption(value: string, name: string): Date {
-  const d = /^\d+$/.test(value.trim()) ? new Date(Number(value) * 1000) : new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InputError('USAGE', `${name} must be an ISO 8601 time or Unix seconds (got "${value}").`);
-  return d;
-}
 
 /**
  * Runs after `verifyModel` when any attestation / receipt option was given: the attestation and policy
@@ -353,9 +338,9 @@ export async function verifyAttestStep(
       ...(o.publicKey ? { publicKey: o.publicKey } : {}),
       rootDigest: o.result.rootDigest,
       ...(flags.policy ? { policyPath: flags.policy } : {}),
-      ...(flags.nonce && flags.receipt === undefined ? { nonce: hexOption(flags.nonce, '--nonce', 32) } : {}),
+      ...(flags.nonce && flags.receipt === undefined ? { nonce: parseHex(flags.nonce, '--nonce', 32) } : {}),
       allowSimulated: flags.allowSimulated === true,
-      ...(flags.attestAt ? { at: parseTimeOption(flags.attestAt, '--attest-at') } : {}),
+      ...(flags.attestAt ? { at: parseTime(flags.attestAt, '--attest-at') } : {}),
       ...(flags.collateral ? { collateralDir: flags.collateral } : {}),
     });
     const a = c.attestation;
@@ -379,7 +364,7 @@ export async function verifyAttestStep(
     const mode = (flags.receiptAttest ?? 'auto') as AttestMode;
     if (mode === 'simulated' && !flags.allowSimulated) throw new InputError('USAGE', '--receipt-attest simulated needs --allow-simulated: a simulated receipt proves nothing about hardware.');
     const verifyResult: ReceiptResult = { verified: o.result.verified, scope: o.result.scope, ...(o.result.checked !== undefined ? { checked: o.result.checked } : {}), ...(o.result.total !== undefined ? { total: o.result.total } : {}), ...(wantAttestation ? { attestation: json.ok === true } : {}) };
-    const w = await writeReceipt({ rootDigest: o.result.rootDigest, verifyResult, nonce: hexOption(flags.nonce!, '--nonce', 8, 64), out: flags.receipt, mode, force: flags.force === true });
+    const w = await writeReceipt({ rootDigest: o.result.rootDigest, verifyResult, nonce: parseHex(flags.nonce!, '--nonce', 8, 64), out: flags.receipt, mode, force: flags.force === true });
     json.receipt = { path: w.path, simulated: w.simulated, source: w.source, result: verifyResult };
     lines.push(`receipt written: ${w.path} (fresh CPU report from ${w.source})${w.simulated ? ' — SIMULATED: proves nothing about real hardware' : ''}`);
   }

@@ -3,17 +3,16 @@
  * `register(program)`; this file only wires them up and maps parse errors to exit code 2.
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../native/addon.js';
 import { EXIT_USAGE } from '../errors.js';
+import { packageVersion } from '../index.js';
+import { takeExitCode } from './exit-code.js';
 
 type CommandModule = { register(program: Command): void };
 
 /**
  * Command registrations, by command name (one entry per command file; a name may need several files).
- * Only the invoked command's modules are loaded, so `modelseal hash` does not pay for importing the
- * signing and attestation stacks; `--help` and unknown names load them all.
+ * Only the invoked command's modules are loaded and registered; `--help` and unknown names load them
+ * all. (The library behind them is one import, src/index.ts, whichever command runs.)
  */
 const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   // @commands
@@ -26,24 +25,17 @@ const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   demo: [() => import('./commands/demo.js')],
 };
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
+/** Runs `modelseal` with process-style arguments (`argv[0]` node, `argv[1]` the script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('modelseal')
     .description('Hash, sign and verify ML model weights (OpenSSF Model Signing), fast, with attestation.')
-    .version(version())
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const invoked = argv[2];
   const selected = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [COMMANDS[invoked]!] : Object.values(COMMANDS);
   for (const loaders of selected) for (const load of loaders) (await load()).register(program);
-  exitCode = 0;
+  takeExitCode();
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -53,12 +45,5 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  return exitCode;
-}
-
-let exitCode = 0;
-
-/** Commands call this with their exit code (commander actions cannot return one). */
-export function setExitCode(code: number): void {
-  exitCode = code;
+  return takeExitCode();
 }

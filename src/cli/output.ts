@@ -2,13 +2,15 @@
  * CLI output conventions: results on stdout (one JSON object with --json), human text and progress
  * on stderr; errors as one sentence (never a stack trace) and a documented exit code.
  */
-import { EXIT_INTERRUPTED, EXIT_USAGE, ModelsealError } from '../errors.js';
+import { EXIT_INTERRUPTED, ModelsealError } from '../errors.js';
 
+/** How a command prints: `--json` (one JSON result on stdout) and `--quiet` (no human text on stderr). */
 export interface CommandContext {
   json: boolean;
   quiet: boolean;
 }
 
+/** One JSON object and a newline on stdout (bigints as strings, bytes as hex). */
 export function writeJson(obj: unknown): void {
   process.stdout.write(JSON.stringify(obj, jsonReplacer) + '\n');
 }
@@ -18,6 +20,7 @@ export function writeEvent(obj: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(obj, jsonReplacer) + '\n');
 }
 
+/** One line of human text on stderr, unless quiet. */
 export function info(ctx: CommandContext, line: string): void {
   if (!ctx.quiet) process.stderr.write(line + '\n');
 }
@@ -47,6 +50,7 @@ export async function runCommand(ctx: CommandContext, body: () => Promise<number
   }
 }
 
+/** Prints an error (JSON too with --json) and returns its exit code: a ModelsealError's own, else 70. */
 export function reportError(ctx: CommandContext, e: unknown): number {
   if (e instanceof ModelsealError) {
     if (ctx.json) writeJson({ ok: false, error: e.toJSON() });
@@ -58,9 +62,3 @@ export function reportError(ctx: CommandContext, e: unknown): number {
   if (process.env.MODELSEAL_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   return 70;
 }
-
-export function usageError(message: string): ModelsealError {
-  return new ModelsealError('USAGE', message, { kind: 'usage' });
-}
-
-export { EXIT_USAGE };

@@ -4,7 +4,7 @@
  */
 import type cliProgressTypes from 'cli-progress';
 import { createRequire } from 'node:module';
-import type { ProgressEvent } from '../engine/types.js';
+import type { ProgressEvent } from '../index.js';
 import { writeEvent } from './output.js';
 
 export interface ProgressSink {

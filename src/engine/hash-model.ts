@@ -5,14 +5,15 @@ import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { disabledBackends, probeBackend, selectBackend } from '../backends/dispatch.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
-import { HASH_ALGORITHMS, type BackendName, type HashAlgorithm, type HashBackend } from '../backends/types.js';
+import type { BackendName, HashBackend } from '../backends/types.js';
 import { InputError, ModelsealError, UnavailableError } from '../errors.js';
+import { DEFAULT_SHARD_BYTES, HASH_ALGORITHMS, type HashAlgorithm, type SerializationMethod } from '../hash/vocabulary.js';
 import { rootDigestOf } from '../manifest/oms.js';
-import type { Manifest, Resource, SerializationMethod } from '../manifest/types.js';
+import type { Manifest, Resource } from '../manifest/types.js';
 import { makePlan, type ChunkPlan } from '../plan/plan.js';
 import { walkModel, type WalkResult } from '../plan/walk.js';
 import { HashPool, defaultWorkers } from './pool.js';
-import { DEFAULT_SHARD_BYTES, type HashModelOptions, type HashResult, type ProgressEvent } from './types.js';
+import type { HashModelOptions, HashResult, ProgressEvent } from './types.js';
 
 const WEBGPU_MODULE = '../backends/webgpu/index.js';
 

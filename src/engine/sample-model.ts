@@ -15,7 +15,7 @@ function fillBlock(seed: number): Uint8Array {
 }
 
 /** Writes a safetensors file of about `bytes` bytes holding one U8 tensor. */
-export function writeSafetensors(path: string, bytes: number, seed = 0): void {
+function writeSafetensors(path: string, bytes: number, seed = 0): void {
   const dataBytes = Math.max(0, bytes - 256);
   const header = JSON.stringify({ __metadata__: { format: 'pt', generator: 'modelseal sample' }, weight: { dtype: 'U8', shape: [dataBytes], data_offsets: [0, dataBytes] } });
   const padded = header.padEnd(Math.ceil(header.length / 8) * 8, ' ');

@@ -1,8 +1,6 @@
-import type { BackendName, HashAlgorithm } from '../backends/types.js';
-import type { Manifest, SerializationMethod } from '../manifest/types.js';
-
-/** Default OMS shard size (the reference tool's): 1,000,000,000 bytes. */
-export const DEFAULT_SHARD_BYTES = 1_000_000_000;
+import type { BackendName } from '../backends/types.js';
+import type { HashAlgorithm, SerializationMethod } from '../hash/vocabulary.js';
+import type { Manifest } from '../manifest/types.js';
 
 export interface ProgressEvent {
   phase: 'walk' | 'hash' | 'done';

@@ -3,8 +3,8 @@
  * Errors go back as plain data (codes survive the thread boundary) and are revived by the pool.
  */
 import { loadCpuBackend } from '../backends/registry.js';
-import type { BackendName, Leaf, LeafHasher } from '../backends/types.js';
-import type { HashAlgorithm } from '../backends/types.js';
+import type { BackendName, LeafHasher } from '../backends/types.js';
+import type { HashAlgorithm, Leaf } from '../hash/vocabulary.js';
 
 export interface WorkerTask {
   backend: BackendName;

@@ -3,7 +3,7 @@
  * tool's order, algorithm names and the root digest. Pure functions.
  */
 import { createHash } from 'node:crypto';
-import type { HashAlgorithm } from '../backends/types.js';
+import type { HashAlgorithm } from '../hash/vocabulary.js';
 import type { Resource } from './types.js';
 
 /** Compares two strings by Unicode code point (Python `str` order), not by UTF-16 code unit. */

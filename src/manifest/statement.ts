@@ -1,8 +1,8 @@
 /**
  * OMS manifest ⇄ in-toto Statement v1 (predicate `https://model_signing/signature/v1.0`).
  *
- * Producing follows the reference tool `model_signing` where it and the OMS v1.0 spec disagree
- * (reference/oms-format.md §8): shard resources are `<hash>-sharded-<N>`, single-file models name
+ * Producing follows the reference tool `model_signing` where it and the OMS v1.0 spec disagree:
+ * shard resources are `<hash>-sharded-<N>`, single-file models name
  * their one resource `"."`, resources come in the manifest's (reference) order, and — unlike the
  * reference — `shard_size` is a JSON integer (schema-valid, and the reference's auto-detection
  * only works with integers).
@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InputError, VerificationError } from '../errors.js';
-import type { HashAlgorithm } from '../backends/types.js';
+import type { HashAlgorithm } from '../hash/vocabulary.js';
 import type { Manifest, Resource, Serialization } from './types.js';
 import { parseShardName, resourceAlgorithm, rootDigestOf } from './oms.js';
 

@@ -1,6 +1,6 @@
-import type { HashAlgorithm } from '../backends/types.js';
+import type { HashAlgorithm, SerializationMethod } from '../hash/vocabulary.js';
 
-export type SerializationMethod = 'files' | 'shards';
+export type { SerializationMethod };
 
 /** Everything that changes a digest, recorded next to the digests (OMS `serialization`). */
 export interface Serialization {

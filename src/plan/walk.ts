@@ -51,7 +51,7 @@ function ioError(path: string, e: unknown): InputError {
 }
 
 /** Turns user ignore paths into POSIX paths relative to the root; paths outside the root are dropped. */
-export function normalizeIgnorePaths(root: string, paths: string[], ignoreGit: boolean): string[] {
+function normalizeIgnorePaths(root: string, paths: string[], ignoreGit: boolean): string[] {
   const out = new Set<string>(ignoreGit ? GIT_IGNORE_PATHS : []);
   for (const p of paths) {
     const abs = isAbsolute(p) ? p : resolve(root, p);

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { EXIT_OK, EXIT_VERIFY_FAILED, InputError } from '../../errors.js';
 import { verifyReceipt, type VerifyReceiptOptions } from '../../attest/receipt/index.js';
 import { loadPolicy, validatePolicy } from '../../attest/policy/index.js';
-import { setExitCode } from '../main.js';
+import { parseHex, parseTime } from '../args.js';
+import { setExitCode } from '../exit-code.js';
 import { info, runCommand, writeJson } from '../output.js';
 
 interface ReceiptFlags {
@@ -21,18 +22,6 @@ interface ReceiptFlags {
   allowSimulated?: boolean;
   json?: boolean;
   quiet?: boolean;
-}
-
-function parseHex(value: string, name: string): Uint8Array {
-  const v = value.trim().replace(/^0x/i, '');
-  if (!/^([0-9a-fA-F]{2})+$/.test(v)) throw new InputError('USAGE', `${name} must be hex with an even number of digits (got "${value}").`);
-  return new Uint8Array(Buffer.from(v, 'hex'));
-}
-
-function parseTime(value: string): Date {
-  const d = /^\d+$/.test(value.trim()) ? new Date(Number(value) * 1000) : new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InputError('USAGE', `--at must be an ISO 8601 time or Unix seconds (got "${value}").`);
-  return d;
 }
 
 /** Adds `verify-receipt` to the `attest` command group. */
@@ -59,9 +48,9 @@ export function registerReceiptCommands(attest: Command): void {
           } catch (e) {
             throw new InputError('FILE_UNREADABLE', `Cannot read the receipt ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
           }
-          const opts: VerifyReceiptOptions = { nonce: parseHex(flags.nonce, '--nonce') };
-          if (flags.root) opts.expectedRootDigest = parseHex(flags.root, '--root');
-          if (flags.at) opts.at = parseTime(flags.at);
+          const opts: VerifyReceiptOptions = { nonce: parseHex(flags.nonce, '--nonce', 1, Infinity) };
+          if (flags.root) opts.expectedRootDigest = parseHex(flags.root, '--root', 1, Infinity);
+          if (flags.at) opts.at = parseTime(flags.at, '--at');
           if (flags.collateral) opts.collateralDir = flags.collateral;
           if (flags.allowSimulated) opts.allowSimulated = true;
           const policy = flags.policy ? loadPolicy(flags.policy) : undefined;

@@ -8,9 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { InputError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED } from '../../errors.js';
 import { inspectEvidence, verifyEvidence } from '../../attest/index.js';
 import type { VerifyEvidenceOptions } from '../../attest/types.js';
-import { decodeHexStrict } from '../../attest/encoding.js';
-import { collect } from '../args.js';
-import { setExitCode } from '../main.js';
+import { collect, parseHex, parseTime } from '../args.js';
+import { setExitCode } from '../exit-code.js';
 import { info, runCommand, writeJson } from '../output.js';
 
 interface CommonFlags {
@@ -40,26 +39,6 @@ function readInput(path: string, what: string): Uint8Array {
   } catch (e) {
     throw new InputError('FILE_UNREADABLE', `Cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
-}
-
-/** `--at 2025-06-01`, `--at 2025-06-01T12:00:00Z` or `--at 1748736000` (Unix seconds). */
-export function parseTime(value: string, name: string): Date {
-  const d = /^\d+$/.test(value.trim()) ? new Date(Number(value) * 1000) : new Date(value);
-  if (Number.isNaN(d.getTime())) {
-    throw new InputError('USAGE', `${name} must be an ISO 8601 time (e.g. 2025-06-01 or 2025-06-01T12:00:00Z) or Unix seconds (got "${value}").`);
-  }
-  return d;
-}
-
-function hexArg(value: string, name: string, max: number): Uint8Array {
-  let b: Uint8Array;
-  try {
-    b = decodeHexStrict(value, name);
-  } catch {
-    throw new InputError('USAGE', `${name} must be hex (got "${value}").`);
-  }
-  if (b.length === 0 || b.length > max) throw new InputError('USAGE', `${name} must be 1..${max} bytes of hex.`);
-  return b;
 }
 
 /** Flattens nested fields into `a.b.c: value` lines for human output. */
@@ -125,8 +104,8 @@ export function register(program: Command): void {
           if (flags.collateral) opts.collateralDir = flags.collateral;
           if (flags.allowSimulated) opts.allowSimulated = true;
           if (flags.simulatedRoot?.length) opts.simulatedRoots = flags.simulatedRoot.map((f) => readInput(f, 'simulated root'));
-          if (flags.reportData) opts.expectedReportData = hexArg(flags.reportData, '--report-data', 64);
-          if (flags.nonce) opts.expectedNonce = hexArg(flags.nonce, '--nonce', 64);
+          if (flags.reportData) opts.expectedReportData = parseHex(flags.reportData, '--report-data', 1, 64);
+          if (flags.nonce) opts.expectedNonce = parseHex(flags.nonce, '--nonce', 1, 64);
           const v = await verifyEvidence(readInput(file, 'evidence file'), opts);
           const code = v.verified ? EXIT_OK : EXIT_VERIFY_FAILED;
           if (ctx.json) {
@@ -173,8 +152,8 @@ export function register(program: Command): void {
           }
           const o: Record<string, unknown> = {};
           if (kinds) o.kinds = kinds;
-          if (flags.reportData) o.reportData = hexArg(flags.reportData, '--report-data', 64);
-          if (flags.nonce) o.nonce = hexArg(flags.nonce, '--nonce', 32);
+          if (flags.reportData) o.reportData = parseHex(flags.reportData, '--report-data', 1, 64);
+          if (flags.nonce) o.nonce = parseHex(flags.nonce, '--nonce', 1, 32);
           const { records, unavailable } = await collectEvidence(o);
           for (const u of unavailable) info(ctx, `${u.kind}: not available — ${u.reason} (probed: ${u.probed.join(', ')})`);
           if (records.length === 0) {

@@ -8,12 +8,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { hashModel } from '../../engine/hash-model.js';
-import { signModel } from '../../sign/index.js';
-import { verifyModel } from '../../verify/index.js';
-import { createSampleModel } from '../../engine/sample-model.js';
+import { createSampleModel, hashModel, signModel, verifyModel } from '../../index.js';
 import { formatBytes, parseSize } from '../args.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
 import { runCommand } from '../output.js';
 
 interface DemoFlags {

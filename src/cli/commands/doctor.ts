@@ -1,31 +1,8 @@
 /** `modelseal doctor`: Node version, CPU features, each backend's probe result and reason, TEE devices. */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { cpus, release } from 'node:os';
-import { probeAll, PREFERENCE } from '../../backends/dispatch.js';
-import { loadNative } from '../../native/addon.js';
-import { setExitCode } from '../main.js';
+import { doctorReport } from '../../index.js';
+import { setExitCode } from '../exit-code.js';
 import { runCommand, writeJson } from '../output.js';
-
-/** Device paths probed for confidential-computing evidence (acquisition lives in src/attest/acquire). */
-const TEE_PATHS = ['/sys/kernel/config/tsm/report', '/dev/sev-guest', '/dev/tdx_guest'];
-
-export async function doctorReport(): Promise<Record<string, unknown>> {
-  const native = loadNative();
-  const backends = await probeAll();
-  return {
-    node: process.version,
-    platform: `${process.platform} ${process.arch} (kernel ${release()})`,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    native: native.ok
-      ? { ok: true, origin: native.origin, why: native.why, path: native.path, cpuFeatures: native.addon.cpuFeatures() }
-      : { ok: false, origin: 'none', reason: native.reason },
-    backends,
-    preference: PREFERENCE,
-    tee: Object.fromEntries(TEE_PATHS.map((p) => [p, existsSync(p)])),
-  };
-}
 
 export function register(program: Command): void {
   program
@@ -44,28 +21,28 @@ export function register(program: Command): void {
           const out: string[] = [];
           out.push(`node      ${String(r.node)}  ${String(r.platform)}`);
           out.push(`cpu       ${String(r.cpu)} (${String(r.cores)} logical cores)`);
-          const n = r.native as { ok: boolean; origin: string; why?: string; path?: string; reason?: string; cpuFeatures?: Record<string, unknown> };
+          const n = r.native;
           // Which addon loaded (prebuilt / source build / none) and why: the first thing to know when native is slow or missing.
           out.push(n.ok ? `addon     ${n.origin}: ${n.path}\n          ${n.why}` : `addon     none: ${n.reason}`);
           if (n.ok) {
-            const f = n.cpuFeatures!;
+            const f = n.cpuFeatures;
             const flagsOn = Object.entries(f).filter(([k, v]) => v === true && k !== 'arch').map(([k]) => k);
             out.push(`features  ${flagsOn.join(' ') || '(none)'}`);
           } else {
             out.push(`features  unknown (native addon unavailable)`);
           }
           out.push('backends');
-          for (const b of r.backends as Array<{ ok: boolean; name: string; reason?: string; capabilities?: { algorithms: string[]; detail: string } }>) {
+          for (const b of r.backends) {
             out.push(
               b.ok
-                ? `  ✓ ${b.name.padEnd(12)} ${b.capabilities!.algorithms.join(',').padEnd(22)} ${b.capabilities!.detail}`
+                ? `  ✓ ${b.name.padEnd(12)} ${b.capabilities.algorithms.join(',').padEnd(22)} ${b.capabilities.detail}`
                 : `  ✗ ${b.name.padEnd(12)} unavailable: ${b.reason}`,
             );
           }
           out.push('preference (auto)');
-          for (const [alg, names] of Object.entries(r.preference as Record<string, string[]>)) out.push(`  ${alg.padEnd(8)} ${names.join(' > ')}`);
+          for (const [alg, names] of Object.entries(r.preference)) out.push(`  ${alg.padEnd(8)} ${names.join(' > ')}`);
           out.push('tee devices');
-          for (const [p, present] of Object.entries(r.tee as Record<string, boolean>)) out.push(`  ${present ? '✓' : '✗'} ${p}`);
+          for (const [p, present] of Object.entries(r.tee)) out.push(`  ${present ? '✓' : '✗'} ${p}`);
           process.stdout.write(out.join('\n') + '\n');
           return 0;
         }),

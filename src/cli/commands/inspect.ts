@@ -1,8 +1,8 @@
 /** `modelseal inspect BUNDLE [--json]`: what a bundle claims (format, signer, statement, resources), unverified. */
 import type { Command } from 'commander';
-import { inspectBundle, type BundleInspection } from '../../verify/inspect.js';
+import { inspectBundle, type BundleInspection } from '../../index.js';
 import { parseIntArg } from '../args.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
 import { runCommand, writeJson } from '../output.js';
 
 interface InspectFlags {

@@ -3,16 +3,16 @@
  * model_signing verifies. model_signing's flag spellings are accepted as hidden aliases.
  */
 import { Option, type Command } from 'commander';
-import { defaultBundlePath, signModel, type SignModelOptions } from '../../sign/sign-model.js';
 import { InputError } from '../../errors.js';
+import { defaultBundlePath, signModel, type SignModelOptions } from '../../index.js';
 import { collect, formatBytes } from '../args.js';
 import { addSignAttestOptions, preflightSignAttest, signAttestStep, type SignAttestFlags } from '../attest-options.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
+import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
-import { addHashingOptions, hashingOptionsFrom } from './hash.js';
 
-interface SignFlags {
+interface SignFlags extends HashingFlags {
   key?: string;
   privateKey?: string;
   private_key?: string;
@@ -30,18 +30,6 @@ interface SignFlags {
   quiet?: boolean;
   progress: boolean;
   allow_symlinks?: boolean;
-  // hashing flags (hash.ts)
-  hash: string;
-  method: string;
-  shardSize?: string;
-  backend: string;
-  workers?: string;
-  ignorePath?: string[];
-  ignorePaths?: string[];
-  ignoreGitPaths: boolean;
-  allowSymlinks?: boolean;
-  kernel?: string[];
-  disableBackend?: string[];
 }
 
 function one(name: string, ...values: Array<string | undefined>): string | undefined {

@@ -4,13 +4,12 @@
  * Exit 0 verified, 1 verification failed, 2 usage / unreadable input.
  */
 import { Option, type Command } from 'commander';
-import { BACKEND_NAMES, type BackendName } from '../../backends/types.js';
 import { InputError, ModelsealError } from '../../errors.js';
-import { defaultBundlePath } from '../../sign/sign-model.js';
-import { verifyModel, type VerifyModelOptions, type VerifyModelResult } from '../../verify/verify-model.js';
-import { collect, formatBytes, parseChoice, parseIntArg } from '../args.js';
+import { defaultBundlePath, verifyModel, type VerifyModelOptions, type VerifyModelResult } from '../../index.js';
+import { collect, formatBytes, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
-import { setExitCode } from '../main.js';
+import { setExitCode } from '../exit-code.js';
+import { addRehashOptions, rehashOptionsFrom } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -73,14 +72,7 @@ function optionsFrom(flags: VerifyFlags): VerifyModelOptions {
   } else if (trustedRoot !== undefined) throw new InputError('USAGE', '--trusted-root only applies to Sigstore verification.');
   if (flags.only !== undefined) o.only = flags.only;
   if (flags.ignoreUnsignedFiles || flags.ignore_unsigned_files) o.ignoreUnsignedFiles = true;
-  const ignores = [...(flags.ignorePath ?? []), ...(flags.ignorePaths ?? [])];
-  // Relative ignore paths are relative to the current directory, as with model_signing.
-  if (ignores.length) o.ignorePaths = ignores.map((p) => (p.startsWith('/') ? p : `${process.cwd()}/${p}`));
-  o.ignoreGitPaths = flags.ignoreGitPaths;
-  if (flags.allowSymlinks || flags.allow_symlinks) o.allowSymlinks = true;
-  o.backend = parseChoice(flags.backend, '--backend', ['auto', ...BACKEND_NAMES] as const);
-  if (flags.workers !== undefined) o.workers = parseIntArg(flags.workers, '--workers', 1, 256);
-  if (flags.disableBackend?.length) o.disableBackends = flags.disableBackend.map((b) => parseChoice(b, '--disable-backend', BACKEND_NAMES)) as BackendName[];
+  Object.assign(o, rehashOptionsFrom(flags));
   return o;
 }
 
@@ -115,14 +107,8 @@ export function register(program: Command): void {
     .option('--sigstore-issuer <url>', 'Sigstore keyless: the OIDC issuer URL, matched exactly')
     .option('--trusted-root <file>', 'Sigstore keyless: trusted_root.json (default: the public-good root shipped with @sigstore/tuf)')
     .option('--only <paths...>', 'verify only these files, directories or globs (relative to the model root): a subset verdict')
-    .option('--ignore-unsigned-files', 'tolerate files that were not signed (every signed file must still match)')
-    .option('--ignore-path <path>', 'ignore a file or directory (repeatable)', collect)
-    .option('--ignore-paths <path>', 'alias of --ignore-path (model_signing spelling)', collect)
-    .option('--no-ignore-git-paths', 'do not ignore .git, .gitattributes, .github, .gitignore at the model root')
-    .option('--allow-symlinks', "follow file symlinks inside the model (default: the bundle's setting)")
-    .option('--backend <name>', `auto | ${BACKEND_NAMES.join(' | ')}`, 'auto')
-    .option('--workers <n>', 'worker threads (default: available cores)')
-    .option('--disable-backend <name>', 'never use this backend (repeatable)', collect)
+    .option('--ignore-unsigned-files', 'tolerate files that were not signed (every signed file must still match)');
+  addRehashOptions(cmd)
     .option('--max-list <n>', 'at most this many names per list in human output', '20')
     .option('--json', 'print one JSON result object on stdout')
     .option('-q, --quiet', 'no human output on stderr')
