@@ -55,4 +55,21 @@ describe('native addon loader', () => {
     expect(r.ok && r.origin).toBe('MODELSEAL_NATIVE_PATH');
     if (r.ok) expect(r.why).toBe(`MODELSEAL_NATIVE_PATH=${SOURCE_BUILD}`);
   });
+
+  it('doctor reports which addon loaded and why, or none with the reason', async () => {
+    vi.resetModules();
+    const { doctorReport } = await import('../../src/index.js');
+    const r = await doctorReport();
+    if (r.native.ok) {
+      expect(['prebuilt', 'source build', 'MODELSEAL_NATIVE_PATH']).toContain(r.native.origin);
+      expect(r.native.why.length).toBeGreaterThan(0);
+    } else {
+      expect(r.native.origin).toBe('none');
+      expect(r.native.reason.length).toBeGreaterThan(0);
+    }
+    vi.stubEnv('MODELSEAL_DISABLE_NATIVE', '1');
+    vi.resetModules();
+    const off = await (await import('../../src/index.js')).doctorReport();
+    expect(off.native).toEqual({ ok: false, origin: 'none', reason: 'disabled by MODELSEAL_DISABLE_NATIVE=1' });
+  });
 });
