@@ -1,8 +1,7 @@
 // JS bindings of the native BLAKE3: file leaves (subtree CVs or whole-range digests) read with
 // pread into page-aligned memory, bytes in memory, parent merges, and kernel introspection.
-// Every failure is a JS error with a `code`: TypeError / RangeError (code BAD_ARGUMENT) naming
-// the argument, KERNEL_UNAVAILABLE, or the I/O codes of native/io.h.
-#include <cmath>
+// Every failure is a JS error with a `code` (native/napi_args.h): TypeError / RangeError (code
+// BAD_ARGUMENT) naming the argument, KERNEL_UNAVAILABLE, or the I/O codes of native/io.h.
 #include <cstring>
 #include <memory>
 #include <string>
@@ -11,6 +10,7 @@
 #include "blake3/blake3_impl.h"
 #include "blake3/blake3_tree.h"
 #include "io.h"
+#include "napi_args.h"
 #include "registry.h"
 
 namespace modelseal {
@@ -20,45 +20,9 @@ namespace {
 using blake3::Kernel;
 using blake3::OUT_LEN;
 
-enum class ErrKind { Plain, Type, Range };
-
-[[noreturn]] void throw_js(Napi::Env env, ErrKind kind, const char* code, const std::string& msg) {
-  Napi::Error e = kind == ErrKind::Type    ? Napi::TypeError::New(env, msg)
-                  : kind == ErrKind::Range ? Napi::RangeError::New(env, msg)
-                                           : Napi::Error::New(env, msg);
-  e.Value().Set("code", Napi::String::New(env, code));
-  throw e;
-}
-
-[[noreturn]] void type_error(Napi::Env env, const std::string& msg) {
-  throw_js(env, ErrKind::Type, "BAD_ARGUMENT", msg);
-}
-[[noreturn]] void range_error(Napi::Env env, const std::string& msg) {
-  throw_js(env, ErrKind::Range, "BAD_ARGUMENT", msg);
-}
-
-// Largest integer a JS number holds exactly: offsets and counters beyond it are refused.
-constexpr double MAX_SAFE_INTEGER = 9007199254740991.0;
-
-uint64_t to_u64(Napi::Env env, const Napi::Value& v, const std::string& name) {
-  if (!v.IsNumber()) type_error(env, name + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d > MAX_SAFE_INTEGER)
-    range_error(env, name + " must be a non-negative safe integer (got " + v.ToString().Utf8Value() + ")");
-  return static_cast<uint64_t>(d);
-}
-
-// The bytes of a Uint8Array (no copy).
-std::pair<const uint8_t*, size_t> bytes_of(Napi::Env env, const Napi::Value& v, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    type_error(env, name + " must be a Uint8Array");
-  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-  return {a.Data(), a.ByteLength()};
-}
-
 const Kernel& kernel_arg(Napi::Env env, const Napi::CallbackInfo& info, size_t index) {
   if (info.Length() <= index || info[index].IsUndefined()) return blake3::default_kernel();
-  if (!info[index].IsString()) type_error(env, "kernel must be a string (e.g. 'avx2') or undefined");
+  if (!info[index].IsString()) bad_type(env, "kernel must be a string (e.g. 'avx2') or undefined");
   const std::string name = info[index].As<Napi::String>().Utf8Value();
   bool known = false;
   const Kernel* k = blake3::find_kernel(name.c_str(), &known);
@@ -67,9 +31,9 @@ const Kernel& kernel_arg(Napi::Env env, const Napi::CallbackInfo& info, size_t i
   size_t count = 0;
   const Kernel* const* list = blake3::runnable_kernels(&count);
   for (size_t i = 0; i < count; i++) runnable += (i ? ", " : "") + std::string(list[i]->name);
-  if (!known) range_error(env, "kernel '" + name + "' is not a BLAKE3 kernel; this machine runs: " + runnable);
-  throw_js(env, ErrKind::Plain, "KERNEL_UNAVAILABLE",
-           "BLAKE3 kernel '" + name + "' cannot run on this CPU or build; this machine runs: " + runnable);
+  if (!known) bad_range(env, "kernel '" + name + "' is not a BLAKE3 kernel; this machine runs: " + runnable);
+  throw_coded(env, "KERNEL_UNAVAILABLE",
+              "BLAKE3 kernel '" + name + "' cannot run on this CPU or build; this machine runs: " + runnable);
 }
 
 Napi::Uint8Array new_bytes(Napi::Env env, const uint8_t* p, size_t n) {
@@ -79,24 +43,22 @@ Napi::Uint8Array new_bytes(Napi::Env env, const uint8_t* p, size_t n) {
 }
 
 // blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?)
-void Blake3Leaves(const Napi::CallbackInfo& info) {
+Napi::Value Blake3Leaves(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 5) type_error(env, "blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?) needs 5 arguments");
-  if (!info[0].IsArray()) type_error(env, "paths must be an array of strings");
-  if (!info[1].IsArray()) type_error(env, "offsets must be an array of numbers");
-  if (!info[2].IsArray()) type_error(env, "lengths must be an array of numbers");
+  if (info.Length() < 5) bad_type(env, "blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?) needs 5 arguments");
+  if (!info[0].IsArray()) bad_type(env, "paths must be an array of strings");
+  if (!info[1].IsArray()) bad_type(env, "offsets must be an array of numbers");
+  if (!info[2].IsArray()) bad_type(env, "lengths must be an array of numbers");
   Napi::Array paths = info[0].As<Napi::Array>();
   Napi::Array offsets = info[1].As<Napi::Array>();
   Napi::Array lengths = info[2].As<Napi::Array>();
   const size_t n = paths.Length();
-  if (offsets.Length() != n) range_error(env, "offsets must have one entry per path");
-  if (lengths.Length() != n) range_error(env, "lengths must have one entry per path");
-  auto flags = bytes_of(env, info[3], "cvFlags");
-  if (flags.second != n) range_error(env, "cvFlags must have one entry per path");
-  if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    type_error(env, "out must be a Uint8Array");
-  Napi::Uint8Array out = info[4].As<Napi::Uint8Array>();
-  if (out.ByteLength() < OUT_LEN * n) range_error(env, "out must hold 32 bytes per leaf (" + std::to_string(OUT_LEN * n) + ")");
+  if (offsets.Length() != n) bad_range(env, "offsets must have one entry per path");
+  if (lengths.Length() != n) bad_range(env, "lengths must have one entry per path");
+  Napi::Uint8Array flags = u8_arg(env, info[3], "cvFlags");
+  if (flags.ByteLength() != n) bad_range(env, "cvFlags must have one entry per path");
+  Napi::Uint8Array out = u8_arg(env, info[4], "out");
+  if (out.ByteLength() < OUT_LEN * n) bad_range(env, "out must hold 32 bytes per leaf (" + std::to_string(OUT_LEN * n) + ")");
   const Kernel& k = kernel_arg(env, info, 5);
 
   struct LeafArgs {
@@ -108,27 +70,27 @@ void Blake3Leaves(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < n; i++) {
     const std::string idx = "[" + std::to_string(i) + "]";
     Napi::Value p = paths[i];
-    if (!p.IsString()) type_error(env, "paths" + idx + " must be a string");
+    if (!p.IsString()) bad_type(env, "paths" + idx + " must be a string");
     leaves[i].path = p.As<Napi::String>().Utf8Value();
-    leaves[i].offset = to_u64(env, offsets[i], "offsets" + idx);
-    leaves[i].length = to_u64(env, lengths[i], "lengths" + idx);
-    const uint8_t f = flags.first[i];
-    if (f > 1) range_error(env, "cvFlags" + idx + " must be 0 (digest) or 1 (cv)");
+    leaves[i].offset = safe_u64(env, offsets[i], "offsets" + idx);
+    leaves[i].length = safe_u64(env, lengths[i], "lengths" + idx);
+    const uint8_t f = flags.Data()[i];
+    if (f > 1) bad_range(env, "cvFlags" + idx + " must be 0 (digest) or 1 (cv)");
     leaves[i].cv = f == 1;
-    if (leaves[i].offset + leaves[i].length > static_cast<uint64_t>(MAX_SAFE_INTEGER))
-      range_error(env, "offsets" + idx + " + lengths" + idx + " exceeds the largest safe integer");
+    if (leaves[i].offset + leaves[i].length > static_cast<uint64_t>(kMaxSafeInteger))
+      bad_range(env, "offsets" + idx + " + lengths" + idx + " exceeds the largest safe integer");
     if (leaves[i].cv && leaves[i].offset % blake3::CHUNK_LEN != 0)
-      range_error(env, "offsets" + idx + " must be a multiple of 1024 for a 'cv' leaf (got " +
+      bad_range(env, "offsets" + idx + " must be a multiple of 1024 for a 'cv' leaf (got " +
                            std::to_string(leaves[i].offset) + ")");
     if (leaves[i].cv && leaves[i].length == 0)
-      range_error(env, "lengths" + idx + " must be positive for a 'cv' leaf (an empty file is one 'digest' leaf)");
+      bad_range(env, "lengths" + idx + " must be positive for a 'cv' leaf (an empty file is one 'digest' leaf)");
   }
 
   // One page-aligned read buffer per thread, reused across calls; the file stays open while
   // consecutive leaves name the same path.
   static thread_local AlignedBuffer buf;
   uint8_t* dst = out.Data();
-  try {
+  return guarded(env, "BLAKE3", [&]() -> Napi::Value {
     std::unique_ptr<Fd> fd;
     for (size_t i = 0; i < n; i++) {
       if (!fd || fd->path() != leaves[i].path) {
@@ -137,42 +99,39 @@ void Blake3Leaves(const Napi::CallbackInfo& info) {
       }
       blake3::hash_file_range(k, *fd, leaves[i].offset, leaves[i].length, leaves[i].cv, buf, dst + OUT_LEN * i);
     }
-  } catch (const IoError& e) {
-    throw_js(env, ErrKind::Plain, e.code.c_str(), e.what());
-  } catch (const std::bad_alloc&) {
-    throw_js(env, ErrKind::Plain, "IO_ERROR", "out of memory allocating the BLAKE3 read buffer");
-  }
+    return env.Undefined();
+  });
 }
 
 // blake3Bytes(data, chunkCounter, output: 'cv' | 'digest', kernel?)
 Napi::Value Blake3Bytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3) type_error(env, "blake3Bytes(data, chunkCounter, output, kernel?) needs 3 arguments");
-  auto data = bytes_of(env, info[0], "data");
-  const uint64_t counter = to_u64(env, info[1], "chunkCounter");
-  if (!info[2].IsString()) type_error(env, "output must be 'cv' or 'digest'");
+  if (info.Length() < 3) bad_type(env, "blake3Bytes(data, chunkCounter, output, kernel?) needs 3 arguments");
+  Napi::Uint8Array data = u8_arg(env, info[0], "data");
+  const uint64_t counter = safe_u64(env, info[1], "chunkCounter");
+  if (!info[2].IsString()) bad_type(env, "output must be 'cv' or 'digest'");
   const std::string output = info[2].As<Napi::String>().Utf8Value();
-  if (output != "cv" && output != "digest") range_error(env, "output must be 'cv' or 'digest' (got '" + output + "')");
+  if (output != "cv" && output != "digest") bad_range(env, "output must be 'cv' or 'digest' (got '" + output + "')");
   const bool root = output == "digest";
-  if (root && counter != 0) range_error(env, "chunkCounter must be 0 for output 'digest' (a whole input starts at chunk 0)");
-  if (!root && data.second == 0) range_error(env, "data must not be empty for output 'cv' (an empty input is a 'digest')");
+  if (root && counter != 0) bad_range(env, "chunkCounter must be 0 for output 'digest' (a whole input starts at chunk 0)");
+  if (!root && data.ByteLength() == 0) bad_range(env, "data must not be empty for output 'cv' (an empty input is a 'digest')");
   const Kernel& k = kernel_arg(env, info, 3);
   uint8_t out[OUT_LEN];
-  blake3::hash_bytes(k, data.first, data.second, counter, root, out);
+  blake3::hash_bytes(k, data.Data(), data.ByteLength(), counter, root, out);
   return new_bytes(env, out, OUT_LEN);
 }
 
 // blake3Parent(left, right, root)
 Napi::Value Blake3Parent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3) type_error(env, "blake3Parent(left, right, root) needs 3 arguments");
-  auto left = bytes_of(env, info[0], "left");
-  auto right = bytes_of(env, info[1], "right");
-  if (left.second != OUT_LEN) range_error(env, "left must be a 32-byte chaining value");
-  if (right.second != OUT_LEN) range_error(env, "right must be a 32-byte chaining value");
-  if (!info[2].IsBoolean()) type_error(env, "root must be a boolean");
+  if (info.Length() < 3) bad_type(env, "blake3Parent(left, right, root) needs 3 arguments");
+  Napi::Uint8Array left = u8_arg(env, info[0], "left");
+  Napi::Uint8Array right = u8_arg(env, info[1], "right");
+  if (left.ByteLength() != OUT_LEN) bad_range(env, "left must be a 32-byte chaining value");
+  if (right.ByteLength() != OUT_LEN) bad_range(env, "right must be a 32-byte chaining value");
+  if (!info[2].IsBoolean()) bad_type(env, "root must be a boolean");
   uint8_t out[OUT_LEN];
-  blake3::parent(blake3::default_kernel(), left.first, right.first, info[2].As<Napi::Boolean>().Value(), out);
+  blake3::parent(blake3::default_kernel(), left.Data(), right.Data(), info[2].As<Napi::Boolean>().Value(), out);
   return new_bytes(env, out, OUT_LEN);
 }
 
@@ -196,15 +155,15 @@ Napi::Value Blake3IoOptions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   blake3::IoOptions& o = blake3::io_options();
   if (info.Length() > 0 && !info[0].IsUndefined()) {
-    if (!info[0].IsString()) type_error(env, "mode must be 'pread' or 'mmap'");
+    if (!info[0].IsString()) bad_type(env, "mode must be 'pread' or 'mmap'");
     const std::string m = info[0].As<Napi::String>().Utf8Value();
-    if (m != "pread" && m != "mmap") range_error(env, "mode must be 'pread' or 'mmap' (got '" + m + "')");
+    if (m != "pread" && m != "mmap") bad_range(env, "mode must be 'pread' or 'mmap' (got '" + m + "')");
     o.mode = m == "mmap" ? blake3::IoMode::Mmap : blake3::IoMode::Pread;
   }
   if (info.Length() > 1 && !info[1].IsUndefined()) {
-    const uint64_t b = to_u64(env, info[1], "blockBytes");
+    const uint64_t b = safe_u64(env, info[1], "blockBytes");
     if (b < blake3::CHUNK_LEN || (b & (b - 1)) != 0 || b > (uint64_t(1) << 30))
-      range_error(env, "blockBytes must be a power of two from 1024 to 2^30");
+      bad_range(env, "blockBytes must be a power of two from 1024 to 2^30");
     (o.mode == blake3::IoMode::Mmap ? o.mmap_window_bytes : o.pread_block_bytes) = static_cast<size_t>(b);
   }
   Napi::Object r = Napi::Object::New(env);

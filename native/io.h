@@ -11,6 +11,8 @@
 
 #include <mutex>
 
+#include "coded_error.h"
+
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -20,13 +22,8 @@
 
 namespace modelseal {
 
-// Thrown for I/O problems; the binding layer turns it into a JS error whose `code` is `code`.
-struct IoError : std::runtime_error {
-  std::string code;
-  IoError(std::string c, const std::string& msg) : std::runtime_error(msg), code(std::move(c)) {}
-};
-
-// A page-aligned buffer (reads into unaligned memory are much slower here, see perf-anchors.md).
+// A page-aligned buffer: on the Zen 3 development host pread into a buffer at page offset 16 ran
+// 4-5x slower than into a page-aligned one (1.5 against 7.6 GB/s), the REP MOVSB 4K-aliasing path.
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;

@@ -10,36 +10,21 @@
 //   sha256DefaultKernel(): string
 // `options` of sha256Leaves is for benchmarks: io 'mmap' (default: hash from the page cache, no
 // copy; truncation → FILE_CHANGED) or 'pread' (copy into aligned buffers), and the per-lane window.
-#include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "io.h"
+#include "napi_args.h"
 #include "registry.h"
-#include "sha256_kernels.h"
-#include "sha256_lanes.h"
+#include "sha256/sha256_impl.h"
+#include "sha256/sha256_lanes.h"
 
 namespace modelseal {
 
 namespace {
 
 using sha256::Kernel;
-
-enum class ErrKind { kError, kType, kRange };
-
-[[noreturn]] void throw_coded(Napi::Env env, const char* code, const std::string& msg, ErrKind kind = ErrKind::kError) {
-  Napi::Error e = kind == ErrKind::kType    ? Napi::TypeError::New(env, msg)
-                  : kind == ErrKind::kRange ? Napi::RangeError::New(env, msg)
-                                            : Napi::Error::New(env, msg);
-  e.Value().Set("code", Napi::String::New(env, code));
-  throw e;
-}
-
-[[noreturn]] void bad_type(Napi::Env env, const std::string& msg) { throw_coded(env, "BAD_ARGUMENT", msg, ErrKind::kType); }
-[[noreturn]] void bad_range(Napi::Env env, const std::string& msg) { throw_coded(env, "BAD_ARGUMENT", msg, ErrKind::kRange); }
 
 std::string kernel_list() {
   const Kernel* list[16];
@@ -63,50 +48,14 @@ const Kernel& kernel_arg(const Napi::CallbackInfo& info, size_t index) {
   return *k;
 }
 
-Napi::Uint8Array u8_arg(Napi::Env env, Napi::Value v, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    bad_type(env, name + " must be a Uint8Array");
-  return v.As<Napi::Uint8Array>();
-}
-
-Napi::Array array_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (info.Length() <= index || !info[index].IsArray()) bad_type(info.Env(), std::string(name) + " must be an array");
-  return info[index].As<Napi::Array>();
-}
-
-// A JS number that is a byte offset or length: an integer in [0, 2^53). Never narrowed to 32 bits.
-// `i` is the element index in an array argument, or -1 for a plain value.
-uint64_t byte_count(Napi::Env env, Napi::Value v, const char* name, int64_t i) {
-  const std::string where = std::string(name) + (i >= 0 ? "[" + std::to_string(i) + "]" : "");
-  if (!v.IsNumber()) bad_type(env, where + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d) {
-    char got[32];
-    std::snprintf(got, sizeof got, "%.17g", d);
-    bad_range(env, where + " must be a non-negative integer no larger than 2^53-1 (got " + got + ")");
-  }
-  return static_cast<uint64_t>(d);
-}
-
-// Runs `body`, turning C++ exceptions into coded JS errors (JS errors pass through unchanged).
-template <class F>
-Napi::Value guarded(Napi::Env env, F&& body) {
-  try {
-    return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const IoError& e) {
-    throw_coded(env, e.code.c_str(), e.what());
-  } catch (const std::bad_alloc&) {
-    throw_coded(env, "OUT_OF_MEMORY", "not enough memory for SHA-256 read buffers");
-  } catch (const std::exception& e) {
-    throw_coded(env, "IO_ERROR", std::string("SHA-256 failed: ") + e.what());
-  }
+// A byte offset or length in an array argument (element `i`).
+uint64_t byte_count(Napi::Env env, Napi::Value v, const char* name, uint32_t i) {
+  return safe_u64(env, v, std::string(name) + "[" + std::to_string(i) + "]");
 }
 
 Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
+  return guarded(env, "SHA-256", [&]() -> Napi::Value {
     Napi::Array paths = array_arg(info, 0, "paths");
     Napi::Array offsets = array_arg(info, 1, "offsets");
     Napi::Array lengths = array_arg(info, 2, "lengths");
@@ -114,8 +63,7 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
     if (offsets.Length() != n || lengths.Length() != n)
       bad_range(env, "paths, offsets and lengths must have the same length (got " + std::to_string(n) + ", " +
                          std::to_string(offsets.Length()) + ", " + std::to_string(lengths.Length()) + ")");
-    if (info.Length() < 4) bad_type(env, "out must be a Uint8Array");
-    Napi::Uint8Array out = u8_arg(env, info[3], "out");
+    Napi::Uint8Array out = u8_arg(info, 3, "out");
     if (out.ByteLength() != size_t(32) * n)
       bad_range(env, "out must be 32 * paths.length = " + std::to_string(size_t(32) * n) + " bytes (got " +
                          std::to_string(out.ByteLength()) + ")");
@@ -134,7 +82,7 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
       }
       Napi::Value cb = o.Get("chunkBytes");
       if (!cb.IsUndefined()) {
-        const uint64_t c = byte_count(env, cb, "options.chunkBytes", -1);
+        const uint64_t c = safe_u64(env, cb, "options.chunkBytes");
         if (c < 4096 || c > (uint64_t(256) << 20)) bad_range(env, "options.chunkBytes must be between 4096 and 268435456");
         chunk = static_cast<size_t>(c);
       }
@@ -158,9 +106,8 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
 
 Napi::Value Sha256Bytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 1) bad_type(env, "data must be a Uint8Array");
-    Napi::Uint8Array data = u8_arg(env, info[0], "data");
+  return guarded(env, "SHA-256", [&]() -> Napi::Value {
+    Napi::Uint8Array data = u8_arg(info, 0, "data");
     const Kernel& k = kernel_arg(info, 1);
     Napi::Uint8Array out = Napi::Uint8Array::New(env, 32);
     const sha256::MemInput in{data.Data(), data.ByteLength()};
@@ -171,7 +118,7 @@ Napi::Value Sha256Bytes(const Napi::CallbackInfo& info) {
 
 Napi::Value Sha256BytesMulti(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
+  return guarded(env, "SHA-256", [&]() -> Napi::Value {
     Napi::Array datas = array_arg(info, 0, "datas");
     const uint32_t n = datas.Length();
     std::vector<sha256::MemInput> ins(n);

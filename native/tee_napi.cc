@@ -3,7 +3,8 @@
 // The request bytes are built in TypeScript (src/attest/acquire/marshal.ts, unit-tested); this file
 // only adds the pointers the kernel needs, performs the call and hands the raw answer back. Device
 // and library absence is a value ({ok:false, errno, message}), never an exception; only wrong
-// argument types throw (TypeError). The structs below mirror the uapi headers and are checked with
+// arguments throw (TypeError / RangeError with code BAD_ARGUMENT, native/napi_args.h), and any C++
+// exception becomes a coded error. The structs below mirror the uapi headers and are checked with
 // static_asserts against the sizes marshal.ts uses.
 #include <napi.h>
 
@@ -18,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "napi_args.h"
 #include "registry.h"
 #include "tee_nvml.h"
 
@@ -67,16 +69,11 @@ constexpr unsigned long kTdxCmdGetReport0 = Iowr('T', 1, sizeof(tdx_report_req))
 static_assert(kSnpGetExtReport == 0xC0205302UL, "SNP_GET_EXT_REPORT");
 static_assert(kTdxCmdGetReport0 == 0xC4405401UL, "TDX_CMD_GET_REPORT0");
 
-Napi::Uint8Array BytesArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
-  }
-  return info[i].As<Napi::Uint8Array>();
-}
+Napi::Uint8Array BytesArg(const Napi::CallbackInfo& info, size_t i, const char* name) { return u8_arg(info, i, name); }
 
 std::string StringArg(const Napi::CallbackInfo& info, size_t i, const std::string& dflt) {
   if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return dflt;
-  if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), "path arguments must be strings");
+  if (!info[i].IsString()) bad_type(info.Env(), "path arguments must be strings");
   return info[i].As<Napi::String>().Utf8Value();
 }
 
@@ -101,10 +98,10 @@ int OpenDevice(const std::string& path) {
 Napi::Value SnpGetReportJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint8Array req = BytesArg(info, 0, "req");
-  if (req.ByteLength() != sizeof(snp_report_req)) throw Napi::RangeError::New(env, "req must be 96 bytes (struct snp_report_req)");
-  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "certsLen must be a number");
+  if (req.ByteLength() != sizeof(snp_report_req)) bad_range(env, "req must be 96 bytes (struct snp_report_req)");
+  if (info.Length() < 2 || !info[1].IsNumber()) bad_type(env, "certsLen must be a number");
   int64_t certs_len = info[1].As<Napi::Number>().Int64Value();
-  if (certs_len < 0 || certs_len > 16 * 1024 || certs_len % 4096 != 0) throw Napi::RangeError::New(env, "certsLen must be 0 or page-aligned and at most 16 KiB");
+  if (certs_len < 0 || certs_len > 16 * 1024 || certs_len % 4096 != 0) bad_range(env, "certsLen must be 0 or page-aligned and at most 16 KiB");
   std::string path = StringArg(info, 2, "/dev/sev-guest");
 
   int fd = OpenDevice(path);
@@ -144,7 +141,7 @@ Napi::Value SnpGetReportJs(const Napi::CallbackInfo& info) {
 Napi::Value TdxGetReport0Js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint8Array req = BytesArg(info, 0, "req");
-  if (req.ByteLength() != sizeof(tdx_report_req)) throw Napi::RangeError::New(env, "req must be 1088 bytes (struct tdx_report_req)");
+  if (req.ByteLength() != sizeof(tdx_report_req)) bad_range(env, "req must be 1088 bytes (struct tdx_report_req)");
   std::string path = StringArg(info, 1, "/dev/tdx_guest");
   int fd = OpenDevice(path);
   if (fd < 0) return Failure(env, "open", -fd, path);
@@ -172,7 +169,7 @@ Napi::Value TdxGetReport0Js(const Napi::CallbackInfo& info) {
 Napi::Value NvmlAttestJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint8Array nonce = BytesArg(info, 0, "nonce");
-  if (nonce.ByteLength() != 32) throw Napi::RangeError::New(env, "nonce must be 32 bytes");
+  if (nonce.ByteLength() != 32) bad_range(env, "nonce must be 32 bytes");
   std::string library = StringArg(info, 1, "libnvidia-ml.so.1");
   NvmlEvidence ev = NvmlCollect(nonce.Data(), library);
   Napi::Object o = Napi::Object::New(env);
@@ -219,11 +216,13 @@ Napi::Value NvmlProbeJs(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+constexpr char kTee[] = "TEE evidence";
+
 void RegisterTee(Napi::Env env, Napi::Object exports) {
-  exports.Set("snpGetReport", Napi::Function::New(env, SnpGetReportJs, "snpGetReport"));
-  exports.Set("tdxGetReport0", Napi::Function::New(env, TdxGetReport0Js, "tdxGetReport0"));
-  exports.Set("nvmlAttest", Napi::Function::New(env, NvmlAttestJs, "nvmlAttest"));
-  exports.Set("nvmlProbe", Napi::Function::New(env, NvmlProbeJs, "nvmlProbe"));
+  exports.Set("snpGetReport", Napi::Function::New(env, guarded_fn<SnpGetReportJs, kTee>, "snpGetReport"));
+  exports.Set("tdxGetReport0", Napi::Function::New(env, guarded_fn<TdxGetReport0Js, kTee>, "tdxGetReport0"));
+  exports.Set("nvmlAttest", Napi::Function::New(env, guarded_fn<NvmlAttestJs, kTee>, "nvmlAttest"));
+  exports.Set("nvmlProbe", Napi::Function::New(env, guarded_fn<NvmlProbeJs, kTee>, "nvmlProbe"));
 }
 
 }  // namespace modelseal

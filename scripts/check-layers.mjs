@@ -35,6 +35,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  */
 export const LAYERS = {
   'errors.ts': 0,
+  // the error-code catalogue that errors.ts types its codes with
+  'error-codes.ts': 0,
   native: 0,
   hash: 1,
   backends: 2,

@@ -19,6 +19,7 @@ export { probeAll, selectBackend, PREFERENCE } from './backends/dispatch.js';
 export type { BackendName, Capabilities, ProbeResult, HashBackend, LeafHasher } from './backends/types.js';
 export { blake3Digest, blake3SubtreeCv, blake3Parent, blake3MergeCvs } from './backends/js/blake3.js';
 export { ModelsealError, InputError, VerificationError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED, EXIT_USAGE } from './errors.js';
+export { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeEntry } from './errors.js';
 export { createSampleModel } from './engine/sample-model.js';
 
 // Signing and verification (OMS / Sigstore bundles)

@@ -8,7 +8,7 @@
  * hostile: every length is checked and parse failures become {@link InputError}s with a code.
  */
 import { X509Certificate, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { InputError, VerificationError } from '../errors.js';
+import { InputError, VerificationError, type VerificationCode } from '../errors.js';
 import { bytesEqual, decodeBase64Strict, toHex } from './encoding.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ export interface ChainOptions {
   simulatedRoots?: Certificate[];
   allowSimulated?: boolean;
   /** Error code when the chain does not link up or ends at an unpinned root. */
-  chainCode: string;
+  chainCode: VerificationCode;
   /** Human label of the chain for messages, e.g. "VCEK chain". */
   label: string;
   /** Maximum number of certificates, leaf and root included. */

@@ -6,7 +6,7 @@
  * - BLAKE3 (digests and subtree CVs), when the addon was built with it (`blake3Leaves`).
  * BLAKE2b is not offered here: node:crypto (OpenSSL) covers it.
  */
-import { InputError, ModelsealError, UnavailableError } from '../errors.js';
+import { fromNativeError, InputError, UnavailableError } from '../errors.js';
 import { loadNative, type NativeAddon } from '../native/addon.js';
 import type { BackendOptions, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, ProbeResult } from './types.js';
 
@@ -33,18 +33,9 @@ function hasFunctions(addon: NativeAddon, names: readonly string[]): boolean {
 const SHA256_FUNCTIONS = ['sha256Leaves', 'sha256Bytes', 'sha256BytesMulti', 'sha256Kernels', 'sha256DefaultKernel'] as const;
 const BLAKE3_FUNCTIONS = ['blake3Leaves', 'blake3Bytes', 'blake3Kernels'] as const;
 
-/** Codes the addon throws for bad input files; everything else is an internal or availability problem. */
-const INPUT_CODES = new Set(['FILE_NOT_FOUND', 'FILE_UNREADABLE', 'FILE_CHANGED', 'IO_ERROR', 'UNSUPPORTED_FILE_TYPE']);
-
 /** Rebuilds an addon error (a JS Error with a string `code`) as a ModelsealError with the same code. */
 export function toModelsealError(e: unknown): unknown {
-  if (e instanceof ModelsealError) return e;
-  const code = (e as { code?: unknown } | null)?.code;
-  if (!(e instanceof Error) || typeof code !== 'string') return e;
-  if (INPUT_CODES.has(code)) return new InputError(code, e.message, { cause: e });
-  if (code === 'KERNEL_UNAVAILABLE') return new UnavailableError(code, e.message, { cause: e });
-  // BAD_ARGUMENT and the like: a caller bug, not the user's input.
-  return new ModelsealError(code, `native backend: ${e.message}`, { cause: e, kind: 'internal' });
+  return fromNativeError(e);
 }
 
 function callNative<T>(fn: () => T): T {

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import { ModelsealError, type ErrorKind } from '../errors.js';
+import { ModelsealError, reviveError } from '../errors.js';
 import type { WorkerReply, WorkerTask } from './worker.js';
 
 /**
@@ -45,7 +45,7 @@ export class HashPool {
   async run(task: WorkerTask, signal?: AbortSignal): Promise<Uint8Array[]> {
     const reply = (await this.piscina.run(task, signal ? { signal } : {})) as WorkerReply;
     if ('error' in reply) {
-      throw new ModelsealError(reply.error.code, reply.error.message, { kind: reply.error.kind as ErrorKind });
+      throw reviveError(reply.error);
     }
     return reply.digests;
   }

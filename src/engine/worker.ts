@@ -5,6 +5,7 @@
 import { loadCpuBackend } from '../backends/registry.js';
 import type { BackendName, LeafHasher } from '../backends/types.js';
 import type { HashAlgorithm, Leaf } from '../hash/vocabulary.js';
+import { toWireError, type WireError } from '../errors.js';
 
 export interface WorkerTask {
   backend: BackendName;
@@ -13,7 +14,7 @@ export interface WorkerTask {
   leaves: Leaf[];
 }
 
-export type WorkerReply = { digests: Uint8Array[] } | { error: { code: string; message: string; kind: string } };
+export type WorkerReply = { digests: Uint8Array[] } | { error: WireError };
 
 const hashers = new Map<string, LeafHasher>();
 
@@ -35,13 +36,6 @@ export default async function hashTask(task: WorkerTask): Promise<WorkerReply> {
     const h = await hasherFor(task);
     return { digests: h.hashLeaves({ algorithm: task.algorithm, leaves: task.leaves }) };
   } catch (e) {
-    const err = e as { code?: unknown; kind?: unknown; message?: unknown };
-    return {
-      error: {
-        code: typeof err.code === 'string' ? err.code : 'INTERNAL',
-        message: typeof err.message === 'string' ? err.message : String(e),
-        kind: typeof err.kind === 'string' ? err.kind : typeof err.code === 'string' ? 'input' : 'internal',
-      },
-    };
+    return { error: toWireError(e) };
   }
 }

@@ -14,7 +14,7 @@
  * legacy `https://model_signing/Digests/v0.1` statement of model_signing v0.2.
  */
 import { createHash } from 'node:crypto';
-import { InputError, VerificationError } from '../errors.js';
+import { InputError, VerificationError, type InputCode } from '../errors.js';
 import type { HashAlgorithm } from '../hash/vocabulary.js';
 import type { Manifest, Resource, Serialization } from './types.js';
 import { parseShardName, resourceAlgorithm, rootDigestOf } from './oms.js';
@@ -110,7 +110,7 @@ export interface ParseStatementOptions {
   checkRootDigest?: boolean;
 }
 
-function malformed(code: string, message: string, details?: Record<string, unknown>): InputError {
+function malformed(code: InputCode, message: string, details?: Record<string, unknown>): InputError {
   return new InputError(code, message, details ? { details } : {});
 }
 

@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { InputError, VerificationError } from '../errors.js';
+import { InputError, sigstoreErrorCode, VerificationError } from '../errors.js';
 
 /** What cannot be established without a network (shown to the user with every keyless verdict). */
 export const SIGSTORE_OFFLINE_LIMITS = [
@@ -111,7 +111,7 @@ export async function verifySigstoreBundle(bundleJson: unknown, policy: Sigstore
       throw new VerificationError('SIGSTORE_IDENTITY_MISMATCH', `the bundle was not signed by ${policy.identity} via ${policy.issuer}: ${e.message}.`, { cause: e });
     }
     const code = (e as { code?: string }).code ?? 'ERROR';
-    throw new VerificationError(`SIGSTORE_${code.replace(/_ERROR$/, '')}`, `Sigstore verification failed (${code}): ${(e as Error).message}.`, { cause: e });
+    throw new VerificationError(sigstoreErrorCode(code), `Sigstore verification failed (${code}): ${(e as Error).message}.`, { cause: e });
   }
   return { identity: policy.identity, issuer: policy.issuer, trustedRootSource: source, offlineLimits: SIGSTORE_OFFLINE_LIMITS };
 }

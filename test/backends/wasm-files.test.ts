@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blake3ParentWasm, wasmBackend } from '../../src/backends/wasm.js';
 import type { Leaf, LeafHasher } from '../../src/backends/types.js';
 import { fill251, hex, tempDir } from '../helpers.js';
-import { refBlake3Cv } from './wasm-blake3-ref.js';
+import { blake3SubtreeCv as refBlake3Cv } from '../../src/backends/js/blake3.js';
 
 const MiB = 1 << 20;
 const GiB4 = 2 ** 32;

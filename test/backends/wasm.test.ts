@@ -1,7 +1,7 @@
 /**
  * wasm backend, in-memory paths: SHA-256 (scalar; the 4-lane kernel is exercised through file
  * leaves in wasm-files.test.ts) and BLAKE3 (SIMD128 and scalar kernels) against node:crypto, the
- * official BLAKE3 vectors, the NIST SHA-256 vectors and an independent TS BLAKE3 (wasm-blake3-ref.ts).
+ * official BLAKE3 vectors, the NIST SHA-256 vectors and the BLAKE3 reference (src/backends/js/blake3.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { blake3ParentWasm, wasmBackend } from '../../src/backends/wasm.js';
 import type { LeafHasher } from '../../src/backends/types.js';
 import { fill251, hex, itVectors, VECTORS_DIR } from '../helpers.js';
-import { refBlake3, refBlake3Cv, refBlake3Parent } from './wasm-blake3-ref.js';
+import { blake3Digest as refBlake3, blake3Parent as refBlake3Parent, blake3SubtreeCv as refBlake3Cv } from '../../src/backends/js/blake3.js';
 
 const MiB = 1 << 20;
 const probe = wasmBackend.probe();

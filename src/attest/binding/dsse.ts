@@ -5,7 +5,7 @@
  * (P-256/SHA-256, P-384/SHA-384, P-521/SHA-512, as OMS does), DER signatures, base64 everywhere.
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { InputError, VerificationError } from '../../errors.js';
+import { InputError, VerificationError, type InputCode, type VerificationCode } from '../../errors.js';
 import { digestForCurve, dssePae, type CurveDigest } from '../../crypto/dsse-core.js';
 
 /** DSSE payload type of an in-toto statement. */
@@ -74,7 +74,7 @@ export async function signEnvelope(payload: Uint8Array, signer: EnvelopeSigner, 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Strict base64 decode (standard alphabet, padding optional): Buffer.from would skip bad characters silently. */
-export function decodeBase64(text: unknown, what: string, code = 'ATT_FORMAT'): Uint8Array {
+export function decodeBase64(text: unknown, what: string, code: InputCode = 'ATT_FORMAT'): Uint8Array {
   if (typeof text !== 'string' || !BASE64_RE.test(text) || text.length % 4 === 1) {
     throw new InputError(code, `${what} is not valid base64.`);
   }
@@ -87,14 +87,14 @@ export function decodeBase64(text: unknown, what: string, code = 'ATT_FORMAT'): 
 }
 
 /** Throws InputError `code` when `obj` has a member not in `allowed`. */
-export function onlyKeys(obj: object, allowed: readonly string[], what: string, code: string): void {
+export function onlyKeys(obj: object, allowed: readonly string[], what: string, code: InputCode): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) throw new InputError(code, `${what} has an unexpected member "${k}".`);
   }
 }
 
 /** Reads an envelope object defensively; throws InputError `code` when it is not one. */
-export function parseEnvelope(value: unknown, code = 'ATT_FORMAT'): DsseEnvelope {
+export function parseEnvelope(value: unknown, code: InputCode = 'ATT_FORMAT'): DsseEnvelope {
   const v = value as Partial<DsseEnvelope> | null;
   if (typeof v !== 'object' || v === null || typeof v.payloadType !== 'string' || typeof v.payload !== 'string' || !Array.isArray(v.signatures)) {
     throw new InputError(code, 'Not a DSSE envelope (payloadType, payload and signatures are required).');
@@ -122,7 +122,7 @@ export function verifyEnvelope(
   envelope: DsseEnvelope,
   publicKey: KeyObject | string | Uint8Array,
   expectedPayloadType = IN_TOTO_PAYLOAD_TYPE,
-  code = 'ATT_SIGNATURE',
+  code: VerificationCode = 'ATT_SIGNATURE',
 ): Uint8Array {
   let key: KeyObject;
   try {

@@ -108,7 +108,7 @@ export async function defaultVerifier(): Promise<EvidenceVerifier> {
   const specifier = '../index.js';
   const mod = (await import(specifier)) as { verifyEvidence?: EvidenceVerifier };
   if (typeof mod.verifyEvidence !== 'function') {
-    throw new InputError('ATT_UNAVAILABLE', 'The platform evidence verifiers are not available in this build.');
+    throw new InputError('EVIDENCE_VERIFIER_UNAVAILABLE', 'The platform evidence verifiers are not available in this build.');
   }
   return mod.verifyEvidence;
 }

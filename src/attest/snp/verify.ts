@@ -7,7 +7,7 @@
  * bytes [0, 0x2A0), r/s little-endian) → the VEK's TCB extensions equal REPORTED_TCB and its hwID
  * equals CHIP_ID.
  */
-import { ModelsealError, VerificationError } from '../../errors.js';
+import { ModelsealError, VerificationError, type VerificationCode } from '../../errors.js';
 import { bytesEqual, decodeHexStrict, isAllZero, parseSnpCertTable, toHex } from '../encoding.js';
 import { AMD_ROOTS } from '../roots/amd.js';
 import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
@@ -91,7 +91,7 @@ export function reportDataMatches(expected: Uint8Array, actualHex: string): bool
   return bytesEqual(padded, decodeHexStrict(actualHex));
 }
 
-function fail(code: string, message: string, details?: Record<string, unknown>): never {
+function fail(code: VerificationCode, message: string, details?: Record<string, unknown>): never {
   throw new VerificationError(code, message, details ? { details } : {});
 }
 

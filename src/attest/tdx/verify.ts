@@ -7,7 +7,7 @@
  * that TCB status and revocation were not checked.
  */
 import { createHash } from 'node:crypto';
-import { ModelsealError, VerificationError } from '../../errors.js';
+import { ModelsealError, VerificationError, type VerificationCode } from '../../errors.js';
 import { bytesEqual, decodeHexStrict, isAllZero, toHex } from '../encoding.js';
 import { INTEL_SGX_ROOT_CA_PEM } from '../roots/intel.js';
 import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
@@ -33,7 +33,7 @@ export function intelSgxRoot(): Certificate {
   return intelRoot;
 }
 
-function fail(code: string, message: string, details?: Record<string, unknown>): never {
+function fail(code: VerificationCode, message: string, details?: Record<string, unknown>): never {
   throw new VerificationError(code, message, details ? { details } : {});
 }
 

@@ -26,22 +26,10 @@ import {
   SOFTWARE_MAX_BUFFER_BYTES,
   type AdapterDescription,
 } from './device.js';
-import {
-  b3NodeBytes,
-  b3PieceBytes,
-  encodeBlake3,
-  encodeSha256,
-  getPipelines,
-  mergeSubtreeCvs,
-  planBlake3,
-  planSha256,
-  ScratchBuffers,
-  shaStateBytes,
-  type B3Piece,
-  type Pipelines,
-  type ShaPiece,
-  type WebGpuKernelTuning,
-} from './kernels.js';
+import { encodeBlake3, encodeSha256, ScratchBuffers } from './encode.js';
+import { getPipelines, type Pipelines } from './pipelines.js';
+import { b3NodeBytes, cutLeaves, mergeSubtreeCvs, planBlake3, planSha256, shaStateBytes, type PlacedPiece } from './planner.js';
+import type { WebGpuKernelTuning } from './tuning.js';
 
 export interface WebGpuBackendOptions {
   /** Upload batch size in bytes (default: from the device limits; at most 64 MiB on software adapters). */
@@ -102,17 +90,6 @@ function defaultBatchBytes(d: AdapterDescription): number {
   return Math.floor(lim / 65536) * 65536;
 }
 
-/** A piece of a leaf placed in a batch. */
-interface Placed {
-  leaf: number;
-  piece: number;
-  fileOffset: number;
-  length: number;
-  batchOffset: number;
-  b3?: B3Piece;
-  sha?: Omit<ShaPiece, 'byteOffset' | 'initState'>;
-}
-
 interface Slot {
   staging: GPUBuffer;
   data: GPUBuffer;
@@ -120,8 +97,6 @@ interface Slot {
   /** Settles when the slot's previous batch is done and its staging buffer is mapped again. */
   idle: Promise<void>;
 }
-
-const PLACE_ALIGN = 256;
 
 class WebGpuHashBackend implements WebGpuBackend {
   readonly name = 'webgpu' as const;
@@ -171,60 +146,13 @@ class WebGpuHashBackend implements WebGpuBackend {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ModelsealError('ABORTED', 'hashing was aborted.', { kind: 'internal' });
   }
 
-  private cut(batch: LeafBatch): { pieces: Placed[][]; perLeaf: number[] } {
-    const { algorithm, leaves } = batch;
+  private async run(batch: LeafBatch, signal?: AbortSignal): Promise<Uint8Array[]> {
+    this.check(signal);
+    const algorithm = batch.algorithm;
     if (algorithm !== 'sha256' && algorithm !== 'blake3') {
       throw new UnavailableError('ALGORITHM_UNSUPPORTED', `the webgpu backend computes sha256 and blake3, not ${algorithm}; use a CPU backend for it.`);
     }
-    const B = this.batchBytes;
-    const pieceMax = algorithm === 'blake3' ? b3PieceBytes(B) : B;
-    const perLeaf: number[] = [];
-    const out: Placed[][] = [];
-    let cur: Placed[] = [];
-    let used = 0;
-    const place = (p: Omit<Placed, 'batchOffset'>): void => {
-      const at = Math.ceil(used / PLACE_ALIGN) * PLACE_ALIGN;
-      if (cur.length > 0 && at + p.length > B) {
-        out.push(cur);
-        cur = [];
-        used = 0;
-        place(p);
-        return;
-      }
-      cur.push({ ...p, batchOffset: at });
-      used = at + p.length;
-    };
-    leaves.forEach((leaf: Leaf, li) => {
-      if (!Number.isSafeInteger(leaf.offset) || !Number.isSafeInteger(leaf.length) || leaf.offset < 0 || leaf.length < 0) {
-        throw new RangeError(`leaf ${leaf.path}: offset and length must be non-negative integers`);
-      }
-      if (leaf.output === 'cv') {
-        if (algorithm !== 'blake3') throw new RangeError(`leaf ${leaf.path}: 'cv' output exists only for blake3`);
-        if (leaf.offset % 1024 !== 0) throw new RangeError(`leaf ${leaf.path}: a 'cv' leaf must start at a multiple of 1024 (offset ${leaf.offset})`);
-      }
-      const n = Math.max(1, Math.ceil(leaf.length / pieceMax));
-      perLeaf.push(n);
-      for (let k = 0; k < n; k++) {
-        const start = k * pieceMax;
-        const length = Math.min(pieceMax, leaf.length - start);
-        const base: Omit<Placed, 'batchOffset'> = { leaf: li, piece: k, fileOffset: leaf.offset + start, length };
-        if (algorithm === 'blake3') {
-          const counter = (leaf.output === 'cv' ? leaf.offset / 1024 : 0) + start / 1024;
-          base.b3 = { byteOffset: 0, byteLength: length, counter, root: leaf.output === 'digest' && n === 1 };
-        } else {
-          base.sha = { byteLength: length, totalLength: leaf.length, first: k === 0, final: k === n - 1 };
-        }
-        place(base);
-      }
-    });
-    if (cur.length > 0) out.push(cur);
-    return { pieces: out, perLeaf };
-  }
-
-  private async run(batch: LeafBatch, signal?: AbortSignal): Promise<Uint8Array[]> {
-    this.check(signal);
-    const { pieces: batches, perLeaf } = this.cut(batch);
-    const algorithm = batch.algorithm;
+    const { batches, perLeaf } = cutLeaves(batch, this.batchBytes);
     const leafResults: Uint8Array[][] = perLeaf.map((n) => new Array<Uint8Array>(n));
     // SHA-256 state of the last finished segment of a leaf cut into several (resumes the next one).
     const shaStates = new Map<number, Promise<Uint32Array>>();
@@ -288,7 +216,7 @@ class WebGpuHashBackend implements WebGpuBackend {
   }
 
   /** Reads every piece of the batch into the mapped staging view, concurrently. Returns the bytes used. */
-  private async fill(view: Uint8Array, placed: Placed[], leaves: Leaf[], fh: (p: string) => Promise<FileHandle>): Promise<number> {
+  private async fill(view: Uint8Array, placed: PlacedPiece[], leaves: Leaf[], fh: (p: string) => Promise<FileHandle>): Promise<number> {
     const reads: Array<() => Promise<void>> = [];
     let used = 0;
     for (const p of placed) {
@@ -322,7 +250,7 @@ class WebGpuHashBackend implements WebGpuBackend {
   }
 
   /** Copies, hashes and reads back one batch; resolves to one result per placed piece. */
-  private async submit(slot: Slot, placed: Placed[], used: number, algorithm: 'sha256' | 'blake3' | string, initStates: Map<number, Uint32Array>): Promise<Uint8Array[]> {
+  private async submit(slot: Slot, placed: PlacedPiece[], used: number, algorithm: 'sha256' | 'blake3' | string, initStates: Map<number, Uint32Array>): Promise<Uint8Array[]> {
     const device = this.device;
     const encoder = device.createCommandEncoder({ label: 'modelseal batch' });
     const copyBytes = Math.max(4, Math.ceil(used / 4) * 4);

@@ -10,20 +10,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { InputError } from '../../errors.js';
 import { BUFFER_USAGE, MAP_MODE } from './device.js';
-import {
-  b3NodeBytes,
-  b3PieceBytes,
-  encodeBlake3Jobs,
-  encodeSha256,
-  getPipelines,
-  mergeSubtreeCvs,
-  planBlake3,
-  planSha256,
-  ScratchBuffers,
-  shaStateBytes,
-  type DataWindow,
-  type WebGpuKernelTuning,
-} from './kernels.js';
+import { encodeBlake3Jobs, encodeSha256, ScratchBuffers, type DataWindow } from './encode.js';
+import { getPipelines } from './pipelines.js';
+import { b3NodeBytes, b3PieceBytes, mergeSubtreeCvs, planBlake3, planSha256, shaStateBytes } from './planner.js';
+import type { WebGpuKernelTuning } from './tuning.js';
 
 /** One byte range of the buffer. */
 export interface GpuBufferRange {

@@ -13,4 +13,4 @@ export {
   type HashGpuBufferOptions,
 } from './gpu-buffer.js';
 export { acquireDevice, adapterLine, type AdapterDescription, type AcquiredDevice } from './device.js';
-export { resolveTuning, tuningLabel, type WebGpuKernelTuning } from './kernels.js';
+export { resolveTuning, tuningLabel, type WebGpuKernelTuning } from './tuning.js';

@@ -148,7 +148,7 @@ export function register(program: Command): void {
             collectEvidence = undefined;
           }
           if (typeof collectEvidence !== 'function') {
-            throw new UnavailableError('ACQUIRE_UNAVAILABLE', 'Evidence collection is not available in this build (src/attest/acquire is missing).');
+            throw new UnavailableError('EVIDENCE_UNAVAILABLE', 'Evidence collection is not available in this build (src/attest/acquire is missing).');
           }
           const o: Record<string, unknown> = {};
           if (kinds) o.kinds = kinds;

@@ -2,7 +2,7 @@
 // SIMD kernel is tested against, and the fallback on CPUs without SHA-NI or AVX2 (and on arm64).
 #include <cstring>
 
-#include "sha256_kernels.h"
+#include "sha256_impl.h"
 
 namespace modelseal {
 namespace sha256 {

@@ -5,7 +5,7 @@
 // This is the kernel for CPUs without SHA-NI; on SHA-NI CPUs it is slower and only forced in tests.
 #include <immintrin.h>
 
-#include "sha256_kernels.h"
+#include "sha256_impl.h"
 
 namespace modelseal {
 namespace sha256 {

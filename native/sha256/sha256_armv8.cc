@@ -7,7 +7,7 @@
 // SHA256H + SHA256H2 pair does four rounds with W[t..t+3] + K[t..t+3].
 #include <arm_neon.h>
 
-#include "sha256_kernels.h"
+#include "sha256_impl.h"
 
 namespace modelseal {
 namespace sha256 {

@@ -8,7 +8,7 @@
 // the new CDGH, so the two registers swap roles every call and the code alternates them.
 #include <immintrin.h>
 
-#include "sha256_kernels.h"
+#include "sha256_impl.h"
 
 namespace modelseal {
 namespace sha256 {

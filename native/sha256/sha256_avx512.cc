@@ -9,7 +9,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
-#include "sha256_kernels.h"
+#include "sha256_impl.h"
 
 namespace modelseal {
 namespace sha256 {

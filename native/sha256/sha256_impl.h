@@ -25,19 +25,19 @@ using MultiFn = void (*)(uint32_t* const* states, const uint8_t* const* data, si
 void compress_scalar(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 
 #if defined(MODELSEAL_X86)
-// SHA-NI (sha256rnds2/msg1/msg2 + SSE4.1), native/sha256_shani.cc. 1, 2 and 4 lanes.
+// SHA-NI (sha256rnds2/msg1/msg2 + SSE4.1), native/sha256/sha256_shani.cc. 1, 2 and 4 lanes.
 void compress_shani_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 void compress_shani_x2(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 void compress_shani_x4(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 // AVX2, 8 lanes with the message schedule transposed (one 32-bit word of each lane per ymm lane),
-// native/sha256_avx2.cc.
+// native/sha256/sha256_avx2.cc.
 void compress_avx2_x8(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
-// AVX-512F, 16 lanes, same layout, native/sha256_avx512.cc.
+// AVX-512F, 16 lanes, same layout, native/sha256/sha256_avx512.cc.
 void compress_avx512_x16(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 #endif
 
 #if defined(__aarch64__)
-// Armv8 cryptography extension (SHA256H/H2/SU0/SU1), native/sha256_armv8.cc. 1 and 2 lanes.
+// Armv8 cryptography extension (SHA256H/H2/SU0/SU1), native/sha256/sha256_armv8.cc. 1 and 2 lanes.
 void compress_armv8_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 void compress_armv8_x2(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 #endif
