@@ -63,7 +63,8 @@ try {
   console.warn(`modelseal: ${reason}${strict ? '' : '; continuing without the native backend'}`);
   process.exit(strict ? 1 : 0);
 }
-if (force) rmSync(join(root, 'build', 'CMakeFiles'), { recursive: true, force: true });
+// A forced build starts clean: a CMake cache from another checkout path (a copied build/) breaks it.
+if (force) for (const f of ['CMakeFiles', 'CMakeCache.txt']) rmSync(join(root, 'build', f), { recursive: true, force: true });
 const args = [cmakeJs, 'compile', '--directory', root, '--out', join(root, 'build')];
 if (process.env.MODELSEAL_NATIVE_DEBUG === '1') args.push('--debug');
 const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', cwd: root });
