@@ -56,6 +56,8 @@ export const LAYERS = {
   // modelseal bench: runs the engine and backends, imported only by index.ts (and so the CLI)
   bench: 5,
   'index.ts': 6,
+  // the modelseal/webgpu entry point (package.json exports), a public surface beside index.ts
+  'webgpu.ts': 6,
   cli: 7,
 };
 

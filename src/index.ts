@@ -1,5 +1,8 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * modelseal: the public API. Explicit exports only — anything not listed here is internal.
+ * (The reference above: the GPU-buffer exports name GPUBuffer & co., so the published declarations
+ * carry @webgpu/types themselves and type-check under `strict` without `skipLibCheck`.)
  */
 export { hashModel, reducePlan } from './engine/hash-model.js';
 export { DEFAULT_SHARD_BYTES, HASH_ALGORITHMS, DIGEST_BYTES, BLAKE3_CHUNK_BYTES, BLAKE3_SUBTREE_BYTES } from './hash/vocabulary.js';

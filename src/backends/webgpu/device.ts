@@ -57,9 +57,13 @@ export function getGpu(): Promise<GPU> {
     try {
       mod = (await import('webgpu')) as unknown as WebGpuModule;
     } catch (e) {
+      // GPU support is an optional peer dependency: absent is the normal case for a CPU-only install.
+      const absent = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
       throw new UnavailableError(
         'WEBGPU_UNAVAILABLE',
-        `the 'webgpu' package (Dawn) could not be loaded: ${(e as Error).message}. Reinstall dependencies, or use a CPU backend.`,
+        absent
+          ? "GPU support is optional and not installed: add it with `npm install webgpu@0.6.2` (Dawn, about 130 MB), or use a CPU backend."
+          : `the 'webgpu' package (Dawn) could not be loaded: ${(e as Error).message}. Reinstall it (\`npm install webgpu@0.6.2\`), or use a CPU backend.`,
         { cause: e },
       );
     }
