@@ -13,9 +13,5 @@ export const opt = (name, dflt) => {
 /** Whether `--name` was given. */
 export const flag = (name) => argv.includes(`--${name}`);
 
-/** The median (mean of the two middle values for an even count). */
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+/** The median (mean of the two middle values for an even count): the library's, so the scripts and `modelseal bench` agree. */
+export { median, pairedRatio } from '../dist/bench/stats.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: whole-model hashing throughput of every available backend with 1 and 2 workers,
+ * Developer script (the user command is `modelseal bench`, src/bench/): whole-model hashing throughput of every available backend with 1 and 2 workers,
  * beside OpenSSL single-thread SHA-256 and b3sum measured in the same run, on page-cached files.
  * Writes bench/results/cpu-<timestamp>.json and prints a table. Medians over --runs (default 5).
  *
@@ -8,11 +8,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync, readSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { median } from './lib.mjs';
+const { machineInfo } = await import('../dist/bench/machine.js');
+const { parseOpensslSpeed } = await import('../dist/bench/peers.js');
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { hashModel, probeAll } = await import(join(ROOT, 'dist', 'index.js'));
@@ -55,10 +56,8 @@ function warm(path) {
 }
 
 function machine() {
-  const info = readFileSync('/proc/cpuinfo', 'utf8');
-  const flags = (/^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? '').split(' ');
-  const interesting = ['sha_ni', 'sse4_1', 'avx', 'avx2', 'avx512f', 'avx512vl', 'vaes', 'bmi2'].filter((f) => flags.includes(f));
-  return { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: +(totalmem() / GiB).toFixed(1), cpuFlags: interesting, node: process.version, kernel: release() };
+  const i = machineInfo(null);
+  return { cpu: i.cpuModel, cores: i.cores, memGiB: +(i.memoryBytes / GiB).toFixed(1), cpuFlags: i.cpuFlags, node: i.node, kernel: i.kernel };
 }
 
 function timeCmd(cmd, argv) {
@@ -72,9 +71,7 @@ function timeCmd(cmd, argv) {
 function opensslSpeed() {
   // single stream, 16 MiB blocks, in memory: the per-core SHA-NI ceiling
   const r = spawnSync('openssl', ['speed', '-evp', 'sha256', '-bytes', '16777216', '-seconds', QUICK ? '1' : '3'], { encoding: 'utf8' });
-  const line = r.stdout.split('\n').find((l) => /^sha256/i.test(l.trim()));
-  const kbs = line ? Number(line.trim().split(/\s+/).pop().replace(/k$/, '')) : NaN; // 1000s of bytes per second
-  return kbs * 1000;
+  return parseOpensslSpeed(r.stdout ?? '') ?? NaN;
 }
 
 const results = [];

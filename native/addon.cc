@@ -3,6 +3,9 @@
 // (node-addon-api with NAPI_CPP_EXCEPTIONS), and no user input reaches a fatal check.
 #include <napi.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "cpu_features.h"
 #include "registry.h"
 
@@ -31,11 +34,39 @@ Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// stderrSilence(): points file descriptor 2 at /dev/null and returns a duplicate of the old one
+// (or -1 when that is not possible); stderrRestore(fd) puts it back. For libraries that print
+// straight to fd 2 from C++ (Dawn's adapter warnings), around the calls that print.
+Napi::Value StderrSilence(const Napi::CallbackInfo& info) {
+  const int saved = ::dup(2);
+  if (saved < 0) return Napi::Number::New(info.Env(), -1);
+  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null_fd < 0 || ::dup2(null_fd, 2) < 0) {
+    if (null_fd >= 0) ::close(null_fd);
+    ::close(saved);
+    return Napi::Number::New(info.Env(), -1);
+  }
+  ::close(null_fd);
+  return Napi::Number::New(info.Env(), saved);
+}
+
+Napi::Value StderrRestore(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return info.Env().Undefined();
+  const int saved = info[0].As<Napi::Number>().Int32Value();
+  if (saved > 2) {
+    ::dup2(saved, 2);
+    ::close(saved);
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("stderrSilence", Napi::Function::New(env, StderrSilence, "stderrSilence"));
+  exports.Set("stderrRestore", Napi::Function::New(env, StderrRestore, "stderrRestore"));
   RegisterSha256(env, exports);
   RegisterBlake3(env, exports);
   RegisterTee(env, exports);

@@ -11,6 +11,7 @@
 #include "blake3/blake3_tree.h"
 #include "io.h"
 #include "napi_args.h"
+#include "progress_napi.h"
 #include "registry.h"
 
 namespace modelseal {
@@ -42,7 +43,9 @@ Napi::Uint8Array new_bytes(Napi::Env env, const uint8_t* p, size_t n) {
   return Napi::Uint8Array::New(env, n, ab, 0);
 }
 
-// blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?)
+// blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?, identities?, control?)
+// identities: Float64Array [dev0, ino0, ...] as the walk saw the files; NaN where there is no record.
+// control: LeafBatch.control (progress inside a file, abort).
 Napi::Value Blake3Leaves(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 5) bad_type(env, "blake3Leaves(paths, offsets, lengths, cvFlags, out, kernel?) needs 5 arguments");
@@ -61,10 +64,18 @@ Napi::Value Blake3Leaves(const Napi::CallbackInfo& info) {
   if (out.ByteLength() < OUT_LEN * n) bad_range(env, "out must hold 32 bytes per leaf (" + std::to_string(OUT_LEN * n) + ")");
   const Kernel& k = kernel_arg(env, info, 5);
 
+  const double* ids = nullptr;
+  if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
+    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[6].As<Napi::Float64Array>().ElementLength() != 2 * n)
+      bad_type(env, "identities must be a Float64Array of 2 * paths.length numbers");
+    ids = info[6].As<Napi::Float64Array>().Data();
+  }
   struct LeafArgs {
     std::string path;
     uint64_t offset, length;
     bool cv;
+    FileIdentity id;
   };
   std::vector<LeafArgs> leaves(n);
   for (size_t i = 0; i < n; i++) {
@@ -77,6 +88,7 @@ Napi::Value Blake3Leaves(const Napi::CallbackInfo& info) {
     const uint8_t f = flags.Data()[i];
     if (f > 1) bad_range(env, "cvFlags" + idx + " must be 0 (digest) or 1 (cv)");
     leaves[i].cv = f == 1;
+    if (ids && ids[2 * i] == ids[2 * i] && ids[2 * i + 1] == ids[2 * i + 1]) leaves[i].id = {true, ids[2 * i], ids[2 * i + 1]};
     if (leaves[i].offset + leaves[i].length > static_cast<uint64_t>(kMaxSafeInteger))
       bad_range(env, "offsets" + idx + " + lengths" + idx + " exceeds the largest safe integer");
     if (leaves[i].cv && leaves[i].offset % blake3::CHUNK_LEN != 0)
@@ -90,12 +102,14 @@ Napi::Value Blake3Leaves(const Napi::CallbackInfo& info) {
   // consecutive leaves name the same path.
   static thread_local AlignedBuffer buf;
   uint8_t* dst = out.Data();
+  const BatchProgress control = info.Length() > 7 ? batch_progress_arg(env, info[7]) : BatchProgress{};
   return guarded(env, "BLAKE3", [&]() -> Napi::Value {
+    BatchProgressScope progress(control);
     std::unique_ptr<Fd> fd;
     for (size_t i = 0; i < n; i++) {
       if (!fd || fd->path() != leaves[i].path) {
         fd.reset();
-        fd = std::make_unique<Fd>(leaves[i].path);
+        fd = std::make_unique<Fd>(leaves[i].path, leaves[i].id);
       }
       blake3::hash_file_range(k, *fd, leaves[i].offset, leaves[i].length, leaves[i].cv, buf, dst + OUT_LEN * i);
     }

@@ -48,14 +48,24 @@ class AlignedBuffer {
   size_t cap_ = 0;
 };
 
+// What the walk saw of a file (device and inode as JS numbers, i.e. doubles, the way Node's fs.Stats
+// reports them); `set` false when the caller has no record (tests, direct calls).
+struct FileIdentity {
+  bool set = false;
+  double dev = 0;
+  double ino = 0;
+};
+
 // An open file descriptor, closed on scope exit.
 class Fd {
  public:
-  explicit Fd(const std::string& path) : path_(path) {
+  explicit Fd(const std::string& path, const FileIdentity& expect = FileIdentity()) : path_(path) {
     // O_NONBLOCK: opening a FIFO must not block forever; it is refused below like any non-file.
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    // O_NOFOLLOW: a file swapped for a symbolic link after the walk is not followed out of the model.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd_ < 0) {
       int e = errno;
+      if (e == ELOOP) throw IoError("FILE_CHANGED", path + " was replaced (it is now a symbolic link) after the model was listed; hash again once the model is stable");
       throw IoError(e == ENOENT ? "FILE_NOT_FOUND" : ((e == EACCES || e == EPERM) ? "FILE_UNREADABLE" : "IO_ERROR"),
                     "cannot open " + path + ": " + std::strerror(e));
     }
@@ -63,7 +73,13 @@ class Fd {
     if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
       ::close(fd_);
       fd_ = -1;
+      if (expect.set) throw IoError("FILE_CHANGED", path + " was replaced (it is no longer a regular file) after the model was listed; hash again once the model is stable");
       throw IoError("UNSUPPORTED_FILE_TYPE", path + " is not a regular file (a directory, device or pipe); only regular files can be hashed");
+    }
+    if (expect.set && (static_cast<double>(st.st_dev) != expect.dev || static_cast<double>(st.st_ino) != expect.ino)) {
+      ::close(fd_);
+      fd_ = -1;
+      throw IoError("FILE_CHANGED", path + " was replaced (it is now a different file) after the model was listed; hash again once the model is stable");
     }
 #ifdef POSIX_FADV_SEQUENTIAL
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -3,13 +3,15 @@
 // every C++ exception becomes a JS Error with a `code`, never a crash.
 //
 //   sha256Leaves(paths: string[], offsets: number[], lengths: number[], out: Uint8Array,
-//                kernel?: string, options?: { io?: 'pread' | 'mmap', chunkBytes?: number }): void
+//                kernel?: string, options?: { io?: 'pread' | 'mmap', chunkBytes?: number, control?: LeafBatch.control }): void
 //   sha256Bytes(data: Uint8Array, kernel?: string): Uint8Array            // 32 bytes
 //   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array    // 32 * n bytes
 //   sha256Kernels(): string[]          // runnable here, best first
 //   sha256DefaultKernel(): string
 // `options` of sha256Leaves is for benchmarks: io 'mmap' (default: hash from the page cache, no
 // copy; truncation → FILE_CHANGED) or 'pread' (copy into aligned buffers), and the per-lane window.
+#include "progress_napi.h"
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -71,9 +73,12 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
 
     sha256::IoMode mode = sha256::IoMode::kMmap;
     size_t chunk = 0;
+    BatchProgress control;
+    const double* ids = nullptr;
     if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
       if (!info[5].IsObject()) bad_type(env, "options must be an object");
       Napi::Object o = info[5].As<Napi::Object>();
+      control = batch_progress_arg(env, o.Get("control"));
       Napi::Value io = o.Get("io");
       if (!io.IsUndefined()) {
         const std::string s = io.IsString() ? io.As<Napi::String>().Utf8Value() : "";
@@ -85,6 +90,14 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
         const uint64_t c = safe_u64(env, cb, "options.chunkBytes");
         if (c < 4096 || c > (uint64_t(256) << 20)) bad_range(env, "options.chunkBytes must be between 4096 and 268435456");
         chunk = static_cast<size_t>(c);
+      }
+      // identities: Float64Array [dev0, ino0, dev1, ino1, ...]; NaN where the caller has no record
+      Napi::Value idv = o.Get("identities");
+      if (!idv.IsUndefined()) {
+        if (!idv.IsTypedArray() || idv.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+            idv.As<Napi::Float64Array>().ElementLength() != size_t(2) * n)
+          bad_type(env, "options.identities must be a Float64Array of 2 * paths.length numbers");
+        ids = idv.As<Napi::Float64Array>().Data();
       }
     }
 
@@ -98,7 +111,9 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
         bad_range(env, "paths[" + std::to_string(i) + "] must be a non-empty path without NUL characters");
       leaves[i].offset = byte_count(env, offsets.Get(i), "offsets", i);
       leaves[i].length = byte_count(env, lengths.Get(i), "lengths", i);
+      if (ids && ids[2 * i] == ids[2 * i] && ids[2 * i + 1] == ids[2 * i + 1]) leaves[i].id = {true, ids[2 * i], ids[2 * i + 1]};
     }
+    BatchProgressScope progress(control);
     sha256::hash_file_leaves(k, leaves.data(), n, out.Data(), mode, chunk);
     return env.Undefined();
   });

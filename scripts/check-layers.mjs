@@ -38,17 +38,26 @@ export const LAYERS = {
   // the error-code catalogue that errors.ts types its codes with
   'error-codes.ts': 0,
   native: 0,
+  // hostile-input mechanisms (issue 11): opening, reading and writing files, JSON depth, globs
+  io: 0,
+  match: 0,
   hash: 1,
   backends: 2,
   plan: 2,
   manifest: 2,
   // one module per format or primitive, shared by sign/ and attest/ (DESIGN §8)
   crypto: 2,
+  // tensor-file header parsers (safetensors, GGUF): hostile-input readers over bytes, no I/O
+  formats: 2,
   attest: 3,
   engine: 3,
   sign: 4,
   verify: 5,
+  // modelseal bench: runs the engine and backends, imported only by index.ts (and so the CLI)
+  bench: 5,
   'index.ts': 6,
+  // the modelseal/webgpu entry point (package.json exports), a public surface beside index.ts
+  'webgpu.ts': 6,
   cli: 7,
 };
 
@@ -306,7 +315,7 @@ function nested(a, b) {
 /**
  * The graph between folders: folderOf(a) -> folderOf(b) for every file edge across folders that do
  * not contain one another. A folder's files importing its subfolders and back (attest/index.ts ->
- * attest/snp/ -> attest/encoding.ts) stay inside that folder, so they are its own business; the file
+ * attest/snp/ -> attest/core/input.ts) stay inside that folder, so they are its own business; the file
  * graph still forbids cycles there.
  */
 export function folderGraph(graph) {

@@ -54,6 +54,20 @@ export const ERROR_CODES = {
   OUTPUT_EXISTS: usage('The output file already exists and --force was not given.'),
   OUTPUT_UNWRITABLE: usage('The output file cannot be written.'),
 
+  // ── hostile inputs and faults (issue 11; src/io, src/match) ──────────────────────────────────
+  OUTPUT_NOT_REGULAR: usage('The output path is a device, FIFO, socket, directory or link, which is never replaced (not even with --force).'),
+  OUTPUT_NO_SPACE: usage('The disk or quota holding the output is full; nothing was written.'),
+  OUTPUT_IO_ERROR: usage('An I/O error occurred while writing the output; nothing was written.'),
+  OUTPUT_PATH_EMPTY: usage('The output path is empty.'),
+  INPUT_NOT_REGULAR: usage('An input file (key, certificate, policy, evidence, ...) is not a regular file (a FIFO, device or directory).'),
+  INPUT_TOO_LARGE: usage('An input file is larger than the cap for its kind (docs/limits.md).'),
+  INPUT_PATH_EMPTY: usage('An input file path is empty.'),
+  MODEL_PATH_EMPTY: usage('The model path is empty.'),
+  PATH_TOO_DEEP: usage('A path in the model is nested too deeply for the system to open.'),
+  BAD_OPTION: usage('A library function was called with an option of the wrong type; the message names it.'),
+  ONLY_PATTERN_EMPTY: usage('An --only pattern is empty.'),
+  CHAIN_TOO_LONG: usage('The certificate chain to sign with holds more certificates than verification accepts (16 with the leaf).'),
+
   // ── backends ─────────────────────────────────────────────────────────────────────────────────
   BACKEND_UNKNOWN: usage('The backend name asked for is not one modelseal has.'),
   BACKEND_UNAVAILABLE: usage('The backend asked for cannot run here (no addon, no GPU adapter, ...); the message says why.'),
@@ -76,7 +90,7 @@ export const ERROR_CODES = {
   KEY_FILE_NOT_FOUND: usage('The key file does not exist.'),
   KEY_FILE_UNREADABLE: usage('The key file cannot be read.'),
   KEY_INVALID: usage('The key is not a usable PEM key of the kind required.'),
-  KEY_PASSWORD: usage('The private key is encrypted; decrypt it first.'),
+  KEY_PASSWORD: usage('The private key is encrypted and its password is missing or wrong (set MODELSEAL_KEY_PASSWORD, or pass --password).'),
   KEY_UNSUPPORTED: usage('The key is on a curve or of a type OMS signatures do not use (P-256, P-384, P-521 only).'),
   CERT_FILE_UNREADABLE: usage('A certificate file cannot be read.'),
   CERT_INVALID: usage('A certificate file holds no usable PEM certificate.'),
@@ -87,6 +101,16 @@ export const ERROR_CODES = {
   SIGNER_BROKEN: usage("A fresh signature does not verify with the signer's own public key: the key and certificate disagree."),
   DER_MALFORMED: usage('A DER structure is malformed; the message says where.'),
   CRL_MALFORMED: usage('A certificate revocation list does not parse.'),
+  IDENTITY_TOKEN_INVALID: usage('The OIDC identity token for keyless signing is not a JWT, or Fulcio refused it.'),
+  IDENTITY_TOKEN_MISSING: usage('Keyless signing found no OIDC identity token: none was given and no ambient CI credentials exist.'),
+  KEYLESS_SIGNING_FAILED: usage('Keyless signing could not get a certificate from Fulcio or an entry in Rekor (network access is needed).'),
+  SIGSTORE_SIGN_UNAVAILABLE: usage("The '@sigstore/sign' package that keyless signing needs could not be loaded."),
+
+  // ── plain manifest files (hash --output / hash --check) ──────────────────────────────────────
+  SUMS_NOT_FOUND: usage('The manifest file given to hash --check does not exist.'),
+  SUMS_UNREADABLE: usage('The manifest file given to hash --check cannot be read or is not a regular file.'),
+  SUMS_TOO_LARGE: usage('The manifest file is over the size limit for manifest files.'),
+  SUMS_INVALID: usage('The manifest file is not one hash --output writes, or was edited so that its lines and root digest disagree.'),
 
   // ── bundles and statements ───────────────────────────────────────────────────────────────────
   BUNDLE_NOT_FOUND: usage('The signature bundle does not exist.'),
@@ -205,12 +229,41 @@ export const ERROR_CODES = {
   TDX_QE_IDENTITY_MISMATCH: refused('The TDX QE does not match the QE identity collateral.'),
   TDX_PCK_CHAIN: refused('The TDX PCK certificate does not chain to the pinned Intel SGX root.'),
   TDX_PCK_REVOKED: refused('A certificate of the TDX PCK chain is revoked.'),
+  TDX_COLLATERAL_UNUSABLE: refused('A collateral directory was given but holds no TCB Info and no QE Identity, so the collateral checks cannot be made.'),
   TDX_COLLATERAL_CHAIN: refused('The TDX collateral signing chain does not chain to the pinned Intel root.'),
   TDX_COLLATERAL_SIGNATURE: refused('A TDX collateral document signature does not verify.'),
   TDX_COLLATERAL_UNSUPPORTED: refused('The TDX collateral is of a version or kind this verifier does not read.'),
   TDX_TCB_MODULE_MISMATCH: refused('The TDX TCB info has no identity for the quote TDX module.'),
   TDX_REPORT_DATA_MISMATCH: refused('The TDX REPORTDATA is not the expected binding.'),
   TDX_UNSUPPORTED_KEY_TYPE: refused('The TDX quote attestation key is not ECDSA P-256.'),
+
+  // ── load-time verification: Merkle companion, verified reads, tensor headers ─────────────────
+  COMPANION_MALFORMED: usage('The Merkle companion statement is not valid JSON of its schema, or needs an oversized sidecar; re-create it with sign --merkle.'),
+  SIDECAR_NOT_FOUND: usage('The Merkle sidecar (<companion>.tree) is missing; copy it beside the companion.'),
+  SIDECAR_UNREADABLE: usage('The Merkle sidecar cannot be read or is not a regular file.'),
+  LEAF_SIZE_INVALID: usage('The Merkle leaf size is not a power of two from 1 KiB to 1 GiB.'),
+  RANGE_INVALID: usage('A verified read asks for bytes outside the file, or a --range is malformed.'),
+  RANGE_TOO_COARSE: usage('Without a Merkle companion the unit to verify (a whole file) is over the in-memory limit; sign with --merkle or --method shards.'),
+  FILE_NOT_SIGNED: usage('The path given to a verified read is not a file of the signed model.'),
+  PATH_ESCAPES_MODEL: usage('A signed file name resolves outside the model root through a directory link.'),
+  TENSOR_HEADER_INVALID: usage('A safetensors or GGUF header is malformed or hostile (sizes, offsets, types, overlaps).'),
+  TENSOR_NOT_FOUND: usage('The file has no tensor of the name asked for.'),
+  NOT_A_TENSOR_FILE: usage('The file is neither safetensors nor GGUF, so it has no tensors to list.'),
+  GPU_LEAVES_UNSUPPORTED: usage('GPU leaf layouts need a BLAKE3 Merkle companion (sign --hash blake3 --merkle).'),
+  MODEL_CLOSED: usage('A verified read was made after the model was closed.'),
+  COMPANION_SIGNATURE_INVALID: refused('The Merkle companion is not signed by the signer of the OMS bundle (another key, or altered).'),
+  COMPANION_SUBJECT_MISMATCH: refused('The Merkle companion is bound to another OMS root digest (made for another model or signature).'),
+  COMPANION_INCONSISTENT: refused('A Merkle companion file is not in the signed manifest, or its tree, size or BLAKE3 root disagrees with it.'),
+  COMPANION_PREDICATE_UNKNOWN: refused('The Merkle companion has a predicate type this version does not read.'),
+  SIDECAR_TRUNCATED: refused('The Merkle sidecar is shorter than its companion needs.'),
+  SIDECAR_MALFORMED: refused('The Merkle sidecar is longer than its companion needs or has a bad magic.'),
+  SIDECAR_MISMATCH: refused('A file\'s Merkle sidecar entries do not reproduce its signed root.'),
+  RANGE_MISMATCH: refused('Bytes read through a verified read do not match the signed leaf, shard or file; the details name the file, range and tensors.'),
+  FILE_SIZE_MISMATCH: refused('A signed file has another size than the signature records.'),
+  FILE_MISSING: refused('A signed file is missing from the model.'),
+  // ── benchmark reports (modelseal bench --compare) ────────────────────────────────────────────
+  BENCH_REPORT_UNREADABLE: usage('A bench.json given to compare cannot be opened, or is not a regular file.'),
+  BENCH_REPORT_INVALID: usage('A bench.json given to compare is not JSON, too large, or does not follow docs/bench.schema.json.'),
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /** Every error code modelseal throws. */

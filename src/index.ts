@@ -1,5 +1,8 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * modelseal: the public API. Explicit exports only — anything not listed here is internal.
+ * (The reference above: the GPU-buffer exports name GPUBuffer & co., so the published declarations
+ * carry @webgpu/types themselves and type-check under `strict` without `skipLibCheck`.)
  */
 export { hashModel, reducePlan } from './engine/hash-model.js';
 export { DEFAULT_SHARD_BYTES, HASH_ALGORITHMS, DIGEST_BYTES, BLAKE3_CHUNK_BYTES, BLAKE3_SUBTREE_BYTES } from './hash/vocabulary.js';
@@ -21,6 +24,8 @@ export { createSampleModel } from './engine/sample-model.js';
 
 // Signing and verification (OMS / Sigstore bundles)
 export { signModel, signStatement, createKeySigner, createCertificateSigner } from './sign/index.js';
+export { signModelKeyless, readIdentityToken, SIGSTORE_PUBLIC_GOOD, SIGSTORE_STAGING } from './sign/index.js';
+export type { KeylessSignOptions } from './sign/index.js';
 export type { SignModelOptions, SignModelResult, Signer, KeySource } from './sign/index.js';
 export { verifyModel, inspectBundle, verifyBundleSignature } from './verify/index.js';
 export type { VerifyModelOptions, VerifyModelResult, BundleInspection, TrustOptions, SignerInfo } from './verify/index.js';
@@ -45,7 +50,7 @@ export type { AttestMode, EvidenceSourceOptions } from './attest/sources.js';
 export { attestBundle } from './sign/index.js';
 export type { AttestBundleOptions, AttestBundleResult } from './sign/index.js';
 export { checkAttestation, writeVerificationReceipt } from './verify/index.js';
-export type { CheckAttestationOptions, CheckAttestationResult, VerificationReceiptOptions, VerifiedModel } from './verify/index.js';
+export type { CheckAttestationOptions, CheckAttestationResult, VerificationReceiptOptions, VerifiedModelRef } from './verify/index.js';
 export { validatePolicy, loadPolicy, parsePolicy } from './attest/policy/index.js';
 export type { Policy, PolicyResult } from './attest/policy/index.js';
 export { createReceipt, verifyReceipt } from './attest/receipt/index.js';
@@ -65,3 +70,45 @@ export { BACKEND_NAMES } from './backends/types.js';
 export { defaultBundlePath } from './sign/index.js';
 export { doctorReport, packageVersion } from './engine/doctor.js';
 export type { DoctorReport } from './engine/doctor.js';
+
+// Load-time verification: Merkle companion, verified reads, tensor-file headers (issue 14)
+export { openVerified, verifyTensors, VerifiedModel, MAX_UNIT_BYTES } from './verify/open-verified.js';
+export type { OpenVerifiedOptions, GpuLeafLayout, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
+export { verifyCompanion, findCompanion, inspectCompanion } from './verify/companion.js';
+export type { VerifiedCompanion, CompanionInspection } from './verify/companion.js';
+export type { CompanionVerdict } from './verify/companion-check.js';
+export { buildCompanion, companionPaths } from './sign/companion.js';
+export { COMPANION_PREDICATE_TYPE, DEFAULT_LEAF_BYTES, parseCompanionPayload, companionToStatement } from './manifest/companion.js';
+export type { Companion, CompanionFile, CompanionStatement, CompanionTree } from './manifest/companion.js';
+export { rfc9162Leaf, rfc9162Node, rfc9162Root } from './engine/merkle.js';
+export { parseSafetensorsHeader, readSafetensorsIndex, readGgufIndex, detectTensorFormat } from './formats/index.js';
+export type { TensorIndex, TensorRange, ByteSource } from './formats/index.js';
+// Benchmark (`modelseal bench`): whole-model runs, peers, ceilings, kernels, reports
+export {
+  runBench,
+  benchSettings,
+  writeBenchReports,
+  readBenchReport,
+  renderMarkdown as renderBenchMarkdown,
+  renderHtml as renderBenchHtml,
+  compareBenchReports,
+  renderCompareMarkdown,
+  renderCompareHtml,
+  validateBenchReport,
+  BENCH_JSON_SCHEMA,
+  BENCH_SCHEMA,
+  BENCH_BACKENDS,
+  machineLine,
+} from './bench/index.js';
+export type { RunBenchOptions, BenchReport, BenchSettings, BenchProgress, BenchBackend, RunResult as BenchRunResult, BenchComparison } from './bench/index.js';
+// Plain (unsigned) manifest files: `hash --output FILE` / `hash --check FILE`
+export { formatSumsFile, parseSumsFile, SUMS_MAGIC } from './manifest/sums.js';
+export type { SumsFile } from './manifest/sums.js';
+export { checkModelSums, readSumsFile, writeSumsFile, MAX_SUMS_BYTES } from './verify/check-sums.js';
+export type { CheckSumsOptions, CheckSumsResult } from './verify/check-sums.js';
+// issue 11: the one output writer and the one bounded input reader (hostile paths, full disks)
+export { writeOutputFile } from './io/output-file.js';
+export type { WriteOutputOptions } from './io/output-file.js';
+export { readInputFile, readInputText, INPUT_CAP_BYTES } from './io/input-file.js';
+export type { InputKind } from './io/input-file.js';
+export { endQuietlyOnClosedOutput, EXIT_PIPE_CLOSED } from './io/stdio.js';

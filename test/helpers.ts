@@ -1,12 +1,27 @@
-/** Shared test helpers: vector locations, deterministic fills, temp dirs. */
+/** Shared test helpers: vector locations and the vectors tier, deterministic fills, temp dirs. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
+import { HAVE_VECTORS, REQUIRE_VECTORS } from './vectors-tier.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** The vectors live beside the checkout (CI has the same copy); never copied into the repo. */
-export const VECTORS_DIR = process.env.MODELSEAL_VECTORS ?? resolve(REPO_ROOT, '..', 'shared', 'vectors');
+export { HAVE_VECTORS, REQUIRE_VECTORS, VECTORS_DIR, VECTORS_SKIP_LINE } from './vectors-tier.js';
+const RUN_VECTORS = HAVE_VECTORS || REQUIRE_VECTORS;
+
+/** `describe` for cases that read the external vectors: skipped when they are absent (see VECTORS_SKIP_LINE). */
+export const describeVectors = describe.skipIf(!RUN_VECTORS);
+/** `it` for single vector cases inside a suite that otherwise runs everywhere. */
+export const itVectors = it.skipIf(!RUN_VECTORS);
+
+/**
+ * Reads vector data at module level only when the tier runs; `absent` stands in for it (never asserted
+ * on: every case that uses it is in a describeVectors/itVectors block).
+ */
+export function whenVectors<T>(read: () => T, absent: T): T {
+  return RUN_VECTORS ? read() : absent;
+}
 
 /** Deterministic prime-period fill (i % 251) starting at absolute offset `offset`. */
 export function fill251(length: number, offset = 0): Uint8Array {

@@ -30,7 +30,7 @@ const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 const gbps = (bytes, ms) => bytes / 1e6 / ms; // GB/s = 1e9 B/s
 const now = () => performance.now();
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { median } = await import(join(ROOT, 'dist/bench/stats.js'));
 const log = (...a) => console.error(...a);
 
 const { device, description } = await acquireDevice('modelseal bench');

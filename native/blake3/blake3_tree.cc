@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "io.h"
+#include "progress.h"
 
 #ifndef MAP_POPULATE
 #define MAP_POPULATE 0  // not on every Unix: pages are then faulted in as they are read
@@ -256,6 +257,7 @@ void hash_mapped(const Fd& fd, uint64_t offset, uint64_t len, size_t window, Ali
   uint64_t left = len;
   while (left > 0) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(left, window));
+    batch_progress(n);
     const uint64_t start = pos & ~(page - 1);
     const size_t map_len = static_cast<size_t>(pos + n - start);
     void* p = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), static_cast<off_t>(start));
@@ -295,6 +297,7 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
     uint64_t left = len;
     while (left > 0) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(left, block));
+      batch_progress(n);
       fd.pread_full(buf.data(), n, pos);
       h.update(buf.data(), n);
       pos += n;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "io.h"
+#include "progress.h"
 
 namespace modelseal {
 namespace sha256 {
@@ -217,10 +218,10 @@ AlignedBuffer& lane_buffer(int lane, size_t bytes) {
 // one file reuse the descriptor); at most 8 descriptors are open at a time.
 struct LaneFiles {
   std::unique_ptr<Fd> fd[kMaxLanes];
-  Fd& open(int lane, const std::string& path) {
-    if (!fd[lane] || fd[lane]->path() != path) {
+  Fd& open(int lane, const FileLeaf& leaf) {
+    if (!fd[lane] || fd[lane]->path() != leaf.path) {
       fd[lane].reset();
-      fd[lane] = std::make_unique<Fd>(path);
+      fd[lane] = std::make_unique<Fd>(leaf.path, leaf.id);
     }
     return *fd[lane];
   }
@@ -231,11 +232,12 @@ struct PreadSource : PlainAccess {
   size_t chunk;
   LaneFiles files;
   uint64_t begin(int lane, size_t job) {
-    files.open(lane, leaves[job].path);
+    files.open(lane, leaves[job]);
     return leaves[job].length;
   }
   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, chunk));
+    batch_progress(n);
     AlignedBuffer& buf = lane_buffer(lane, chunk);
     files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
     *got = n;
@@ -264,7 +266,7 @@ struct MmapSource {
     base[lane] = nullptr;
   }
   uint64_t begin(int lane, size_t job) {
-    Fd& fd = files.open(lane, leaves[job].path);
+    Fd& fd = files.open(lane, leaves[job]);
     job_of[lane] = job;
     if (leaves[job].length < kMinMapBytes) return leaves[job].length;  // read by pread only
     struct stat st;
@@ -276,6 +278,7 @@ struct MmapSource {
   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
     unmap(lane);
     const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, window));
+    batch_progress(n);
     const uint64_t off = leaves[job].offset + pos;
     const uint64_t aligned = off & ~uint64_t(4095);
     const size_t delta = static_cast<size_t>(off - aligned);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "io.h"
 #include "sha256_impl.h"
 
 namespace modelseal {
@@ -28,6 +29,7 @@ struct FileLeaf {
   std::string path;
   uint64_t offset;
   uint64_t length;
+  FileIdentity id;  // compared with the opened file (io.h)
 };
 
 // kMmap (default): hash straight from MAP_POPULATE'd windows of the page cache, no copy; measured

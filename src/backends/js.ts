@@ -26,7 +26,7 @@ class JsLeafHasher implements LeafHasher {
   readonly name = 'js' as const;
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
-    const reader = new LeafReader(this.block);
+    const reader = new LeafReader(this.block, batch.control);
     try {
       return batch.leaves.map((leaf) => {
         if (leaf.output === 'cv') {

@@ -8,11 +8,11 @@
  */
 import { fromNativeError, InputError, UnavailableError } from '../errors.js';
 import { loadNative, type NativeAddon } from '../native/addon.js';
-import type { BackendOptions, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, ProbeResult } from './types.js';
+import type { BackendOptions, BatchControl, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, ProbeResult } from './types.js';
 
 /** The SHA-256 functions of native/sha256_napi.cc. */
 interface Sha256Api {
-  sha256Leaves(paths: string[], offsets: number[], lengths: number[], out: Uint8Array, kernel?: string): void;
+  sha256Leaves(paths: string[], offsets: number[], lengths: number[], out: Uint8Array, kernel?: string, options?: { identities?: Float64Array; control?: BatchControl }): void;
   sha256Bytes(data: Uint8Array, kernel?: string): Uint8Array;
   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array;
   sha256Kernels(): string[];
@@ -21,7 +21,7 @@ interface Sha256Api {
 
 /** The BLAKE3 functions of native/blake3_napi.cc (optional: an addon built without them still serves SHA-256). */
 interface Blake3Api {
-  blake3Leaves(paths: string[], offsets: number[], lengths: number[], cvFlags: Uint8Array, out: Uint8Array, kernel?: string): void;
+  blake3Leaves(paths: string[], offsets: number[], lengths: number[], cvFlags: Uint8Array, out: Uint8Array, kernel?: string, identities?: Float64Array, control?: BatchControl): void;
   blake3Bytes(data: Uint8Array, chunkCounter: number, output: 'cv' | 'digest', kernel?: string): Uint8Array;
   blake3Kernels(): string[];
 }
@@ -92,24 +92,30 @@ class NativeLeafHasher implements LeafHasher {
     const paths = new Array<string>(n);
     const offsets = new Array<number>(n);
     const lengths = new Array<number>(n);
+    // the walk's (dev, ino) per leaf, NaN where unknown: the addon refuses a file that is no longer it
+    const identities = new Float64Array(2 * n).fill(NaN);
     for (let i = 0; i < n; i++) {
       const leaf = batch.leaves[i]!;
       paths[i] = leaf.path;
       offsets[i] = leaf.offset;
       lengths[i] = leaf.length;
+      if (leaf.dev !== undefined && leaf.ino !== undefined) {
+        identities[2 * i] = leaf.dev;
+        identities[2 * i + 1] = leaf.ino;
+      }
     }
     const out = new Uint8Array(32 * n);
     switch (batch.algorithm) {
       case 'sha256': {
         if (batch.leaves.some((l) => l.output !== 'digest')) throw new RangeError("'cv' leaves exist only for blake3");
-        callNative(() => this.sha.sha256Leaves(paths, offsets, lengths, out, this.kernels.sha256));
+        callNative(() => this.sha.sha256Leaves(paths, offsets, lengths, out, this.kernels.sha256, batch.control ? { identities, control: batch.control } : { identities }));
         break;
       }
       case 'blake3': {
         const b3 = this.requireBlake3();
         const cvFlags = new Uint8Array(n);
         for (let i = 0; i < n; i++) cvFlags[i] = batch.leaves[i]!.output === 'cv' ? 1 : 0;
-        callNative(() => b3.blake3Leaves(paths, offsets, lengths, cvFlags, out, this.kernels.blake3));
+        callNative(() => b3.blake3Leaves(paths, offsets, lengths, cvFlags, out, this.kernels.blake3, identities, batch.control));
         break;
       }
       default:

@@ -19,7 +19,7 @@ class NodeCryptoLeafHasher implements LeafHasher {
   readonly name = 'node-crypto' as const;
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
-    const reader = new LeafReader(this.block);
+    const reader = new LeafReader(this.block, batch.control);
     try {
       return batch.leaves.map((leaf) => {
         const h = createHash(opensslName(batch.algorithm, leaf.output));

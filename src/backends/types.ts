@@ -6,7 +6,7 @@
 import type { HashAlgorithm, Leaf, LeafBatch } from '../hash/vocabulary.js';
 
 // The hash vocabulary is part of every backend's contract, so backend modules name it from here.
-export { BLAKE3_CHUNK_BYTES, type HashAlgorithm, type Leaf, type LeafBatch } from '../hash/vocabulary.js';
+export { BLAKE3_CHUNK_BYTES, type BatchControl, type HashAlgorithm, type Leaf, type LeafBatch } from '../hash/vocabulary.js';
 
 /** The backends, by the name `--backend` and `disableBackends` take. */
 export type BackendName = 'native' | 'wasm' | 'js' | 'node-crypto' | 'webgpu';

@@ -12,13 +12,15 @@
  * File ranges are read with fs.readSync straight into the module's memory (a page-aligned 4 MiB
  * IO buffer; 4 lanes of 1 MiB for SHA-256), so bytes are copied once, by the kernel.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ModelsealError, UnavailableError } from '../errors.js';
-import { fileChanged, fileError } from './file-reader.js';
+import { batchProgress, fileChanged, fileError } from './file-reader.js';
+import { identityOf, openChecked } from '../io/open-checked.js';
 import {
   BLAKE3_CHUNK_BYTES,
   type BackendOptions,
+  type BatchControl,
   type CpuBackendModule,
   type HashAlgorithm,
   type Leaf,
@@ -188,20 +190,11 @@ class OpenFiles {
     for (const leaf of leaves) this.pending.set(leaf.path, (this.pending.get(leaf.path) ?? 0) + 1);
   }
 
-  fd(path: string): number {
-    let fd = this.fds.get(path);
+  fd(leaf: Leaf): number {
+    let fd = this.fds.get(leaf.path);
     if (fd === undefined) {
-      try {
-        fd = openSync(path, 'r');
-      } catch (e) {
-        throw fileError(path, e);
-      }
-      this.fds.set(path, fd);
-      try {
-        if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-      } catch (e) {
-        throw fileError(path, e);
-      }
+      fd = openChecked(leaf.path, identityOf(leaf));
+      this.fds.set(leaf.path, fd);
     }
     return fd;
   }
@@ -224,7 +217,7 @@ class OpenFiles {
 }
 
 /** Reads exactly `length` bytes at `position` into mem[dst...]; a short file is FILE_CHANGED. */
-function readFully(mem: Uint8Array, fd: number, path: string, dst: number, length: number, position: number): void {
+function readFully(mem: Uint8Array, fd: number, path: string, dst: number, length: number, position: number, control: BatchControl | undefined): void {
   let got = 0;
   while (got < length) {
     let n: number;
@@ -236,6 +229,7 @@ function readFully(mem: Uint8Array, fd: number, path: string, dst: number, lengt
     if (n === 0) throw fileChanged(path);
     got += n;
   }
+  batchProgress(control, length);
 }
 
 /** One SHA-256 leaf in flight in a lane: its file position and its bytes waiting in the lane buffer. */
@@ -255,6 +249,8 @@ class WasmLeafHasher implements LeafHasher {
   readonly name = 'wasm' as const;
   private readonly w: WasmInstance;
   private readonly sha256Lanes: number;
+  /** The running batch's progress/abort channel (hashLeaves is synchronous: one batch at a time). */
+  private control: BatchControl | undefined;
 
   constructor(module: WasmModule, options: BackendOptions = {}) {
     this.w = new WasmInstance(module);
@@ -269,6 +265,7 @@ class WasmLeafHasher implements LeafHasher {
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
     const files = new OpenFiles(batch.leaves);
+    this.control = batch.control;
     try {
       switch (batch.algorithm) {
         case 'sha256':
@@ -286,6 +283,7 @@ class WasmLeafHasher implements LeafHasher {
           throw new UnavailableError('BACKEND_ALGORITHM', `the wasm backend does not compute ${batch.algorithm}; it offers sha256 and blake3.`);
       }
     } finally {
+      this.control = undefined;
       files.closeAll();
     }
   }
@@ -310,13 +308,13 @@ class WasmLeafHasher implements LeafHasher {
       if (leaf.offset % BLAKE3_CHUNK_BYTES !== 0) throw new RangeError(`a BLAKE3 'cv' leaf must start at a multiple of ${BLAKE3_CHUNK_BYTES}, got offset ${leaf.offset}`);
       counter = leaf.offset / BLAKE3_CHUNK_BYTES;
     }
-    const fd = files.fd(leaf.path);
+    const fd = files.fd(leaf);
     w.x.blake3_init(counter >>> 0, Math.floor(counter / 2 ** 32));
     let pos = leaf.offset;
     let left = leaf.length;
     while (left > 0) {
       const n = Math.min(left, w.ioBytes);
-      readFully(w.mem, fd, leaf.path, w.io, n, pos);
+      readFully(w.mem, fd, leaf.path, w.io, n, pos, this.control);
       w.x.blake3_update(w.io, n);
       pos += n;
       left -= n;
@@ -343,7 +341,7 @@ class WasmLeafHasher implements LeafHasher {
         if (!lane && next < leaves.length) {
           const leaf = leaves[next]!;
           const start = w.io + l * w.laneBytes;
-          lane = { index: next, leaf, fd: files.fd(leaf.path), filePos: leaf.offset, fileLeft: leaf.length, bufPos: start, bufEnd: start };
+          lane = { index: next, leaf, fd: files.fd(leaf), filePos: leaf.offset, fileLeft: leaf.length, bufPos: start, bufEnd: start };
           lanes[l] = lane;
           x.sha256_init(l);
           next++;
@@ -352,7 +350,7 @@ class WasmLeafHasher implements LeafHasher {
           // Lane buffers are a multiple of 64 bytes, so only a leaf's last read can end mid-block.
           const n = Math.min(lane.fileLeft, w.laneBytes);
           const start = w.io + l * w.laneBytes;
-          readFully(w.mem, lane.fd, lane.leaf.path, start, n, lane.filePos);
+          readFully(w.mem, lane.fd, lane.leaf.path, start, n, lane.filePos, this.control);
           lane.filePos += n;
           lane.fileLeft -= n;
           lane.bufPos = start;

@@ -90,3 +90,11 @@ export function formatBytes(n: number): string {
   }
   return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
 }
+
+/** A throughput with a unit that keeps three significant figures (GB/s down to B/s: tiny or slow runs too). */
+export function formatRate(bytes: number, seconds: number): string {
+  const rate = bytes / Math.max(seconds, 1e-9);
+  const units: Array<[number, string]> = [[1e9, 'GB/s'], [1e6, 'MB/s'], [1e3, 'kB/s']];
+  for (const [scale, unit] of units) if (rate >= scale) return `${(rate / scale).toPrecision(3)} ${unit}`;
+  return `${rate.toPrecision(3)} B/s`;
+}

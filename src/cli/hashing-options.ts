@@ -1,5 +1,5 @@
 /** The hashing flags shared by `hash`, `sign` and `verify`'s re-hash: declared and parsed here once. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_SHARD_BYTES, HASH_ALGORITHMS, type BackendName, type HashModelOptions } from '../index.js';
 import { collect, parseChoice, parseIntArg, parseKernels, parseSize } from './args.js';
 
@@ -12,8 +12,11 @@ export interface HashingFlags {
   workers?: string;
   ignorePath?: string[];
   ignorePaths?: string[];
+  /** model_signing's spellings */
+  ignore_paths?: string[];
   ignoreGitPaths: boolean;
   allowSymlinks?: boolean;
+  allow_symlinks?: boolean;
   kernel?: string[];
   disableBackend?: string[];
   hybrid?: boolean;
@@ -29,8 +32,10 @@ export function addHashingOptions(cmd: Command): Command {
     .option('--workers <n>', 'worker threads (default: available cores)')
     .option('--ignore-path <path>', 'ignore a file or directory (repeatable)', collect)
     .option('--ignore-paths <path>', 'alias of --ignore-path (model_signing spelling)', collect)
+    .addOption(new Option('--ignore_paths <path>').argParser(collect).hideHelp())
     .option('--no-ignore-git-paths', 'also hash .git, .gitattributes, .github, .gitignore at the model root')
     .option('--allow-symlinks', 'follow file symlinks that stay inside the model')
+    .addOption(new Option('--allow_symlinks').hideHelp())
     .option('--kernel <alg=kernel>', 'force a native kernel, e.g. sha256=avx2-x8 (testing, benchmarks)', collect)
     .option('--disable-backend <name>', 'never use this backend (repeatable)', collect)
     .option('--hybrid', 'CPU workers and the GPU share the work (needs a WebGPU adapter; pays only where the GPU outruns the host: see docs/gpu.md)');
@@ -44,6 +49,7 @@ export function addRehashOptions(cmd: Command): Command {
   return cmd
     .option('--ignore-path <path>', 'ignore a file or directory (repeatable)', collect)
     .option('--ignore-paths <path>', 'alias of --ignore-path (model_signing spelling)', collect)
+    .addOption(new Option('--ignore_paths <path>').argParser(collect).hideHelp())
     .option('--no-ignore-git-paths', 'do not ignore .git, .gitattributes, .github, .gitignore at the model root')
     .option('--allow-symlinks', "follow file symlinks inside the model (default: the bundle's setting)")
     .option('--backend <name>', `auto | ${BACKEND_NAMES.join(' | ')}`, 'auto')
@@ -55,8 +61,8 @@ export function addRehashOptions(cmd: Command): Command {
 export type RehashOptions = Pick<HashModelOptions, 'backend' | 'workers' | 'ignorePaths' | 'ignoreGitPaths' | 'allowSymlinks' | 'disableBackends'>;
 
 /** Relative ignore paths are relative to the current directory, as with model_signing. */
-function ignorePathsFrom(flags: Pick<HashingFlags, 'ignorePath' | 'ignorePaths'>): string[] | undefined {
-  const ignores = [...(flags.ignorePath ?? []), ...(flags.ignorePaths ?? [])];
+function ignorePathsFrom(flags: Pick<HashingFlags, 'ignorePath' | 'ignorePaths' | 'ignore_paths'>): string[] | undefined {
+  const ignores = [...(flags.ignorePath ?? []), ...(flags.ignorePaths ?? []), ...(flags.ignore_paths ?? [])];
   return ignores.length ? ignores.map((p) => (p.startsWith('/') ? p : `${process.cwd()}/${p}`)) : undefined;
 }
 
@@ -88,7 +94,7 @@ export function hashingOptionsFrom(flags: HashingFlags): HashModelOptions {
   const ignorePaths = ignorePathsFrom(flags);
   if (ignorePaths) o.ignorePaths = ignorePaths;
   o.ignoreGitPaths = flags.ignoreGitPaths;
-  if (flags.allowSymlinks) o.allowSymlinks = true;
+  if (flags.allowSymlinks || flags.allow_symlinks) o.allowSymlinks = true;
   const kernels = parseKernels(flags.kernel);
   if (kernels) o.kernels = kernels;
   if (flags.hybrid) o.hybrid = true;

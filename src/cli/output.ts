@@ -2,7 +2,7 @@
  * CLI output conventions: results on stdout (one JSON object with --json), human text and progress
  * on stderr; errors as one sentence (never a stack trace) and a documented exit code.
  */
-import { EXIT_INTERRUPTED, ModelsealError } from '../errors.js';
+import { ModelsealError } from '../errors.js';
 
 /** How a command prints: `--json` (one JSON result on stdout) and `--quiet` (no human text on stderr). */
 export interface CommandContext {
@@ -36,10 +36,7 @@ function jsonReplacer(_k: string, v: unknown): unknown {
  * anything else → exit 70 with a one-line internal error (set MODELSEAL_DEBUG=1 for the stack).
  */
 export async function runCommand(ctx: CommandContext, body: () => Promise<number>): Promise<number> {
-  const onSigint = () => {
-    process.stderr.write('\nmodelseal: interrupted\n');
-    process.exit(EXIT_INTERRUPTED);
-  };
+  const onSigint = () => interrupted(ctx);
   process.once('SIGINT', onSigint);
   try {
     return await body();
@@ -48,6 +45,20 @@ export async function runCommand(ctx: CommandContext, body: () => Promise<number
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/**
+ * Ctrl-C: say so (as JSON too with --json), then die by SIGINT itself. Exiting normally would wait for
+ * the worker threads, and a worker inside one native hashing call only returns when its file is done
+ * (seconds on a large file); dying by the signal is immediate, and the parent shell sees the
+ * conventional status 130 (128 + SIGINT) and knows the run was interrupted. Nothing has been written
+ * yet at any point a hash can be interrupted: outputs are written after hashing.
+ */
+function interrupted(ctx: CommandContext): void {
+  if (ctx.json) writeJson({ ok: false, error: { code: 'INTERRUPTED', kind: 'interrupted', message: 'interrupted (SIGINT); nothing was written.' } });
+  process.stderr.write('\nmodelseal: interrupted\n');
+  process.removeAllListeners('SIGINT');
+  process.kill(process.pid, 'SIGINT');
 }
 
 /** Prints an error (JSON too with --json) and returns its exit code: a ModelsealError's own, else 70. */

@@ -107,12 +107,19 @@ export function pythonBytesRepr(data: Uint8Array): string {
 
 /**
  * Strict base64 decoding for bundle fields (standard or URL-safe alphabet, padding optional, as DSSE
- * allows): a bundle with characters Node's decoder would skip is refused as corrupt.
+ * allows; the encoding must be canonical): a bundle with characters Node's decoder would skip is
+ * refused as corrupt.
  */
 export function decodeBase64Strict(text: unknown, field: string): Buffer {
   if (typeof text !== 'string') throw new InputError('BUNDLE_MALFORMED', `${field} is missing or not a string.`);
-  const bytes = decodeBase64Text(text, { alphabet: 'standard-or-url', strictPadding: true });
-  if (!bytes) throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not valid base64; the bundle is corrupt.`);
+  const rules = { alphabet: 'standard-or-url', strictPadding: true } as const;
+  if (!decodeBase64Text(text, rules)) throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not valid base64; the bundle is corrupt.`);
+  // Stray low bits in the last character decode to the same bytes as the canonical text: refuse them,
+  // as docs/oms.md says, so one byte string has one encoding.
+  const bytes = decodeBase64Text(text, { ...rules, canonical: true });
+  if (!bytes) {
+    throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not canonical base64 (stray bits in its last character); the bundle is corrupt.`);
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -7,7 +7,7 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { PREFERENCE, probeAll } from '../backends/dispatch.js';
 import type { ProbeResult } from '../backends/types.js';
-import { PACKAGE_ROOT, loadNative, type NativeCpuFeatures } from '../native/addon.js';
+import { PACKAGE_ROOT, loadNative, type NativeCpuFeatures, type NativeOrigin } from '../native/addon.js';
 
 /** Device paths probed for confidential-computing evidence (acquisition lives in src/attest/acquire). */
 const TEE_PATHS = ['/sys/kernel/config/tsm/report', '/dev/sev-guest', '/dev/tdx_guest'];
@@ -18,7 +18,10 @@ export interface DoctorReport {
   platform: string;
   cpu: string;
   cores: number;
-  native: { ok: true; path: string; cpuFeatures: NativeCpuFeatures } | { ok: false; reason: string };
+  /** Which addon loaded (a prebuilt binary, a source build, or none) and why. */
+  native:
+    | { ok: true; origin: NativeOrigin; why: string; path: string; cpuFeatures: NativeCpuFeatures }
+    | { ok: false; origin: 'none'; reason: string };
   backends: ProbeResult[];
   preference: typeof PREFERENCE;
   /** TEE device path → present. */
@@ -34,7 +37,9 @@ export async function doctorReport(): Promise<DoctorReport> {
     platform: `${process.platform} ${process.arch} (kernel ${release()})`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
-    native: native.ok ? { ok: true, path: native.path, cpuFeatures: native.addon.cpuFeatures() } : { ok: false, reason: native.reason },
+    native: native.ok
+      ? { ok: true, origin: native.origin, why: native.why, path: native.path, cpuFeatures: native.addon.cpuFeatures() }
+      : { ok: false, origin: 'none', reason: native.reason },
     backends,
     preference: PREFERENCE,
     tee: Object.fromEntries(TEE_PATHS.map((p) => [p, existsSync(p)])),

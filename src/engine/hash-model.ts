@@ -1,7 +1,7 @@
 /**
  * hashModel: walk → plan → map over the pool (or the GPU) → pure reduce into the OMS manifest.
  */
-import { statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { disabledBackends, probeBackend, selectBackend } from '../backends/dispatch.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
@@ -16,6 +16,9 @@ import { HashPool, defaultWorkers } from './pool.js';
 import type { HashModelOptions, HashResult, ProgressEvent } from './types.js';
 
 const WEBGPU_MODULE = '../backends/webgpu/index.js';
+
+/** How often progress inside running tasks is sampled (a bar redraw rate; cheap: a few atomic loads). */
+const PROGRESS_INTERVAL_MS = 200;
 
 interface Resolved {
   hash: HashAlgorithm;
@@ -104,9 +107,13 @@ function checkUnchanged(walk: WalkResult, plan: ChunkPlan): void {
     if (!plan.files.some((p) => p.abs === f.abs)) continue;
     let st;
     try {
-      st = statSync(f.abs);
+      // lstat: a file swapped for a link after hashing is a change, not something to follow
+      st = lstatSync(f.abs);
     } catch (e) {
       throw new ModelsealError('FILE_CHANGED', `${f.rel} disappeared while the model was being hashed; hash again once the model is stable.`, { cause: e });
+    }
+    if (!st.isFile() || st.dev !== f.dev || st.ino !== f.ino) {
+      throw new ModelsealError('FILE_CHANGED', `${f.rel} was replaced while it was being hashed; hash again once the model is stable.`);
     }
     if (st.size !== f.size || st.mtimeMs !== f.mtimeMs) {
       throw new ModelsealError('FILE_CHANGED', `${f.rel} changed while it was being hashed (size ${f.size} → ${st.size}, or modified); hash again once the model is stable.`);
@@ -122,6 +129,13 @@ function checkUnchanged(walk: WalkResult, plan: ChunkPlan): void {
  */
 export async function hashModel(modelPath: string, options: HashModelOptions = {}): Promise<HashResult> {
   const t0 = performance.now();
+  // library misuse is a ModelsealError with a code, like bad CLI input, never a bare TypeError
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ModelsealError('BAD_OPTION', 'hashModel options must be an object (or omitted).', { kind: 'usage' });
+  }
+  if (options.only !== undefined && typeof options.only !== 'function') {
+    throw new ModelsealError('BAD_OPTION', 'hashModel option only must be a function (relPath) => boolean.', { kind: 'usage' });
+  }
   const r = resolveOptions(options);
   const walkOpts: Parameters<typeof walkModel>[1] = { ignoreGitPaths: options.ignoreGitPaths !== false, allowSymlinks: options.allowSymlinks === true };
   if (options.ignorePaths) walkOpts.ignorePaths = options.ignorePaths;
@@ -133,7 +147,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
 
   const backend = await selectBackend(r.hash, options.backend, options.disableBackends);
   const plan = makePlan(
-    files.map((f) => ({ rel: f.rel, abs: f.abs, size: f.size })),
+    files.map((f) => ({ rel: f.rel, abs: f.abs, size: f.size, dev: f.dev, ino: f.ino })),
     {
       hash: r.hash,
       method: r.method,
@@ -165,16 +179,41 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     });
     progress.bytesDone += bytes;
     backendBytes[name] = (backendBytes[name] ?? 0) + bytes;
-    report?.({ ...progress });
+    if (progress.bytesDone > lastReported) {
+      lastReported = progress.bytesDone;
+      report?.({ ...progress });
+    }
   };
   // A lane takes work from the shared queue until it is empty: CPU lanes one task at a time, the
   // GPU lane bigger batches. With both, whoever is faster simply takes more (work stealing).
-  const lane = async (name: BackendName, maxBytes: number, hash: (leaves: number[]) => Promise<Uint8Array[]>) => {
+  // CPU lanes share counters with their worker: slot 0 is the abort flag, slot k the bytes lane k has
+  // hashed of its current task. A timer adds them to the finished bytes, so progress moves inside one
+  // large file too (every CPU backend reports per read block), and an abort stops a worker mid-file.
+  // slots: 0 abort, 1 .. workers + 1 the CPU lanes, then the two GPU lanes
+  const counters = new BigInt64Array(new SharedArrayBuffer(8 * (r.workers + 4)));
+  const gpuSlot = r.workers + 2;
+  let lastReported = progress.bytesDone;
+  const tick = () => {
+    let inFlight = 0;
+    for (let k = 1; k < counters.length; k++) inFlight += Number(Atomics.load(counters, k));
+    const bytesDone = Math.min(progress.bytesTotal, progress.bytesDone + inFlight);
+    if (bytesDone <= lastReported) return;
+    lastReported = bytesDone;
+    report?.({ ...progress, bytesDone });
+  };
+  const timer = report ? setInterval(tick, PROGRESS_INTERVAL_MS) : undefined;
+  timer?.unref();
+  const onAbort = () => Atomics.store(counters, 0, 1n);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const lane = async (name: BackendName, maxBytes: number, hash: (leaves: number[]) => Promise<Uint8Array[]>, slot?: number) => {
     for (;;) {
       options.signal?.throwIfAborted();
       const leaves = queue.take(maxBytes);
       if (!leaves) return;
-      done(name, leaves, await hash(leaves));
+      const outs = await hash(leaves);
+      // the task's bytes move from its slot to the finished count in one step
+      if (slot !== undefined) Atomics.store(counters, slot, 0n);
+      done(name, leaves, outs);
     }
   };
 
@@ -197,7 +236,8 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
         lanes.push(
           ready.then((gpu) => {
             const batch = (gpu as HashBackend & { preferredBatchBytes?: number }).preferredBatchBytes ?? gpu.capabilities.preferredBatchBytes ?? 64 * 2 ** 20;
-            return lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal));
+            const control = { counters, slot: gpuSlot + k };
+            return lane('webgpu', batch, (t) => gpu.hashLeaves({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, options.signal), gpuSlot + k);
           }),
         );
       }
@@ -210,11 +250,14 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       const kernels = options.kernels ? { kernels: options.kernels } : {};
       // one task in flight per worker plus one queued keeps every core busy
       for (let k = 0; k < workers + 1; k++) {
-        lanes.push(lane(cpu, 0, (t) => pool.run({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!) }, options.signal)));
+        const control = { counters, slot: k + 1 };
+        lanes.push(lane(cpu, 0, (t) => pool.run({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, options.signal), k + 1));
       }
     }
     await settleAll(lanes);
   } finally {
+    if (timer) clearInterval(timer);
+    options.signal?.removeEventListener('abort', onAbort);
     for (const close of closers.reverse()) await close();
   }
   checkUnchanged(walk, plan);

@@ -4,7 +4,7 @@
  */
 import { loadCpuBackend } from '../backends/registry.js';
 import type { BackendName, LeafHasher } from '../backends/types.js';
-import type { HashAlgorithm, Leaf } from '../hash/vocabulary.js';
+import type { BatchControl, HashAlgorithm, Leaf } from '../hash/vocabulary.js';
 import { toWireError, type WireError } from '../errors.js';
 
 export interface WorkerTask {
@@ -12,6 +12,8 @@ export interface WorkerTask {
   kernels?: Record<string, string>;
   algorithm: HashAlgorithm;
   leaves: Leaf[];
+  /** Shared progress counters and abort flag (LeafBatch.control). */
+  control?: BatchControl;
 }
 
 export type WorkerReply = { digests: Uint8Array[] } | { error: WireError };
@@ -34,7 +36,7 @@ async function hasherFor(task: WorkerTask): Promise<LeafHasher> {
 export default async function hashTask(task: WorkerTask): Promise<WorkerReply> {
   try {
     const h = await hasherFor(task);
-    return { digests: h.hashLeaves({ algorithm: task.algorithm, leaves: task.leaves }) };
+    return { digests: h.hashLeaves({ algorithm: task.algorithm, leaves: task.leaves, ...(task.control ? { control: task.control } : {}) }) };
   } catch (e) {
     return { error: toWireError(e) };
   }

@@ -49,10 +49,25 @@ export interface Leaf {
   offset: number;
   length: number;
   output: 'digest' | 'cv';
+  /** The file's device and inode as the walk saw them; readers refuse a file that is no longer it. */
+  dev?: number;
+  ino?: number;
 }
 
 /** Leaves hashed with one algorithm: what a backend receives, and answers with one digest/CV per leaf, in order. */
 export interface LeafBatch {
   algorithm: HashAlgorithm;
   leaves: Leaf[];
+  /**
+   * Progress and cancellation shared with the caller while the batch runs (a worker thread sees the
+   * same memory): the hasher adds the bytes it has read to `counters[slot]` as it goes, so progress
+   * shows inside one large file, and stops with ABORTED at its next block once `counters[0]` is not 0.
+   */
+  control?: BatchControl;
+}
+
+/** See LeafBatch.control. `counters` lives in a SharedArrayBuffer; slot 0 is the abort flag. */
+export interface BatchControl {
+  counters: BigInt64Array;
+  slot: number;
 }

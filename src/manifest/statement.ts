@@ -19,6 +19,7 @@ import type { HashAlgorithm } from '../hash/vocabulary.js';
 import type { Manifest, Resource, Serialization } from './types.js';
 import { parseShardName, resourceAlgorithm, rootDigestOf } from './oms.js';
 import { IN_TOTO_STATEMENT_TYPE } from '../crypto/in-toto.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../io/json-depth.js';
 
 export { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_TYPE, encodeStatement } from '../crypto/in-toto.js';
 /** The OMS predicate type (model_signing v0.3 and later, OMS spec v1.0). */
@@ -325,6 +326,9 @@ export function parseStatementJson(payload: Uint8Array): unknown {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(payload);
   } catch (e) {
     throw new InputError('STATEMENT_MALFORMED', 'the signed payload is not valid UTF-8; it is not an in-toto statement.', { cause: e });
+  }
+  if (jsonTooDeep(text)) {
+    throw new InputError('STATEMENT_MALFORMED', `the signed payload nests deeper than ${MAX_JSON_DEPTH} levels; it is not an in-toto statement.`);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -3,8 +3,8 @@
  * an unavailable addon is a value with a reason (printed by `modelseal doctor`).
  */
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeCpuFeatures {
@@ -29,41 +29,90 @@ export interface NativeAddon {
   [name: string]: unknown;
 }
 
-export type NativeLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+/**
+ * Where a loaded addon came from: a prebuilt binary shipped in the package (`prebuilds/`), a build from
+ * source (`build/Release`, made by cmake-js at install or by `npm run build:native`), or the file named
+ * by MODELSEAL_NATIVE_PATH.
+ */
+export type NativeOrigin = 'prebuilt' | 'source build' | 'MODELSEAL_NATIVE_PATH';
+
+export type NativeLoad =
+  | { ok: true; addon: NativeAddon; path: string; origin: NativeOrigin; why: string }
+  | { ok: false; reason: string };
 
 /** Repository / package root (dist/native/addon.js and src/native/addon.ts are both two levels down). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** What to run when no binary fits (the package ships prebuilt binaries for linux-x64 and, when it could build one, linux-arm64). */
+export const NATIVE_BUILD_ADVICE =
+  'build it from source with `npm run build:native` in a clone, or in a project that depends on modelseal: ' +
+  '`npm install --no-save cmake-js@8.0.0 node-addon-api@8.5.0 && node node_modules/modelseal/scripts/build-native.mjs --force` (needs cmake and a C++17 compiler)';
+
 let cached: NativeLoad | undefined;
 
-/** Loads build/Release/modelseal.node once per thread. MODELSEAL_DISABLE_NATIVE=1 disables it. */
+/**
+ * Loads the addon once per thread: a local source build (build/Release) first, then the prebuilt
+ * binary for this platform (node-gyp-build's lookup, the one used by well-kept native packages).
+ * MODELSEAL_DISABLE_NATIVE=1 disables it; MODELSEAL_NATIVE_PATH=FILE loads that file instead.
+ */
 export function loadNative(): NativeLoad {
   if (cached) return cached;
   cached = load();
   return cached;
 }
 
+type GypBuild = { resolve?: (dir: string) => string };
+
 function load(): NativeLoad {
   if (process.env.MODELSEAL_DISABLE_NATIVE === '1') {
     return { ok: false, reason: 'disabled by MODELSEAL_DISABLE_NATIVE=1' };
   }
-  const path = process.env.MODELSEAL_NATIVE_PATH ?? join(PACKAGE_ROOT, 'build', 'Release', 'modelseal.node');
-  if (!existsSync(path)) {
-    let why = 'the addon was not built';
+  const require = createRequire(import.meta.url);
+  let path: string;
+  let origin: NativeOrigin;
+  if (process.env.MODELSEAL_NATIVE_PATH) {
+    path = process.env.MODELSEAL_NATIVE_PATH;
+    origin = 'MODELSEAL_NATIVE_PATH';
+    if (!existsSync(path)) return { ok: false, reason: `MODELSEAL_NATIVE_PATH names ${path}, which does not exist` };
+  } else {
     try {
-      const status = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'build', 'native-status.json'), 'utf8')) as { reason?: string };
-      if (status.reason) why = status.reason;
+      const resolve = (require('node-gyp-build') as GypBuild).resolve;
+      if (typeof resolve !== 'function') throw new Error('node-gyp-build has no resolve()');
+      path = resolve(PACKAGE_ROOT);
     } catch {
-      /* no status file: never attempted */
+      return { ok: false, reason: `${noBinaryReason()}; ${NATIVE_BUILD_ADVICE}` };
     }
-    return { ok: false, reason: `${why} (expected ${path}; run \`npm run build:native\`)` };
+    origin = relative(PACKAGE_ROOT, path).startsWith('prebuilds') ? 'prebuilt' : 'source build';
   }
   try {
-    const require = createRequire(import.meta.url);
     const addon = require(path) as NativeAddon;
     if (typeof addon.cpuFeatures !== 'function') return { ok: false, reason: `${path} is not a modelseal addon` };
-    return { ok: true, addon, path };
+    return { ok: true, addon, path, origin, why: whyLoaded(origin, path) };
   } catch (e) {
-    return { ok: false, reason: `the addon failed to load: ${(e as Error).message}` };
+    return { ok: false, reason: `the ${origin} addon ${path} failed to load: ${(e as Error).message}; ${NATIVE_BUILD_ADVICE}` };
+  }
+}
+
+function whyLoaded(origin: NativeOrigin, path: string): string {
+  if (origin === 'MODELSEAL_NATIVE_PATH') return `MODELSEAL_NATIVE_PATH=${path}`;
+  if (origin === 'source build') return 'built from source in build/Release, which takes precedence over prebuilt binaries';
+  return `the prebuilt binary for ${process.platform}-${process.arch} shipped in the package (no local source build in build/Release)`;
+}
+
+/** Why neither a source build nor a prebuilt binary is there: the install script's record, if any. */
+function noBinaryReason(): string {
+  const platform = `${process.platform}-${process.arch}`;
+  const shipped = existsSync(join(PACKAGE_ROOT, 'prebuilds')) ? readdirSync(join(PACKAGE_ROOT, 'prebuilds')).join(', ') : '';
+  const prebuilt = shipped ? `no prebuilt binary for ${platform} (the package has ${shipped})` : `no prebuilt binary for ${platform} (none shipped: a source checkout)`;
+  const status = installStatus();
+  return `${prebuilt} and no source build${status ? ` (${status})` : ''}`;
+}
+
+function installStatus(): string {
+  try {
+    const status = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'build', 'native-status.json'), 'utf8')) as { reason?: string };
+    return status.reason ?? '';
+  } catch {
+    return ''; // no status file: the install script never ran (npm blocks dependencies' install scripts by default)
   }
 }

@@ -18,6 +18,9 @@ export interface PlanFile {
   rel: string;
   abs: string;
   size: number;
+  /** Identity recorded by the walk, copied into every leaf (readers compare it with what they open). */
+  dev?: number;
+  ino?: number;
 }
 
 /** One OMS resource of a plan (a file, or a shard of one) and the leaves whose outputs make its digest. */
@@ -94,6 +97,7 @@ export function makePlan(files: PlanFile[], options: PlanOptions): ChunkPlan {
   const leaves: Leaf[] = [];
   let totalBytes = 0;
   files.forEach((f, fi) => {
+    const id = f.dev !== undefined && f.ino !== undefined ? { dev: f.dev, ino: f.ino } : {};
     if (method === 'shards') {
       const s = options.shardSize!;
       if (f.rel.includes(':')) {
@@ -101,18 +105,18 @@ export function makePlan(files: PlanFile[], options: PlanOptions): ChunkPlan {
       }
       for (let start = 0; start < f.size; start += s) {
         const end = Math.min(f.size, start + s);
-        leaves.push({ path: f.abs, offset: start, length: end - start, output: 'digest' });
+        leaves.push({ path: f.abs, offset: start, length: end - start, output: 'digest', ...id });
         resources.push({ name: shardName(f.rel, start, end), algorithm: resourceAlgorithm(hash, s), file: fi, start, end, leaves: [leaves.length - 1] });
       }
     } else {
       const r: PlannedResource = { name: f.rel, algorithm: resourceAlgorithm(hash), file: fi, start: 0, end: f.size, leaves: [] };
       if (hash === 'blake3' && f.size > subtree) {
         for (let o = 0; o < f.size; o += subtree) {
-          leaves.push({ path: f.abs, offset: o, length: Math.min(subtree, f.size - o), output: 'cv' });
+          leaves.push({ path: f.abs, offset: o, length: Math.min(subtree, f.size - o), output: 'cv', ...id });
           r.leaves.push(leaves.length - 1);
         }
       } else {
-        leaves.push({ path: f.abs, offset: 0, length: f.size, output: 'digest' });
+        leaves.push({ path: f.abs, offset: 0, length: f.size, output: 'digest', ...id });
         r.leaves.push(leaves.length - 1);
       }
       resources.push(r);

@@ -8,6 +8,7 @@ import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { GIT_IGNORE_PATHS, comparePaths } from '../manifest/oms.js';
+import { displayPath } from '../io/display-path.js';
 
 export interface WalkOptions {
   /** Paths to ignore: absolute, or relative to the model root. */
@@ -43,11 +44,16 @@ function fileRecord(rel: string, abs: string, st: Stats): WalkedFile {
   return { rel, abs, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
 }
 
-function ioError(path: string, e: unknown): InputError {
+function ioError(fullPath: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException).code;
+  const path = displayPath(fullPath);
   if (code === 'ENOENT') return new InputError('MODEL_NOT_FOUND', `${path} does not exist; check the model path.`, { cause: e });
   if (code === 'EACCES' || code === 'EPERM') return new InputError('FILE_UNREADABLE', `${path} is not readable (permission denied); fix its permissions or ignore it with --ignore-path.`, { cause: e });
-  return new InputError('IO_ERROR', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  if (code === 'ENAMETOOLONG' || code === 'ELOOP') {
+    return new InputError('PATH_TOO_DEEP', `${path} is nested too deeply for the system to open (${code}); flatten the model or ignore that directory with --ignore-path.`, { cause: e });
+  }
+  // the errno text repeats the path: print the code instead
+  return new InputError('IO_ERROR', `cannot read ${path}: ${code ?? (e as Error).message}.`, { cause: e });
 }
 
 /** Turns user ignore paths into POSIX paths relative to the root; paths outside the root are dropped. */
@@ -68,7 +74,9 @@ function isIgnored(rel: string, ignores: string[]): boolean {
 }
 
 export function walkModel(modelPath: string, options: WalkOptions = {}): WalkResult {
-  if (typeof modelPath !== 'string' || modelPath.length === 0) throw new TypeError('modelPath must be a non-empty string');
+  if (typeof modelPath !== 'string' || modelPath.length === 0) {
+    throw new InputError('MODEL_PATH_EMPTY', 'the model path is empty; give the model directory or file.');
+  }
   const given = resolve(modelPath);
   let st: Stats;
   try {

@@ -4,6 +4,7 @@
  */
 import { InputError } from '../errors.js';
 import { decodeBase64Strict } from '../crypto/dsse.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../io/json-depth.js';
 
 /** The only bundle media type model_signing's key/certificate verifier accepts. */
 export const BUNDLE_MEDIA_TYPE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -55,6 +56,9 @@ function bad(message: string): InputError {
   return new InputError('BUNDLE_MALFORMED', message);
 }
 
+/** The most certificates (leaf included) a bundle's chain may carry: verify refuses more, so sign does too. */
+export const MAX_CHAIN_CERTIFICATES = 16;
+
 /**
  * Parses bundle text: JSON, media type, verification material, envelope, base64 fields.
  * @param source name used in messages (a file path).
@@ -64,6 +68,9 @@ export function parseBundleText(text: string, source = 'the bundle'): ParsedBund
     throw new InputError('BUNDLE_TOO_LARGE', `${source} is larger than ${MAX_BUNDLE_BYTES / 1048576} MiB; OMS bundles of real models are far smaller, so it is refused.`);
   }
   if (text.trim().length === 0) throw new InputError('BUNDLE_JSON_INVALID', `${source} is empty; it is not a signature bundle.`);
+  if (jsonTooDeep(text)) {
+    throw new InputError('BUNDLE_JSON_INVALID', `${source} nests deeper than ${MAX_JSON_DEPTH} levels; it is not a signature bundle.`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -80,7 +87,9 @@ export function parseBundleJson(json: unknown, source = 'the bundle'): ParsedBun
   if (mediaType !== BUNDLE_MEDIA_TYPE_V03) {
     throw new InputError(
       'BUNDLE_MEDIA_TYPE_UNSUPPORTED',
-      `${source} has mediaType ${JSON.stringify(mediaType)}; OMS bundles must be ${BUNDLE_MEDIA_TYPE_V03} (other versions are refused, as by model_signing).`,
+      mediaType === undefined
+        ? `${source} has no mediaType field; OMS bundles must be ${BUNDLE_MEDIA_TYPE_V03}.`
+        : `${source} has mediaType ${JSON.stringify(mediaType)}; OMS bundles must be ${BUNDLE_MEDIA_TYPE_V03} (other versions are refused, as by model_signing).`,
     );
   }
   const vm = json.verificationMaterial;
@@ -132,7 +141,7 @@ function parseMaterial(vm: Record<string, unknown>, source: string): BundleMater
   if (isObject(vm.x509CertificateChain)) {
     const certs = vm.x509CertificateChain.certificates;
     if (!Array.isArray(certs) || certs.length === 0) throw bad(`${source}: x509CertificateChain.certificates is empty.`);
-    if (certs.length > 16) throw bad(`${source}: x509CertificateChain has ${certs.length} certificates; at most 16 are accepted.`);
+    if (certs.length > MAX_CHAIN_CERTIFICATES) throw bad(`${source}: x509CertificateChain has ${certs.length} certificates; at most ${MAX_CHAIN_CERTIFICATES} are accepted.`);
     return {
       kind: 'certificate-chain',
       certificates: certs.map((c: unknown, i: number) => {

@@ -2,7 +2,7 @@
  * Signing: OMS model bundles, and DSSE / Sigstore-bundle signing of any in-toto statement
  * (attestation statements use `signStatement` with the same signers).
  */
-export { signModel, defaultBundlePath, writeFileAtomic, type SignModelOptions, type SignModelResult } from './sign-model.js';
+export { signModel, defaultBundlePath, hashModelForSigning, writeFileAtomic, type SignModelOptions, type SignModelResult } from './sign-model.js';
 export {
   createKeySigner,
   createCertificateSigner,
@@ -40,3 +40,4 @@ export {
 } from './bundle.js';
 export { attestSignature, type AttestSignatureOptions, type AttestSignatureResult } from './attest-signature.js';
 export { attestBundle, type AttestBundleOptions, type AttestBundleResult } from './attest-bundle.js';
+export { signModelKeyless, identityTokenClaims, readIdentityToken, SIGSTORE_PUBLIC_GOOD, SIGSTORE_STAGING, type KeylessSignOptions } from './keyless.js';

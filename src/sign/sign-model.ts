@@ -2,18 +2,24 @@
  * signModel: hash (the same engine as `hash`) → OMS statement → DSSE → Sigstore bundle → atomic
  * write of `<model>.sig` beside the model (or `output`), never overwriting without `force`.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { checkOutputTarget, writeOutputFile } from '../io/output-file.js';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hashModel } from '../engine/hash-model.js';
-import type { HashModelOptions } from '../engine/types.js';
+import type { HashModelOptions, HashResult } from '../engine/types.js';
 import { InputError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement, manifestToStatement, type OmsStatement } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
 import { serializeBundle, type SigstoreBundleJson } from './bundle.js';
+import { DEFAULT_LEAF_BYTES, isValidLeafSize } from '../manifest/companion.js';
+import { buildCompanion, companionPaths, type BuiltCompanion } from './companion.js';
 import { decodeBase64Strict, verifyDsseSignature } from '../crypto/dsse.js';
 import { createCertificateSigner, createKeySigner, signStatement, type KeySource, type Signer } from './signer.js';
+
+function companionSidePaths(bundle: string): string[] {
+  const c = companionPaths(bundle);
+  return [c.companion, c.sidecar];
+}
 
 /** Hashing-engine settings passed through unchanged (they never change a digest). */
 export type EnginePassthrough = Pick<HashModelOptions, 'backend' | 'disableBackends' | 'workers' | 'kernels' | 'signal'>;
@@ -42,6 +48,11 @@ export interface SignModelOptions extends EnginePassthrough {
   force?: boolean;
   /** Do not write: return the bundle only. */
   dryRun?: boolean;
+  /**
+   * Also write a Merkle companion (`<bundle>.merkle` + sidecar `<bundle>.merkle.tree`, docs/companion.md)
+   * signed by the same signer, for range and tensor verification. The OMS bundle is unchanged.
+   */
+  merkle?: boolean | { leafSize?: number };
 }
 
 export interface SignModelResult {
@@ -57,6 +68,17 @@ export interface SignModelResult {
   signSeconds: number;
   /** Of signSeconds: writing the bundle (temporary file, fsync, link/rename). */
   writeSeconds: number;
+  /** The Merkle companion, with `merkle`. */
+  companion?: {
+    path: string | undefined;
+    sidecarPath: string | undefined;
+    leafSize: number;
+    files: number;
+    tree: string;
+    /** The companion's own read of the files (bytes, seconds). */
+    bytes: number;
+    seconds: number;
+  };
 }
 
 /** The default bundle path for a model: `<model>.sig` beside the directory or file. */
@@ -65,55 +87,11 @@ export function defaultBundlePath(modelPath: string): string {
 }
 
 /**
- * Writes `data` to `path` atomically: a temporary file in the same directory, fsync, then a
- * no-clobber hard link (or a rename when `force`). A reader never sees a partial bundle.
+ * Writes `data` to `path` atomically (see {@link writeOutputFile}: temporary file, full writes, fsync,
+ * no-clobber link or, when `force`, a rename over a regular file only).
  */
 export function writeFileAtomic(path: string, data: string | Buffer, force: boolean): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-  } catch (e) {
-    throw new InputError('OUTPUT_UNWRITABLE', `cannot write the signature next to ${path}: ${(e as Error).message}.`, { cause: e });
-  }
-  try {
-    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    if (force) renameSync(tmp, path);
-    else {
-      try {
-        linkSync(tmp, path); // fails with EEXIST instead of replacing: no race with a concurrent writer
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw outputExists(path);
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
-        // File systems without hard links: check, then rename.
-        if (existsSync(path)) throw outputExists(path);
-        renameSync(tmp, path);
-        return;
-      }
-      unlinkSync(tmp);
-    }
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already renamed or removed */
-    }
-    if (e instanceof InputError) throw e;
-    throw new InputError('OUTPUT_UNWRITABLE', `cannot write the signature ${path}: ${(e as Error).message}.`, { cause: e });
-  }
-}
-
-function outputExists(path: string): InputError {
-  return new InputError('OUTPUT_EXISTS', `${path} already exists; pass --force to replace it, or -o to write elsewhere.`);
+  writeOutputFile(path, data, { force, what: 'the signature' });
 }
 
 function makeSigner(o: SignModelOptions): Signer {
@@ -131,23 +109,16 @@ function makeSigner(o: SignModelOptions): Signer {
 }
 
 /**
- * Signs a model directory or file with an EC key (optionally with a certificate chain) and writes
- * an OMS bundle that model_signing verifies.
- *
- * @example
- * const r = await signModel('./model', { privateKey: 'key.pem' }); // writes ./model.sig
+ * Hashes a model the way a signature records it: `output` (the bundle, and its `.att`) is not a model
+ * file, and in shards mode names with ':' are refused up front (model_signing cannot verify them).
+ * Shared by key, certificate and keyless signing.
  */
-export async function signModel(modelPath: string, options: SignModelOptions = {}): Promise<SignModelResult> {
-  // Load the key and check the output first: fail before hashing terabytes.
-  const signer = makeSigner(options);
-  const output = options.dryRun ? undefined : resolve(options.output ?? defaultBundlePath(modelPath));
-  if (output !== undefined && !options.force && existsSync(output)) throw outputExists(output);
-
+export async function hashModelForSigning(modelPath: string, options: SignModelOptions, output: string | undefined): Promise<HashResult> {
   const method = options.method ?? 'files';
   const hashOpts: HashModelOptions = {
     method,
     // the bundle and its attestation (<bundle>.att, written beside it by --attest) are not model files
-    ignorePaths: [...(options.ignorePaths ?? []), ...(output !== undefined ? [output, `${output}.att`] : [])],
+    ignorePaths: [...(options.ignorePaths ?? []), ...(output !== undefined ? [output, `${output}.att`, ...companionSidePaths(output)] : [])],
     ignoreGitPaths: options.ignoreGitPaths !== false,
     allowSymlinks: options.allowSymlinks === true,
     // model_signing splits shard names on every ':', so it cannot verify such files: refuse them
@@ -168,6 +139,30 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
   if (options.signal !== undefined) hashOpts.signal = options.signal;
   if (options.onProgress !== undefined) hashOpts.onProgress = options.onProgress;
   const h = await hashModel(modelPath, hashOpts);
+  return h;
+}
+
+/**
+ * Signs a model directory or file with an EC key (optionally with a certificate chain) and writes
+ * an OMS bundle that model_signing verifies.
+ *
+ * @example
+ * const r = await signModel('./model', { privateKey: 'key.pem' }); // writes ./model.sig
+ */
+export async function signModel(modelPath: string, options: SignModelOptions = {}): Promise<SignModelResult> {
+  // Load the key and check the output first: fail before hashing terabytes.
+  const signer = makeSigner(options);
+  // an empty path would resolve to the current directory ("already exists"): refuse it as empty
+  if (!options.dryRun && options.output !== undefined) checkOutputTarget(options.output, { what: 'the signature', force: true });
+  const output = options.dryRun ? undefined : resolve(options.output ?? defaultBundlePath(modelPath));
+  if (output !== undefined) checkOutputTarget(output, { force: options.force === true, what: 'the signature' });
+  const leafSize = options.merkle ? ((typeof options.merkle === 'object' ? options.merkle.leafSize : undefined) ?? DEFAULT_LEAF_BYTES) : undefined;
+  if (leafSize !== undefined && !isValidLeafSize(leafSize)) {
+    throw new InputError('LEAF_SIZE_INVALID', `leaf size ${leafSize} is not a power of two between 1 KiB and 1 GiB; pass e.g. --leaf-size 1MiB.`);
+  }
+  if (leafSize !== undefined && output !== undefined) for (const p of companionSidePaths(output)) checkOutputTarget(p, { force: options.force === true, what: 'the Merkle companion' });
+
+  const h = await hashModelForSigning(modelPath, options, output);
 
   const t0 = performance.now();
   const statement = manifestToStatement(h.manifest);
@@ -181,8 +176,20 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
     { legacyDigest: false },
   );
   if (!check.ok) throw new InputError('SIGNER_BROKEN', 'the fresh signature does not verify with the signer\'s public key; the key or certificate is inconsistent.');
+  let built: BuiltCompanion | undefined;
+  if (leafSize !== undefined) {
+    built = await buildCompanion(modelPath, h.manifest, signer, leafSize, options.signal);
+  }
   const tw = performance.now();
-  if (output !== undefined) writeFileAtomic(output, serializeBundle(bundle), options.force === true);
+  if (output !== undefined) {
+    const cp = companionPaths(output);
+    if (built) {
+      // sidecar first: a companion is never visible without the tree it names
+      writeFileAtomic(cp.sidecar, built.sidecar, options.force === true);
+      writeFileAtomic(cp.companion, serializeBundle(built.bundle), options.force === true);
+    }
+    writeFileAtomic(output, serializeBundle(bundle), options.force === true);
+  }
   const t1 = performance.now();
   const signSeconds = (t1 - t0) / 1000;
   return {
@@ -195,5 +202,18 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
     hashing: { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers },
     signSeconds,
     writeSeconds: (t1 - tw) / 1000,
+    ...(built
+      ? {
+          companion: {
+            path: output !== undefined ? companionPaths(output).companion : undefined,
+            sidecarPath: output !== undefined ? companionPaths(output).sidecar : undefined,
+            leafSize: built.companion.files[0]?.leafSize ?? DEFAULT_LEAF_BYTES,
+            files: built.companion.files.length,
+            tree: built.companion.files[0]?.tree ?? 'rfc9162-sha256',
+            bytes: built.bytes,
+            seconds: built.seconds,
+          },
+        }
+      : {}),
   };
 }

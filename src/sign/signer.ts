@@ -4,11 +4,11 @@
  * model statements here, attestation statements in src/attest/ — same key, same bundle shape.
  */
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement } from '../manifest/statement.js';
-import { buildBundle, type DsseEnvelopeJson, type MaterialJson, type SigstoreBundleJson } from './bundle.js';
+import { MAX_CHAIN_CERTIFICATES, buildBundle, type DsseEnvelopeJson, type MaterialJson, type SigstoreBundleJson } from './bundle.js';
 import { CURVE_NAMES, dssePae, ecCurveOf, ecdsaSign, encodeBase64, publicKeyHint, type SupportedCurve } from '../crypto/dsse.js';
+import { readInputFile, readInputText } from '../io/input-file.js';
 
 /** Something that signs DSSE PAE bytes and says how a verifier finds its key. */
 export interface Signer {
@@ -16,7 +16,7 @@ export interface Signer {
   readonly publicKey: KeyObject;
   /**
    * DER SPKI of the public key. With `sign`, this makes every Signer usable as the attestation
-   * engine's `EnvelopeSigner` (src/attest/binding/dsse.ts), so model and attestation statements are
+   * DSSE module's `EnvelopeSigner` (src/crypto/dsse.ts), so model and attestation statements are
    * signed by the same key object.
    */
   readonly publicKeySpki: Uint8Array;
@@ -36,8 +36,9 @@ function readPem(source: string | Buffer, what: string): Buffer {
   if (Buffer.isBuffer(source)) return source;
   if (source.trimStart().startsWith('-----BEGIN')) return Buffer.from(source, 'utf8');
   try {
-    return readFileSync(source);
+    return readInputFile(source, 'key');
   } catch (e) {
+    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(
       code === 'ENOENT' ? 'KEY_FILE_NOT_FOUND' : 'KEY_FILE_UNREADABLE',
@@ -68,7 +69,7 @@ export function loadPrivateKey(source: KeySource, password?: string): KeyObject 
     throw new InputError(
       encrypted ? 'KEY_PASSWORD' : 'KEY_INVALID',
       encrypted
-        ? 'the private key is encrypted and the password is missing or wrong; pass --password.'
+        ? 'the private key is encrypted and the password is missing or wrong; set MODELSEAL_KEY_PASSWORD (or pass --password).'
         : `the private key is not a PEM private key (${msg}); pass an EC private key in PEM (SEC1 or PKCS#8).`,
       { cause: e },
     );
@@ -118,8 +119,9 @@ export function parsePemCertificates(text: string, what: string): X509Certificat
 
 function readText(path: string, what: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readInputText(path, 'certificate');
   } catch (e) {
+    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     throw new InputError('CERT_FILE_UNREADABLE', `cannot read ${what} ${path}: ${(e as Error).message}.`, { cause: e });
   }
 }
@@ -166,6 +168,10 @@ export function createCertificateSigner(privateKey: KeySource, options: Certific
     throw new InputError('CERT_KEY_MISMATCH', "the signing certificate's public key is not the private key's; pass the certificate issued for this key.");
   }
   const chain = (options.chain ?? []).flatMap((c) => parsePemCertificates(pemText(c, 'certificate chain'), 'the certificate chain'));
+  // the same limit at both ends: a bundle verify would refuse is never written
+  if (chain.length + 1 > MAX_CHAIN_CERTIFICATES) {
+    throw new InputError('CHAIN_TOO_LONG', `the certificate chain has ${chain.length + 1} certificates with the leaf; at most ${MAX_CHAIN_CERTIFICATES} are accepted (verify refuses longer chains).`);
+  }
   return {
     publicKey,
     publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }),

@@ -4,9 +4,9 @@
  * relying party's policy. `writeVerificationReceipt`: after a verification inside a TEE, a receipt bound
  * to a fresh CPU report of this machine.
  */
-import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { InputError } from '../errors.js';
+import { readInputFile } from '../io/input-file.js';
 import {
   attestationNonce,
   attestationPathFor,
@@ -21,8 +21,8 @@ import { evidenceSourceFor, type AttestMode } from '../attest/sources.js';
 import type { ParsedBundle } from '../sign/bundle.js';
 import { bundleSignerKey, bundleSubject, readParsedBundle } from '../sign/bundle-subject.js';
 
-/** The model an attestation is checked for: its verified root digest (hex), or a verification result that carries it. */
-export type VerifiedModel = string | { rootDigest: string };
+/** The model an attestation is checked for: its verified root digest (hex), or a result that carries it (verifyModel's, openVerified's `VerifiedModel`). */
+export type VerifiedModelRef = string | { rootDigest: string };
 
 /** Options of {@link checkAttestation}. */
 export interface CheckAttestationOptions {
@@ -58,8 +58,9 @@ export interface CheckAttestationResult {
 
 function readAttestation(path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    return new Uint8Array(readInputFile(path, 'attestation'));
   } catch (e) {
+    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     throw new InputError('ATT_UNREADABLE', `Cannot read the attestation ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
 }
@@ -83,7 +84,7 @@ function readAttestation(path: string): Uint8Array {
  *   ATT_UNREADABLE, ATT_FORMAT, ATT_KEY, BUNDLE_* for unreadable input.
  */
 export async function checkAttestation(
-  model: VerifiedModel | undefined,
+  model: VerifiedModelRef | undefined,
   bundle: string | ParsedBundle,
   attestation: string | Uint8Array | undefined,
   options: CheckAttestationOptions = {},

@@ -3,9 +3,10 @@
  * resources are compared as name → digest maps (digests in constant time), so a bundle listing its
  * resources in any order verifies.
  */
-import { InputError } from '../errors.js';
+import { InputError, ModelsealError } from '../errors.js';
 import { parseShardName } from '../manifest/oms.js';
 import type { Resource } from '../manifest/types.js';
+import { compileGlob, type GlobMatcher } from '../match/glob.js';
 
 /** A resource whose digest differs. */
 export interface ResourceMismatch {
@@ -68,44 +69,14 @@ export function compareResources(expected: readonly Resource[], actual: readonly
   return { matched, mismatches, missing, extra };
 }
 
-/** Escapes a literal for a RegExp. */
-function esc(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /**
  * Compiles a glob over POSIX relative paths: `**` any number of path components, `*` any run of
- * characters within one component, `?` one character within a component, `[...]` a class.
+ * characters within one component, `?` one character within a component, `[...]` a class. Linear in
+ * the path length (see src/match/glob.ts); the name is kept from when it returned a RegExp.
  */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slashAfter = glob[i + 2] === '/';
-        const atStart = i === 0 || glob[i - 1] === '/';
-        if (atStart && slashAfter) {
-          re += '(?:[^/]*(?:/[^/]*)*/)?';
-          i += 2;
-        } else {
-          re += '.*';
-          i += 1;
-        }
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let cls = glob.slice(i + 1, close);
-        if (cls.startsWith('!')) cls = '^' + cls.slice(1);
-        re += '[' + cls.replace(/\\/g, '\\\\') + ']';
-        i = close;
-      }
-    } else re += esc(c);
-  }
-  return new RegExp('^' + re + '$', 'u');
+export function globToRegExp(glob: string): GlobMatcher {
+  return compileGlob(glob);
 }
 
 const GLOB_CHARS = /[*?[]/;
@@ -124,18 +95,31 @@ export interface Selector {
  * dropped. Patterns that try to leave the root are refused.
  */
 export function makeSelector(patterns: readonly string[]): Selector {
+  if (!Array.isArray(patterns) || patterns.some((p) => typeof p !== 'string')) {
+    throw new ModelsealError('BAD_OPTION', 'only must be an array of path, directory or glob strings.', { kind: 'usage' });
+  }
   if (patterns.length === 0) throw new InputError('USAGE', '--only needs at least one path, directory or glob.');
-  const tests = patterns.map((raw) => {
+  const tests = patterns.map((raw: string) => {
+    if (raw.length === 0) throw new ModelsealError('ONLY_PATTERN_EMPTY', 'an --only pattern is empty; give a file, directory or glob relative to the model root (use . for everything).', { kind: 'usage' });
     if (raw.includes('\\')) throw new InputError('ONLY_PATTERN_INVALID', `--only ${raw}: use / as the path separator.`);
-    let p = raw;
-    while (p.startsWith('./')) p = p.slice(2);
-    while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
-    if (p === '' || p === '.') return () => true;
-    if (p.startsWith('/') || p.split('/').includes('..')) {
+    if (raw.includes('\0')) throw new InputError('ONLY_PATTERN_INVALID', '--only patterns cannot contain NUL characters.');
+    if (raw.startsWith('/')) {
       throw new InputError('ONLY_PATTERN_INVALID', `--only ${raw}: give paths relative to the model root (no leading / or ..).`);
     }
+    // normalise: `sub/./t.txt`, `./sub//t.txt/` and `sub/t.txt` name the same file
+    const parts = raw.split('/').filter((c: string) => c !== '' && c !== '.');
+    if (parts.includes('..')) {
+      throw new InputError('ONLY_PATTERN_INVALID', `--only ${raw}: give paths relative to the model root (no leading / or ..).`);
+    }
+    const p = parts.join('/');
+    if (p === '') return () => true;
     if (GLOB_CHARS.test(p)) {
-      const re = globToRegExp(p);
+      let re: GlobMatcher;
+      try {
+        re = compileGlob(p);
+      } catch (e) {
+        throw new InputError('ONLY_PATTERN_INVALID', `--only ${raw}: ${(e as Error).message}; fix the character class.`, { cause: e });
+      }
       return (f: string) => re.test(f);
     }
     return (f: string) => f === p || f.startsWith(p + '/');

@@ -17,5 +17,5 @@ export {
   type CheckAttestationOptions,
   type CheckAttestationResult,
   type VerificationReceiptOptions,
-  type VerifiedModel,
+  type VerifiedModelRef,
 } from './attestation.js';

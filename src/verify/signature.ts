@@ -4,7 +4,7 @@
  * returns the payload bytes only once they are authenticated.
  */
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, VerificationError } from '../errors.js';
 import { MAX_BUNDLE_BYTES, parseBundleText, type ParsedBundle } from '../sign/bundle.js';
 import {
@@ -18,6 +18,7 @@ import {
 import { loadPublicKey, parsePemCertificates, type KeySource } from '../sign/signer.js';
 import { verifyCertificateChain } from './cert-chain.js';
 import { verifySigstoreBundle, type SigstorePolicy } from './sigstore.js';
+import { readInputText } from '../io/input-file.js';
 
 /** What the verifier trusts: exactly one of these. */
 export interface TrustOptions {
@@ -232,8 +233,9 @@ export async function verifyBundleSignature(
 
 function readRootFile(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readInputText(path, 'certificate');
   } catch (e) {
+    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     throw new InputError('CERT_FILE_UNREADABLE', `cannot read the root certificate ${path}: ${(e as Error).message}.`, { cause: e });
   }
 }

@@ -17,6 +17,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { InputError, sigstoreErrorCode, VerificationError } from '../errors.js';
+import { readInputText } from '../io/input-file.js';
 
 /** What cannot be established without a network (shown to the user with every keyless verdict). */
 export const SIGSTORE_OFFLINE_LIMITS = [
@@ -49,8 +50,9 @@ export function loadTrustedRootJson(path?: string): { json: unknown; source: str
   if (path !== undefined) {
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
+      json = JSON.parse(readInputText(path, 'trusted-root'));
     } catch (e) {
+      if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
       throw new InputError('TRUSTED_ROOT_INVALID', `cannot read the trusted root ${path}: ${(e as Error).message}.`, { cause: e });
     }
     // model_signing's --trust-config is a ClientTrustConfig that embeds the trusted root.

@@ -13,6 +13,7 @@ import { IN_TOTO_PAYLOAD_TYPE, parseStatementJson, statementToManifest, type Par
 import type { Manifest, Resource, Serialization } from '../manifest/types.js';
 import { compareResources, resourceFile, selectResources, type ResourceMismatch } from './compare.js';
 import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
+import { checkCompanion, type CompanionVerdict } from './companion-check.js';
 
 /** Hashing-engine settings passed through unchanged (they never change a digest). */
 export interface VerifyModelOptions extends TrustOptions, Pick<HashModelOptions, 'backend' | 'disableBackends' | 'workers' | 'signal'> {
@@ -30,6 +31,8 @@ export interface VerifyModelOptions extends TrustOptions, Pick<HashModelOptions,
   /** Override the bundle's allow_symlinks. */
   allowSymlinks?: boolean;
   onProgress?: HashModelOptions['onProgress'];
+  /** Merkle companion to check too (default `<bundle>.merkle` when present; `false`: ignore it). */
+  companion?: string | false;
 }
 
 export interface VerifyModelResult {
@@ -56,6 +59,8 @@ export interface VerifyModelResult {
   serialization: Serialization;
   warnings: string[];
   hashing: { bytes: number; seconds: number; backend: string; workers: number };
+  /** The Merkle companion's verdict, when one was found or given. */
+  companion?: CompanionVerdict;
 }
 
 /** The model root as the walker sees it (realpath), for making the bundle path relative. */
@@ -147,7 +152,8 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   let only: ((rel: string) => boolean) | undefined;
   const subset = options.only !== undefined;
   if (subset) {
-    const patterns = options.only!.map((p) => patternInModel(root, p));
+    if (!Array.isArray(options.only)) throw new ModelsealError('BAD_OPTION', 'only must be an array of path, directory or glob strings.', { kind: 'usage' });
+    const patterns = options.only.map((p) => (typeof p === 'string' ? patternInModel(root, p) : p));
     const sel = selectResources(expected, patterns, sharded);
     inScope = sel.selected;
     unmatched = sel.unmatched;
@@ -164,6 +170,11 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   // the attestation written beside the bundle (<bundle>.att) is not a model file either
   const attRel = isFile ? undefined : insideRoot(root, `${bundlePath}.att`);
   if (attRel !== undefined) ignorePaths.push(attRel);
+  // so are the Merkle companion and its sidecar (sign --merkle)
+  for (const side of [`${bundlePath}.merkle`, `${bundlePath}.merkle.tree`]) {
+    const rel = isFile ? undefined : insideRoot(root, side);
+    if (rel !== undefined) ignorePaths.push(rel);
+  }
   const hashOpts: HashModelOptions = {
     hash: s.hashType,
     method: s.method,
@@ -197,9 +208,16 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   const cmp = compareResources(inScope, actual);
   const extra = options.ignoreUnsignedFiles ? [] : cmp.extra;
   const ok = cmp.mismatches.length === 0 && cmp.missing.length === 0 && extra.length === 0 && unmatched.length === 0 && (!subset || inScope.length > 0);
+  // 5. The Merkle companion, after an OMS pass only: it can add a failure, never excuse one.
+  let companion: CompanionVerdict | undefined;
+  if (ok) {
+    const files = new Set(inScope.map((r) => resourceFile(r.name, sharded)));
+    companion = await checkCompanion(modelPath, bundlePath, trust, options.companion, (f) => files.has(f));
+  }
   const total = expected.length;
   let summary: string;
-  if (ok) summary = subset ? `subset verified: ${cmp.matched} of ${total} resources` : options.ignoreUnsignedFiles ? 'model verified (unsigned files ignored)' : 'model verified';
+  if (ok && companion && !companion.verified) summary = `verification FAILED: the model matches the OMS bundle, but ${companion.mismatches.length} file(s) do not match the Merkle companion's roots`;
+  else if (ok) summary = subset ? `subset verified: ${cmp.matched} of ${total} resources` : options.ignoreUnsignedFiles ? 'model verified (unsigned files ignored)' : 'model verified';
   else {
     const parts: string[] = [];
     if (cmp.mismatches.length) parts.push(`${cmp.mismatches.length} mismatched`);
@@ -209,7 +227,7 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
     summary = `verification FAILED${subset ? ' (subset)' : ''}: ${parts.join(', ')}`;
   }
   return {
-    verified: ok,
+    verified: ok && (companion === undefined || companion.verified),
     scope: subset ? 'subset' : 'model',
     summary,
     rootDigest: parsed.manifest.rootDigest,
@@ -225,5 +243,6 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
     serialization: s,
     warnings,
     hashing,
+    ...(companion ? { companion } : {}),
   };
 }

@@ -10,7 +10,7 @@ import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 import { describe, expect, it } from 'vitest';
 import { blake3ParentWasm, wasmBackend } from '../../src/backends/wasm.js';
 import type { LeafHasher } from '../../src/backends/types.js';
-import { fill251, hex, VECTORS_DIR } from '../helpers.js';
+import { fill251, hex, itVectors, VECTORS_DIR } from '../helpers.js';
 import { blake3Digest as refBlake3, blake3Parent as refBlake3Parent, blake3SubtreeCv as refBlake3Cv } from '../../src/backends/js/blake3.js';
 
 const MiB = 1 << 20;
@@ -74,7 +74,7 @@ for (const { label, kernels } of KERNELS) {
   suite(`wasm backend (${label}): SHA-256 in memory`, () => {
     const h: LeafHasher = available ? wasmBackend.createLeafHasher({ kernels }) : (undefined as never);
 
-    it('matches the NIST SHA-256 short and long message vectors', () => {
+    itVectors('matches the NIST SHA-256 short and long message vectors', () => {
       let n = 0;
       for (const file of ['SHA256ShortMsg.rsp', 'SHA256LongMsg.rsp']) {
         const text = readFileSync(join(VECTORS_DIR, 'sha256', file), 'utf8');
@@ -107,7 +107,7 @@ for (const { label, kernels } of KERNELS) {
   suite(`wasm backend (${label}): BLAKE3 in memory`, () => {
     const h: LeafHasher = available ? wasmBackend.createLeafHasher({ kernels }) : (undefined as never);
 
-    it('matches the official BLAKE3 test vectors (input i % 251)', () => {
+    itVectors('matches the official BLAKE3 test vectors (input i % 251)', () => {
       const json = JSON.parse(readFileSync(join(VECTORS_DIR, 'blake3', 'test_vectors.json'), 'utf8')) as {
         cases: { input_len: number; hash: string }[];
       };

@@ -3,7 +3,7 @@
  * certificate and Sigstore keyless methods), the OMS spec's valid / invalid / invalid-payload
  * vectors. Verification goes through the public verifyModel (same engine as `hash`).
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -12,7 +12,7 @@ import { verifyModel, type VerifyModelOptions } from '../../src/verify/verify-mo
 import { readBundleFile } from '../../src/verify/signature.js';
 import { loadTrustedRootJson } from '../../src/verify/sigstore.js';
 import { inspectBundle } from '../../src/verify/inspect.js';
-import { VECTORS_DIR, tempDir } from '../helpers.js';
+import { describeVectors, tempDir, VECTORS_DIR } from '../helpers.js';
 
 const OMS = join(VECTORS_DIR, 'oms');
 const COMPAT = join(OMS, 'model-transparency', 'cli-compat');
@@ -22,14 +22,13 @@ const PUB = join(KEYS, 'signing-key-pub.pem');
 const CA = join(KEYS, 'ca-cert.pem');
 const SIGSTORE = { identity: 'stefanb@us.ibm.com', issuer: 'https://sigstore.verify.ibm.com/oauth2' };
 
-const have = existsSync(COMPAT);
 const opts = { workers: 1 } as const;
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
   await expect(p).rejects.toMatchObject({ code });
 }
 
-describe.skipIf(!have)('cli-compat vectors (model_signing v0.2.0 … v1.1.0)', () => {
+describeVectors('cli-compat vectors (model_signing v0.2.0 … v1.1.0)', () => {
   const cases: Array<{ dir: string; model?: string; trust: VerifyModelOptions; ignore?: string[]; format?: string; encoding?: string }> = [
     { dir: 'v0.2.0-certificate', trust: { certRoot: CA }, format: 'legacy-digests-v0.1', encoding: 'legacy-v0.2' },
     { dir: 'v0.3.1-certificate', trust: { certRoot: CA } },
@@ -157,7 +156,7 @@ describe.skipIf(!have)('cli-compat vectors (model_signing v0.2.0 … v1.1.0)', (
   });
 });
 
-describe.skipIf(!have)('OMS spec v1.0 test vectors', () => {
+describeVectors('OMS spec v1.0 test vectors', () => {
   let model: { path: string; cleanup: () => void };
   beforeAll(() => {
     // The spec's bundles sign signme-1, signme-2 (ignore-me ignored) of cli-compat/v1.1.0-elliptic-key.
@@ -208,7 +207,7 @@ function shape(v: unknown): unknown {
   return typeof v;
 }
 
-describe.skipIf(!have)('what we write is what model_signing v1.1 writes (reference acceptance, argued from its own vectors)', () => {
+describeVectors('what we write is what model_signing v1.1 writes (reference acceptance, argued from its own vectors)', () => {
   it('signing upstream\'s v1.1.0 model with upstream\'s key reproduces its statement, hint and bundle shape', async () => {
     const t = tempDir();
     try {
@@ -260,7 +259,7 @@ describe.skipIf(!have)('what we write is what model_signing v1.1 writes (referen
   });
 });
 
-describe.skipIf(!have)('inspect on every vector', () => {
+describeVectors('inspect on every vector', () => {
   it('reports method, signer and statement for each cli-compat bundle', () => {
     const dirs = ['v0.2.0-certificate', 'v0.3.1-elliptic-key', 'v1.0.1-certificate', 'v1.1.0-elliptic-key', 'v0.3.1-sigstore', 'v1.1.0-sigstore'];
     for (const d of dirs) {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fill251, hex } from '../helpers.js';
+import { fill251, hex, itVectors } from '../helpers.js';
 import { ALL_SHA256_KERNELS, addon, kernels, nistVectors, skipReason } from './native-sha256-helpers.js';
 
 const ref = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -43,7 +43,7 @@ describe.skipIf(!addon)(`native SHA-256 kernels${addon ? '' : ` (skipped: ${skip
   });
 
   describe.each(kernels)('kernel %s', (k) => {
-    it('matches the NIST short and long message vectors', () => {
+    itVectors('matches the NIST short and long message vectors', () => {
       const cases = [...nistVectors('SHA256ShortMsg.rsp'), ...nistVectors('SHA256LongMsg.rsp')];
       expect(cases.length).toBe(129);
       for (const c of cases) expect(hex(a.sha256Bytes(c.msg, k))).toBe(c.md);

@@ -13,7 +13,7 @@ import { parseTdxQuote, parseTdReport } from '../../src/attest/tdx/index.js';
 import { parseSnpReport } from '../../src/attest/snp/index.js';
 import { parseCertificates, parseCrl } from '../../src/crypto/x509.js';
 import type { VerifyEvidenceOptions } from '../../src/attest/core/types.js';
-import { VECTORS_DIR } from '../helpers.js';
+import { describeVectors, VECTORS_DIR, whenVectors } from '../helpers.js';
 
 const T = join(VECTORS_DIR, 'tee');
 const read = (f: string) => new Uint8Array(readFileSync(join(T, f)));
@@ -59,14 +59,14 @@ function snpSubject(file: string, cert: string, at: string): Subject {
   return { name: file, bytes: read(`snp/${file}`), options: { at: new Date(at), certs: [read(`snp/${cert}`)] }, lengths: [], version: [0, 4, [0, 1, 6, 0xff, 0xffffffff]] };
 }
 
-const SUBJECTS: Subject[] = [
+const SUBJECTS: Subject[] = whenVectors(() => [
   snpSubject('gsg_milan_v2_attestation.bin', 'gsg_milan_vcek.der', '2024-01-01'),
   snpSubject('trustee_milan_v3_vlek_report.bin', 'trustee_milan_vlek_aws.der', '2025-06-01'),
   snpSubject('teekit_gcp_milan_v5_report.bin', 'teekit_gcp_milan_vcek.pem', '2026-01-01'),
   tdxSubject('gtg_quote_v4_spr_e4.dat', '2024-06-01'),
   tdxSubject('gtg_quote_v5_tdx15.dat', '2026-02-10'),
   tdxSubject('trustee_azure_quote_v4.bin', '2025-10-01'),
-];
+], []);
 
 /** The property: an accepted mutation is a failure; any throw must be a ModelsealError. */
 async function neverAccepts(b: Uint8Array, options: VerifyEvidenceOptions, what: string): Promise<void> {
@@ -84,7 +84,7 @@ async function neverAccepts(b: Uint8Array, options: VerifyEvidenceOptions, what:
   }
 }
 
-describe('fuzz: SEV-SNP and TDX evidence', () => {
+describeVectors('fuzz: SEV-SNP and TDX evidence', () => {
   for (const s of SUBJECTS) {
     it(`${s.name}: the unmodified input verifies (control)`, async () => {
       expect((await verifyEvidence(s.bytes, s.options)).verified).toBe(true);
@@ -188,7 +188,7 @@ describe('fuzz: SEV-SNP and TDX evidence', () => {
   });
 });
 
-describe('fuzz: structure parsers throw only ModelsealError', () => {
+describeVectors('fuzz: structure parsers throw only ModelsealError', () => {
   const only = (fn: () => unknown, what: string) => {
     try {
       fn();
@@ -227,7 +227,7 @@ describe('fuzz: structure parsers throw only ModelsealError', () => {
   });
 });
 
-describe('fuzz: TDX collateral documents', () => {
+describeVectors('fuzz: TDX collateral documents', () => {
   it('a mutated TCB Info or QE Identity is never accepted', async () => {
     const { mkdirSync, writeFileSync, copyFileSync } = await import('node:fs');
     const { tempDir } = await import('../helpers.js');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VECTORS_DIR } from '../helpers.js';
+import { describeVectors, VECTORS_DIR } from '../helpers.js';
 import {
   NVIDIA_CORIM_ROOT_CA_PEM,
   NVIDIA_CORIM_ROOT_CA_SHA256,
@@ -22,7 +22,7 @@ const PPCIE_NONCE = Buffer.from('4760e30534a0621357d458b1a7936551b5dc4cd1e69718a
 const hopperReport = (): Uint8Array => read('nvtrust_hopper_report.hex');
 const hopperChain = (): Uint8Array => read('nvtrust_hopper_cert_chain.pem');
 
-describe('pinned NVIDIA roots', () => {
+describeVectors('pinned NVIDIA roots', () => {
   const fp = (pem: string): string => createHash('sha256').update(pemCertificates(pem)[0]!).digest('hex');
   it('device root equals the vector copy and its fingerprint', () => {
     const vec = pemCertificates(readFileSync(join(NV, 'roots', 'nvidia_device_identity_ca.pem'), 'utf8'))[0]!;
@@ -36,7 +36,7 @@ describe('pinned NVIDIA roots', () => {
   });
 });
 
-describe('H100 report (nvtrust sample)', () => {
+describeVectors('H100 report (nvtrust sample)', () => {
   it('parses to the claims trustee expects for the same report', () => {
     const ev = parseNvidiaEvidence(hopperReport());
     expect(ev.format).toBe('spdm');
@@ -149,7 +149,7 @@ describe('H100 report (nvtrust sample)', () => {
   }, 240_000);
 });
 
-describe('PPCIe evidence JSON (nvtrust)', () => {
+describeVectors('PPCIe evidence JSON (nvtrust)', () => {
   it('all 8 H100 reports verify with their chains and the nonce', async () => {
     const v = await verifyNvidiaEvidence(read('nvtrust_ppcie_8xh100_gpu_evidence.json'), { at: AT, expectedNonce: PPCIE_NONCE });
     expect(v.message).toBe('8 NVIDIA device reports verified');
@@ -199,7 +199,7 @@ describe('PPCIe evidence JSON (nvtrust)', () => {
   });
 });
 
-describe('RIMs with a report', () => {
+describeVectors('RIMs with a report', () => {
   it('a correctly signed RIM for another VBIOS version is refused (NV_RIM_VERSION_MISMATCH)', async () => {
     const rim = read('rims/1010_0200_882_96005E0001_PROD.swidtag');
     const v = await verifyNvidiaEvidence(hopperReport(), { certs: [hopperChain()], at: new Date('2024-06-01T00:00:00Z'), rims: [rim] });

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyEvidence } from '../../src/attest/index.js';
 import type { EvidenceVerdict } from '../../src/attest/core/types.js';
 import { validatePolicy, type Policy } from '../../src/attest/policy/index.js';
-import { VECTORS_DIR } from '../helpers.js';
+import { describeVectors, VECTORS_DIR } from '../helpers.js';
 
 const TEE = join(VECTORS_DIR, 'tee');
 const read = (f: string) => new Uint8Array(readFileSync(join(TEE, f)));
@@ -30,7 +30,7 @@ beforeAll(async () => {
   for (const v of [milan, vlek, tdx15, debugTd, hopper]) expect(v.verified, `${v.kind}: ${v.message}`).toBe(true);
 });
 
-describe('policy on real SEV-SNP verdicts', () => {
+describeVectors('policy on real SEV-SNP verdicts', () => {
   it('measurement, VMPL, product and minimum TCB pass with the report\'s own values', () => {
     const m = milan.claims.measurement as string;
     expect(m).toMatch(/^7a1e5c26/);
@@ -52,7 +52,7 @@ describe('policy on real SEV-SNP verdicts', () => {
   });
 });
 
-describe('policy on real TDX verdicts', () => {
+describeVectors('policy on real TDX verdicts', () => {
   it('TDX 1.5 quote: MRTD, RTMRs and UpToDate pass; its collateral is stale, which is refused unless allowed', () => {
     const rtmrs = tdx15.claims.rtmrs as string[];
     const base = { mrtd: [tdx15.claims.mrtd as string], rtmr0: [rtmrs[0]!], rtmr3: [rtmrs[3]!], tcbStatuses: ['UpToDate'] };
@@ -72,7 +72,7 @@ describe('policy on real TDX verdicts', () => {
   });
 });
 
-describe('policy on a real NVIDIA verdict', () => {
+describeVectors('policy on a real NVIDIA verdict', () => {
   it('driver version from the signed opaque data; CC mode is not in a raw SPDM report, so requiring it fails', () => {
     expect(check(hopper, { requireCpu: false, nvidia: { driverVersions: ['550.90.07'] } }).ok).toBe(true);
     expect(check(hopper, { requireCpu: false, nvidia: { driverVersions: ['535.104.05'] } }).code).toBe('POLICY_GPU_DRIVER');

@@ -8,14 +8,14 @@ import { AMD_ROOTS } from '../../src/attest/roots/amd.js';
 import { parseSnpReport, parseVekExtensions, snpProductFromCpuid, snpSignatureRs } from '../../src/attest/snp/index.js';
 import { parseCertificates } from '../../src/crypto/x509.js';
 import { detectEvidence, inspectEvidence } from '../../src/attest/index.js';
-import { VECTORS_DIR } from '../helpers.js';
+import { describeVectors, itVectors, VECTORS_DIR } from '../helpers.js';
 
 const SNP = join(VECTORS_DIR, 'tee', 'snp');
 const read = (f: string) => new Uint8Array(readFileSync(join(SNP, f)));
 const report = (f: string) => parseSnpReport(decodeEvidenceInput(read(f)).bytes);
 
 describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => {
-  it('go-sev-guest Milan v2', () => {
+  itVectors('go-sev-guest Milan v2', () => {
     const r = report('gsg_milan_v2_attestation.bin');
     expect(r.version).toBe(2);
     expect(r.vmpl).toBe(0);
@@ -33,7 +33,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(r.anomalies).toEqual([]);
   });
 
-  it('virtee Milan v2 from ASCII hex', () => {
+  itVectors('virtee Milan v2 from ASCII hex', () => {
     const d = decodeEvidenceInput(read('virtee_milan_v2_report.hex'));
     expect(d.encoding).toBe('hex');
     const r = parseSnpReport(d.bytes);
@@ -45,7 +45,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(r.currentVersion).toBe('1.52.4');
   });
 
-  it('trustee Milan v2 with ID block: REPORTED_TCB differs from CURRENT_TCB', () => {
+  itVectors('trustee Milan v2 with ID block: REPORTED_TCB differs from CURRENT_TCB', () => {
     const r = report('trustee_milan_v2_idblock_report.bin');
     expect(r.guestSvn).toBe(4);
     expect(r.policy.value).toBe('0x3001f');
@@ -57,7 +57,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(r.reportedTcb.microcode).toBe(115);
   });
 
-  it('trustee Milan v3 VLEK (AWS)', () => {
+  itVectors('trustee Milan v3 VLEK (AWS)', () => {
     const r = report('trustee_milan_v3_vlek_report.bin');
     expect(r.version).toBe(3);
     expect(r.vmpl).toBe(1);
@@ -72,7 +72,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(r.measurement.startsWith('8922ebbd')).toBe(true);
   });
 
-  it('teekit GCP Milan v5 (mitigation vectors) and its VMPL1 sibling', () => {
+  itVectors('teekit GCP Milan v5 (mitigation vectors) and its VMPL1 sibling', () => {
     const r = report('teekit_gcp_milan_v5_report.bin');
     expect(r.version).toBe(5);
     expect(r.vmpl).toBe(0);
@@ -88,7 +88,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(r1.measurement).toBe(r.measurement);
   });
 
-  it('derived Genoa v3 equals the re-encoding of the trustee serde JSON', () => {
+  itVectors('derived Genoa v3 equals the re-encoding of the trustee serde JSON', () => {
     const bin = read('derived/genoa_v3_report_from_e2e_json.bin');
     const json = JSON.parse(readFileSync(join(SNP, 'trustee_genoa_v3_e2e_evidence.json'), 'utf8')) as { attestation_report: Record<string, unknown> };
     expect(Buffer.from(encodeSnpReportFromSerde(json.attestation_report)).equals(Buffer.from(bin))).toBe(true);
@@ -103,20 +103,20 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(r.reportedTcb).toMatchObject({ bootloader: 10, tee: 0, snp: 23, microcode: 25 });
   });
 
-  it('Azure HCL wrapper is unwrapped to the same bytes as the derived slice', () => {
+  itVectors('Azure HCL wrapper is unwrapped to the same bytes as the derived slice', () => {
     const d = detectEvidence(read('trustee_azure_milan_hcl_report.bin'));
     expect(d.unwrapped).toBe('azure-hcl');
     expect(d.kind).toBe('sev-snp');
     expect(Buffer.from(d.bytes).equals(Buffer.from(read('derived/azure_milan_v2_report_from_hcl.bin')))).toBe(true);
   });
 
-  it('signature r/s are converted from little-endian', () => {
+  itVectors('signature r/s are converted from little-endian', () => {
     const r = report('gsg_milan_v2_attestation.bin');
     const rs = snpSignatureRs(r);
     expect(Buffer.from(rs.subarray(0, 48)).toString('hex')).toBe(Buffer.from(r.raw.subarray(0x2a0, 0x2a0 + 48)).reverse().toString('hex'));
   });
 
-  it('the same report as binary, hex, base64 and modelseal envelope decodes identically', () => {
+  itVectors('the same report as binary, hex, base64 and modelseal envelope decodes identically', () => {
     const bin = read('gsg_milan_v2_attestation.bin');
     const b64 = new Uint8Array(Buffer.from(Buffer.from(bin).toString('base64') + '\n'));
     const hexed = new Uint8Array(Buffer.from(Buffer.from(bin).toString('hex')));
@@ -129,7 +129,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(decodeEvidenceInput(env).certs).toHaveLength(1);
   });
 
-  it('records reserved-byte violations instead of hiding them', () => {
+  itVectors('records reserved-byte violations instead of hiding them', () => {
     const bin = Uint8Array.from(read('gsg_milan_v2_attestation.bin'));
     bin[0x4c] = 1;
     bin[0x400] = 7;
@@ -138,7 +138,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(r.anomalies.length).toBe(3);
   });
 
-  it('refuses wrong sizes and versions with codes', () => {
+  itVectors('refuses wrong sizes and versions with codes', () => {
     const bin = read('gsg_milan_v2_attestation.bin');
     expect(() => parseSnpReport(bin.subarray(0, 100))).toThrow(expect.objectContaining({ code: 'EVIDENCE_TRUNCATED' }));
     const v9 = Uint8Array.from(bin);
@@ -157,7 +157,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
     expect(snpProductFromCpuid(0x17, 0x31)).toBeUndefined();
   });
 
-  it('inspectEvidence gives JSON-friendly fields', async () => {
+  itVectors('inspectEvidence gives JSON-friendly fields', async () => {
     const r = await inspectEvidence(read('trustee_genoa_v3_e2e_evidence.json'));
     expect(r.kind).toBe('sev-snp');
     expect(r.envelope).toBe('virtee-snp-serde');
@@ -168,7 +168,7 @@ describe('SEV-SNP report fields (values from vectors/tee/PROVENANCE.md)', () => 
   });
 });
 
-describe('VCEK / VLEK extensions', () => {
+describeVectors('VCEK / VLEK extensions', () => {
   const vek = (f: string) => parseVekExtensions(parseCertificates(read(f))[0]!);
 
   it('Milan VCEK: product, SPLs = reported TCB, 64-byte hwID = CHIP_ID', () => {
@@ -207,7 +207,7 @@ describe('VCEK / VLEK extensions', () => {
   });
 });
 
-describe('pinned AMD roots', () => {
+describeVectors('pinned AMD roots', () => {
   const fp = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
   for (const [product, file] of [['Milan', 'milan'], ['Genoa', 'genoa'], ['Turin', 'turin']] as const) {
     it(`${product}: built-in ARK/ASK/ASVK equal the vectors' KDS chains`, () => {
@@ -225,7 +225,7 @@ describe('pinned AMD roots', () => {
   }
 });
 
-describe('SNP certificate table (configfs auxblob)', () => {
+describeVectors('SNP certificate table (configfs auxblob)', () => {
   it('parses GUID entries and stops at the zero entry', () => {
     const vcek = read('gsg_milan_vcek.der');
     const table = new Uint8Array(24 * 2 + vcek.length);

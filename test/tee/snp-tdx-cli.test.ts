@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCliInProcess } from '../cli-in-process.js';
-import { VECTORS_DIR, tempDir } from '../helpers.js';
+import { itVectors, tempDir, VECTORS_DIR } from '../helpers.js';
 
 const SNP = join(VECTORS_DIR, 'tee', 'snp');
 const TDX = join(VECTORS_DIR, 'tee', 'tdx');
@@ -13,21 +13,21 @@ const run = (...args: string[]) => runCliInProcess(args);
 afterEach(() => vi.restoreAllMocks());
 
 describe('modelseal attest (SEV-SNP / TDX)', () => {
-  it('verify: SNP report + VCEK at a pinned time → exit 0', async () => {
+  itVectors('verify: SNP report + VCEK at a pinned time → exit 0', async () => {
     const r = await run('attest', 'verify', join(SNP, 'gsg_milan_v2_attestation.bin'), '--certs', join(SNP, 'gsg_milan_vcek.der'), '--at', '2024-01-01');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^VERIFIED: SEV-SNP report v2 \(Milan\)/);
     expect(r.out).toContain('chain: SEV-VCEK <- SEV-Milan <- ARK-Milan');
   });
 
-  it('verify --json: refused evidence → exit 1 with the code', async () => {
+  itVectors('verify --json: refused evidence → exit 1 with the code', async () => {
     const r = await run('attest', 'verify', join(SNP, 'gsg_milan_v2_attestation.bin'), '--certs', join(SNP, 'virtee_milan_vcek.der'), '--at', '2024-01-01', '--json');
     expect(r.code).toBe(1);
     const j = JSON.parse(r.out) as { ok: boolean; verified: boolean; code: string };
     expect(j).toMatchObject({ ok: false, verified: false, code: 'SNP_BAD_SIGNATURE' });
   });
 
-  it('verify: TDX quote with collateral → TCB status in the JSON claims', async () => {
+  itVectors('verify: TDX quote with collateral → TCB status in the JSON claims', async () => {
     const r = await run('attest', 'verify', join(TDX, 'gtg_quote_v5_tdx15.dat'), '--collateral', join(TDX, 'collateral'), '--at', '2026-02-10', '--collateral-at', '2025-01-01', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { claims: { tcbStatus: string; mrtd: string } };
@@ -35,13 +35,13 @@ describe('modelseal attest (SEV-SNP / TDX)', () => {
     expect(j.claims.mrtd.startsWith('7348651a')).toBe(true);
   });
 
-  it('verify: TDX without collateral warns that TCB status was not checked', async () => {
+  itVectors('verify: TDX without collateral warns that TCB status was not checked', async () => {
     const r = await run('attest', 'verify', join(TDX, 'trustee_azure_quote_v4.bin'), '--at', '2024-06-01');
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/warning: No collateral given/);
   });
 
-  it('unreadable or unrecognised input and bad arguments → exit 2, one line, no stack', async () => {
+  itVectors('unreadable or unrecognised input and bad arguments → exit 2, one line, no stack', async () => {
     const missing = await run('attest', 'verify', join(SNP, 'does-not-exist.bin'));
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/FILE_UNREADABLE/);
@@ -56,7 +56,7 @@ describe('modelseal attest (SEV-SNP / TDX)', () => {
     expect(trunc.code).toBe(2);
   });
 
-  it('inspect: human fields and --json', async () => {
+  itVectors('inspect: human fields and --json', async () => {
     const h = await run('attest', 'inspect', join(SNP, 'virtee_milan_v2_report.hex'));
     expect(h.code).toBe(0);
     expect(h.out).toContain('kind: sev-snp');
@@ -70,7 +70,7 @@ describe('modelseal attest (SEV-SNP / TDX)', () => {
     expect(o.certificates).toHaveLength(3);
   });
 
-  it('verify: a collect-style evidence envelope (base64 evidence + DER certs) round-trips', async () => {
+  itVectors('verify: a collect-style evidence envelope (base64 evidence + DER certs) round-trips', async () => {
     const t = tempDir();
     try {
       const env = {
@@ -99,7 +99,7 @@ describe('modelseal attest (SEV-SNP / TDX)', () => {
     }
   });
 
-  it('verify dispatches NVIDIA evidence to the NVIDIA verifier (or says it is not in this build)', async () => {
+  itVectors('verify dispatches NVIDIA evidence to the NVIDIA verifier (or says it is not in this build)', async () => {
     const N = join(VECTORS_DIR, 'tee', 'nvidia');
     const r = await run('attest', 'verify', join(N, 'nvtrust_hopper_report.hex'), '--certs', join(N, 'nvtrust_hopper_cert_chain.pem'), '--at', '2025-01-01', '--json');
     let available = true;

@@ -7,7 +7,7 @@ import { verifyEvidence } from '../../src/attest/index.js';
 import { amdRoots } from '../../src/attest/snp/index.js';
 import type { EvidenceVerdict, VerifyEvidenceOptions } from '../../src/attest/core/types.js';
 import { parseCertificates, verifyChain } from '../../src/crypto/x509.js';
-import { VECTORS_DIR } from '../helpers.js';
+import { describeVectors, VECTORS_DIR } from '../helpers.js';
 import { signSnpReport, syntheticSnp } from './snp-fixtures.js';
 
 const SNP = join(VECTORS_DIR, 'tee', 'snp');
@@ -42,7 +42,7 @@ async function mustRefuse(p: Promise<EvidenceVerdict>): Promise<string> {
   }
 }
 
-describe('SEV-SNP: real vectors verify', () => {
+describeVectors('SEV-SNP: real vectors verify', () => {
   for (const p of POSITIVE) {
     it(`${p.report} (${p.product}, ${p.signer})`, async () => {
       const v = await verify(read(p.report), p.certs.map(read), { at: new Date(p.at) });
@@ -90,7 +90,7 @@ describe('SEV-SNP: real vectors verify', () => {
   });
 });
 
-describe('SEV-SNP: refusals carry specific codes', () => {
+describeVectors('SEV-SNP: refusals carry specific codes', () => {
   const at = new Date('2024-01-01');
 
   it('VCEK with a bad signature (trustee negative vectors) → SNP_CHAIN_BROKEN', async () => {
@@ -205,7 +205,7 @@ describe('SEV-SNP: synthetic evidence (generated keys) for paths without public 
   });
 });
 
-describe('SEV-SNP: flipping any byte of the report or of the VCEK is refused (property, sampled offsets)', () => {
+describeVectors('SEV-SNP: flipping any byte of the report or of the VCEK is refused (property, sampled offsets)', () => {
   // Deterministic sampling: every 0x40-byte region of the report gets offsets, plus the signature.
   const sample = (n: number, seed: number) => {
     const out = new Set<number>();

@@ -7,14 +7,14 @@ import { detectEvidence, inspectEvidence } from '../../src/attest/index.js';
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from '../../src/attest/roots/intel.js';
 import { loadCollateralDir, parsePckExtension, parseTdReport, parseTdxQuote, topLevelJsonValueText } from '../../src/attest/tdx/index.js';
 import { parseCertificates, parseCrl } from '../../src/crypto/x509.js';
-import { VECTORS_DIR } from '../helpers.js';
+import { describeVectors, VECTORS_DIR } from '../helpers.js';
 
 const TDX = join(VECTORS_DIR, 'tee', 'tdx');
 const read = (f: string) => new Uint8Array(readFileSync(join(TDX, f)));
 const quote = (f: string) => parseTdxQuote(read(f));
 const fmspc = (f: string) => parsePckExtension(parseCertificates(quote(f).pckChainData)[0]!).fmspc;
 
-describe('TDX quotes (values from vectors/tee/PROVENANCE.md)', () => {
+describeVectors('TDX quotes (values from vectors/tee/PROVENANCE.md)', () => {
   it('SPR E4 v4: fields, PCK Platform CA chain, ASCII trailer ignored', () => {
     const q = quote('gtg_quote_v4_spr_e4.dat');
     expect(q.version).toBe(4);
@@ -145,7 +145,7 @@ describe('TDX quotes (values from vectors/tee/PROVENANCE.md)', () => {
   });
 });
 
-describe('TDREPORT', () => {
+describeVectors('TDREPORT', () => {
   it('DCAP TDX 1.5 report: fields and both internal hashes', () => {
     const r = parseTdReport(read('dcap_tdreport_tdx15.dat'));
     expect(r.reportType).toEqual({ type: 0x81, subtype: 0, version: 0 });
@@ -177,7 +177,7 @@ describe('TDREPORT', () => {
   });
 });
 
-describe('collateral files', () => {
+describeVectors('collateral files', () => {
   it('extracts the exact signed JSON text (not a re-serialisation)', () => {
     const text = readFileSync(join(TDX, 'collateral', 'gtg_tcbinfo_tdx_90c06f000000_2026-02.json'), 'utf8');
     const v = topLevelJsonValueText(text, 'tcbInfo')!;
@@ -199,7 +199,7 @@ describe('collateral files', () => {
   });
 });
 
-describe('pinned Intel SGX Root CA', () => {
+describeVectors('pinned Intel SGX Root CA', () => {
   it("equals the vectors' root and has the documented fingerprint", () => {
     const pinned = parseCertificates(INTEL_SGX_ROOT_CA_PEM)[0]!;
     const vec = parseCertificates(read('roots/intel_sgx_root_ca.pem'))[0]!;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashModel } from '../../src/engine/hash-model.js';
-import { VECTORS_DIR, tempDir } from '../helpers.js';
+import { describeVectors, tempDir, VECTORS_DIR } from '../helpers.js';
 
 const G = join(VECTORS_DIR, 'oms', 'model-transparency', 'unit-goldens');
 const FIXTURES: Record<string, string> = {
@@ -49,7 +49,7 @@ const VARIANTS = [
   { suffix: '_small_shards', manifestDir: 'file_shard', method: 'shards' as const, shardSize: 8 },
 ];
 
-describe('model-transparency unit goldens', () => {
+describeVectors('model-transparency unit goldens', () => {
   for (const fixture of CASES) {
     for (const v of VARIANTS) {
       it(`${fixture}${v.suffix}`, async () => {

@@ -13,7 +13,7 @@ import { dsseLegacyPaeV02, dssePae, isDerEcdsaSignature, publicKeyHint, pythonBy
 import { BUNDLE_MEDIA_TYPE_V03 } from '../../src/sign/bundle.js';
 import { verifyModel } from '../../src/verify/verify-model.js';
 import { CURVES, hasOpenssl, makeChain, writeKeyPair } from '../interop/pki.js';
-import { VECTORS_DIR, fill251, tempDir } from '../helpers.js';
+import { describeVectors, fill251, itVectors, tempDir, VECTORS_DIR } from '../helpers.js';
 
 const SCHEMAS = join(VECTORS_DIR, 'oms', 'model-signing-spec', 'schemas', 'v1.0');
 const KEYS = join(VECTORS_DIR, 'oms', 'model-transparency', 'cli-compat', 'keys', 'certificate');
@@ -74,7 +74,7 @@ describe('keys and signers', () => {
     });
   }
 
-  it("model_signing's hint of the upstream test key is reproduced (e8450dec…)", () => {
+  itVectors("model_signing's hint of the upstream test key is reproduced (e8450dec…)", () => {
     const key = loadPrivateKey(join(KEYS, 'signing-key.pem'));
     expect(publicKeyHint(createPublicKey(key))).toBe('e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e');
   });
@@ -105,7 +105,7 @@ describe('keys and signers', () => {
     expect(() => createKeySigner(join(t.path, 'junk.pem'))).toThrow(expect.objectContaining({ code: 'KEY_INVALID' }));
   });
 
-  it('certificate signer: upstream leaf + intermediate, as model_signing writes them', () => {
+  itVectors('certificate signer: upstream leaf + intermediate, as model_signing writes them', () => {
     const s = createCertificateSigner(join(KEYS, 'signing-key.pem'), { certificate: join(KEYS, 'signing-key-cert.pem'), chain: [join(KEYS, 'int-ca-cert.pem')] });
     const certs = s.material.x509CertificateChain!.certificates;
     expect(certs).toHaveLength(2);
@@ -169,7 +169,7 @@ describe('signModel output file', () => {
   });
 });
 
-describe('our bundles against the OMS v1.0 JSON schemas', () => {
+describeVectors('our bundles against the OMS v1.0 JSON schemas', () => {
   function validators() {
     const ajv = new Ajv2020.default({ strict: false, allErrors: true });
     for (const f of ['envelope', 'predicate', 'statement', 'bundle']) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, `${f}.schema.json`), 'utf8')));

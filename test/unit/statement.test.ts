@@ -3,7 +3,7 @@
  * models (compared as parsed JSON), and the defensive parser refuses each malformed shape with
  * its own code.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashModel } from '../../src/engine/hash-model.js';
@@ -19,10 +19,9 @@ import {
   statementToManifest,
 } from '../../src/manifest/statement.js';
 import type { Manifest } from '../../src/manifest/types.js';
-import { VECTORS_DIR, tempDir } from '../helpers.js';
+import { describeVectors, tempDir, VECTORS_DIR } from '../helpers.js';
 
 const GOLDENS = join(VECTORS_DIR, 'oms', 'model-transparency', 'unit-goldens');
-const have = existsSync(GOLDENS);
 
 const FIXTURES: Record<string, string> = {
   sample_model_file: 'sample_model_file/file_model',
@@ -39,7 +38,7 @@ const VARIANTS: Record<string, Partial<HashModelOptions>> = {
   _small_shards: { method: 'shards', shardSize: 8 },
 };
 
-describe.skipIf(!have)('golden payloads of model_signing (unit-goldens/payloads)', () => {
+describeVectors('golden payloads of model_signing (unit-goldens/payloads)', () => {
   for (const [fixture, rel] of Object.entries(FIXTURES)) {
     for (const [suffix, variant] of Object.entries(VARIANTS)) {
       it(`${fixture}${suffix}`, async () => {

@@ -12,8 +12,7 @@ import { rootDigestOf } from '../../src/manifest/oms.js';
 import { parseBundleText, serializeBundle } from '../../src/sign/bundle.js';
 import { createCertificateSigner, createKeySigner, signStatement } from '../../src/sign/signer.js';
 import { verifyBundleSignature, type TrustOptions } from '../../src/verify/signature.js';
-import { VECTORS_DIR } from '../helpers.js';
-import { existsSync } from 'node:fs';
+import { itVectors, VECTORS_DIR } from '../helpers.js';
 
 const KEYS = join(VECTORS_DIR, 'oms', 'model-transparency', 'cli-compat', 'keys', 'certificate');
 
@@ -75,7 +74,7 @@ describe('single-character mutations of a bundle', () => {
     const r = await mutateAndCheck(text, { publicKey }, 1, 600);
     expect(r.refused).toBeGreaterThan(500);
   });
-  it.skipIf(!existsSync(KEYS))('certificate bundle: refused with a code, or the original payload', async () => {
+  itVectors('certificate bundle: refused with a code, or the original payload', async () => {
     const signer = createCertificateSigner(join(KEYS, 'signing-key.pem'), { certificate: join(KEYS, 'signing-key-cert.pem'), chain: [join(KEYS, 'int-ca-cert.pem')] });
     const text = serializeBundle(signStatement(statement(), signer));
     const r = await mutateAndCheck(text, { certRoot: join(KEYS, 'ca-cert.pem') }, 2, 400);

@@ -4,8 +4,7 @@
  * statement. sign/ signs it with the bundle's key (sign/attest-signature.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeOutputFile } from '../../io/output-file.js';
 import type { CollectedEvidence, EvidenceSource } from '../core/types.js';
 import { InputError, ModelsealError } from '../../errors.js';
 import { toHex as hex } from '../../crypto/bytes.js';
@@ -133,38 +132,5 @@ export function attestationPathFor(bundlePath: string): string {
  * replace an existing file unless `force`.
  */
 export function writeAttestationFile(path: string, bytes: Uint8Array, options: { force?: boolean } = {}): void {
-  if (!options.force && existsSync(path)) {
-    throw new InputError('ATT_EXISTS', `${path} already exists; pass --force to replace it.`);
-  }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    if (options.force) renameSync(tmp, path);
-    else {
-      // link() fails with EEXIST instead of replacing: no window in which another writer's file is clobbered.
-      try {
-        linkSync(tmp, path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-          throw new InputError('ATT_EXISTS', `${path} already exists; pass --force to replace it.`);
-        }
-        throw e;
-      }
-      unlinkSync(tmp);
-    }
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already renamed or never created */
-    }
-    if (e instanceof ModelsealError) throw e;
-    throw new InputError('ATT_WRITE', `Could not write ${path}: ${(e as Error).message}`, { cause: e });
-  }
+  writeOutputFile(path, bytes, { force: options.force === true, what: 'the attestation', existsCode: 'ATT_EXISTS', failCode: 'ATT_WRITE' });
 }

@@ -4,11 +4,12 @@
  * measurements, MRTD / RTMRs, minimum TCB, debug, platform kinds, GPU CC mode, TDI state, age.
  * Pure: no I/O except {@link loadPolicy}; every rule reports pass or fail with a reason.
  */
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { EvidenceKind, EvidenceVerdict } from '../core/types.js';
 import { InputError } from '../../errors.js';
 import { POLICY_SCHEMA } from './schema.js';
+import { readInputText } from '../../io/input-file.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../../io/json-depth.js';
 
 export { POLICY_SCHEMA, POLICY_SCHEMA_ID } from './schema.js';
 
@@ -95,10 +96,12 @@ export function parsePolicy(value: unknown): Policy {
 export function loadPolicy(path: string): Policy {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputText(path, 'policy');
   } catch (e) {
+    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     throw new InputError('POLICY_UNREADABLE', `Cannot read the policy file ${path}: ${(e as Error).message}`, { cause: e });
   }
+  if (jsonTooDeep(text)) throw new InputError('POLICY_INVALID', `The policy file ${path} nests deeper than ${MAX_JSON_DEPTH} levels; it is not a policy.`);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -52,7 +52,7 @@ function tcbClaims(t: SnpTcb): Record<string, number> {
   return o;
 }
 
-/** Claims for the policy engine (names documented in src/attest/types.ts). */
+/** Claims for the policy engine (names documented in src/attest/core/types.ts). */
 export function snpClaims(report: SnpReport): Record<string, unknown> {
   const c: Record<string, unknown> = {
     platform: 'sev-snp',

@@ -11,11 +11,12 @@
  * TEE_TCB_SVN[1] > 0 the first two TEE_TCB_SVN bytes are skipped there and the TDX module's status
  * comes from `tdxModuleIdentities["TDX_%02X"]` instead.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, VerificationError } from '../../errors.js';
 import { decodeHexStrict } from '../core/input.js';
 import { type Certificate, type Crl, parseCertificates, parseCrl, verifyEcdsaRaw } from '../../crypto/x509.js';
+import { readInputFile } from '../../io/input-file.js';
 
 /** One signed collateral document. */
 export interface SignedCollateral<T> {
@@ -185,7 +186,7 @@ export function loadCollateralDir(dir: string): CollateralSet {
   for (const name of names) {
     const file = join(dir, name);
     if (!statSync(file).isFile()) continue;
-    const data = new Uint8Array(readFileSync(file));
+    const data = new Uint8Array(readInputFile(file, 'collateral'));
     const lower = name.toLowerCase();
     if (lower.endsWith('.json')) {
       const text = Buffer.from(data).toString('utf8');

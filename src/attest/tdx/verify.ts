@@ -38,7 +38,7 @@ function fail(code: VerificationCode, message: string, details?: Record<string, 
   throw new VerificationError(code, message, details ? { details } : {});
 }
 
-/** Claims for the policy engine (names documented in src/attest/types.ts). */
+/** Claims for the policy engine (names documented in src/attest/core/types.ts). */
 export function tdxClaims(q: TdxQuote): Record<string, unknown> {
   const b = q.body;
   const c: Record<string, unknown> = {
@@ -114,6 +114,10 @@ function checkCollateral(q: TdxQuote, pck: PckInfo, pckChain: Certificate[], set
   const warnings: string[] = [];
   const claims: Record<string, unknown> = {};
   for (const name of set.ignored) warnings.push(`Collateral file ${name} was not recognised and was ignored.`);
+  // collateral checks were asked for (a directory was given): none of them possible is a failure
+  if (set.tcbInfos.length === 0 && set.qeIdentities.length === 0) {
+    fail('TDX_COLLATERAL_UNUSABLE', `${set.dir} holds no TCB Info and no QE Identity, so the collateral checks that were asked for cannot be made; point --collateral at the directory with the Intel PCS collateral for this platform.`);
+  }
   // CRLs: every CRL must be signed by a certificate we trust (the root or a chain certificate);
   // then no certificate of the PCK chain may be listed.
   const trusted = [intelSgxRoot(), ...pckChain.slice(1), ...set.certs.filter((c) => c.isCA)];

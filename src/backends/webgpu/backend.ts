@@ -11,7 +11,8 @@
  * groups of chunks, 128 by default, then parent passes of the same fan-in); a CPU merge of per-chunk
  * CVs would cost one JS compression per KiB (~1 GB/s), far below any GPU's rate.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { identityOf, openCheckedAsync } from '../../io/open-checked.js';
 import { ModelsealError, UnavailableError } from '../../errors.js';
 import { fileChanged, fileError } from '../file-reader.js';
 import type { Capabilities, HashBackend, Leaf, LeafBatch, ProbeResult } from '../types.js';
@@ -157,13 +158,11 @@ class WebGpuHashBackend implements WebGpuBackend {
     // SHA-256 state of the last finished segment of a leaf cut into several (resumes the next one).
     const shaStates = new Map<number, Promise<Uint32Array>>();
     const handles = new Map<string, Promise<FileHandle>>();
-    const fh = (path: string): Promise<FileHandle> => {
-      let h = handles.get(path);
+    const fh = (leaf: Leaf): Promise<FileHandle> => {
+      let h = handles.get(leaf.path);
       if (!h) {
-        h = open(path, 'r').catch((e: unknown) => {
-          throw fileError(path, e);
-        });
-        handles.set(path, h);
+        h = openCheckedAsync(leaf.path, identityOf(leaf));
+        handles.set(leaf.path, h);
       }
       return h;
     };
@@ -171,6 +170,7 @@ class WebGpuHashBackend implements WebGpuBackend {
     try {
       for (let bi = 0; bi < batches.length; bi++) {
         this.check(signal);
+        if (batch.control && Atomics.load(batch.control.counters, 0) !== 0n) throw new ModelsealError('ABORTED', 'hashing was aborted.', { kind: 'internal' });
         const slot = this.slots[bi % this.slots.length]!;
         await slot.idle;
         if (slot.staging.mapState !== 'mapped') await slot.staging.mapAsync(MAP_MODE.WRITE);
@@ -190,6 +190,8 @@ class WebGpuHashBackend implements WebGpuBackend {
           placed.forEach((p, i) => {
             leafResults[p.leaf]![p.piece] = r[i]!;
           });
+          // progress inside a leaf cut into several batches: bytes count once their batch is hashed
+          if (batch.control) Atomics.add(batch.control.counters, batch.control.slot, BigInt(placed.reduce((a, p) => a + p.length, 0)));
           return r;
         });
         for (const [i, p] of placed.entries()) {
@@ -216,16 +218,17 @@ class WebGpuHashBackend implements WebGpuBackend {
   }
 
   /** Reads every piece of the batch into the mapped staging view, concurrently. Returns the bytes used. */
-  private async fill(view: Uint8Array, placed: PlacedPiece[], leaves: Leaf[], fh: (p: string) => Promise<FileHandle>): Promise<number> {
+  private async fill(view: Uint8Array, placed: PlacedPiece[], leaves: Leaf[], fh: (leaf: Leaf) => Promise<FileHandle>): Promise<number> {
     const reads: Array<() => Promise<void>> = [];
     let used = 0;
     for (const p of placed) {
-      const path = leaves[p.leaf]!.path;
+      const leaf = leaves[p.leaf]!;
+      const path = leaf.path;
       used = Math.max(used, p.batchOffset + p.length);
       for (let o = 0; o < p.length; o += this.readBytes) {
         const n = Math.min(this.readBytes, p.length - o);
         reads.push(async () => {
-          const h = await fh(path);
+          const h = await fh(leaf);
           let got = 0;
           while (got < n) {
             let r: number;

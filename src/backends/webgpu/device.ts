@@ -4,6 +4,7 @@
  * probe reports why the GPU is unavailable instead of failing at import time.
  */
 import { UnavailableError } from '../../errors.js';
+import { loadNative } from '../../native/addon.js';
 
 /** Numeric WebGPU flags (spec values), so that nothing depends on the package's globals. */
 export const BUFFER_USAGE = {
@@ -56,9 +57,13 @@ export function getGpu(): Promise<GPU> {
     try {
       mod = (await import('webgpu')) as unknown as WebGpuModule;
     } catch (e) {
+      // GPU support is an optional peer dependency: absent is the normal case for a CPU-only install.
+      const absent = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
       throw new UnavailableError(
         'WEBGPU_UNAVAILABLE',
-        `the 'webgpu' package (Dawn) could not be loaded: ${(e as Error).message}. Reinstall dependencies, or use a CPU backend.`,
+        absent
+          ? "GPU support is optional and not installed: add it with `npm install webgpu@0.6.2` (Dawn, about 130 MB), or use a CPU backend."
+          : `the 'webgpu' package (Dawn) could not be loaded: ${(e as Error).message}. Reinstall it (\`npm install webgpu@0.6.2\`), or use a CPU backend.`,
         { cause: e },
       );
     }
@@ -102,10 +107,29 @@ export function adapterLine(d: AdapterDescription): string {
   return `${parts || 'unknown vendor'}${dev ? ` (${dev})` : ''}${d.software ? ' [software adapter: a CPU, correctness only]' : ''}`;
 }
 
+/**
+ * Runs `fn` with file descriptor 2 pointed at /dev/null: Dawn prints its adapter warnings (e.g. on
+ * lavapipe, "maxDynamicUniformBuffersPerPipelineLayout artificially reduced ...") straight to stderr
+ * from C++, where no JS hook sees them. Shown with MODELSEAL_DEBUG=1; without the native addon
+ * (which does the redirection) they are shown too.
+ */
+async function withoutDawnWarnings<T>(fn: () => Promise<T>): Promise<T> {
+  if (process.env.MODELSEAL_DEBUG === '1') return fn();
+  const native = loadNative();
+  const addon = native.ok ? (native.addon as { stderrSilence?: () => number; stderrRestore?: (fd: number) => void }) : undefined;
+  if (!addon?.stderrSilence || !addon.stderrRestore) return fn();
+  const saved = addon.stderrSilence();
+  try {
+    return await fn();
+  } finally {
+    if (saved >= 0) addon.stderrRestore(saved);
+  }
+}
+
 /** Requests the high-performance adapter, or returns null when there is none. */
 export async function requestAdapter(): Promise<GPUAdapter | null> {
   const gpu = await getGpu();
-  return gpu.requestAdapter({ powerPreference: 'high-performance' });
+  return withoutDawnWarnings(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
 }
 
 /**

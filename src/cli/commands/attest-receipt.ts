@@ -5,9 +5,8 @@
  * and (with --policy) that the CPU evidence satisfies the policy. Exit 0 verified, 1 refused, 2 unreadable.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { EXIT_OK, EXIT_VERIFY_FAILED, InputError } from '../../errors.js';
-import { loadPolicy, validatePolicy, verifyReceipt, type VerifyReceiptOptions } from '../../index.js';
+import { loadPolicy, readInputFile, validatePolicy, verifyReceipt, type VerifyReceiptOptions } from '../../index.js';
 import { parseHex, parseTime } from '../args.js';
 import { setExitCode } from '../exit-code.js';
 import { info, runCommand, writeJson } from '../output.js';
@@ -43,8 +42,9 @@ export function registerReceiptCommands(attest: Command): void {
         await runCommand(ctx, async () => {
           let bytes: Uint8Array;
           try {
-            bytes = new Uint8Array(readFileSync(file));
+            bytes = new Uint8Array(readInputFile(file, 'receipt'));
           } catch (e) {
+            if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
             throw new InputError('FILE_UNREADABLE', `Cannot read the receipt ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
           }
           const opts: VerifyReceiptOptions = { nonce: parseHex(flags.nonce, '--nonce', 1, Infinity) };

@@ -4,9 +4,8 @@
  * Exit codes as for `verify`: 0 verified, 1 refused, 2 unreadable input or usage.
  */
 import type { Command } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { InputError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED } from '../../errors.js';
-import { collectEvidence, inspectEvidence, verifyEvidence, type EvidenceKind, type VerifyEvidenceOptions } from '../../index.js';
+import { collectEvidence, inspectEvidence, readInputFile, verifyEvidence, writeOutputFile, type EvidenceKind, type InputKind, type VerifyEvidenceOptions } from '../../index.js';
 import { collect, parseHex, parseTime } from '../args.js';
 import { setExitCode } from '../exit-code.js';
 import { info, runCommand, writeJson } from '../output.js';
@@ -32,10 +31,11 @@ interface CollectFlags extends CommonFlags {
   out?: string;
 }
 
-function readInput(path: string, what: string): Uint8Array {
+function readInput(path: string, what: string, kind: InputKind = 'evidence'): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    return new Uint8Array(readInputFile(path, kind));
   } catch (e) {
+    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
     throw new InputError('FILE_UNREADABLE', `Cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
 }
@@ -99,10 +99,10 @@ export function register(program: Command): void {
           const opts: VerifyEvidenceOptions = {};
           if (flags.at) opts.at = parseTime(flags.at, '--at');
           if (flags.collateralAt) opts.collateralAt = parseTime(flags.collateralAt, '--collateral-at');
-          if (flags.certs?.length) opts.certs = flags.certs.map((f) => readInput(f, 'certificate file'));
+          if (flags.certs?.length) opts.certs = flags.certs.map((f) => readInput(f, 'certificate file', 'certificate'));
           if (flags.collateral) opts.collateralDir = flags.collateral;
           if (flags.allowSimulated) opts.allowSimulated = true;
-          if (flags.simulatedRoot?.length) opts.simulatedRoots = flags.simulatedRoot.map((f) => readInput(f, 'simulated root'));
+          if (flags.simulatedRoot?.length) opts.simulatedRoots = flags.simulatedRoot.map((f) => readInput(f, 'simulated root', 'certificate'));
           if (flags.reportData) opts.expectedReportData = parseHex(flags.reportData, '--report-data', 1, 64);
           if (flags.nonce) opts.expectedNonce = parseHex(flags.nonce, '--nonce', 1, 64);
           const v = await verifyEvidence(readInput(file, 'evidence file'), opts);
@@ -150,7 +150,8 @@ export function register(program: Command): void {
           const envelopes = records.map(({ evidence, certs, auxblob, ...rest }) => ({ ...rest, evidence: b64(evidence), certs: certs.map(b64), ...(auxblob ? { auxblob: b64(auxblob) } : {}) }));
           if (flags.out) {
             const files = envelopes.map((e) => (envelopes.length === 1 ? flags.out! : `${flags.out}.${e.kind as string}.json`));
-            envelopes.forEach((e, i) => writeFileSync(files[i]!, JSON.stringify(e, null, 2) + '\n'));
+            // replaces an earlier regular file as before; never a device, FIFO or directory
+            envelopes.forEach((e, i) => writeOutputFile(files[i]!, JSON.stringify(e, null, 2) + '\n', { force: true, what: 'the evidence' }));
             for (const f of files) info(ctx, `evidence written to ${f}`);
             if (ctx.json) writeJson({ ok: true, files, unavailable });
           } else {

@@ -22,6 +22,8 @@ export function register(program: Command): void {
           out.push(`node      ${String(r.node)}  ${String(r.platform)}`);
           out.push(`cpu       ${String(r.cpu)} (${String(r.cores)} logical cores)`);
           const n = r.native;
+          // Which addon loaded (prebuilt / source build / none) and why: the first thing to know when native is slow or missing.
+          out.push(n.ok ? `addon     ${n.origin}: ${n.path}\n          ${n.why}` : `addon     none: ${n.reason}`);
           if (n.ok) {
             const f = n.cpuFeatures;
             const flagsOn = Object.entries(f).filter(([k, v]) => v === true && k !== 'arch').map(([k]) => k);

@@ -1,6 +1,7 @@
 /** `modelseal inspect BUNDLE [--json]`: what a bundle claims (format, signer, statement, resources), unverified. */
 import type { Command } from 'commander';
-import { inspectBundle, type BundleInspection } from '../../index.js';
+import { existsSync } from 'node:fs';
+import { COMPANION_PREDICATE_TYPE, inspectBundle, inspectCompanion, type BundleInspection, type CompanionInspection } from '../../index.js';
 import { parseIntArg } from '../args.js';
 import { setExitCode } from '../exit-code.js';
 import { runCommand, writeJson } from '../output.js';
@@ -44,6 +45,18 @@ function human(r: BundleInspection, showAll: boolean, max: number): string {
   return out.join('\n');
 }
 
+function companionLines(c: CompanionInspection, alone: boolean, showAll: boolean, max: number): string {
+  const out: string[] = alone ? ['NOT VERIFIED: this shows what the companion claims; use `modelseal verify` to check it.'] : [];
+  out.push(`Merkle companion: ${c.path} (${c.predicateType})`);
+  out.push(`  bound to OMS root: ${c.omsRoot} (model ${c.modelName || '(none)'})`);
+  out.push(`  sidecar: ${c.sidecar.path} (${c.sidecar.bytes === null ? 'MISSING' : `${c.sidecar.bytes} bytes`})`);
+  out.push(`  files: ${c.files.length}`);
+  const list = showAll ? c.files : c.files.slice(0, max);
+  for (const f of list) out.push(`    ${f.root}  ${f.tree}  leaf ${f.leafSize}  ${f.size} bytes  ${f.name}`);
+  if (list.length < c.files.length) out.push(`    … and ${c.files.length - list.length} more (--resources shows all)`);
+  return out.join('\n');
+}
+
 export function register(program: Command): void {
   program
     .command('inspect')
@@ -58,8 +71,14 @@ export function register(program: Command): void {
         await runCommand(ctx, async () => {
           const max = parseIntArg(flags.maxList ?? '50', '--max-list', 1, 1_000_000);
           const r = inspectBundle(bundle);
-          if (ctx.json) writeJson(r);
-          else process.stdout.write(human(r, flags.resources === true, max) + '\n');
+          // a companion given directly, or the one beside the bundle (sign --merkle)
+          const cpath = r.predicateType === COMPANION_PREDICATE_TYPE ? bundle : existsSync(`${bundle}.merkle`) ? `${bundle}.merkle` : undefined;
+          const companion = cpath !== undefined ? inspectCompanion(cpath) : undefined;
+          if (ctx.json) writeJson(companion ? { ...r, companion } : r);
+          else {
+            if (r.predicateType !== COMPANION_PREDICATE_TYPE) process.stdout.write(human(r, flags.resources === true, max) + '\n');
+            if (companion) process.stdout.write(companionLines(companion, r.predicateType === COMPANION_PREDICATE_TYPE, flags.resources === true, max) + '\n');
+          }
           return 0;
         }),
       );

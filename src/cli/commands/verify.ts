@@ -5,10 +5,11 @@
  */
 import { Option, type Command } from 'commander';
 import { InputError, ModelsealError } from '../../errors.js';
-import { defaultBundlePath, verifyModel, type VerifyModelOptions, type VerifyModelResult } from '../../index.js';
+import { defaultBundlePath, verifyModel, verifyTensors, type OpenVerifiedOptions, type VerifyModelOptions, type VerifyModelResult, type VerifyTensorsResult } from '../../index.js';
 import { collect, formatBytes, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../exit-code.js';
+import { checkMethodFlags, splitMethod, type PkiMethod } from '../model-signing.js';
 import { addRehashOptions, rehashOptionsFrom } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -35,6 +36,7 @@ interface VerifyFlags {
   ignore_unsigned_files?: boolean;
   ignorePath?: string[];
   ignorePaths?: string[];
+  ignore_paths?: string[];
   ignoreGitPaths: boolean;
   allowSymlinks?: boolean;
   allow_symlinks?: boolean;
@@ -45,6 +47,11 @@ interface VerifyFlags {
   quiet?: boolean;
   progress: boolean;
   maxList?: string;
+  companion?: string | false;
+  tensor?: string[];
+  file?: string[];
+  use_staging?: boolean;
+  log_fingerprints?: boolean;
 }
 
 function one(name: string, ...values: Array<string | undefined>): string | undefined {
@@ -71,6 +78,7 @@ function optionsFrom(flags: VerifyFlags): VerifyModelOptions {
     o.sigstore = { identity, issuer, ...(trustedRoot !== undefined ? { trustedRoot } : {}) };
   } else if (trustedRoot !== undefined) throw new InputError('USAGE', '--trusted-root only applies to Sigstore verification.');
   if (flags.only !== undefined) o.only = flags.only;
+  if (flags.companion !== undefined) o.companion = flags.companion;
   if (flags.ignoreUnsignedFiles || flags.ignore_unsigned_files) o.ignoreUnsignedFiles = true;
   Object.assign(o, rehashOptionsFrom(flags));
   return o;
@@ -83,23 +91,84 @@ function listLines(title: string, items: string[], max: number): string[] {
   return shown;
 }
 
+/** Which method's flags were given (for the model_signing form's method word). */
+function givenMethodFlags(f: VerifyFlags): Record<PkiMethod, string[]> {
+  const named = (pairs: Array<[unknown, string]>) => pairs.filter(([v]) => v !== undefined && v !== false).map(([, n]) => n);
+  return {
+    key: named([[f.key, '--key'], [f.publicKey, '--public-key'], [f.public_key, '--public_key']]),
+    certificate: named([[f.certRoot, '--cert-root'], [f.certificateChain, '--certificate-chain'], [f.certificate_chain, '--certificate_chain']]),
+    sigstore: named([
+      [f.sigstoreIdentity, '--sigstore-identity'], [f.identity, '--identity'], [f.sigstoreIssuer, '--sigstore-issuer'],
+      [f.identityProvider, '--identity-provider'], [f.identity_provider, '--identity_provider'],
+      [f.trustedRoot, '--trusted-root'], [f.trustConfig, '--trust-config'], [f.trust_config, '--trust_config'],
+    ]),
+  };
+}
+
+/** The files that made a verdict fail (also shown with -q: a failure must name its file). */
+function problemLines(r: VerifyModelResult, max: number): string[] {
+  const lines: string[] = [];
+  for (const m of r.mismatches.slice(0, max)) lines.push(`  mismatch: ${m.name}\n    expected ${m.algorithm}:${m.expected}\n    actual   ${m.algorithm}:${m.actual}`);
+  if (r.mismatches.length > max) lines.push(`  … and ${r.mismatches.length - max} more mismatches (see --json)`);
+  lines.push(...listLines('missing', r.missing, max), ...listLines('extra (unsigned)', r.extra, max), ...listLines('--only matched nothing signed', r.unmatched, max));
+  return lines;
+}
+
 function human(r: VerifyModelResult, max: number): string {
   const lines: string[] = [];
   lines.push(`signer: ${r.signer.description}`);
   lines.push(`root digest: ${r.rootDigest} (${r.total} signed resources, ${r.serialization.method}/${r.serialization.hashType}${r.serialization.shardSize ? `, shard ${r.serialization.shardSize}` : ''})`);
-  for (const m of r.mismatches.slice(0, max)) lines.push(`  mismatch: ${m.name}\n    expected ${m.algorithm}:${m.expected}\n    actual   ${m.algorithm}:${m.actual}`);
-  if (r.mismatches.length > max) lines.push(`  … and ${r.mismatches.length - max} more mismatches (see --json)`);
-  lines.push(...listLines('missing', r.missing, max), ...listLines('extra (unsigned)', r.extra, max), ...listLines('--only matched nothing signed', r.unmatched, max));
+  lines.push(...problemLines(r, max));
   for (const w of r.warnings) lines.push(`note: ${w}`);
+  if (r.companion) {
+    const c = r.companion;
+    lines.push(`Merkle companion ${c.path}: ${c.verified ? 'verified' : 'FAILED'} (${c.files} files, leaf ${formatBytes(c.leafSize)})`);
+    for (const m of c.mismatches.slice(0, max)) lines.push(`  companion mismatch [${m.code}]: ${m.file}${m.start !== undefined ? ` bytes [${m.start}, ${m.end})` : ''}`);
+  }
   if (r.hashing.bytes > 0) lines.push(`hashed ${formatBytes(r.hashing.bytes)} in ${r.hashing.seconds.toFixed(3)} s (backend=${r.hashing.backend})`);
   return lines.join('\n');
+}
+
+/** `verify --tensor`: only the leaves under the named tensors (and the header bytes that place them). */
+async function tensorVerdict(model: string, bundle: string, o: VerifyModelOptions, flags: VerifyFlags, ctx: { json: boolean; quiet: boolean }, max: number): Promise<number> {
+  if (o.only !== undefined || o.ignoreUnsignedFiles) throw new InputError('USAGE', '--tensor cannot be combined with --only or --ignore-unsigned-files.');
+  const opts: OpenVerifiedOptions & { files?: string[] } = { signature: bundle };
+  if (o.publicKey !== undefined) opts.publicKey = o.publicKey;
+  if (o.certRoot !== undefined) opts.certRoot = o.certRoot;
+  if (o.sigstore !== undefined) opts.sigstore = o.sigstore;
+  if (o.companion !== undefined) opts.companion = o.companion;
+  if (flags.file !== undefined) opts.files = flags.file;
+  let r: VerifyTensorsResult;
+  try {
+    r = await verifyTensors(model, flags.tensor!, opts);
+  } catch (e) {
+    if (!(e instanceof ModelsealError) || e.kind !== 'verification') throw e;
+    if (ctx.json) writeJson({ verified: false, scope: 'tensors', summary: `verification FAILED: ${e.code}`, error: e.toJSON(), model, bundle });
+    process.stderr.write(`modelseal: verification FAILED [${e.code}]: ${e.message}\n`);
+    if (!ctx.json) process.stdout.write(`verification FAILED: ${e.code}\n`);
+    return 1;
+  }
+  if (ctx.json) {
+    writeJson({ verified: r.verified, scope: 'tensors', summary: r.summary, rootDigest: r.rootDigest, total: r.total, tensors: r.selected, unmatched: r.unmatched, granularity: r.granularity, bytesHashed: r.bytesHashed, bytesTotal: r.bytesTotal, signer: r.signer, notes: r.notes, model, bundle });
+  } else {
+    const lines = [`signer: ${r.signer.description}`, `root digest: ${r.rootDigest} (granularity: ${r.granularity})`];
+    for (const t of r.selected.filter((x) => !x.verified).slice(0, max)) lines.push(`  mismatch [${t.code}]: ${t.file} ${t.name} bytes [${t.start}, ${t.end})`);
+    for (const u of r.unmatched) lines.push(`  --tensor matched nothing: ${u}`);
+    for (const n of r.notes) lines.push(`note: ${n}`);
+    lines.push(`hashed ${formatBytes(r.bytesHashed)} of ${formatBytes(r.bytesTotal)}`);
+    info(ctx, lines.join('\n'));
+    process.stdout.write(`${r.summary}\n`);
+  }
+  return r.verified ? 0 : 1;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command('verify')
     .description('verify a model (whole, ignoring unsigned files, or a subset) against an OMS / Sigstore bundle')
-    .argument('<model>', 'model directory or single file')
+    .usage('[key|certificate|sigstore] <model> [options]')
+    .argument('<model>', 'model directory or single file (after key|certificate|sigstore in the model_signing form)')
+    .argument('[model_signing-model]', 'the model, when the first argument is a model_signing method')
     .option('--sig <bundle>', 'the signature bundle (default <model>.sig)')
     .option('--key <pem>', 'public key of a key-signed bundle (PEM)')
     .option('--cert-root <pem>', 'trusted root CA certificate(s) of a certificate-signed bundle (repeatable)', collect)
@@ -109,6 +178,10 @@ export function register(program: Command): void {
     .option('--only <paths...>', 'verify only these files, directories or globs (relative to the model root): a subset verdict')
     .option('--ignore-unsigned-files', 'tolerate files that were not signed (every signed file must still match)');
   addRehashOptions(cmd)
+    .option('--companion <file>', 'Merkle companion to check too (default <bundle>.merkle when present)')
+    .option('--no-companion', 'ignore a Merkle companion beside the bundle')
+    .option('--tensor <name>', 'verify only these tensors (names or globs; repeatable): "tensors verified: k of n"', collect)
+    .option('--file <path>', 'with --tensor: search only this file of the model (repeatable)', collect)
     .option('--max-list <n>', 'at most this many names per list in human output', '20')
     .option('--json', 'print one JSON result object on stdout')
     .option('-q, --quiet', 'no human output on stderr')
@@ -125,17 +198,25 @@ export function register(program: Command): void {
     .addOption(new Option('--trust-config <file>').hideHelp())
     .addOption(new Option('--trust_config <file>').hideHelp())
     .addOption(new Option('--ignore_unsigned_files').hideHelp())
-    .addOption(new Option('--allow_symlinks').hideHelp());
+    .addOption(new Option('--allow_symlinks').hideHelp())
+    .addOption(new Option('--use_staging').hideHelp())
+    .addOption(new Option('--log_fingerprints').hideHelp());
   addVerifyAttestOptions(cmd);
-  cmd.action(async (model: string, flags: VerifyFlags & VerifyAttestFlags) => {
+  cmd.action(async (first: string, second: string | undefined, flags: VerifyFlags & VerifyAttestFlags) => {
       const ctx = { json: flags.json === true, quiet: flags.quiet === true };
       setExitCode(
         await runCommand(ctx, async () => {
+          const { method, model } = splitMethod(first, second, 'verify');
+          if (method !== undefined) checkMethodFlags('verify', method, givenMethodFlags(flags));
+          if (flags.log_fingerprints) throw new InputError('USAGE', '--log_fingerprints is not supported by modelseal; drop it (the signer and its certificate chain are printed without -q, and by `modelseal inspect BUNDLE`).');
+          if (flags.use_staging) throw new InputError('USAGE', "--use_staging: modelseal verifies offline and ships no staging trust root; pass the staging trusted_root.json with --trust_config instead.");
           const bundle = one('--sig', flags.sig, flags.signature) ?? defaultBundlePath(model);
           const options = optionsFrom(flags);
           const max = parseIntArg(flags.maxList ?? '20', '--max-list', 1, 1_000_000);
           const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
           options.onProgress = (e) => progress.update(e);
+          if (flags.file !== undefined && flags.tensor === undefined) throw new InputError('USAGE', '--file applies only with --tensor.');
+          if (flags.tensor !== undefined) return tensorVerdict(model, bundle, options, flags, ctx, max);
           let r: VerifyModelResult;
           try {
             r = await verifyModel(model, bundle, options);
@@ -176,11 +257,13 @@ export function register(program: Command): void {
               serialization: r.serialization,
               warnings: r.warnings,
               hashing: r.hashing,
+              ...(r.companion ? { companion: r.companion } : {}),
               model,
               bundle,
             });
           } else {
             info(ctx, human(r, max));
+            if (ctx.quiet && !r.verified) process.stderr.write(problemLines(r, max).join('\n') + '\n');
             // The verdict goes to stdout so scripts can read it without --json.
             process.stdout.write(`${r.summary}\n`);
             for (const line of att.lines) process.stdout.write(`${line}\n`);

@@ -1,0 +1,37 @@
+/** `modelseal digest MODEL`: the model's OMS root digest alone on stdout (model_signing's `digest`). */
+import type { Command } from 'commander';
+import { hashModel } from '../../index.js';
+import { setExitCode } from '../exit-code.js';
+import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
+import { runCommand, writeJson } from '../output.js';
+import { createProgress } from '../progress.js';
+
+export function register(program: Command): void {
+  addHashingOptions(
+    program
+      .command('digest')
+      .description("print the model's root digest (the one a signature over it carries), nothing else")
+      .argument('<model>', 'model directory or single file'),
+  )
+    .option('--json', 'print one JSON result object on stdout')
+    .option('--no-progress', 'no progress bar')
+    .action(async (model: string, flags: HashingFlags & { json?: boolean; progress: boolean }) => {
+      const ctx = { json: flags.json === true, quiet: true };
+      setExitCode(
+        await runCommand(ctx, async () => {
+          const options = hashingOptionsFrom(flags);
+          const progress = createProgress({ json: false, quiet: ctx.json, progress: flags.progress });
+          options.onProgress = (e) => progress.update(e);
+          let res;
+          try {
+            res = await hashModel(model, options);
+          } finally {
+            progress.stop();
+          }
+          if (ctx.json) writeJson({ ok: true, model, rootDigest: res.manifest.rootDigest, serialization: res.manifest.serialization });
+          else process.stdout.write(`${res.manifest.rootDigest}\n`);
+          return 0;
+        }),
+      );
+    });
+}

@@ -1,0 +1,33 @@
+/**
+ * A nesting limit for JSON read from hostile input. V8's JSON.parse copes with deep nesting, but
+ * everything that walks the parsed value recursively afterwards (JSON.stringify for --json output,
+ * validators, canonicalisation) overflows the stack: `inspect --json` of a payload nested 100k levels
+ * deep died with "internal error" (issue 11 item 8). Every modelseal document is a few levels deep,
+ * so anything deeper than {@link MAX_JSON_DEPTH} is refused before parsing.
+ */
+
+/** Deeper than any bundle, statement, policy, receipt or evidence document modelseal reads. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of `[` / `{` in JSON text (strings skipped); linear, no recursion. */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/** True when `text` nests deeper than `max` levels. */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  return jsonNestingDepth(text) > max;
+}

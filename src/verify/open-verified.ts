@@ -1,0 +1,627 @@
+/**
+ * openVerified: verified reads of a signed model, at the finest granularity the signature allows.
+ *
+ * The contract: **no byte is returned before every unit (companion leaf, OMS shard or whole file)
+ * that covers it has been read from storage once, into memory, and hashed to the signed value.**
+ * The bytes handed out are the very bytes that were hashed (never read again after the check), so a
+ * file changed under the reader cannot slip unverified bytes through. A mismatch rejects with
+ * RANGE_MISMATCH naming the file, the unit's byte range and the tensors it overlaps; nothing is
+ * poisoned, so later reads of other units still work.
+ *
+ * With a Merkle companion the unit is one leaf (default 1 MiB); without one it is an OMS shard
+ * (`--method shards`) or the whole file, up to MAX_UNIT_BYTES (larger units are refused with
+ * RANGE_TOO_COARSE rather than buffered). `granularity` says which applies.
+ */
+import { createHash, subtle, timingSafeEqual } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, read, realpathSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+import { basename, join, relative, isAbsolute } from 'node:path';
+import { Readable } from 'node:stream';
+import type { LeafHasher } from '../backends/types.js';
+import { blake3LeafHasher, leafEntry } from '../engine/merkle.js';
+import { InputError, ModelsealError, VerificationError } from '../errors.js';
+import { detectTensorFormat, readTensorIndex, type TensorIndex, type TensorRange } from '../formats/index.js';
+import type { CompanionFile } from '../manifest/companion.js';
+import { parseShardName } from '../manifest/oms.js';
+import { IN_TOTO_PAYLOAD_TYPE, parseStatementJson, statementToManifest } from '../manifest/statement.js';
+import type { Manifest } from '../manifest/types.js';
+import { findCompanion, loadFileEntries, verifyCompanion, type VerifiedCompanion } from './companion.js';
+import { globToRegExp } from './compare.js';
+import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
+
+/** Largest unit verified in memory without a companion (whole files or shards above it are refused). */
+export const MAX_UNIT_BYTES = 512 * 1024 * 1024;
+/** Verified units kept in memory per model, so small reads in one leaf read it from storage once. */
+const CACHE_UNITS = 8;
+const CACHE_MAX_UNIT_BYTES = 64 * 1024 * 1024;
+/** Units a stream reads and verifies ahead of the consumer (the libuv pool has 4 threads by default). */
+const PREFETCH_UNITS = 4;
+const readAsync = promisify(read);
+
+export interface OpenVerifiedOptions extends TrustOptions {
+  /** The OMS bundle (`model.sig`). */
+  signature: string;
+  /** The Merkle companion; default `<signature>.merkle` when it exists; `false` ignores one. */
+  companion?: string | false;
+}
+
+/** How finely a file can be verified. */
+export type Granularity = 'leaf' | 'shard' | 'file';
+
+/** A signed file as openVerified sees it. */
+export interface VerifiedFileInfo {
+  /** Name in the manifest (`/`-separated, relative to the model root; `.` for a single-file model). */
+  path: string;
+  /** Signed size (files without a companion: the size on disk, bound by the whole-file digest). */
+  size: number;
+  granularity: Granularity;
+  /** Bytes per unit (leaf size, shard size, or the file size). */
+  unitBytes: number;
+  /** The companion tree of a leaf-granular file. */
+  tree?: CompanionFile['tree'];
+}
+
+/** Counters: what was read from storage and what was hashed. */
+export interface VerifiedReadStats {
+  bytesRead: number;
+  unitsVerified: number;
+  unitsFailed: number;
+}
+
+/** The shape `verifyGpuBuffer` takes (structurally its GpuBufferLayout). */
+export interface GpuLeafLayout {
+  algorithm: 'blake3';
+  ranges: Array<{ name: string; offset: number; length: number; output: 'digest' | 'cv'; chunkCounter: number }>;
+}
+
+interface Unit {
+  start: number;
+  end: number;
+  /** Index within the file's unit list. */
+  index: number;
+}
+
+interface FileState {
+  name: string;
+  abs: string;
+  granularity: Granularity;
+  size: number;
+  unitBytes: number;
+  fd: number;
+  /** Leaf mode: the companion file and its checked sidecar entries. */
+  leaf?: { file: CompanionFile; entries: Uint8Array[] };
+  /** Shard/file mode: [start, end, digest] per unit. */
+  resources?: Array<{ start: number; end: number; digest: string }>;
+  index?: Promise<TensorIndex>;
+  indexValue?: TensorIndex;
+  indexing?: boolean;
+}
+
+function rangeError(what: string): InputError {
+  return new InputError('RANGE_INVALID', what);
+}
+
+/**
+ * A model opened for verified reads. Obtain one with {@link openVerified}; call `close()` when done.
+ */
+export class VerifiedModel {
+  /** The verified OMS root digest. */
+  readonly rootDigest: string;
+  /** Who signed (established by verification). */
+  readonly signer: SignerInfo;
+  /** `leaf` with a companion for every file, else the coarsest granularity among the files. */
+  readonly granularity: Granularity;
+  /** The companion used, if any. */
+  readonly companionPath: string | undefined;
+  /** Plain-language notes (e.g. that reads verify whole files because there is no companion). */
+  readonly notes: string[];
+  readonly stats: VerifiedReadStats = { bytesRead: 0, unitsVerified: 0, unitsFailed: 0 };
+
+  private readonly states = new Map<string, FileState>();
+  private readonly cache = new Map<string, Buffer>();
+  private closed = false;
+
+  /** @internal */
+  constructor(
+    private readonly root: string,
+    private readonly isFile: boolean,
+    private readonly manifest: Manifest,
+    private readonly vc: VerifiedCompanion | undefined,
+    private readonly blake3: LeafHasher | undefined,
+    signer: SignerInfo,
+  ) {
+    this.rootDigest = manifest.rootDigest;
+    this.signer = signer;
+    this.companionPath = vc?.path;
+    const s = manifest.serialization;
+    const names = this.fileNames();
+    const covered = vc ? names.filter((n) => vc.byName.has(n)).length : 0;
+    this.granularity = vc && covered === names.length ? 'leaf' : s.method === 'shards' ? 'shard' : 'file';
+    this.notes = [];
+    if (!vc) this.notes.push(`no Merkle companion: reads verify whole ${s.method === 'shards' ? 'OMS shards' : 'files'} (sign with --merkle for leaf-level reads)`);
+    else if (covered < names.length) this.notes.push(`the companion covers ${covered} of ${names.length} files; the others verify whole ${s.method === 'shards' ? 'shards' : 'files'}`);
+  }
+
+  private fileNames(): string[] {
+    const s = this.manifest.serialization;
+    if (s.method === 'files') return this.manifest.resources.map((r) => r.name);
+    return [...new Set(this.manifest.resources.map((r) => parseShardName(r.name)!.path))];
+  }
+
+  /** The signed files. */
+  files(): VerifiedFileInfo[] {
+    return this.fileNames().map((n) => {
+      const c = this.vc?.byName.get(n)?.file;
+      if (c) return { path: n, size: c.size, granularity: 'leaf' as const, unitBytes: c.leafSize, tree: c.tree };
+      const st = this.stateIfOpen(n);
+      if (st) return { path: n, size: st.size, granularity: st.granularity, unitBytes: st.unitBytes };
+      if (this.manifest.serialization.method === 'shards') {
+        const size = Math.max(...this.manifest.resources.filter((r) => parseShardName(r.name)!.path === n).map((r) => parseShardName(r.name)!.end));
+        return { path: n, size, granularity: 'shard' as const, unitBytes: this.manifest.serialization.shardSize! };
+      }
+      const size = statSync(this.absOf(n)).size;
+      return { path: n, size, granularity: 'file' as const, unitBytes: size };
+    });
+  }
+
+  /** One signed file's info (opens it: the size is checked against the signed one). */
+  fileInfo(path: string): VerifiedFileInfo {
+    const st = this.state(path);
+    return { path: st.name, size: st.size, granularity: st.granularity, unitBytes: st.unitBytes };
+  }
+
+  private stateIfOpen(n: string): FileState | undefined {
+    return this.states.get(n);
+  }
+
+  /** A user's path → the manifest name (a single-file model answers to `.` and its basename). */
+  private nameOf(path: string): string {
+    const names = this.fileNames();
+    if (names.includes(path)) return path;
+    if (this.isFile && names.length === 1 && (path === '.' || path === basename(this.root))) return names[0]!;
+    throw new InputError('FILE_NOT_SIGNED', `${path} is not a file of the signed model; \`modelseal inspect\` lists them.`);
+  }
+
+  private absOf(name: string): string {
+    return this.isFile ? this.root : join(this.root, ...name.split('/'));
+  }
+
+  private state(path: string): FileState {
+    if (this.closed) throw new InputError('MODEL_CLOSED', 'this verified model was closed; open it again.');
+    const name = this.nameOf(path);
+    let st = this.states.get(name);
+    if (st) return st;
+    const abs = this.absOf(name);
+    if (!this.isFile) {
+      // Refuse a path whose directories lead out of the model (O_NOFOLLOW guards only the last component).
+      let real: string;
+      try {
+        real = realpathSync(abs);
+      } catch (e) {
+        throw new VerificationError('FILE_MISSING', `${name} is signed but missing from the model (${(e as Error).message}).`, { cause: e });
+      }
+      const rel = relative(this.root, real);
+      if (rel.startsWith('..') || isAbsolute(rel)) throw new InputError('PATH_ESCAPES_MODEL', `${name} resolves outside the model root; refused.`);
+    }
+    let fd: number;
+    try {
+      fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new VerificationError('FILE_MISSING', `${name} is signed but missing from the model.`, { cause: e });
+      throw new InputError('FILE_UNREADABLE', `${name}: ${(e as Error).message}.`, { cause: e });
+    }
+    const disk = fstatSync(fd);
+    if (!disk.isFile()) {
+      closeSync(fd);
+      throw new InputError('FILE_UNREADABLE', `${name} is not a regular file.`);
+    }
+    const c = this.vc?.byName.get(name);
+    if (c) {
+      if (disk.size !== c.file.size) {
+        closeSync(fd);
+        throw new VerificationError('FILE_SIZE_MISMATCH', `${name} is ${disk.size} bytes, the signed size is ${c.file.size}.`, { details: { file: name } });
+      }
+      let entries: Uint8Array[];
+      try {
+        entries = loadFileEntries(this.vc!, name);
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
+      st = { name, abs, granularity: 'leaf', size: c.file.size, unitBytes: c.file.leafSize, fd, leaf: { file: c.file, entries } };
+    } else if (this.manifest.serialization.method === 'shards') {
+      const resources = this.manifest.resources
+        .map((r) => ({ s: parseShardName(r.name)!, digest: r.digest }))
+        .filter((r) => r.s.path === name)
+        .map((r) => ({ start: r.s.start, end: r.s.end, digest: r.digest }))
+        .sort((a, b) => a.start - b.start);
+      const size = resources.length ? resources[resources.length - 1]!.end : 0;
+      if (disk.size !== size) {
+        closeSync(fd);
+        throw new VerificationError('FILE_SIZE_MISMATCH', `${name} is ${disk.size} bytes, the signed shards cover ${size}.`, { details: { file: name } });
+      }
+      st = { name, abs, granularity: 'shard', size, unitBytes: this.manifest.serialization.shardSize!, fd, resources };
+    } else {
+      const digest = this.manifest.resources.find((r) => r.name === name)!.digest;
+      st = { name, abs, granularity: 'file', size: disk.size, unitBytes: disk.size, fd, resources: [{ start: 0, end: disk.size, digest }] };
+    }
+    this.states.set(name, st);
+    return st;
+  }
+
+  private unitsOver(st: FileState, start: number, end: number): Unit[] {
+    const out: Unit[] = [];
+    if (st.leaf) {
+      const L = st.unitBytes;
+      if (start >= end) return out;
+      for (let i = Math.floor(start / L); i * L < end; i++) out.push({ start: i * L, end: Math.min(st.size, (i + 1) * L), index: i });
+      return out;
+    }
+    st.resources!.forEach((r, i) => {
+      if (r.end > start && r.start < end) out.push({ start: r.start, end: r.end, index: i });
+    });
+    return out;
+  }
+
+  /**
+   * Hashes a unit and compares it with the signed value. SHA-256 goes through WebCrypto, whose
+   * digests run on the libuv thread pool, so several units verify in parallel while the consumer
+   * handles earlier ones; `prefixed` is the unit with one spare byte in front (RFC 9162's 0x00 leaf
+   * prefix, written in place: no copy).
+   */
+  private async check(st: FileState, u: Unit, prefixed: Buffer): Promise<boolean> {
+    const data = prefixed.subarray(1);
+    const eq = (a: Uint8Array, hex: string | Uint8Array): boolean => {
+      const b = typeof hex === 'string' ? Buffer.from(hex, 'hex') : hex;
+      return a.length === b.length && timingSafeEqual(a, b);
+    };
+    if (st.leaf) {
+      const f = st.leaf.file;
+      if (st.leaf.entries.length === 0) return eq(this.digest('blake3', data), f.root);
+      if (f.tree === 'rfc9162-sha256') {
+        prefixed[0] = 0x00;
+        return eq(new Uint8Array(await subtle.digest('SHA-256', prefixed)), st.leaf.entries[u.index]!);
+      }
+      return eq(leafEntry(f.tree, data, u.start, this.blake3), st.leaf.entries[u.index]!);
+    }
+    const alg = this.manifest.serialization.hashType;
+    const d = alg === 'sha256' ? new Uint8Array(await subtle.digest('SHA-256', data)) : this.digest(alg, data);
+    return eq(d, st.resources![u.index]!.digest);
+  }
+
+  private digest(alg: Manifest['serialization']['hashType'], data: Uint8Array): Uint8Array {
+    if (alg === 'sha256') return createHash('sha256').update(data).digest();
+    if (alg === 'blake2b') return createHash('blake2b512').update(data).digest();
+    return this.blake3!.hashBytes('blake3', data, 'digest');
+  }
+
+  /** Reads one unit from storage and verifies it (or takes it from the verified cache). */
+  private async unit(st: FileState, u: Unit): Promise<Buffer> {
+    const key = `${st.name}\0${u.index}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const len = u.end - u.start;
+    if (len > MAX_UNIT_BYTES) {
+      throw new InputError('RANGE_TOO_COARSE', `${st.name} can only be verified as a whole ${st.granularity} of ${len} bytes, over the ${MAX_UNIT_BYTES}-byte limit for verified reads; sign the model with --merkle (or --method shards).`);
+    }
+    const prefixed = Buffer.allocUnsafe(len + 1);
+    const buf = prefixed.subarray(1);
+    let got = 0;
+    while (got < len) {
+      let n: number;
+      try {
+        // asynchronous reads (libuv pool): the units a stream prefetches are read in parallel
+        n = (await readAsync(st.fd, buf, got, len - got, u.start + got)).bytesRead;
+      } catch (e) {
+        throw new InputError('FILE_UNREADABLE', `${st.name}: ${(e as Error).message}.`, { cause: e });
+      }
+      if (n === 0) throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name } });
+      got += n;
+    }
+    this.stats.bytesRead += len;
+    if (!(await this.check(st, u, prefixed))) {
+      this.stats.unitsFailed++;
+      const tensors = await this.tensorsOverlapping(st, u.start, u.end);
+      throw new VerificationError(
+        'RANGE_MISMATCH',
+        `${st.name} bytes [${u.start}, ${u.end}) do not match the signed ${st.granularity}${tensors.length ? ` (tensors: ${tensors.slice(0, 8).join(', ')}${tensors.length > 8 ? ', …' : ''})` : ''}: the file was altered. No byte of this range was returned.`,
+        { details: { file: st.name, start: u.start, end: u.end, granularity: st.granularity, tensors } },
+      );
+    }
+    this.stats.unitsVerified++;
+    if (len <= CACHE_MAX_UNIT_BYTES) {
+      this.cache.set(key, buf);
+      if (this.cache.size > CACHE_UNITS) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return buf;
+  }
+
+  private async tensorsOverlapping(st: FileState, start: number, end: number): Promise<string[]> {
+    let idx = st.indexValue;
+    if (!idx && !st.indexing) {
+      try {
+        idx = await this.indexOf(st);
+      } catch {
+        return [];
+      }
+    }
+    if (!idx) return [];
+    return idx.tensors.filter((t) => t.end > start && t.start < end && t.end > t.start).map((t) => t.name);
+  }
+
+  private checkRange(st: FileState, offset: number, length: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw rangeError(`offset ${offset} must be a non-negative integer.`);
+    if (!Number.isSafeInteger(length) || length < 0) throw rangeError(`length ${length} must be a non-negative integer.`);
+    if (offset + length > st.size) throw rangeError(`bytes [${offset}, ${offset + length}) lie outside ${st.name} (${st.size} bytes).`);
+  }
+
+  /**
+   * Reads bytes [offset, offset + length) of a signed file. Resolves only after every unit covering
+   * the range verified; rejects with RANGE_MISMATCH (VerificationError) otherwise.
+   */
+  async read(path: string, offset: number, length: number): Promise<Buffer> {
+    const st = this.state(path);
+    this.checkRange(st, offset, length);
+    const out = Buffer.allocUnsafe(length);
+    let at = 0;
+    for await (const chunk of this.chunks(st.name, offset, offset + length)) {
+      chunk.copy(out, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+
+  /**
+   * Verifies bytes [start, end) of a file without returning them (memory: one unit). Returns the
+   * bytes read and hashed (whole units, none for cached ones), at most one unit beyond each edge.
+   */
+  async verifyRange(path: string, start: number, end: number): Promise<number> {
+    const st = this.state(path);
+    this.checkRange(st, start, end - start);
+    const before = this.stats.bytesRead;
+    for await (const _ of this.chunks(st.name, start, end)) void _;
+    return this.stats.bytesRead - before;
+  }
+
+  /** Verified chunks of [start, end) (end exclusive), one per unit. */
+  async *chunks(path: string, start = 0, end?: number): AsyncGenerator<Buffer> {
+    const st = this.state(path);
+    const e = end ?? st.size;
+    this.checkRange(st, start, e - start);
+    // Up to PREFETCH_UNITS units are read and verified ahead, in order; memory stays bounded by them.
+    const units = this.unitsOver(st, start, e);
+    const ahead: Array<Promise<Buffer>> = [];
+    let next = 0;
+    const fill = (): void => {
+      while (next < units.length && ahead.length < PREFETCH_UNITS) {
+        const p = this.unit(st, units[next++]!);
+        p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
+        ahead.push(p);
+      }
+    };
+    for (const u of units) {
+      fill();
+      const data = await ahead.shift()!;
+      yield data.subarray(Math.max(start, u.start) - u.start, Math.min(e, u.end) - u.start);
+    }
+  }
+
+  /**
+   * A Node Readable of verified bytes `start`..`end` (both inclusive, as `fs.createReadStream`).
+   * The stream errors with RANGE_MISMATCH before emitting any byte of a failing unit; the units
+   * before it were emitted already. The next unit is read and verified while the consumer handles
+   * the previous one (highWaterMark: one unit).
+   */
+  createReadStream(path: string, options: { start?: number; end?: number } = {}): Readable {
+    const st = this.state(path);
+    const start = options.start ?? 0;
+    const endExcl = options.end === undefined ? st.size : options.end + 1;
+    this.checkRange(st, start, Math.max(0, endExcl - start));
+    return Readable.from(this.chunks(path, start, endExcl), { objectMode: false, highWaterMark: st.unitBytes });
+  }
+
+  /** The same as {@link createReadStream}, as a web `ReadableStream` of bytes. */
+  createWebStream(path: string, options: { start?: number; end?: number } = {}): ReadableStream<Uint8Array> {
+    const st = this.state(path);
+    const start = options.start ?? 0;
+    const endExcl = options.end === undefined ? st.size : options.end + 1;
+    this.checkRange(st, start, Math.max(0, endExcl - start));
+    const it = this.chunks(path, start, endExcl);
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const r = await it.next();
+        if (r.done) controller.close();
+        else controller.enqueue(new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength));
+      },
+      async cancel() {
+        await it.return(undefined);
+      },
+    });
+  }
+
+  private indexOf(st: FileState): Promise<TensorIndex> {
+    if (!st.index) {
+      st.indexing = true;
+      st.index = (async () => {
+        try {
+          const first = await this.read(st.name, 0, Math.min(8, st.size));
+          const format = detectTensorFormat(first, st.size, basename(st.abs)); // "." names a single-file model: detect by its real name
+          if (!format) throw new InputError('NOT_A_TENSOR_FILE', `${st.name} is neither safetensors nor GGUF; it has no tensors to list.`);
+          // the parser reads only through read(): header bytes are verified before they are parsed
+          const idx = await readTensorIndex(format, (o, l) => this.read(st.name, o, l), st.size, st.name);
+          st.indexValue = idx;
+          return idx;
+        } finally {
+          st.indexing = false;
+        }
+      })();
+      st.index.catch(() => {
+        st.index = undefined; // a failed header read may be retried (e.g. after a transient error)
+      });
+    }
+    return st.index;
+  }
+
+  /** The tensors of a safetensors or GGUF file, parsed from verified header bytes. */
+  async tensors(path: string): Promise<TensorRange[]> {
+    return (await this.indexOf(this.state(path))).tensors.map((t) => ({ ...t, shape: [...t.shape] }));
+  }
+
+  /** Bytes [0, headerBytes) of a tensor file, and its format. */
+  async tensorIndex(path: string): Promise<TensorIndex> {
+    return this.indexOf(this.state(path));
+  }
+
+  /** One tensor's verified bytes. */
+  async readTensor(path: string, name: string): Promise<Buffer> {
+    const t = (await this.indexOf(this.state(path))).tensors.find((x) => x.name === name);
+    if (!t) throw new InputError('TENSOR_NOT_FOUND', `${path} has no tensor ${JSON.stringify(name)}; \`tensors()\` lists them.`);
+    return this.read(path, t.start, t.end - t.start);
+  }
+
+  /**
+   * The companion leaves covering bytes [start, end) of a file, as a layout for `verifyGpuBuffer`:
+   * a runtime that uploaded the leaf-aligned `span` of the file into a GPUBuffer (at buffer offset 0)
+   * checks exactly those leaves on the device. The expected values come from the sidecar entries,
+   * already checked against the signed root. BLAKE3 companions only: RFC 9162 leaves hash a 0x00
+   * prefix that the GPU kernels do not take (verify those leaves with `verifyRange` on the CPU).
+   */
+  gpuLeafLayout(path: string, start: number, end: number): { span: { start: number; end: number }; layout: GpuLeafLayout; expected: string[] } {
+    const st = this.state(path);
+    this.checkRange(st, start, end - start);
+    if (!st.leaf || st.leaf.file.tree !== 'blake3-outboard') {
+      throw new InputError('GPU_LEAVES_UNSUPPORTED', `${st.name} has no BLAKE3 companion leaves; GPU leaf checks need a model signed with --hash blake3 --merkle.`);
+    }
+    const units = this.unitsOver(st, start, end);
+    const span = { start: units[0]?.start ?? start, end: units[units.length - 1]?.end ?? start };
+    const single = st.leaf.entries.length === 0;
+    const ranges = units.map((u) => ({
+      name: `${st.name}:${u.start}:${u.end}`,
+      offset: u.start - span.start,
+      length: u.end - u.start,
+      output: single ? ('digest' as const) : ('cv' as const),
+      chunkCounter: u.start / 1024,
+    }));
+    const expected = units.map((u) => (single ? st.leaf!.file.root : Buffer.from(st.leaf!.entries[u.index]!).toString('hex')));
+    return { span, layout: { algorithm: 'blake3', ranges }, expected };
+  }
+
+  /** Closes the files. Reads after close are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const st of this.states.values()) closeSync(st.fd);
+    this.states.clear();
+    this.cache.clear();
+  }
+}
+
+/**
+ * Opens a signed model for verified reads. The OMS bundle's signature is checked first (the same
+ * trust options as verifyModel: exactly one of publicKey, certRoot, sigstore); then the companion,
+ * when present, against the verified root. No model byte is read before both pass.
+ *
+ * @example
+ * const m = await openVerified('./model', { signature: './model.sig', publicKey: 'pub.pem' });
+ * const w = await m.readTensor('model.safetensors', 'lm_head.weight'); // verified bytes
+ * await m.close();
+ */
+export async function openVerified(modelPath: string, options: OpenVerifiedOptions): Promise<VerifiedModel> {
+  if (typeof options?.signature !== 'string') throw new TypeError('options.signature must be the path of the OMS bundle');
+  const trust: TrustOptions = {};
+  if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
+  if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
+  if (options.sigstore !== undefined) trust.sigstore = options.sigstore;
+  const bundle = readBundleFile(options.signature);
+  const v = await verifyBundleSignature(bundle, trust, { expectedPayloadType: IN_TOTO_PAYLOAD_TYPE });
+  const manifest = statementToManifest(parseStatementJson(v.payload)).manifest;
+  const cpath = findCompanion(options.signature, options.companion);
+  const vc = cpath !== undefined ? await verifyCompanion(cpath, trust, v.signer, manifest) : undefined;
+  let root: string;
+  let isFile: boolean;
+  try {
+    root = realpathSync(modelPath);
+    isFile = statSync(root).isFile();
+  } catch (e) {
+    throw new InputError('MODEL_NOT_FOUND', `${modelPath}: ${(e as Error).message}; check the model path.`, { cause: e });
+  }
+  const blake3 = manifest.serialization.hashType === 'blake3' ? await blake3LeafHasher() : undefined;
+  return new VerifiedModel(root, isFile, manifest, vc, blake3, v.signer);
+}
+
+/** One tensor's outcome in {@link verifyTensors}. */
+export interface TensorVerdict {
+  file: string;
+  name: string;
+  start: number;
+  end: number;
+  verified: boolean;
+  /** The error code when not verified (RANGE_MISMATCH, …). */
+  code?: string;
+}
+
+export interface VerifyTensorsResult {
+  verified: boolean;
+  /** `tensors verified: k of n` (n: tensors in the files searched), or why it failed. */
+  summary: string;
+  selected: TensorVerdict[];
+  total: number;
+  unmatched: string[];
+  granularity: Granularity;
+  rootDigest: string;
+  signer: SignerInfo;
+  /** Bytes of the model hashed, and its total size over the files searched. */
+  bytesHashed: number;
+  bytesTotal: number;
+  notes: string[];
+}
+
+/**
+ * Verifies only the tensors named by `patterns` (exact names or globs: `*`, `?`, `[…]`), in `files`
+ * (default: every safetensors / GGUF file of the model): each tensor's leaves, plus the header bytes
+ * that locate it. The verdict is a subset verdict, never "model verified".
+ */
+export async function verifyTensors(modelPath: string, patterns: string[], options: OpenVerifiedOptions & { files?: string[] }): Promise<VerifyTensorsResult> {
+  if (!Array.isArray(patterns) || patterns.length === 0) throw new InputError('USAGE', 'name at least one tensor (--tensor NAME or GLOB).');
+  const m = await openVerified(modelPath, options);
+  try {
+    const res = patterns.map((p) => ({ p, re: globToRegExp(p), hit: false }));
+    const files = options.files ?? m.files().filter((f) => /\.(safetensors|gguf)$/i.test(f.path === '.' ? modelPath : f.path)).map((f) => f.path);
+    const selected: TensorVerdict[] = [];
+    let total = 0;
+    let bytesTotal = 0;
+    const before = m.stats.bytesRead;
+    for (const file of files) {
+      const idx = await m.tensorIndex(file); // header verified before it is trusted; a failure throws
+      total += idx.tensors.length;
+      bytesTotal += m.fileInfo(file).size;
+      for (const t of idx.tensors) {
+        const match = res.filter((r) => r.re.test(t.name));
+        if (match.length === 0) continue;
+        for (const r of match) r.hit = true;
+        try {
+          await m.verifyRange(file, t.start, t.end);
+          selected.push({ file, name: t.name, start: t.start, end: t.end, verified: true });
+        } catch (e) {
+          if (!(e instanceof ModelsealError) || e.kind !== 'verification') throw e;
+          selected.push({ file, name: t.name, start: t.start, end: t.end, verified: false, code: e.code });
+        }
+      }
+    }
+    const unmatched = res.filter((r) => !r.hit).map((r) => r.p);
+    const ok = selected.length > 0 && selected.every((s) => s.verified) && unmatched.length === 0;
+    const good = selected.filter((s) => s.verified).length;
+    const failed = selected.length - good;
+    const summary = ok
+      ? `tensors verified: ${good} of ${total}`
+      : `tensor verification FAILED: ${[failed ? `${failed} tensor(s) do not match` : '', unmatched.length ? `${unmatched.length} pattern(s) matched no tensor` : '', selected.length === 0 && unmatched.length === 0 ? 'no tensor selected' : ''].filter(Boolean).join(', ')} (${good} of ${total} verified)`;
+    return { verified: ok, summary, selected, total, unmatched, granularity: m.granularity, rootDigest: m.rootDigest, signer: m.signer, bytesHashed: m.stats.bytesRead - before, bytesTotal, notes: m.notes };
+  } finally {
+    await m.close();
+  }
+}
