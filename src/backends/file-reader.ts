@@ -7,7 +7,7 @@
 import { closeSync, readSync } from 'node:fs';
 import { identityOf, openChecked } from '../io/open-checked.js';
 import { ModelsealError } from '../errors.js';
-import type { BatchControl, Leaf } from './types.js';
+import type { BatchControl, Leaf, LeafBatch } from './types.js';
 
 export const READ_BLOCK_BYTES = 1024 * 1024;
 
@@ -99,5 +99,18 @@ export class LeafReader {
   close(): void {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
+  }
+}
+
+/**
+ * Hashes each leaf of `batch` with `hashLeaf`, all reading through one {@link LeafReader} over
+ * `block` (honouring the batch's control), closed however the batch ends.
+ */
+export function hashEachLeaf(block: Uint8Array, batch: LeafBatch, hashLeaf: (reader: LeafReader, leaf: Leaf) => Uint8Array): Uint8Array[] {
+  const reader = new LeafReader(block, batch.control);
+  try {
+    return batch.leaves.map((leaf) => hashLeaf(reader, leaf));
+  } finally {
+    reader.close();
   }
 }

@@ -6,7 +6,7 @@
 import { blake2b } from '@noble/hashes/blake2.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { LeafReader, READ_BLOCK_BYTES, pageSafeBuffer } from './file-reader.js';
+import { READ_BLOCK_BYTES, hashEachLeaf, pageSafeBuffer } from './file-reader.js';
 import { blake3SubtreeCv } from './js/blake3.js';
 import { BLAKE3_CHUNK_BYTES, type CpuBackendModule, type HashAlgorithm, type LeafBatch, type LeafHasher } from './types.js';
 
@@ -26,20 +26,15 @@ class JsLeafHasher implements LeafHasher {
   readonly name = 'js' as const;
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
-    const reader = new LeafReader(this.block, batch.control);
-    try {
-      return batch.leaves.map((leaf) => {
-        if (leaf.output === 'cv') {
-          if (batch.algorithm !== 'blake3') throw new RangeError("'cv' leaves exist only for blake3");
-          return blake3SubtreeCv(reader.readAll(leaf), leaf.offset / BLAKE3_CHUNK_BYTES);
-        }
-        const h = streaming(batch.algorithm);
-        reader.read(leaf, (b) => h.update(b));
-        return h.digest();
-      });
-    } finally {
-      reader.close();
-    }
+    return hashEachLeaf(this.block, batch, (reader, leaf) => {
+      if (leaf.output === 'cv') {
+        if (batch.algorithm !== 'blake3') throw new RangeError("'cv' leaves exist only for blake3");
+        return blake3SubtreeCv(reader.readAll(leaf), leaf.offset / BLAKE3_CHUNK_BYTES);
+      }
+      const h = streaming(batch.algorithm);
+      reader.read(leaf, (b) => h.update(b));
+      return h.digest();
+    });
   }
 
   hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv', chunkCounter = 0): Uint8Array {

@@ -3,7 +3,7 @@
  * OpenSSL has no BLAKE3.
  */
 import { createHash, getHashes } from 'node:crypto';
-import { LeafReader, READ_BLOCK_BYTES, pageSafeBuffer } from './file-reader.js';
+import { READ_BLOCK_BYTES, hashEachLeaf, pageSafeBuffer } from './file-reader.js';
 import type { CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher } from './types.js';
 
 const OPENSSL_NAMES: Partial<Record<HashAlgorithm, string>> = { sha256: 'sha256', blake2b: 'blake2b512' };
@@ -19,16 +19,11 @@ class NodeCryptoLeafHasher implements LeafHasher {
   readonly name = 'node-crypto' as const;
 
   hashLeaves(batch: LeafBatch): Uint8Array[] {
-    const reader = new LeafReader(this.block, batch.control);
-    try {
-      return batch.leaves.map((leaf) => {
-        const h = createHash(opensslName(batch.algorithm, leaf.output));
-        reader.read(leaf, (b) => h.update(b));
-        return new Uint8Array(h.digest());
-      });
-    } finally {
-      reader.close();
-    }
+    return hashEachLeaf(this.block, batch, (reader, leaf) => {
+      const h = createHash(opensslName(batch.algorithm, leaf.output));
+      reader.read(leaf, (b) => h.update(b));
+      return new Uint8Array(h.digest());
+    });
   }
 
   hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv'): Uint8Array {

@@ -1,7 +1,8 @@
 /** Writing a run's reports (bench.json, report.md, report.html) and reading reports back for --compare. */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, constants } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { readOpenFile } from '../io/input-file.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';
 import { validateBenchReport } from './schema.js';
@@ -57,16 +58,9 @@ export function readBenchReport(path: string): BenchReport {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new InputError('BENCH_REPORT_UNREADABLE', `${path} is not a regular file; give a bench.json.`);
     if (st.size > MAX_BENCH_JSON_BYTES) throw new InputError('BENCH_REPORT_INVALID', `${path} is ${st.size} bytes, more than a bench report can be (${MAX_BENCH_JSON_BYTES}).`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
     let value: unknown;
     try {
-      value = JSON.parse(buf.subarray(0, off).toString('utf8'));
+      value = JSON.parse(readOpenFile(fd, st.size).toString('utf8'));
     } catch (e) {
       throw new InputError('BENCH_REPORT_INVALID', `${path} is not JSON (${(e as Error).message}); give a bench.json written by \`modelseal bench\`.`, { cause: e });
     }

@@ -57,6 +57,9 @@ export function addRehashOptions(cmd: Command): Command {
     .option('--disable-backend <name>', 'never use this backend (repeatable)', collect);
 }
 
+/** What commander hands over for the flags `addRehashOptions` declares. */
+export type RehashFlags = Pick<HashingFlags, 'ignorePath' | 'ignorePaths' | 'ignore_paths' | 'ignoreGitPaths' | 'allowSymlinks' | 'allow_symlinks' | 'backend' | 'workers' | 'disableBackend'>;
+
 /** The walk and backend part of the flags, as `hashModel` and `verifyModel` options. */
 export type RehashOptions = Pick<HashModelOptions, 'backend' | 'workers' | 'ignorePaths' | 'ignoreGitPaths' | 'allowSymlinks' | 'disableBackends'>;
 
@@ -71,7 +74,7 @@ function disabledBackendsFrom(values: string[] | undefined): BackendName[] | und
 }
 
 /** Parses the flags `addRehashOptions` declares (`allowSymlinks` also from model_signing's spelling). */
-export function rehashOptionsFrom(flags: Omit<HashingFlags, 'hash' | 'method' | 'shardSize' | 'kernel' | 'hybrid'> & { allow_symlinks?: boolean }): RehashOptions {
+export function rehashOptionsFrom(flags: RehashFlags): RehashOptions {
   const o: RehashOptions = {};
   const ignorePaths = ignorePathsFrom(flags);
   if (ignorePaths) o.ignorePaths = ignorePaths;

@@ -55,3 +55,16 @@ export function createProgress(opts: { json: boolean; quiet: boolean; progress: 
     },
   };
 }
+
+/**
+ * Runs `task` with a progress sink from {@link createProgress}, handing it the `onProgress` callback
+ * to pass to the library, and stops the sink (clearing a bar) however `task` ends.
+ */
+export async function withProgress<T>(opts: { json: boolean; quiet: boolean; progress: boolean }, task: (onProgress: (e: ProgressEvent) => void) => Promise<T>): Promise<T> {
+  const progress = createProgress(opts);
+  try {
+    return await task((e) => progress.update(e));
+  } finally {
+    progress.stop();
+  }
+}

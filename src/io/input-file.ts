@@ -75,3 +75,19 @@ export function readInputText(path: string, kind: InputKind): string {
 function tooLarge(path: string, kind: InputKind, cap: number): InputError {
   return new InputError('INPUT_TOO_LARGE', `${path} is larger than ${mib(cap)}, the limit for a ${kind} file; check that it is the right file.`);
 }
+
+/**
+ * Reads up to `size` bytes of the open file `fd` from offset 0 (the size its caller checked against
+ * its cap with fstat), stopping early at end of file; a file that grows meanwhile is not read past
+ * `size`.
+ */
+export function readOpenFile(fd: number, size: number): Buffer {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}

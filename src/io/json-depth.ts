@@ -31,3 +31,14 @@ export function jsonNestingDepth(text: string): number {
 export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
   return jsonNestingDepth(text) > max;
 }
+
+/**
+ * Decodes `bytes` as UTF-8 and parses it as JSON, refusing text nested deeper than
+ * {@link MAX_JSON_DEPTH} first. Throws a plain Error (too deep, or JSON.parse's SyntaxError) for the
+ * caller to wrap in its own typed InputError, keeping the cause.
+ */
+export function parseBoundedJson(bytes: Uint8Array | string): unknown {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
+  if (jsonTooDeep(text)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return JSON.parse(text);
+}

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError, ModelsealError, UnavailableError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement, manifestToStatement } from '../manifest/statement.js';
 import { serializeBundle, type SigstoreBundleJson } from './bundle.js';
-import { defaultBundlePath, hashModelForSigning, writeFileAtomic, type SignModelOptions, type SignModelResult } from './sign-model.js';
+import { defaultBundlePath, hashModelForSigning, signResult, writeFileAtomic, type SignModelOptions, type SignModelResult } from './sign-model.js';
 
 /** The public-good Sigstore instance (what model_signing and cosign use by default). */
 export const SIGSTORE_PUBLIC_GOOD = {
@@ -149,15 +149,6 @@ export async function signModelKeyless(modelPath: string, options: KeylessSignOp
   writeFileAtomic(output, serializeBundle(bundle), options.force === true);
   const t1 = performance.now();
   const claims = token !== undefined ? identityTokenClaims(token) : {};
-  return {
-    bundlePath: output,
-    bundle,
-    statement,
-    manifest: h.manifest,
-    rootDigest: h.manifest.rootDigest,
-    signer: `Sigstore keyless${claims.email ?? claims.sub ? `: ${claims.email ?? claims.sub}` : ''}${claims.iss ? ` (issuer ${claims.iss})` : ''}`,
-    hashing: { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers },
-    signSeconds: (t1 - t0) / 1000,
-    writeSeconds: (t1 - tw) / 1000,
-  };
+  const description = `Sigstore keyless${claims.email ?? claims.sub ? `: ${claims.email ?? claims.sub}` : ''}${claims.iss ? ` (issuer ${claims.iss})` : ''}`;
+  return signResult(h, { bundlePath: output, bundle, statement, signer: description }, { t0, tw, t1 });
 }

@@ -143,6 +143,28 @@ export async function hashModelForSigning(modelPath: string, options: SignModelO
 }
 
 /**
+ * The result both signers (key and keyless) build from the hash outcome, the bundle written and the
+ * `performance.now()` marks: signing started (`t0`), writing started (`tw`), written (`t1`).
+ */
+export function signResult(
+  h: HashResult,
+  written: { bundlePath: string | undefined; bundle: SigstoreBundleJson; statement: OmsStatement; signer: string },
+  marks: { t0: number; tw: number; t1: number },
+): SignModelResult {
+  return {
+    bundlePath: written.bundlePath,
+    bundle: written.bundle,
+    statement: written.statement,
+    manifest: h.manifest,
+    rootDigest: h.manifest.rootDigest,
+    signer: written.signer,
+    hashing: { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers },
+    signSeconds: (marks.t1 - marks.t0) / 1000,
+    writeSeconds: (marks.t1 - marks.tw) / 1000,
+  };
+}
+
+/**
  * Signs a model directory or file with an EC key (optionally with a certificate chain) and writes
  * an OMS bundle that model_signing verifies.
  *
@@ -191,17 +213,8 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
     writeFileAtomic(output, serializeBundle(bundle), options.force === true);
   }
   const t1 = performance.now();
-  const signSeconds = (t1 - t0) / 1000;
   return {
-    bundlePath: output,
-    bundle,
-    statement,
-    manifest: h.manifest,
-    rootDigest: h.manifest.rootDigest,
-    signer: signer.description,
-    hashing: { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers },
-    signSeconds,
-    writeSeconds: (t1 - tw) / 1000,
+    ...signResult(h, { bundlePath: output, bundle, statement, signer: signer.description }, { t0, tw, t1 }),
     ...(built
       ? {
           companion: {

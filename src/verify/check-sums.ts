@@ -2,11 +2,12 @@
  * `hash --output` / `hash --check`: writing a plain manifest file, and checking a model against one
  * (re-hash with the recorded serialization, compare). Unsigned: an integrity check, not a signature.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { hashModel } from '../engine/hash-model.js';
 import type { HashModelOptions } from '../engine/types.js';
 import { InputError } from '../errors.js';
+import { readOpenFile } from '../io/input-file.js';
 import { formatSumsFile, parseSumsFile, type SumsFile } from '../manifest/sums.js';
 import type { Manifest } from '../manifest/types.js';
 import { writeFileAtomic } from '../sign/sign-model.js';
@@ -58,14 +59,7 @@ export function readSumsFile(path: string): SumsFile {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new InputError('SUMS_UNREADABLE', `${path} is not a regular file.`);
     if (st.size > MAX_SUMS_BYTES) throw new InputError('SUMS_TOO_LARGE', `${path} is ${st.size} bytes, over the ${MAX_SUMS_BYTES / 2 ** 20} MiB limit for manifest files; refused.`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return parseSumsFile(buf.subarray(0, off).toString('utf8'));
+    return parseSumsFile(readOpenFile(fd, st.size).toString('utf8'));
   } finally {
     closeSync(fd);
   }

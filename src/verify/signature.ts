@@ -4,7 +4,7 @@
  * returns the payload bytes only once they are authenticated.
  */
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { InputError, VerificationError } from '../errors.js';
 import { MAX_BUNDLE_BYTES, parseBundleText, type ParsedBundle } from '../sign/bundle.js';
 import {
@@ -18,7 +18,7 @@ import {
 import { loadPublicKey, parsePemCertificates, type KeySource } from '../sign/signer.js';
 import { verifyCertificateChain } from './cert-chain.js';
 import { verifySigstoreBundle, type SigstorePolicy } from './sigstore.js';
-import { readInputText } from '../io/input-file.js';
+import { readInputText, readOpenFile } from '../io/input-file.js';
 
 /** What the verifier trusts: exactly one of these. */
 export interface TrustOptions {
@@ -77,14 +77,7 @@ export function readBundleFile(path: string): ParsedBundle {
     if (st.size > MAX_BUNDLE_BYTES) {
       throw new InputError('BUNDLE_TOO_LARGE', `${path} is ${st.size} bytes, over the ${MAX_BUNDLE_BYTES / 1048576} MiB limit for bundles; refused.`);
     }
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return parseBundleText(buf.subarray(0, off).toString('utf8'), path);
+    return parseBundleText(readOpenFile(fd, st.size).toString('utf8'), path);
   } finally {
     closeSync(fd);
   }

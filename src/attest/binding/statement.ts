@@ -7,7 +7,7 @@ import type { EvidenceKind } from '../core/types.js';
 import { InputError } from '../../errors.js';
 import { IN_TOTO_STATEMENT_TYPE, type InTotoStatement } from '../../crypto/in-toto.js';
 import { decodeBase64, onlyKeys, parseEnvelope, type DsseEnvelope } from '../../crypto/dsse.js';
-import { MAX_JSON_DEPTH, jsonTooDeep } from '../../io/json-depth.js';
+import { parseBoundedJson } from '../../io/json-depth.js';
 
 /** predicateType of the attestation statement. */
 export const ATTESTATION_PREDICATE_TYPE = 'https://modelseal.dev/attestation/v1';
@@ -96,10 +96,8 @@ const KINDS: readonly EvidenceKind[] = ['sev-snp', 'tdx', 'nvidia-gpu', 'tdisp']
 /** Reads the `.att` file's JSON (hostile input) into its envelope. */
 export function parseAttestationFile(bytes: Uint8Array | string): AttestationFile {
   let doc: unknown;
-  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
   try {
-    if (jsonTooDeep(text)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
-    doc = JSON.parse(text);
+    doc = parseBoundedJson(bytes);
   } catch (e) {
     throw new InputError('ATT_FORMAT', 'The attestation file is not JSON; pass the <bundle>.att written by `modelseal sign --attest`.', { cause: e });
   }
@@ -113,10 +111,8 @@ export function parseAttestationFile(bytes: Uint8Array | string): AttestationFil
 /** Parses and checks the shape of a (signature-verified) statement payload. */
 export function parseAttestationStatement(payload: Uint8Array): AttestationStatement {
   let doc: unknown;
-  const text = Buffer.from(payload).toString('utf8');
   try {
-    if (jsonTooDeep(text)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
-    doc = JSON.parse(text);
+    doc = parseBoundedJson(payload);
   } catch (e) {
     throw new InputError('ATT_FORMAT', 'The attestation statement is not JSON.', { cause: e });
   }

@@ -23,7 +23,7 @@ import { IN_TOTO_STATEMENT_TYPE, type InTotoStatement } from '../../crypto/in-to
 import type { EvidenceSource } from '../core/types.js';
 import { verifyOne, type EvidenceVerifier, type TimedVerdict } from '../binding/verify.js';
 import { verifyEvidence } from '../evidence/index.js';
-import { MAX_JSON_DEPTH, jsonTooDeep } from '../../io/json-depth.js';
+import { parseBoundedJson } from '../../io/json-depth.js';
 
 /** Domain-separation label of receipts. */
 const RECEIPT_LABEL = 'modelseal/receipt/v1';
@@ -229,10 +229,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function parseReceiptFile(bytes: Uint8Array | string): ReceiptFile {
   let doc: unknown;
-  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
   try {
-    if (jsonTooDeep(text)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
-    doc = JSON.parse(text);
+    doc = parseBoundedJson(bytes);
   } catch (e) {
     throw new InputError('RECEIPT_FORMAT', 'The receipt is not JSON; pass the file written by `modelseal verify --receipt`.', { cause: e });
   }
@@ -249,10 +247,8 @@ function parseReceiptStatement(payload: Uint8Array): ReceiptStatement {
     throw new InputError('RECEIPT_FORMAT', `Receipt statement: ${m}`);
   };
   let doc: unknown;
-  const text = Buffer.from(payload).toString('utf8');
   try {
-    if (jsonTooDeep(text)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
-    doc = JSON.parse(text);
+    doc = parseBoundedJson(payload);
   } catch {
     fail('not JSON.');
   }

@@ -4,7 +4,7 @@ import { hashModel } from '../../index.js';
 import { setExitCode } from '../exit-code.js';
 import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
 import { runCommand, writeJson } from '../output.js';
-import { createProgress } from '../progress.js';
+import { withProgress } from '../progress.js';
 
 export function register(program: Command): void {
   addHashingOptions(
@@ -20,14 +20,10 @@ export function register(program: Command): void {
       setExitCode(
         await runCommand(ctx, async () => {
           const options = hashingOptionsFrom(flags);
-          const progress = createProgress({ json: false, quiet: ctx.json, progress: flags.progress });
-          options.onProgress = (e) => progress.update(e);
-          let res;
-          try {
-            res = await hashModel(model, options);
-          } finally {
-            progress.stop();
-          }
+          const res = await withProgress({ json: false, quiet: ctx.json, progress: flags.progress }, (onProgress) => {
+            options.onProgress = onProgress;
+            return hashModel(model, options);
+          });
           if (ctx.json) writeJson({ ok: true, model, rootDigest: res.manifest.rootDigest, serialization: res.manifest.serialization });
           else process.stdout.write(`${res.manifest.rootDigest}\n`);
           return 0;

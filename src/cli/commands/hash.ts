@@ -6,7 +6,7 @@ import { formatBytes, formatRate } from '../args.js';
 import { setExitCode } from '../exit-code.js';
 import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
-import { createProgress } from '../progress.js';
+import { withProgress } from '../progress.js';
 
 interface HashFlags extends HashingFlags {
   json?: boolean;
@@ -38,14 +38,10 @@ export function register(program: Command): void {
           if (flags.check !== undefined) return checkCommand(cmd, model, flags.check, flags, ctx);
           if (model === undefined) throw new InputError('USAGE', 'hash needs a model: modelseal hash MODEL (or hash --check FILE).');
           const options = hashingOptionsFrom(flags);
-          const progress = createProgress({ json: ctx.json, quiet: ctx.quiet, progress: flags.progress });
-          options.onProgress = (e) => progress.update(e);
-          let res;
-          try {
-            res = await hashModel(model, options);
-          } finally {
-            progress.stop();
-          }
+          const res = await withProgress({ json: ctx.json, quiet: ctx.quiet, progress: flags.progress }, (onProgress) => {
+            options.onProgress = onProgress;
+            return hashModel(model, options);
+          });
           const m = res.manifest;
           if (flags.output !== undefined) writeSumsFile(flags.output, m, model);
           if (ctx.json) {
@@ -90,20 +86,16 @@ async function checkCommand(cmd: Command, model: string | undefined, file: strin
     throw new InputError('USAGE', '--check takes the serialization (hash, method, shard size, ignores, symlinks) from the manifest file; drop the other hashing flags and --output.');
   }
   const hashing = hashingOptionsFrom(flags);
-  const progress = createProgress({ json: ctx.json, quiet: ctx.quiet, progress: flags.progress });
-  let r;
-  try {
-    r = await checkModelSums(file, {
+  const r = await withProgress({ json: ctx.json, quiet: ctx.quiet, progress: flags.progress }, (onProgress) =>
+    checkModelSums(file, {
       ...(model !== undefined ? { modelPath: model } : {}),
       backend: hashing.backend ?? 'auto',
       ...(hashing.workers !== undefined ? { workers: hashing.workers } : {}),
       ...(hashing.disableBackends ? { disableBackends: hashing.disableBackends } : {}),
       ...(hashing.hybrid ? { hybrid: true } : {}),
-      onProgress: (e) => progress.update(e),
-    });
-  } finally {
-    progress.stop();
-  }
+      onProgress,
+    }),
+  );
   if (ctx.json) {
     writeJson({ type: 'result', ...r });
     return r.ok ? 0 : 1;

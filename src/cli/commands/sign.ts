@@ -11,7 +11,7 @@ import { setExitCode } from '../exit-code.js';
 import { checkMethodFlags, splitMethod, type PkiMethod } from '../model-signing.js';
 import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
-import { createProgress } from '../progress.js';
+import { withProgress } from '../progress.js';
 
 interface SignFlags extends HashingFlags {
   key?: string;
@@ -117,14 +117,10 @@ export function register(program: Command): void {
         if (flags.merkle) options.merkle = flags.leafSize !== undefined ? { leafSize: parseSize(flags.leafSize, '--leaf-size') } : true;
         // --attest: everything that can be checked before hashing is (an existing .att, the mode)
         const source = await preflightSignAttest(flags, output !== undefined ? output : defaultBundlePath(model));
-        const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
-        options.onProgress = (e) => progress.update(e);
-        let r;
-        try {
-          r = await signModel(model, options);
-        } finally {
-          progress.stop();
-        }
+        const r = await withProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress }, (onProgress) => {
+          options.onProgress = onProgress;
+          return signModel(model, options);
+        });
         const m = r.manifest;
         // --attest: bind TEE evidence to the signature just written (<bundle>.att)
         const att = await signAttestStep({ ...flags, ...(password !== undefined ? { password } : {}) }, { bundlePath: r.bundlePath, privateKey: key, ...(source ? { source } : {}) });
@@ -190,14 +186,10 @@ async function keylessSign(model: string, flags: SignFlags & SignAttestFlags, ct
   if (flags.tsaUrl !== undefined) options.tsaURL = flags.tsaUrl;
   if (output !== undefined) options.output = output;
   if (flags.force) options.force = true;
-  const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
-  options.onProgress = (e) => progress.update(e);
-  let r;
-  try {
-    r = await signModelKeyless(model, options);
-  } finally {
-    progress.stop();
-  }
+  const r = await withProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress }, (onProgress) => {
+    options.onProgress = onProgress;
+    return signModelKeyless(model, options);
+  });
   const m = r.manifest;
   if (ctx.json) {
     writeJson({ ok: true, bundle: r.bundlePath, model, modelName: m.modelName, rootDigest: r.rootDigest, resources: m.resources.length, serialization: m.serialization, signer: r.signer, bytes: r.hashing.bytes, hashSeconds: r.hashing.seconds, signSeconds: r.signSeconds, backend: r.hashing.backend });

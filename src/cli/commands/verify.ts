@@ -10,11 +10,11 @@ import { collect, formatBytes, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../exit-code.js';
 import { checkMethodFlags, splitMethod, type PkiMethod } from '../model-signing.js';
-import { addRehashOptions, rehashOptionsFrom } from '../hashing-options.js';
+import { addRehashOptions, rehashOptionsFrom, type RehashFlags } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends RehashFlags {
   sig?: string;
   signature?: string;
   key?: string;
@@ -34,15 +34,6 @@ interface VerifyFlags {
   only?: string[];
   ignoreUnsignedFiles?: boolean;
   ignore_unsigned_files?: boolean;
-  ignorePath?: string[];
-  ignorePaths?: string[];
-  ignore_paths?: string[];
-  ignoreGitPaths: boolean;
-  allowSymlinks?: boolean;
-  allow_symlinks?: boolean;
-  backend: string;
-  workers?: string;
-  disableBackend?: string[];
   json?: boolean;
   quiet?: boolean;
   progress: boolean;
