@@ -95,7 +95,7 @@ export type { SumsFile } from './manifest/sums.js';
 export { checkModelSums, readSumsFile, writeSumsFile, MAX_SUMS_BYTES } from './verify/check-sums.js';
 export type { CheckSumsOptions, CheckSumsResult } from './verify/check-sums.js';
 // issue 11: the one output writer and the one bounded input reader (hostile paths, full disks)
-export { writeOutputFile } from './io/output-file.js';
+export { writeOutputFile, removePendingOutputs } from './io/output-file.js';
 export type { WriteOutputOptions } from './io/output-file.js';
 export { readInputFile, readInputText, INPUT_CAP_BYTES } from './io/input-file.js';
 export type { InputKind } from './io/input-file.js';

@@ -49,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv.length <= 2) {
     // no subcommand is a usage error: say so, show the commands, exit 2
     process.stderr.write('modelseal: error: no command given.\n');
+    for (const loaders of selected) for (const load of loaders) (await load()).register(program);
     program.outputHelp({ error: true });
     return EXIT_USAGE;
   }

@@ -3,6 +3,7 @@
  * on stderr; errors as one sentence (never a stack trace) and a documented exit code.
  */
 import { ModelsealError } from '../errors.js';
+import { removePendingOutputs } from '../index.js';
 
 /** How a command prints: `--json` (one JSON result on stdout) and `--quiet` (no human text on stderr). */
 export interface CommandContext {
@@ -57,6 +58,7 @@ export async function runCommand(ctx: CommandContext, body: () => Promise<number
 function interrupted(ctx: CommandContext): void {
   if (ctx.json) writeJson({ ok: false, error: { code: 'INTERRUPTED', kind: 'interrupted', message: 'interrupted (SIGINT); nothing was written.' } });
   process.stderr.write('\nmodelseal: interrupted\n');
+  removePendingOutputs(); // this handler may run before the output writer's own: no temporary file is left
   process.removeAllListeners('SIGINT');
   process.kill(process.pid, 'SIGINT');
 }

@@ -69,6 +69,14 @@ function unhook(): void {
   for (const s of SIGNALS) process.removeListener(s, onSignal);
 }
 
+/**
+ * Removes the temporary files of writes in progress. For a caller that ends the process itself on a
+ * signal (the CLI dies by SIGINT at once): its handler may run before this module's own.
+ */
+export function removePendingOutputs(): void {
+  removeTemps();
+}
+
 /** Temporary files of writes in progress (tests check that none is left). */
 export function pendingOutputTemps(): readonly string[] {
   return [...pendingTemps];
