@@ -173,7 +173,6 @@ export const ERROR_CODES = {
   ATT_UNBOUND: usage('TDISP evidence was asked for without a CPU report to bind it.'),
   ATT_SOURCE: usage('An evidence source returned evidence of the wrong role (a bug in the source).'),
   EVIDENCE_UNAVAILABLE: usage('No evidence of the kinds asked for can be collected on this machine (or this build has no evidence collection).'),
-  EVIDENCE_VERIFIER_UNAVAILABLE: usage('The verifier for this kind of evidence (or all platform verifiers) is not available in this build.'),
   RECEIPT_INPUT: usage('A value handed to receipt creation (verification result, root digest, nonce) is malformed.'),
   RECEIPT_FORMAT: usage('The receipt file does not have the modelseal receipt shape.'),
   RECEIPT_NO_CPU: usage('A receipt was asked for on a platform with no CPU TEE report.'),

@@ -38,11 +38,23 @@ export { parseTdispReport, verifyTdispReport } from './attest/tdisp/index.js';
 export { createSimulatedPlatform } from './attest/simulated/index.js';
 export type { SimulatedPlatform } from './attest/simulated/index.js';
 export { collectEvidence, createHardwareEvidenceSource } from './attest/acquire/index.js';
-export { bindingDigest, attestSignature, verifyAttestation } from './attest/binding/index.js';
-export type { AttestSignatureOptions, AttestSignatureResult, AttestationVerification, VerifyAttestationOptions } from './attest/binding/index.js';
+export { bindingDigest, attestationNonce, attestationPathFor, verifyAttestation } from './attest/binding/index.js';
+export type { AttestationNonce, AttestationVerification, VerifyAttestationOptions, CollectedEvidence, EvidenceSource } from './attest/binding/index.js';
+export { attestSignature } from './sign/index.js';
+export type { AttestSignatureOptions, AttestSignatureResult } from './sign/index.js';
+export { ATTEST_MODES, evidenceSourceFor } from './attest/sources.js';
+export type { AttestMode, EvidenceSourceOptions } from './attest/sources.js';
+
+// Attesting a signed bundle and checking a bundle's attestation (with receipts): the library steps
+// behind `sign --attest` and `verify --attestation / --policy / --receipt`.
+export { attestBundle } from './sign/index.js';
+export type { AttestBundleOptions, AttestBundleResult } from './sign/index.js';
+export { checkAttestation, writeVerificationReceipt } from './verify/index.js';
+export type { CheckAttestationOptions, CheckAttestationResult, VerificationReceiptOptions, VerifiedModelRef } from './verify/index.js';
 export { validatePolicy, loadPolicy, parsePolicy } from './attest/policy/index.js';
 export type { Policy, PolicyResult } from './attest/policy/index.js';
 export { createReceipt, verifyReceipt } from './attest/receipt/index.js';
+export type { ReceiptResult, VerifyReceiptOptions } from './attest/receipt/index.js';
 
 // GPU-resident verification (bytes already in a caller's GPUBuffer)
 export { hashGpuBuffer, verifyGpuBuffer, probeWebGpu, createWebGpuBackend } from './backends/webgpu/index.js';

@@ -1,144 +1,59 @@
 /**
- * The attestation steps of `modelseal sign` and `modelseal verify`, as functions the commands call:
- *   sign   --attest auto|snp|tdx|nvidia|simulated [--attest-nonce HEX]   → attestBundle()
- *   verify --attestation FILE [--policy P.json] [--nonce HEX] [--allow-simulated] → checkAttestation()
- *   verify --receipt OUT --nonce HEX [--attest ...]                         → writeReceipt()
- * They live in cli/ because they join layers that must not import each other (sign/ and verify/ read
- * the bundle; attest/ knows nothing of bundles).
+ * The attestation flags of `modelseal sign` and `modelseal verify`, and how their outcome is printed:
+ *   sign   --attest auto|snp|tdx|nvidia|simulated [--attest-nonce HEX]        → attestBundle()
+ *   verify --attestation FILE [--policy P.json] [--attestation-nonce HEX] [--allow-simulated]
+ *                                                                             → checkAttestation()
+ *   verify --receipt OUT --receipt-nonce HEX [--receipt-attest ...]          → writeVerificationReceipt()
+ * `verify --nonce HEX` is the older spelling of both nonces, kept as an alias: with --receipt it is the
+ * receipt nonce, otherwise the attestation nonce. Every domain step is a library function (src/index.ts).
  */
 import type { Command } from 'commander';
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import { InputError, ModelsealError } from '../errors.js';
 import { parseHex, parseTime } from './args.js';
-import { parseBundleText, type ParsedBundle } from '../sign/bundle.js';
-import { loadPrivateKey, loadPublicKey } from '../sign/signer.js';
 import {
-  attestSignature,
+  ATTEST_MODES,
+  attestBundle as attestBundleLib,
   attestationPathFor,
-  keySigner,
-  verifyAttestation,
-  writeAttestationFile,
-  type AttestationVerification,
+  checkAttestation as checkAttestationLib,
+  evidenceSourceFor,
+  writeVerificationReceipt,
+  type AttestBundleResult,
+  type AttestMode,
+  type CheckAttestationResult,
   type EvidenceSource,
-} from '../attest/binding/index.js';
-import { loadPolicy, validatePolicy, type PolicyResult } from '../attest/policy/index.js';
-import { createReceipt, type ReceiptResult } from '../attest/receipt/index.js';
-import { createHardwareEvidenceSource } from '../attest/acquire/index.js';
-import { readInputFile } from '../index.js';
+  type ReceiptResult,
+} from '../index.js';
 
-/** What `--attest` accepts. */
-export type AttestMode = 'auto' | 'snp' | 'tdx' | 'nvidia' | 'simulated';
-export const ATTEST_MODES: readonly AttestMode[] = ['auto', 'snp', 'tdx', 'nvidia', 'simulated'];
+export { ATTEST_MODES, evidenceSourceFor, type AttestMode };
 
-/**
- * The evidence source for a mode: the simulated platform, or this machine's TEE through the acquisition
- * layer (src/attest/acquire/). Real hardware that is absent is a clear UnavailableError.
- */
-export async function evidenceSourceFor(mode: AttestMode, o: { gpu?: boolean; tdisp?: boolean } = {}): Promise<EvidenceSource> {
-  if (!ATTEST_MODES.includes(mode)) throw new InputError('USAGE', `--attest must be one of ${ATTEST_MODES.join(', ')} (got "${mode}").`);
-  if (mode === 'simulated') {
-    const { createSimulatedPlatform } = await import('../attest/simulated/index.js');
-    const platform = await createSimulatedPlatform();
-    return platform.evidenceSource({ cpu: 'sev-snp', gpu: o.gpu !== false, tdisp: o.tdisp === true });
-  }
-  // Real hardware through the acquisition layer (configfs-tsm, ioctls, NVML): a kind that is absent is
-  // an UnavailableError naming what was probed; nothing here ever falls back to simulated evidence.
-  const gpu: boolean | 'auto' = o.gpu === false ? false : mode === 'nvidia' ? true : 'auto';
-  const cpu = mode === 'snp' ? 'sev-snp' : mode === 'tdx' ? 'tdx' : mode === 'nvidia' ? 'none' : 'auto';
-  return createHardwareEvidenceSource({ cpu, gpu });
-}
-
-function readBundle(bundlePath: string): ParsedBundle {
-  let text: string;
-  try {
-    text = readFileSync(bundlePath, 'utf8');
-  } catch (e) {
-    throw new InputError('BUNDLE_UNREADABLE', `Cannot read the bundle ${bundlePath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
-  }
-  return parseBundleText(text, bundlePath);
-}
-
-/** The OMS statement's subject: the model root digest (hex) and its name. */
-function subjectOf(bundle: ParsedBundle, bundlePath: string): { root: string; name: string } {
-  let st: { subject?: Array<{ name?: string; digest?: { sha256?: string } }> };
-  try {
-    st = JSON.parse(bundle.payload.toString('utf8')) as typeof st;
-  } catch {
-    throw new InputError('BUNDLE_MALFORMED', `${bundlePath}: the signed statement is not JSON.`);
-  }
-  const s = st.subject?.[0];
-  const root = s?.digest?.sha256;
-  if (typeof root !== 'string' || !/^[0-9a-f]{64}$/.test(root)) throw new InputError('BUNDLE_MALFORMED', `${bundlePath}: the statement has no sha256 subject (model root digest).`);
-  return { root, name: typeof s?.name === 'string' ? s.name : 'model' };
-}
-
-/** The key that signed a bundle: the given public key, else the leaf certificate's key. */
-function signerKeyOf(bundle: ParsedBundle, publicKey: string | KeyObject | undefined): KeyObject {
-  if (publicKey !== undefined) return loadPublicKey(publicKey);
-  if (bundle.material.kind === 'certificate-chain' && bundle.material.certificates.length > 0) {
-    return new X509Certificate(bundle.material.certificates[0]!).publicKey;
-  }
-  if (bundle.material.kind === 'sigstore') return new X509Certificate(bundle.material.certificate).publicKey;
-  throw new InputError('ATT_KEY', 'This bundle is signed with a key: pass the public key (--key) to check the attestation.');
-}
-
-export interface AttestBundleOptions {
+/** The flag-shaped form of the library's `attestBundle` that the sign hook passes. */
+export interface AttestBundleFlags {
   bundlePath: string;
-  /** The key that signed the bundle (path to PEM, or KeyObject). */
   privateKey: string | KeyObject;
   password?: string;
   mode: AttestMode;
-  /** 32-byte nonce (e.g. a relying party's challenge); default random. */
   nonce?: Uint8Array;
-  /** Default `<bundle>.att`. */
   output?: string;
   force?: boolean;
   gpu?: boolean;
   tdisp?: boolean;
-  /** An evidence source made beforehand (see preflightSignAttest); default: one for `mode`. */
   source?: EvidenceSource;
 }
 
-export interface AttestBundleResult {
-  path: string;
-  simulated: boolean;
-  kinds: string[];
-  nonce: string;
-  bindingDigest: string;
-  source: string;
+/** `sign --attest`: the library's `attestBundle` on the bundle just written. */
+export async function attestBundle(o: AttestBundleFlags): Promise<AttestBundleResult & { path: string }> {
+  const { bundlePath, ...options } = o;
+  const r = await attestBundleLib(bundlePath, options);
+  return { ...r, path: r.path! };
 }
 
-/** `sign --attest`: attests the bundle's signature and writes `<bundle>.att` (atomically, no clobber without force). */
-export async function attestBundle(o: AttestBundleOptions): Promise<AttestBundleResult> {
-  const bundle = readBundle(o.bundlePath);
-  const { root, name } = subjectOf(bundle, o.bundlePath);
-  const key = loadPrivateKey(o.privateKey, o.password);
-  const signer = keySigner(key);
-  // The attestation must name the bundle's key: refuse a different key before collecting anything.
-  const bundleKey = bundle.material.kind === 'certificate-chain' ? new X509Certificate(bundle.material.certificates[0]!).publicKey : undefined;
-  if (bundleKey && !bundleKey.equals(createPublicKey(key))) {
-    throw new InputError('ATT_KEY', 'The key given is not the one whose certificate signed the bundle; attest with the bundle\'s key.');
-  }
-  const path = o.output ?? attestationPathFor(o.bundlePath);
-  const source = o.source ?? (await evidenceSourceFor(o.mode, { ...(o.gpu !== undefined ? { gpu: o.gpu } : {}), ...(o.tdisp !== undefined ? { tdisp: o.tdisp } : {}) }));
-  const r = await attestSignature({ rootDigest: root, subjectName: name, statements: [bundle.payload], signer, source, ...(o.nonce ? { nonce: o.nonce } : {}) });
-  writeAttestationFile(path, r.bytes, { force: o.force === true });
-  return {
-    path,
-    simulated: r.simulated,
-    kinds: r.statement.predicate.evidence.map((e) => e.kind),
-    nonce: r.statement.predicate.bindingInputs.nonce,
-    bindingDigest: r.statement.predicate.bindingDigest,
-    source: source.description,
-  };
-}
-
-export interface CheckAttestationOptions {
+/** The flag-shaped form of the library's `checkAttestation` that the verify hook passes. */
+export interface CheckAttestationFlags {
   bundlePath: string;
   attestationPath?: string;
   publicKey?: string | KeyObject;
-  /** The root digest the model verified with (checked against the bundle's subject). */
   rootDigest?: string;
   policyPath?: string;
   nonce?: Uint8Array;
@@ -147,65 +62,21 @@ export interface CheckAttestationOptions {
   collateralDir?: string;
 }
 
-export interface CheckAttestationResult {
-  ok: boolean;
-  code?: string;
-  message: string;
-  simulated: boolean;
-  attestation: AttestationVerification;
-  policy?: PolicyResult;
-}
-
-/** `verify --attestation`: the attestation's signature, evidence and binding, then the policy when given. */
-export async function checkAttestation(o: CheckAttestationOptions): Promise<CheckAttestationResult> {
-  const bundle = readBundle(o.bundlePath);
-  const { root } = subjectOf(bundle, o.bundlePath);
-  if (o.rootDigest !== undefined && o.rootDigest !== root) {
-    throw new InputError('ATT_INPUT', 'The verified root digest and the bundle subject differ.');
-  }
-  const attPath = o.attestationPath ?? attestationPathFor(o.bundlePath);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readInputFile(attPath, 'attestation'));
-  } catch (e) {
-    if (e instanceof InputError) throw e; // a refused input (not regular, too large) says so itself
-    throw new InputError('ATT_UNREADABLE', `Cannot read the attestation ${attPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
-  }
-  const policy = o.policyPath ? loadPolicy(o.policyPath) : undefined;
-  // Simulated evidence is accepted when the caller says so: --allow-simulated, or a policy that sets
-  // allowSimulated (the relying party's own file); it is reported as simulated either way.
-  const allowSimulated = o.allowSimulated === true || policy?.allowSimulated === true;
-  const att = await verifyAttestation(bytes, {
-    rootDigest: root,
-    statements: [bundle.payload],
-    signerPublicKey: signerKeyOf(bundle, o.publicKey),
-    allowSimulated,
-    ...(o.nonce ? { expectedNonce: o.nonce } : {}),
-    ...(o.at ? { at: o.at } : {}),
-    ...(o.collateralDir ? { collateralDir: o.collateralDir } : {}),
+/** `verify --attestation`: the library's `checkAttestation`. */
+export function checkAttestation(o: CheckAttestationFlags): Promise<CheckAttestationResult> {
+  return checkAttestationLib(o.rootDigest, o.bundlePath, o.attestationPath, {
+    ...(o.publicKey !== undefined ? { publicKey: o.publicKey } : {}),
+    ...(o.policyPath !== undefined ? { policy: o.policyPath } : {}),
+    ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}),
+    ...(o.allowSimulated !== undefined ? { allowSimulated: o.allowSimulated } : {}),
+    ...(o.at !== undefined ? { at: o.at } : {}),
+    ...(o.collateralDir !== undefined ? { collateralDir: o.collateralDir } : {}),
   });
-  // validate only what verified: a policy says nothing about evidence that failed its cryptography.
-  const pol = policy && att.ok ? validatePolicy(att.verdicts, { ...policy, allowSimulated }, o.at ?? new Date()) : undefined;
-  const ok = att.ok && (pol?.ok ?? true);
-  const code = !att.ok ? att.code : pol && !pol.ok ? pol.code : undefined;
-  return { ok, ...(code ? { code } : {}), message: !att.ok ? att.message : pol ? pol.message : att.message, simulated: att.simulated, attestation: att, ...(pol ? { policy: pol } : {}) };
 }
 
-export interface WriteReceiptOptions {
-  rootDigest: string;
-  verifyResult: ReceiptResult;
-  nonce: Uint8Array;
-  out: string;
-  mode: AttestMode;
-  force?: boolean;
-}
-
-/** `verify --receipt OUT --nonce HEX`: a receipt from a fresh CPU report of this machine (or the simulated platform). */
-export async function writeReceipt(o: WriteReceiptOptions): Promise<{ path: string; simulated: boolean; source: string }> {
-  const source = await evidenceSourceFor(o.mode, { gpu: false });
-  const r = await createReceipt({ rootDigest: o.rootDigest, verifyResult: o.verifyResult, nonce: o.nonce, platform: source });
-  writeAttestationFile(o.out, r.bytes, { force: o.force === true });
-  return { path: o.out, simulated: r.simulated, source: source.description };
+/** `verify --receipt`: the library's `writeVerificationReceipt`. */
+export function writeReceipt(o: { rootDigest: string; verifyResult: ReceiptResult; nonce: Uint8Array; out: string; mode: AttestMode; force?: boolean }): Promise<{ path: string; simulated: boolean; source: string }> {
+  return writeVerificationReceipt(o.rootDigest, o.verifyResult, { nonce: o.nonce, out: o.out, mode: o.mode, ...(o.force !== undefined ? { force: o.force } : {}) });
 }
 
 // ---- hooks for the sign and verify commands ---------------------------------------------------------
@@ -294,6 +165,11 @@ export async function signAttestStep(
 export interface VerifyAttestFlags {
   attestation?: string | boolean;
   policy?: string;
+  /** The nonce the attestation must carry (32 bytes, hex). */
+  attestationNonce?: string;
+  /** The relying party's nonce bound into the receipt (8–64 bytes, hex). */
+  receiptNonce?: string;
+  /** Alias of --receipt-nonce with --receipt, else of --attestation-nonce (the older single spelling). */
   nonce?: string;
   receipt?: string;
   receiptAttest?: string;
@@ -308,8 +184,10 @@ export function addVerifyAttestOptions(cmd: Command): Command {
   return cmd
     .option('--attestation [file]', 'also verify the attestation of the signature (default <bundle>.att): evidence chains and the binding')
     .option('--policy <file>', 'validate the attestation evidence against this policy (docs/policy.md); implies --attestation')
-    .option('--nonce <hex>', 'relying party nonce: with --receipt, bound into the receipt (8–64 bytes); otherwise the nonce the attestation must carry (32 bytes)')
-    .option('--receipt <file>', 'after verifying, write a verification receipt bound to a fresh CPU report of this TEE (needs --nonce)')
+    .option('--attestation-nonce <hex>', 'the nonce the attestation must carry (32 bytes): your challenge to the signer')
+    .option('--receipt-nonce <hex>', 'relying party nonce bound into the receipt (8–64 bytes)')
+    .option('--nonce <hex>', 'alias: --receipt-nonce with --receipt, otherwise --attestation-nonce')
+    .option('--receipt <file>', 'after verifying, write a verification receipt bound to a fresh CPU report of this TEE (needs --receipt-nonce)')
     .option('--receipt-attest <mode>', `where the receipt's CPU report comes from: ${ATTEST_MODES.filter((m) => m !== 'nvidia').join(' | ')}`, 'auto')
     .option('--allow-simulated', 'accept / produce SIMULATED evidence (tests and demos only; it proves nothing about hardware)')
     .option('--attest-at <time>', 'verification time for evidence certificates and collateral (ISO 8601 or Unix seconds)')
@@ -329,7 +207,11 @@ export async function verifyAttestStep(
 ): Promise<AttestStepOutcome> {
   const wantAttestation = flags.attestation !== undefined || flags.policy !== undefined;
   if (!wantAttestation && flags.receipt === undefined) return { exitCode: 0, lines: [] };
-  if (flags.receipt !== undefined && flags.nonce === undefined) throw new InputError('USAGE', '--receipt needs --nonce HEX (the relying party\'s challenge).');
+  // --nonce, the older spelling, means the receipt nonce with --receipt and the attestation nonce otherwise.
+  const receiptNonceHex = flags.receiptNonce ?? (flags.receipt !== undefined ? flags.nonce : undefined);
+  const attestationNonceHex = flags.attestationNonce ?? (flags.receipt === undefined ? flags.nonce : undefined);
+  const receiptNonce = flags.receipt !== undefined && receiptNonceHex !== undefined ? parseHex(receiptNonceHex, flags.receiptNonce !== undefined ? '--receipt-nonce' : '--nonce', 8, 64) : undefined;
+  if (flags.receipt !== undefined && receiptNonce === undefined) throw new InputError('USAGE', '--receipt needs --nonce HEX (the relying party\'s challenge).');
   const json: Record<string, unknown> = {};
   const lines: string[] = [];
   let exitCode = 0;
@@ -340,7 +222,7 @@ export async function verifyAttestStep(
       ...(o.publicKey ? { publicKey: o.publicKey } : {}),
       rootDigest: o.result.rootDigest,
       ...(flags.policy ? { policyPath: flags.policy } : {}),
-      ...(flags.nonce && flags.receipt === undefined ? { nonce: parseHex(flags.nonce, '--nonce', 32) } : {}),
+      ...(attestationNonceHex ? { nonce: parseHex(attestationNonceHex, flags.attestationNonce !== undefined ? '--attestation-nonce' : '--nonce', 32) } : {}),
       allowSimulated: flags.allowSimulated === true,
       ...(flags.attestAt ? { at: parseTime(flags.attestAt, '--attest-at') } : {}),
       ...(flags.collateral ? { collateralDir: flags.collateral } : {}),
@@ -366,7 +248,7 @@ export async function verifyAttestStep(
     const mode = (flags.receiptAttest ?? 'auto') as AttestMode;
     if (mode === 'simulated' && !flags.allowSimulated) throw new InputError('USAGE', '--receipt-attest simulated needs --allow-simulated: a simulated receipt proves nothing about hardware.');
     const verifyResult: ReceiptResult = { verified: o.result.verified, scope: o.result.scope, ...(o.result.checked !== undefined ? { checked: o.result.checked } : {}), ...(o.result.total !== undefined ? { total: o.result.total } : {}), ...(wantAttestation ? { attestation: json.ok === true } : {}) };
-    const w = await writeReceipt({ rootDigest: o.result.rootDigest, verifyResult, nonce: parseHex(flags.nonce!, '--nonce', 8, 64), out: flags.receipt, mode, force: flags.force === true });
+    const w = await writeReceipt({ rootDigest: o.result.rootDigest, verifyResult, nonce: receiptNonce!, out: flags.receipt, mode, force: flags.force === true });
     json.receipt = { path: w.path, simulated: w.simulated, source: w.source, result: verifyResult };
     lines.push(`receipt written: ${w.path} (fresh CPU report from ${w.source})${w.simulated ? ' — SIMULATED: proves nothing about real hardware' : ''}`);
   }

@@ -5,14 +5,9 @@
  * is refused, and makes and checks a verification receipt. Everything printed says SIMULATED: this
  * machine has no TEE, and simulated evidence proves nothing about hardware.
  */
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseBundleText } from '../sign/bundle.js';
-import { loadPrivateKey } from '../sign/signer.js';
-import { attestSignature, attestationPathFor, keySigner, verifyAttestation, writeAttestationFile } from '../attest/binding/index.js';
-import { validatePolicy, type Policy } from '../attest/policy/index.js';
-import { createReceipt, verifyReceipt } from '../attest/receipt/index.js';
-import { createSimulatedPlatform } from '../attest/simulated/index.js';
+import { attestBundle, createReceipt, createSimulatedPlatform, readBundleFile, validatePolicy, verifyAttestation, verifyReceipt, type Policy } from '../index.js';
 
 function say(line = ''): void {
   process.stdout.write(line + '\n');
@@ -25,10 +20,11 @@ const short = (hex: string, n = 16): string => `${hex.slice(0, n)}…`;
  * Writes `<bundle>.att` (replacing the previous demo run's).
  */
 export async function runAttestDemo(modelDir: string, bundlePath: string, keyPath: string): Promise<boolean> {
-  const bundle = parseBundleText(readFileSync(bundlePath, 'utf8'), bundlePath);
+  const bundle = readBundleFile(bundlePath);
   const statement = JSON.parse(bundle.payload.toString('utf8')) as { subject: Array<{ name: string; digest: { sha256: string } }> };
   const root = statement.subject[0]!.digest.sha256;
-  const privateKey = loadPrivateKey(keyPath);
+  // The demo's own key, written unencrypted by the demo a moment ago.
+  const privateKey = createPrivateKey(readFileSync(keyPath));
   const publicKey = createPublicKey(privateKey);
 
   const t0 = performance.now();
@@ -37,11 +33,10 @@ export async function runAttestDemo(modelDir: string, bundlePath: string, keyPat
   const source = platform.evidenceSource({ cpu: 'sev-snp', gpu: true, tdisp: true });
 
   const t1 = performance.now();
-  const att = await attestSignature({ rootDigest: root, subjectName: statement.subject[0]!.name, statements: [bundle.payload], signer: keySigner(privateKey), source });
-  const attPath = attestationPathFor(bundlePath);
-  // The demo owns this file (it rewrites its own bundle each run); elsewhere --force is required.
-  writeAttestationFile(attPath, att.bytes, { force: true });
-  const p = att.statement.predicate;
+  // The demo owns <bundle>.att (it rewrites its own bundle each run); elsewhere --force is required.
+  const att = await attestBundle(bundlePath, { privateKey, source, force: true });
+  const attPath = att.path!;
+  const p = att.attestation.statement.predicate;
   say(`   binding digest  ${short(p.bindingDigest, 32)} = SHA-512(label ‖ root ‖ statements ‖ signer key ‖ nonce)`);
   say(`   GPU nonce       ${short(p.gpuNonce, 32)} (taken first)`);
   say(`   REPORT_DATA     ${short(p.reportData, 32)} (SEV-SNP report taken last, covers the GPU and TDISP evidence)`);

@@ -18,12 +18,10 @@ import { InputError, VerificationError, type InputCode } from '../errors.js';
 import type { HashAlgorithm } from '../hash/vocabulary.js';
 import type { Manifest, Resource, Serialization } from './types.js';
 import { parseShardName, resourceAlgorithm, rootDigestOf } from './oms.js';
+import { IN_TOTO_STATEMENT_TYPE } from '../crypto/in-toto.js';
 import { MAX_JSON_DEPTH, jsonTooDeep } from '../io/json-depth.js';
 
-/** in-toto Statement v1 `_type`. */
-export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
-/** DSSE payload type of an in-toto statement. */
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_TYPE, encodeStatement } from '../crypto/in-toto.js';
 /** The OMS predicate type (model_signing v0.3 and later, OMS spec v1.0). */
 export const OMS_PREDICATE_TYPE = 'https://model_signing/signature/v1.0';
 /** The only legacy predicate model_signing v1.x still accepts (written by v0.2). */
@@ -83,13 +81,6 @@ export function manifestToStatement(manifest: Manifest): OmsStatement {
   };
 }
 
-/**
- * The payload bytes we sign: compact JSON with a fixed key order. Nobody can reproduce the
- * reference tool's payload bytes (its key order varies run to run), so verifiers parse, never compare bytes.
- */
-export function encodeStatement(statement: unknown): Buffer {
-  return Buffer.from(JSON.stringify(statement), 'utf8');
-}
 
 /** What a parsed statement says, besides the manifest. */
 export interface ParsedStatement {

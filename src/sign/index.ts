@@ -25,7 +25,7 @@ export {
   CURVE_DIGESTS,
   type DsseCheck,
   type SupportedCurve,
-} from './dsse.js';
+} from '../crypto/dsse.js';
 export {
   BUNDLE_MEDIA_TYPE_V03,
   MAX_BUNDLE_BYTES,
@@ -38,4 +38,6 @@ export {
   type ParsedBundle,
   type SigstoreBundleJson,
 } from './bundle.js';
+export { attestSignature, type AttestSignatureOptions, type AttestSignatureResult } from './attest-signature.js';
+export { attestBundle, type AttestBundleOptions, type AttestBundleResult } from './attest-bundle.js';
 export { signModelKeyless, identityTokenClaims, readIdentityToken, SIGSTORE_PUBLIC_GOOD, SIGSTORE_STAGING, type KeylessSignOptions } from './keyless.js';

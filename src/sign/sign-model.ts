@@ -13,15 +13,18 @@ import type { Manifest } from '../manifest/types.js';
 import { serializeBundle, type SigstoreBundleJson } from './bundle.js';
 import { DEFAULT_LEAF_BYTES, isValidLeafSize } from '../manifest/companion.js';
 import { buildCompanion, companionPaths, type BuiltCompanion } from './companion.js';
+import { decodeBase64Strict, verifyDsseSignature } from '../crypto/dsse.js';
+import { createCertificateSigner, createKeySigner, signStatement, type KeySource, type Signer } from './signer.js';
 
 function companionSidePaths(bundle: string): string[] {
   const c = companionPaths(bundle);
   return [c.companion, c.sidecar];
 }
-import { decodeBase64Strict, verifyDsseSignature } from './dsse.js';
-import { createCertificateSigner, createKeySigner, signStatement, type KeySource, type Signer } from './signer.js';
 
-export interface SignModelOptions {
+/** Hashing-engine settings passed through unchanged (they never change a digest). */
+export type EnginePassthrough = Pick<HashModelOptions, 'backend' | 'disableBackends' | 'workers' | 'kernels' | 'signal'>;
+
+export interface SignModelOptions extends EnginePassthrough {
   /** EC private key (PEM path, PEM text or KeyObject). Not needed when `signer` is given. */
   privateKey?: KeySource;
   /** Password of an encrypted private key. */
@@ -38,12 +41,6 @@ export interface SignModelOptions {
   ignorePaths?: string[];
   ignoreGitPaths?: boolean;
   allowSymlinks?: boolean;
-  /** Engine passthrough (never changes a digest). */
-  backend?: HashModelOptions['backend'];
-  disableBackends?: HashModelOptions['disableBackends'];
-  workers?: number;
-  kernels?: HashModelOptions['kernels'];
-  signal?: AbortSignal;
   onProgress?: HashModelOptions['onProgress'];
   /** Bundle path (default `<model>.sig` beside the model). Inside the model it is ignored and recorded in ignore_paths. */
   output?: string;

@@ -7,7 +7,7 @@ import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } fr
 import { InputError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE, encodeStatement } from '../manifest/statement.js';
 import { MAX_CHAIN_CERTIFICATES, buildBundle, type DsseEnvelopeJson, type MaterialJson, type SigstoreBundleJson } from './bundle.js';
-import { CURVE_NAMES, dssePae, ecCurveOf, ecdsaSign, encodeBase64, publicKeyHint, type SupportedCurve } from './dsse.js';
+import { CURVE_NAMES, dssePae, ecCurveOf, ecdsaSign, encodeBase64, publicKeyHint, type SupportedCurve } from '../crypto/dsse.js';
 import { readInputFile, readInputText } from '../io/input-file.js';
 
 /** Something that signs DSSE PAE bytes and says how a verifier finds its key. */
@@ -16,7 +16,7 @@ export interface Signer {
   readonly publicKey: KeyObject;
   /**
    * DER SPKI of the public key. With `sign`, this makes every Signer usable as the attestation
-   * engine's `EnvelopeSigner` (src/attest/binding/dsse.ts), so model and attestation statements are
+   * DSSE module's `EnvelopeSigner` (src/crypto/dsse.ts), so model and attestation statements are
    * signed by the same key object.
    */
   readonly publicKeySpki: Uint8Array;

@@ -11,3 +11,11 @@ export {
 export { verifyCertificateChain, type ChainResult } from './cert-chain.js';
 export { SIGSTORE_OFFLINE_LIMITS, loadTrustedRootJson, verifySigstoreBundle, type SigstorePolicy, type SigstoreResult } from './sigstore.js';
 export { compareResources, globToRegExp, makeSelector, selectResources, type Comparison, type ResourceMismatch } from './compare.js';
+export {
+  checkAttestation,
+  writeVerificationReceipt,
+  type CheckAttestationOptions,
+  type CheckAttestationResult,
+  type VerificationReceiptOptions,
+  type VerifiedModelRef,
+} from './attestation.js';

@@ -16,9 +16,10 @@ import { InputError, type ModelsealError } from '../errors.js';
 import { parseStatementJson, statementToManifest, type ParsedStatement } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
 import type { ParsedBundle } from '../sign/bundle.js';
-import { CURVE_NAMES, ecCurveOf, publicKeyHint, type SupportedCurve } from '../sign/dsse.js';
+import { CURVE_NAMES, ecCurveOf, publicKeyHint, type SupportedCurve } from '../crypto/dsse.js';
 import { createPublicKey } from 'node:crypto';
 import { readBundleFile } from './signature.js';
+import { tryReadDer } from '../crypto/der.js';
 
 const OID_FULCIO_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
 const OID_FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
@@ -67,17 +68,8 @@ export interface BundleInspection {
 
 /** The content of a DER UTF8String (Fulcio's v2 extensions wrap their value in one). */
 function derUtf8String(b: Buffer): string | undefined {
-  if (b[0] !== 0x0c || b.length < 2) return undefined;
-  let len = b[1]!;
-  let off = 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 2 || b.length < 2 + n) return undefined;
-    len = 0;
-    for (let i = 0; i < n; i++) len = (len << 8) | b[2 + i]!;
-    off = 2 + n;
-  }
-  return off + len === b.length ? b.subarray(off).toString('utf8') : undefined;
+  const n = tryReadDer(b, 0);
+  return n && n.tag === 0x0c && n.end === b.length ? Buffer.from(n.value).toString('utf8') : undefined;
 }
 
 function certInfo(der: Buffer, i: number): CertificateInfo {

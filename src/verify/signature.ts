@@ -14,7 +14,7 @@ import {
   publicKeyHint,
   verifyDsseSignature,
   type SupportedCurve,
-} from '../sign/dsse.js';
+} from '../crypto/dsse.js';
 import { loadPublicKey, parsePemCertificates, type KeySource } from '../sign/signer.js';
 import { verifyCertificateChain } from './cert-chain.js';
 import { verifySigstoreBundle, type SigstorePolicy } from './sigstore.js';
@@ -111,6 +111,11 @@ function keyFromRawBytes(raw: Buffer): KeyObject | undefined {
   }
 }
 
+/** The result for a signature that verified (members in the order JSON output shows them). */
+function verifiedPayload(b: ParsedBundle, encoding: VerifiedPayload['encoding'], warnings: string[], signer: SignerInfo): VerifiedPayload {
+  return { payloadType: b.payloadType, payload: b.payload, encoding, warnings, signer };
+}
+
 function checkSignature(
   b: ParsedBundle,
   key: KeyObject,
@@ -181,13 +186,7 @@ export async function verifyBundleSignature(
     if (m.hint === undefined) warnings.push('the bundle carries no key hint; only the signature binds it to the given key');
     const encoding = checkSignature(b, key, undefined, curve);
     if (encoding === 'legacy-v0.2') warnings.push("signature uses model_signing v0.2's legacy DSSE encoding");
-    return {
-      payloadType: b.payloadType,
-      payload: b.payload,
-      encoding,
-      warnings,
-      signer: { method: 'key', description: `${CURVE_NAMES[curve]} key, hint ${hint}`, curve: CURVE_NAMES[curve], keyHint: hint },
-    };
+    return verifiedPayload(b, encoding, warnings, { method: 'key', description: `${CURVE_NAMES[curve]} key, hint ${hint}`, curve: CURVE_NAMES[curve], keyHint: hint });
   }
 
   if (b.material.kind === 'certificate-chain') {
@@ -203,19 +202,13 @@ export async function verifyBundleSignature(
     const encoding = checkSignature(b, key, 'sha256', curve);
     if (encoding === 'legacy-v0.2') warnings.push("signature uses model_signing v0.2's legacy DSSE encoding (SHA-256)");
     warnings.push(`certificate validity was checked at the leaf's notBefore (${chain.checkedAt.toISOString()}), as model_signing does; expiry since then is not an error`);
-    return {
-      payloadType: b.payloadType,
-      payload: b.payload,
-      encoding,
-      warnings,
-      signer: {
-        method: 'certificate',
-        description: `${CURVE_NAMES[curve]} certificate, chain ${chain.path.join(' → ')}`,
-        curve: CURVE_NAMES[curve],
-        keyHint: publicKeyHint(key),
-        certificatePath: chain.path,
-      },
-    };
+    return verifiedPayload(b, encoding, warnings, {
+      method: 'certificate',
+      description: `${CURVE_NAMES[curve]} certificate, chain ${chain.path.join(' → ')}`,
+      curve: CURVE_NAMES[curve],
+      keyHint: publicKeyHint(key),
+      certificatePath: chain.path,
+    });
   }
 
   // Sigstore keyless.
@@ -227,21 +220,15 @@ export async function verifyBundleSignature(
   // signing never used the v0.2 legacy encoding, so it is not accepted here.
   const encoding = checkSignature(b, key, false, curve);
   for (const l of ks.offlineLimits) warnings.push(`not checked offline: ${l}`);
-  return {
-    payloadType: b.payloadType,
-    payload: b.payload,
-    encoding,
-    warnings,
-    signer: {
-      method: 'sigstore',
-      description: `Sigstore keyless: ${ks.identity} (issuer ${ks.issuer})`,
-      curve: CURVE_NAMES[curve],
-      identity: ks.identity,
-      issuer: ks.issuer,
-      trustedRootSource: ks.trustedRootSource,
-      offlineLimits: ks.offlineLimits,
-    },
-  };
+  return verifiedPayload(b, encoding, warnings, {
+    method: 'sigstore',
+    description: `Sigstore keyless: ${ks.identity} (issuer ${ks.issuer})`,
+    curve: CURVE_NAMES[curve],
+    identity: ks.identity,
+    issuer: ks.issuer,
+    trustedRootSource: ks.trustedRootSource,
+    offlineLimits: ks.offlineLimits,
+  });
 }
 
 function readRootFile(path: string): string {

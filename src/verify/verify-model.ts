@@ -15,7 +15,8 @@ import { compareResources, resourceFile, selectResources, type ResourceMismatch 
 import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
 import { checkCompanion, type CompanionVerdict } from './companion-check.js';
 
-export interface VerifyModelOptions extends TrustOptions {
+/** Hashing-engine settings passed through unchanged (they never change a digest). */
+export interface VerifyModelOptions extends TrustOptions, Pick<HashModelOptions, 'backend' | 'disableBackends' | 'workers' | 'signal'> {
   /** Tolerate files in the model that were not signed (every signed file must still match). */
   ignoreUnsignedFiles?: boolean;
   /**
@@ -29,11 +30,6 @@ export interface VerifyModelOptions extends TrustOptions {
   ignoreGitPaths?: boolean;
   /** Override the bundle's allow_symlinks. */
   allowSymlinks?: boolean;
-  /** Hashing engine passthrough (never changes a digest). */
-  backend?: HashModelOptions['backend'];
-  disableBackends?: HashModelOptions['disableBackends'];
-  workers?: number;
-  signal?: AbortSignal;
   onProgress?: HashModelOptions['onProgress'];
   /** Merkle companion to check too (default `<bundle>.merkle` when present; `false`: ignore it). */
   companion?: string | false;

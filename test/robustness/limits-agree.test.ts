@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signModel } from '../../src/sign/index.js';
 import { MAX_CHAIN_CERTIFICATES } from '../../src/sign/bundle.js';
-import { decodeBase64Strict } from '../../src/sign/dsse.js';
+import { decodeBase64Strict } from '../../src/crypto/dsse.js';
 import { verifyEvidence } from '../../src/attest/index.js';
 import { hasOpenssl, makeChain } from '../interop/pki.js';
 import { VECTORS_DIR, fill251, tempDir } from '../helpers.js';

@@ -213,3 +213,48 @@ describe('hooks for the sign and verify commands', () => {
     expect(await verifyAttestStep({}, { bundlePath, result })).toEqual({ exitCode: 0, lines: [] });
   });
 });
+
+describe('the library steps behind the hooks (src/index.ts)', () => {
+  it('attestBundle(bundle, options) and checkAttestation(model, bundle, attestation, options), with a parsed bundle and bytes', async () => {
+    const lib = await import('../../src/index.js');
+    const { parseBundleText } = await import('../../src/sign/index.js');
+    const parsed = parseBundleText(readFileSync(bundlePath, 'utf8'), bundlePath);
+    const nonce = '33'.repeat(32);
+    // A parsed bundle and no output: nothing is written, the signed file is in the result.
+    const a = await lib.attestBundle(parsed, { privateKey: keyPath, mode: 'simulated', nonce });
+    expect(a.path).toBeUndefined();
+    expect(a.nonce).toBe(nonce);
+    const bytes = a.attestation.bytes;
+    const ok = await lib.checkAttestation(root, parsed, bytes, { publicKey: pubPath, allowSimulated: true, expectedNonce: nonce });
+    expect(ok).toMatchObject({ ok: true, simulated: true });
+    const stale = await lib.checkAttestation({ rootDigest: root }, parsed, bytes, { publicKey: pubPath, allowSimulated: true, expectedNonce: '44'.repeat(32) });
+    expect(stale.code).toBe('ATT_NONCE_MISMATCH');
+    await expect(lib.checkAttestation('00'.repeat(32), parsed, bytes, { publicKey: pubPath })).rejects.toMatchObject({ code: 'ATT_INPUT' });
+    // The attestation nonce is checked once, where it enters.
+    await expect(lib.attestBundle(parsed, { privateKey: keyPath, mode: 'simulated', nonce: new Uint8Array(16) })).rejects.toMatchObject({ code: 'ATT_INPUT' });
+    await expect(lib.checkAttestation(root, parsed, bytes, { publicKey: pubPath, expectedNonce: 'abcd' })).rejects.toMatchObject({ code: 'ATT_INPUT' });
+  });
+
+  it('verify --attestation-nonce and --receipt-nonce are the two names; --nonce stays an alias of each', async () => {
+    const parse = (add: (c: Command) => Command, args: string[]): Record<string, unknown> => add(new Command('x').exitOverride()).parse(args, { from: 'user' }).opts();
+    const result = { verified: true, scope: 'model', rootDigest: root, checked: 2, total: 2 };
+    const sflags = parse(addSignAttestOptions, ['--attest', 'simulated', '--attest-nonce', '55'.repeat(32)]);
+    await signAttestStep({ ...sflags, force: true }, { bundlePath, privateKey: keyPath });
+    const good = await verifyAttestStep(parse(addVerifyAttestOptions, ['--attestation', '--attestation-nonce', '55'.repeat(32), '--allow-simulated']) as VerifyAttestFlags, { bundlePath, publicKey: pubPath, result });
+    expect(good.json).toMatchObject({ ok: true });
+    const stale = await verifyAttestStep(parse(addVerifyAttestOptions, ['--attestation', '--attestation-nonce', '66'.repeat(32), '--allow-simulated']) as VerifyAttestFlags, { bundlePath, publicKey: pubPath, result });
+    expect(stale.json).toMatchObject({ ok: false, code: 'ATT_NONCE_MISMATCH' });
+    await expect(verifyAttestStep(parse(addVerifyAttestOptions, ['--attestation', '--attestation-nonce', 'ab']) as VerifyAttestFlags, { bundlePath, publicKey: pubPath, result })).rejects.toThrow(/--attestation-nonce must be 32 bytes/);
+    // With --receipt, --attestation-nonce still checks the attestation, --receipt-nonce goes into the receipt.
+    const receiptPath = join(dir.path, 'named-receipt.json');
+    const both = await verifyAttestStep(
+      parse(addVerifyAttestOptions, ['--attestation', '--attestation-nonce', '55'.repeat(32), '--receipt', receiptPath, '--receipt-nonce', 'cd'.repeat(12), '--receipt-attest', 'simulated', '--allow-simulated']) as VerifyAttestFlags,
+      { bundlePath, publicKey: pubPath, result },
+    );
+    expect(both.exitCode).toBe(0);
+    expect(both.json).toMatchObject({ ok: true, receipt: { path: receiptPath, result: { attestation: true } } });
+    const check = await run(['attest', 'verify-receipt', receiptPath, '--nonce', 'cd'.repeat(12), '--allow-simulated']);
+    expect(check.code).toBe(0);
+    await expect(verifyAttestStep(parse(addVerifyAttestOptions, ['--receipt', join(dir.path, 'r9.json'), '--receipt-nonce', 'ab', '--receipt-attest', 'simulated', '--allow-simulated']) as VerifyAttestFlags, { bundlePath, result })).rejects.toThrow(/--receipt-nonce must be 8 to 64 bytes/);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { EvidenceSource, CollectedEvidence, EvidenceVerifier } from '../../src/attest/binding/index.js';
-import type { EvidenceVerdict } from '../../src/attest/types.js';
+import type { EvidenceVerdict } from '../../src/attest/core/types.js';
 
 const SNP_BYTES = 0x4a0;
 const SNP_SIGNED = 0x2a0;

@@ -4,7 +4,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { attestSignature, keySigner, signEnvelope, verifyAttestation } from '../../src/attest/binding/index.js';
+import { verifyAttestation } from '../../src/attest/binding/index.js';
+import { keySigner, signEnvelope } from '../../src/crypto/dsse.js';
+import { attestSignature } from '../../src/sign/index.js';
 import { createReceipt, verifyReceipt } from '../../src/attest/receipt/index.js';
 import { ModelsealError } from '../../src/errors.js';
 import { fill251 } from '../helpers.js';

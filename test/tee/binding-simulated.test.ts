@@ -4,7 +4,9 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attestSignature, keySigner, signEnvelope, verifyAttestation, type AttestationFile, type AttestationStatement } from '../../src/attest/binding/index.js';
+import { verifyAttestation, type AttestationFile, type AttestationStatement } from '../../src/attest/binding/index.js';
+import { keySigner, signEnvelope } from '../../src/crypto/dsse.js';
+import { attestSignature } from '../../src/sign/index.js';
 import { validatePolicy } from '../../src/attest/policy/index.js';
 import { createReceipt, verifyReceipt } from '../../src/attest/receipt/index.js';
 import { createSimulatedPlatform, type SimulatedPlatform } from '../../src/attest/simulated/index.js';

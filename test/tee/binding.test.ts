@@ -2,13 +2,12 @@ import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { attestSignature } from '../../src/sign/index.js';
+import { keySigner, signEnvelope } from '../../src/crypto/dsse.js';
 import {
-  attestSignature,
   bindingDigest,
   cpuReportData,
   gpuNonce,
-  signEnvelope,
-  keySigner,
   signerKeyDigest,
   statementsDigest,
   verifyAttestation,

@@ -11,7 +11,7 @@ import { InputError } from '../../src/errors.js';
 import { parseNvidiaEvidence, verifyNvidiaEvidence } from '../../src/attest/nvidia/index.js';
 import { parseSpdmMeasurements } from '../../src/attest/nvidia/spdm.js';
 import { parseRim, verifyRim } from '../../src/attest/nvidia/rim.js';
-import { pemCertificates } from '../../src/attest/nvidia/bytes.js';
+import { pemCertificates } from '../../src/crypto/pem.js';
 
 const NV = join(VECTORS_DIR, 'tee', 'nvidia');
 const REPORT = whenVectors(() => new Uint8Array(Buffer.from(readFileSync(join(NV, 'nvtrust_hopper_report.hex'), 'utf8').trim(), 'hex')), new Uint8Array());

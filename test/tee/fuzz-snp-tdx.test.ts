@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelsealError } from '../../src/errors.js';
-import { decodeEvidenceInput, parseSnpCertTable } from '../../src/attest/encoding.js';
+import { decodeEvidenceInput, parseSnpCertTable } from '../../src/attest/core/input.js';
 import { inspectEvidence, verifyEvidence } from '../../src/attest/index.js';
 import { parseTdxQuote, parseTdReport } from '../../src/attest/tdx/index.js';
 import { parseSnpReport } from '../../src/attest/snp/index.js';
-import { parseCertificates, parseCrl } from '../../src/attest/x509.js';
-import type { VerifyEvidenceOptions } from '../../src/attest/types.js';
+import { parseCertificates, parseCrl } from '../../src/crypto/x509.js';
+import type { VerifyEvidenceOptions } from '../../src/attest/core/types.js';
 import { describeVectors, VECTORS_DIR, whenVectors } from '../helpers.js';
 
 const T = join(VECTORS_DIR, 'tee');

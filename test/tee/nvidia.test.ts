@@ -12,7 +12,7 @@ import {
   parseNvidiaEvidence,
   verifyNvidiaEvidence,
 } from '../../src/attest/nvidia/index.js';
-import { pemCertificates } from '../../src/attest/nvidia/bytes.js';
+import { pemCertificates } from '../../src/crypto/pem.js';
 
 const NV = join(VECTORS_DIR, 'tee', 'nvidia');
 const read = (f: string): Uint8Array => new Uint8Array(readFileSync(join(NV, f)));

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyEvidence } from '../../src/attest/index.js';
-import type { EvidenceVerdict } from '../../src/attest/types.js';
+import type { EvidenceVerdict } from '../../src/attest/core/types.js';
 import { validatePolicy, type Policy } from '../../src/attest/policy/index.js';
 import { describeVectors, VECTORS_DIR } from '../helpers.js';
 

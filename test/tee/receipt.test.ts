@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keySigner, signEnvelope } from '../../src/attest/binding/index.js';
+import { keySigner, signEnvelope } from '../../src/crypto/dsse.js';
 import { canonicalJson, createReceipt, receiptReportData, verifyReceipt, type ReceiptFile, type ReceiptStatement } from '../../src/attest/receipt/index.js';
 import { ModelsealError } from '../../src/errors.js';
 import { fill251 } from '../helpers.js';

@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeEvidenceInput, encodeSnpReportFromSerde, parseSnpCertTable } from '../../src/attest/encoding.js';
+import { decodeEvidenceInput, encodeSnpReportFromSerde, parseSnpCertTable } from '../../src/attest/core/input.js';
 import { AMD_ROOTS } from '../../src/attest/roots/amd.js';
 import { parseSnpReport, parseVekExtensions, snpProductFromCpuid, snpSignatureRs } from '../../src/attest/snp/index.js';
-import { parseCertificates } from '../../src/attest/x509.js';
+import { parseCertificates } from '../../src/crypto/x509.js';
 import { detectEvidence, inspectEvidence } from '../../src/attest/index.js';
 import { describeVectors, itVectors, VECTORS_DIR } from '../helpers.js';
 

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ModelsealError } from '../../src/errors.js';
 import { verifyEvidence } from '../../src/attest/index.js';
 import { amdRoots } from '../../src/attest/snp/index.js';
-import type { EvidenceVerdict, VerifyEvidenceOptions } from '../../src/attest/types.js';
-import { parseCertificates, verifyChain } from '../../src/attest/x509.js';
+import type { EvidenceVerdict, VerifyEvidenceOptions } from '../../src/attest/core/types.js';
+import { parseCertificates, verifyChain } from '../../src/crypto/x509.js';
 import { describeVectors, VECTORS_DIR } from '../helpers.js';
 import { signSnpReport, syntheticSnp } from './snp-fixtures.js';
 

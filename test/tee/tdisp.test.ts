@@ -14,7 +14,7 @@ import {
   verifyTdispReport,
 } from '../../src/attest/tdisp/index.js';
 import { createSimulatedPlatform, type SimulatedPlatform } from '../../src/attest/simulated/index.js';
-import { ByteWriter, concatBytes } from '../../src/attest/nvidia/bytes.js';
+import { ByteWriter, concatBytes } from '../../src/crypto/bytes.js';
 
 let p: SimulatedPlatform;
 beforeAll(async () => {

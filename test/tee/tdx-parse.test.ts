@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { detectEvidence, inspectEvidence } from '../../src/attest/index.js';
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from '../../src/attest/roots/intel.js';
 import { loadCollateralDir, parsePckExtension, parseTdReport, parseTdxQuote, topLevelJsonValueText } from '../../src/attest/tdx/index.js';
-import { parseCertificates, parseCrl } from '../../src/attest/x509.js';
+import { parseCertificates, parseCrl } from '../../src/crypto/x509.js';
 import { describeVectors, VECTORS_DIR } from '../helpers.js';
 
 const TDX = join(VECTORS_DIR, 'tee', 'tdx');

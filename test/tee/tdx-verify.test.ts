@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ModelsealError } from '../../src/errors.js';
 import { verifyEvidence } from '../../src/attest/index.js';
 import { parseTdxQuote } from '../../src/attest/tdx/index.js';
-import type { EvidenceVerdict, VerifyEvidenceOptions } from '../../src/attest/types.js';
+import type { EvidenceVerdict, VerifyEvidenceOptions } from '../../src/attest/core/types.js';
 import { describeVectors, tempDir, VECTORS_DIR, whenVectors } from '../helpers.js';
 
 const TDX = join(VECTORS_DIR, 'tee', 'tdx');

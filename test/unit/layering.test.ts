@@ -94,7 +94,7 @@ describe('the layering check', () => {
   });
 
   it('every allow-listed edge is in this repository and still needed (no entry kept out of habit)', () => {
-    expect(ALLOWED_EDGES.length).toBeGreaterThan(0);
+    // i10-attest emptied the list (attestation joined the library); any entry added later must still be real.
     const { graph } = buildGraph(join(dirname(new URL(import.meta.url).pathname), '..', '..'));
     for (const [from, to] of ALLOWED_EDGES) expect(graph.get(from)?.has(to), `${from} -> ${to}`).toBe(true);
   });

@@ -9,7 +9,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signModel } from '../../src/sign/sign-model.js';
 import { createCertificateSigner, createKeySigner, loadPrivateKey, signStatement } from '../../src/sign/signer.js';
-import { dsseLegacyPaeV02, dssePae, isDerEcdsaSignature, publicKeyHint, pythonBytesRepr } from '../../src/sign/dsse.js';
+import { dsseLegacyPaeV02, dssePae, isDerEcdsaSignature, publicKeyHint, pythonBytesRepr } from '../../src/crypto/dsse.js';
 import { BUNDLE_MEDIA_TYPE_V03 } from '../../src/sign/bundle.js';
 import { verifyModel } from '../../src/verify/verify-model.js';
 import { CURVES, hasOpenssl, makeChain, writeKeyPair } from '../interop/pki.js';
@@ -283,7 +283,7 @@ describe('sign → verify round trips', () => {
 
 describe('signers plug into the attestation engine', () => {
   it('a Signer is structurally an attest EnvelopeSigner (publicKeySpki + sign over PAE)', async () => {
-    const { keySigner } = await import('../../src/attest/binding/dsse.js').catch(() => ({ keySigner: undefined }));
+    const { keySigner } = await import('../../src/crypto/dsse.js').catch(() => ({ keySigner: undefined }));
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     const s = createKeySigner(privateKey);
     expect(Buffer.from(s.publicKeySpki).equals(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }))).toBe(true);

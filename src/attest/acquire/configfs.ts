@@ -15,7 +15,7 @@ import { InputError, UnavailableError } from '../../errors.js';
 
 /** The path of the report directory relative to the filesystem root. */
 export const TSM_REPORT_DIR = 'sys/kernel/config/tsm/report';
-export const TSM_INBLOB_MAX_BYTES = 64;
+const TSM_INBLOB_MAX_BYTES = 64;
 
 /** The file operations configfs-tsm needs (node:fs/promises by default). */
 export interface TsmFs {

@@ -12,10 +12,11 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { ModelsealError, UnavailableError } from '../../errors.js';
 import { loadNative } from '../../native/addon.js';
-import { parseSnpCertTable } from '../encoding.js';
-import type { EvidenceKind } from '../types.js';
-import type { CollectedEvidence, EvidenceSource } from '../binding/attest.js';
-import { buf, certificatesFromBytes, toHex } from '../nvidia/bytes.js';
+import { parseSnpCertTable } from '../core/input.js';
+import type { EvidenceKind } from '../core/types.js';
+import type { CollectedEvidence, EvidenceSource } from '../core/types.js';
+import { buf, toHex } from '../../crypto/bytes.js';
+import { certificatesFromBytes } from '../../crypto/pem.js';
 import { TSM_REPORT_DIR, type TsmFs, nodeTsmFs, tsmReport } from './configfs.js';
 import { SNP_CERTS_MAX_BYTES, SNP_GUEST_VMM_ERR_INVALID_LEN, buildSnpReportReq, buildTdxReportReq, parseSnpExitInfo2, parseSnpReportResp, parseTdxReportReq } from './marshal.js';
 
@@ -108,6 +109,164 @@ function nativeTee(o: CollectOptions): { tee: NativeTee | undefined; reason: str
 
 const NVML_ARCH: Record<number, string> = { 9: 'HOPPER', 10: 'BLACKWELL' };
 
+/** What every collection step shares: the request, the file system and native calls, and the results so far. */
+interface CollectContext {
+  o: CollectOptions;
+  reportData: Uint8Array;
+  nonce: Uint8Array;
+  root: string;
+  fs: TsmFs;
+  kernelVersion: string;
+  tsmDir: string;
+  now: () => string;
+  records: EvidenceRecord[];
+  unavailable: UnavailableKind[];
+  /** Why configfs-tsm gave no CPU report of a kind (said when the ioctl fallback is unavailable too). */
+  tsmNotes: string[];
+}
+
+/** The CPU report through configfs-tsm (one provider per guest), when the kernel has it. */
+async function collectTsm(c: CollectContext, cpuKinds: Array<'sev-snp' | 'tdx'>): Promise<void> {
+  const { o, root, fs, reportData, kernelVersion, now, records, tsmNotes, tsmDir } = c;
+  if (await fs.isDirectory(tsmDir)) {
+    try {
+      const r = await tsmReport({ root, fs, inblob: reportData, ...(o.privlevel !== undefined ? { privlevel: o.privlevel } : {}) });
+      if (r.kind && cpuKinds.includes(r.kind)) {
+        const certs = r.kind === 'sev-snp' && r.auxblob ? parseSnpCertTable(r.auxblob).map((e) => e.der) : [];
+        records.push({
+          kind: r.kind,
+          provider: `configfs-tsm/${r.provider}`,
+          format: r.kind === 'sev-snp' ? 'sev-snp-report' : 'tdx-quote',
+          evidence: r.outblob,
+          certs,
+          ...(r.auxblob ? { auxblob: r.auxblob } : {}),
+          kernelVersion,
+          generation: r.generation,
+          collectedAt: now(),
+          simulated: false,
+          notes: [],
+        });
+      } else {
+        tsmNotes.push(`configfs-tsm provider is "${r.provider}"`);
+      }
+    } catch (e) {
+      if (!(e instanceof ModelsealError)) throw e;
+      tsmNotes.push(`configfs-tsm failed: ${e.message}`);
+    }
+  } else {
+    tsmNotes.push(`${tsmDir} absent`);
+  }
+}
+
+/** An SEV-SNP report through SNP_GET_EXT_REPORT (/dev/sev-guest), certificates when the host has them. */
+function collectSnpIoctl(c: CollectContext, tee: NativeTee | undefined, nativeReason: string): void {
+  const { o, reportData, kernelVersion, now, records, unavailable, tsmNotes, tsmDir } = c;
+  const dev = o.sevGuestPath ?? '/dev/sev-guest';
+  const probed = [tsmDir, dev];
+  if (!tee) unavailable.push({ kind: 'sev-snp', reason: `${tsmNotes.join('; ')}; and ${nativeReason}`, probed });
+  else if (!existsSync(dev)) unavailable.push({ kind: 'sev-snp', reason: `not an SEV-SNP guest: ${tsmNotes.join('; ')}; ${dev} absent`, probed });
+  else {
+    const req = buildSnpReportReq(reportData, o.privlevel ?? 0);
+    let res = tee.snpGetReport(req, SNP_CERTS_MAX_BYTES, dev);
+    const notes: string[] = [];
+    if (!res.ok && res.exitinfo2 !== undefined && parseSnpExitInfo2(res.exitinfo2).vmmError === SNP_GUEST_VMM_ERR_INVALID_LEN) {
+      notes.push(`the host's certificate table needs ${res.certsLen ?? '?'} bytes, more than the driver accepts; took the report without certificates`);
+      res = tee.snpGetReport(req, 0, dev);
+    } else if (!res.ok && (res.errno === 25 /* ENOTTY */ || res.errno === 95 /* EOPNOTSUPP */)) {
+      notes.push('SNP_GET_EXT_REPORT is not supported here; used SNP_GET_REPORT (no certificates)');
+      res = tee.snpGetReport(req, 0, dev);
+    }
+    if (!res.ok || !res.resp) {
+      const fw = res.exitinfo2 !== undefined ? parseSnpExitInfo2(res.exitinfo2) : undefined;
+      unavailable.push({ kind: 'sev-snp', reason: `${res.message ?? 'the SNP ioctl failed'}${fw ? ` (fw_error ${fw.fwError}, vmm_error ${fw.vmmError})` : ''}`, probed });
+    } else {
+      const parsed = parseSnpReportResp(res.resp);
+      const table = res.certs && res.certs.some((b) => b !== 0) ? res.certs : undefined;
+      records.push({
+        kind: 'sev-snp',
+        provider: 'ioctl/sev-guest',
+        format: 'sev-snp-report',
+        evidence: parsed.report,
+        certs: table ? parseSnpCertTable(table).map((e) => e.der) : [],
+        ...(table ? { auxblob: table } : {}),
+        kernelVersion,
+        collectedAt: now(),
+        simulated: false,
+        notes,
+      });
+    }
+  }
+}
+
+/** A TDREPORT through TDX_CMD_GET_REPORT0 (/dev/tdx_guest). */
+function collectTdxIoctl(c: CollectContext, tee: NativeTee | undefined, nativeReason: string): void {
+  const { o, reportData, kernelVersion, now, records, unavailable, tsmNotes, tsmDir } = c;
+  const devs = o.tdxGuestPath ? [o.tdxGuestPath] : ['/dev/tdx_guest', '/dev/tdx-guest'];
+  const probed = [tsmDir, ...devs];
+  const dev = devs.find((d) => existsSync(d));
+  if (!tee) unavailable.push({ kind: 'tdx', reason: `${tsmNotes.join('; ')}; and ${nativeReason}`, probed });
+  else if (!dev) unavailable.push({ kind: 'tdx', reason: `not a TDX guest: ${tsmNotes.join('; ')}; ${devs.join(', ')} absent`, probed });
+  else {
+    const res = tee.tdxGetReport0(buildTdxReportReq(reportData), dev);
+    if (!res.ok || !res.buf) unavailable.push({ kind: 'tdx', reason: res.message ?? 'TDX_CMD_GET_REPORT0 failed', probed });
+    else {
+      records.push({
+        kind: 'tdx',
+        provider: 'ioctl/tdx-guest',
+        format: 'tdx-report',
+        evidence: parseTdxReportReq(res.buf, reportData),
+        certs: [],
+        kernelVersion,
+        collectedAt: now(),
+        simulated: false,
+        notes: ['TDREPORT only: it is MACed with a platform key and cannot be verified remotely; a quote needs configfs-tsm (Linux ≥ 6.7) and a quote generation service on the host'],
+      });
+    }
+  }
+}
+
+/** NVIDIA GPU reports for `nonce` through NVML (dlopen'd by the addon), with the CC state it reports. */
+function collectNvml(c: CollectContext, tee: NativeTee | undefined, nativeReason: string): void {
+  const { o, nonce, kernelVersion, now, records, unavailable } = c;
+  const lib = o.nvmlLibrary ?? 'libnvidia-ml.so.1';
+  const probed = [lib];
+  if (!tee) unavailable.push({ kind: 'nvidia-gpu', reason: nativeReason, probed });
+  else {
+    const r = tee.nvmlAttest(nonce, lib);
+    const good = r.devices.filter((d) => d.ok && d.report && d.certChain);
+    if (!r.ok || good.length === 0) {
+      const why = !r.ok ? r.message ?? r.stage ?? 'NVML failed' : r.devices.length === 0 ? 'NVML reports no GPU' : r.devices.map((d) => `GPU ${d.index}: ${d.message ?? 'no report'}`).join('; ');
+      unavailable.push({ kind: 'nvidia-gpu', reason: why, probed });
+    } else {
+      const st = r.ccState;
+      // NVML's CC state is not part of the signed report; it is recorded (unsigned) for the policy.
+      const cc = st === undefined ? undefined : st.ccFeature === 1 ? (st.devToolsMode === 1 ? 'DEVTOOLS' : 'ON') : 'OFF';
+      const entries = good.map((d) => ({
+        arch: NVML_ARCH[d.architecture ?? -1] ?? 'UNKNOWN',
+        version: '1.0',
+        nonce: toHex(nonce),
+        evidence: buf(d.report!).toString('base64'),
+        certificate: buf(d.certChain!).toString('base64'),
+        ...(cc ? { cc_mode: cc } : {}),
+        nvml_device_index: d.index,
+      }));
+      const notes = r.devices.filter((d) => !d.ok).map((d) => `GPU ${d.index} skipped: ${d.message}`);
+      if (cc === undefined) notes.push('nvmlSystemGetConfComputeState unavailable: CC mode not recorded');
+      records.push({
+        kind: 'nvidia-gpu',
+        provider: 'nvml',
+        format: 'nvidia-json',
+        evidence: new Uint8Array(Buffer.from(JSON.stringify(entries.length === 1 ? entries[0] : entries), 'utf8')),
+        certs: certificatesFromBytes(good[0]!.certChain!),
+        kernelVersion,
+        collectedAt: now(),
+        simulated: false,
+        notes,
+      });
+    }
+  }
+}
+
 /**
  * Collects evidence of the requested kinds. Never throws for an absent device: such kinds are listed
  * in `unavailable` with the reason and what was probed. Throws TypeError/RangeError for bad arguments.
@@ -122,151 +281,17 @@ export async function collectEvidence(o: CollectOptions = {}): Promise<CollectRe
   const fs = o.fs ?? nodeTsmFs;
   const kernelVersion = o.kernelVersion ?? release();
   const now = (): string => new Date().toISOString();
-  const records: EvidenceRecord[] = [];
-  const unavailable: UnavailableKind[] = [];
-  const tsmDir = join(root, TSM_REPORT_DIR);
-
+  const c: CollectContext = { o, reportData, nonce, root, fs, kernelVersion, tsmDir: join(root, TSM_REPORT_DIR), now, records: [], unavailable: [], tsmNotes: [] };
   // CPU evidence: configfs-tsm once (a guest has one provider), then the ioctl of the missing kind.
   const cpuKinds = kinds.filter((k): k is 'sev-snp' | 'tdx' => k === 'sev-snp' || k === 'tdx');
-  const tsmNotes: string[] = [];
-  if (cpuKinds.length > 0) {
-    if (await fs.isDirectory(tsmDir)) {
-      try {
-        const r = await tsmReport({ root, fs, inblob: reportData, ...(o.privlevel !== undefined ? { privlevel: o.privlevel } : {}) });
-        if (r.kind && cpuKinds.includes(r.kind)) {
-          const certs = r.kind === 'sev-snp' && r.auxblob ? parseSnpCertTable(r.auxblob).map((e) => e.der) : [];
-          records.push({
-            kind: r.kind,
-            provider: `configfs-tsm/${r.provider}`,
-            format: r.kind === 'sev-snp' ? 'sev-snp-report' : 'tdx-quote',
-            evidence: r.outblob,
-            certs,
-            ...(r.auxblob ? { auxblob: r.auxblob } : {}),
-            kernelVersion,
-            generation: r.generation,
-            collectedAt: now(),
-            simulated: false,
-            notes: [],
-          });
-        } else {
-          tsmNotes.push(`configfs-tsm provider is "${r.provider}"`);
-        }
-      } catch (e) {
-        if (!(e instanceof ModelsealError)) throw e;
-        tsmNotes.push(`configfs-tsm failed: ${e.message}`);
-      }
-    } else {
-      tsmNotes.push(`${tsmDir} absent`);
-    }
-  }
-  const have = (k: EvidenceKind): boolean => records.some((r) => r.kind === k);
+  if (cpuKinds.length > 0) await collectTsm(c, cpuKinds);
+  const have = (k: EvidenceKind): boolean => c.records.some((r) => r.kind === k);
   const { tee, reason: nativeReason } = nativeTee(o);
-
-  if (cpuKinds.includes('sev-snp') && !have('sev-snp')) {
-    const dev = o.sevGuestPath ?? '/dev/sev-guest';
-    const probed = [tsmDir, dev];
-    if (!tee) unavailable.push({ kind: 'sev-snp', reason: `${tsmNotes.join('; ')}; and ${nativeReason}`, probed });
-    else if (!existsSync(dev)) unavailable.push({ kind: 'sev-snp', reason: `not an SEV-SNP guest: ${tsmNotes.join('; ')}; ${dev} absent`, probed });
-    else {
-      const req = buildSnpReportReq(reportData, o.privlevel ?? 0);
-      let res = tee.snpGetReport(req, SNP_CERTS_MAX_BYTES, dev);
-      const notes: string[] = [];
-      if (!res.ok && res.exitinfo2 !== undefined && parseSnpExitInfo2(res.exitinfo2).vmmError === SNP_GUEST_VMM_ERR_INVALID_LEN) {
-        notes.push(`the host's certificate table needs ${res.certsLen ?? '?'} bytes, more than the driver accepts; took the report without certificates`);
-        res = tee.snpGetReport(req, 0, dev);
-      } else if (!res.ok && (res.errno === 25 /* ENOTTY */ || res.errno === 95 /* EOPNOTSUPP */)) {
-        notes.push('SNP_GET_EXT_REPORT is not supported here; used SNP_GET_REPORT (no certificates)');
-        res = tee.snpGetReport(req, 0, dev);
-      }
-      if (!res.ok || !res.resp) {
-        const fw = res.exitinfo2 !== undefined ? parseSnpExitInfo2(res.exitinfo2) : undefined;
-        unavailable.push({ kind: 'sev-snp', reason: `${res.message ?? 'the SNP ioctl failed'}${fw ? ` (fw_error ${fw.fwError}, vmm_error ${fw.vmmError})` : ''}`, probed });
-      } else {
-        const parsed = parseSnpReportResp(res.resp);
-        const table = res.certs && res.certs.some((b) => b !== 0) ? res.certs : undefined;
-        records.push({
-          kind: 'sev-snp',
-          provider: 'ioctl/sev-guest',
-          format: 'sev-snp-report',
-          evidence: parsed.report,
-          certs: table ? parseSnpCertTable(table).map((e) => e.der) : [],
-          ...(table ? { auxblob: table } : {}),
-          kernelVersion,
-          collectedAt: now(),
-          simulated: false,
-          notes,
-        });
-      }
-    }
-  }
-
-  if (cpuKinds.includes('tdx') && !have('tdx')) {
-    const devs = o.tdxGuestPath ? [o.tdxGuestPath] : ['/dev/tdx_guest', '/dev/tdx-guest'];
-    const probed = [tsmDir, ...devs];
-    const dev = devs.find((d) => existsSync(d));
-    if (!tee) unavailable.push({ kind: 'tdx', reason: `${tsmNotes.join('; ')}; and ${nativeReason}`, probed });
-    else if (!dev) unavailable.push({ kind: 'tdx', reason: `not a TDX guest: ${tsmNotes.join('; ')}; ${devs.join(', ')} absent`, probed });
-    else {
-      const res = tee.tdxGetReport0(buildTdxReportReq(reportData), dev);
-      if (!res.ok || !res.buf) unavailable.push({ kind: 'tdx', reason: res.message ?? 'TDX_CMD_GET_REPORT0 failed', probed });
-      else {
-        records.push({
-          kind: 'tdx',
-          provider: 'ioctl/tdx-guest',
-          format: 'tdx-report',
-          evidence: parseTdxReportReq(res.buf, reportData),
-          certs: [],
-          kernelVersion,
-          collectedAt: now(),
-          simulated: false,
-          notes: ['TDREPORT only: it is MACed with a platform key and cannot be verified remotely; a quote needs configfs-tsm (Linux ≥ 6.7) and a quote generation service on the host'],
-        });
-      }
-    }
-  }
-
-  if (kinds.includes('nvidia-gpu')) {
-    const lib = o.nvmlLibrary ?? 'libnvidia-ml.so.1';
-    const probed = [lib];
-    if (!tee) unavailable.push({ kind: 'nvidia-gpu', reason: nativeReason, probed });
-    else {
-      const r = tee.nvmlAttest(nonce, lib);
-      const good = r.devices.filter((d) => d.ok && d.report && d.certChain);
-      if (!r.ok || good.length === 0) {
-        const why = !r.ok ? r.message ?? r.stage ?? 'NVML failed' : r.devices.length === 0 ? 'NVML reports no GPU' : r.devices.map((d) => `GPU ${d.index}: ${d.message ?? 'no report'}`).join('; ');
-        unavailable.push({ kind: 'nvidia-gpu', reason: why, probed });
-      } else {
-        const st = r.ccState;
-        // NVML's CC state is not part of the signed report; it is recorded (unsigned) for the policy.
-        const cc = st === undefined ? undefined : st.ccFeature === 1 ? (st.devToolsMode === 1 ? 'DEVTOOLS' : 'ON') : 'OFF';
-        const entries = good.map((d) => ({
-          arch: NVML_ARCH[d.architecture ?? -1] ?? 'UNKNOWN',
-          version: '1.0',
-          nonce: toHex(nonce),
-          evidence: buf(d.report!).toString('base64'),
-          certificate: buf(d.certChain!).toString('base64'),
-          ...(cc ? { cc_mode: cc } : {}),
-          nvml_device_index: d.index,
-        }));
-        const notes = r.devices.filter((d) => !d.ok).map((d) => `GPU ${d.index} skipped: ${d.message}`);
-        if (cc === undefined) notes.push('nvmlSystemGetConfComputeState unavailable: CC mode not recorded');
-        records.push({
-          kind: 'nvidia-gpu',
-          provider: 'nvml',
-          format: 'nvidia-json',
-          evidence: new Uint8Array(Buffer.from(JSON.stringify(entries.length === 1 ? entries[0] : entries), 'utf8')),
-          certs: certificatesFromBytes(good[0]!.certChain!),
-          kernelVersion,
-          collectedAt: now(),
-          simulated: false,
-          notes,
-        });
-      }
-    }
-  }
-
-  if (kinds.includes('tdisp')) unavailable.push(await probeTdisp(root));
-  return { records, unavailable };
+  if (cpuKinds.includes('sev-snp') && !have('sev-snp')) collectSnpIoctl(c, tee, nativeReason);
+  if (cpuKinds.includes('tdx') && !have('tdx')) collectTdxIoctl(c, tee, nativeReason);
+  if (kinds.includes('nvidia-gpu')) collectNvml(c, tee, nativeReason);
+  if (kinds.includes('tdisp')) c.unavailable.push(await probeTdisp(root));
+  return { records: c.records, unavailable: c.unavailable };
 }
 
 /**

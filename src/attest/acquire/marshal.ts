@@ -4,33 +4,31 @@
  * hardware. The addon (native/tee_napi.cc) only adds the pointers and performs the ioctl; it checks
  * the same sizes with static_asserts.
  *
- * Sources: include/uapi/linux/sev-guest.h, include/uapi/linux/tdx-guest.h (torvalds/linux);
- * reference/tee-formats.md §1.4 and §2.1.
+ * Sources: include/uapi/linux/sev-guest.h and include/uapi/linux/tdx-guest.h (torvalds/linux), which
+ * define the request/response structures byte for byte.
  */
 import { InputError } from '../../errors.js';
-import { ByteReader, ByteWriter } from '../nvidia/bytes.js';
+import { ByteReader, ByteWriter } from '../../crypto/bytes.js';
 
 /** `_IOC(dir, type, nr, size)` for the usual Linux encoding (x86-64, arm64). */
-export function ioc(dir: number, type: string, nr: number, size: number): number {
+function ioc(dir: number, type: string, nr: number, size: number): number {
   return ((dir << 30) | (size << 16) | (type.charCodeAt(0) << 8) | nr) >>> 0;
 }
 /** `_IOWR(type, nr, size)`. */
-export const iowr = (type: string, nr: number, size: number): number => ioc(3, type, nr, size);
+const iowr = (type: string, nr: number, size: number): number => ioc(3, type, nr, size);
 
-export const SNP_GUEST_REQUEST_IOCTL_BYTES = 32;
-export const SNP_REPORT_REQ_BYTES = 96;
-export const SNP_REPORT_RESP_BYTES = 4000;
+const SNP_GUEST_REQUEST_IOCTL_BYTES = 32;
+const SNP_REPORT_REQ_BYTES = 96;
 /** SEV_FW_BLOB_MAX_SIZE: the largest certificate buffer the sev-guest driver accepts. */
 export const SNP_CERTS_MAX_BYTES = 16 * 1024;
 export const SNP_GET_REPORT = iowr('S', 0x0, SNP_GUEST_REQUEST_IOCTL_BYTES); // 0xC0205300
 export const SNP_GET_EXT_REPORT = iowr('S', 0x2, SNP_GUEST_REQUEST_IOCTL_BYTES); // 0xC0205302
 /** vmm_error values (upper half of exitinfo2). */
 export const SNP_GUEST_VMM_ERR_INVALID_LEN = 1;
-export const SNP_GUEST_VMM_ERR_BUSY = 2;
 
-export const TDX_REPORTDATA_BYTES = 64;
-export const TDX_REPORT_BYTES = 1024;
-export const TDX_REPORT_REQ_BYTES = TDX_REPORTDATA_BYTES + TDX_REPORT_BYTES;
+const TDX_REPORTDATA_BYTES = 64;
+const TDX_REPORT_BYTES = 1024;
+const TDX_REPORT_REQ_BYTES = TDX_REPORTDATA_BYTES + TDX_REPORT_BYTES;
 export const TDX_CMD_GET_REPORT0 = iowr('T', 1, TDX_REPORT_REQ_BYTES); // 0xC4405401
 
 function checkData(b: Uint8Array, max: number, name: string): void {
@@ -79,8 +77,8 @@ export interface SnpReportResponse {
 export function parseSnpReportResp(resp: Uint8Array): SnpReportResponse {
   const r = new ByteReader(resp);
   try {
-    const status = r.u32();
-    const reportSize = r.u32();
+    const status = r.next32();
+    const reportSize = r.next32();
     if (status !== 0) throw new InputError('SNP_FIRMWARE_ERROR', `The SEV firmware refused the report request (MSG_REPORT_RSP status 0x${status.toString(16)}${status === 0x16 ? ': invalid parameters' : ''}).`);
     if (reportSize < 0x4a0 || 0x20 + reportSize > resp.length) {
       throw new InputError('EVIDENCE_TRUNCATED', `MSG_REPORT_RSP says REPORT_SIZE ${reportSize}, which does not fit the ${resp.length}-byte response (or is below 0x4A0).`);

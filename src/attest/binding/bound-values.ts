@@ -5,7 +5,7 @@
  * signature the value read here is the one the hardware vouched for. When the verifier also reports the
  * value as a claim, both must agree (a disagreement means two parsers read different things: refuse).
  */
-import type { EvidenceKind } from '../types.js';
+import type { EvidenceKind } from '../core/types.js';
 
 /** SEV-SNP ATTESTATION_REPORT: REPORT_DATA at 0x50, 64 bytes; the report is 0x4A0 bytes. */
 const SNP_REPORT_BYTES = 0x4a0;

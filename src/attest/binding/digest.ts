@@ -16,7 +16,7 @@
  * before hashing so that two statements can never be re-cut into two others with the same digest.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { InputError } from '../../errors.js';
+import { InputError, type InputCode } from '../../errors.js';
 
 /** Domain-separation label of the signature ↔ evidence binding (ASCII, no terminator). */
 export const BINDING_LABEL = 'modelseal/attest/v1';
@@ -24,6 +24,30 @@ export const BINDING_LABEL = 'modelseal/attest/v1';
 export const BINDING_FIELD_BYTES = 32;
 /** Size of SNP / TDX REPORT_DATA, and of the binding digest. */
 export const REPORT_DATA_BYTES = 64;
+
+declare const NONCE_BRAND: unique symbol;
+
+/**
+ * A 32-byte attestation nonce that has been checked where it entered (library options, CLI flags):
+ * inner layers take this type and trust it.
+ */
+export type AttestationNonce = Uint8Array & { readonly [NONCE_BRAND]: true };
+
+/**
+ * Validates an attestation nonce (raw bytes, or hex with an optional `0x`) once, at the boundary.
+ * @throws InputError ATT_INPUT when it is not exactly 32 bytes.
+ */
+export function attestationNonce(value: Uint8Array | string): AttestationNonce {
+  let bytes: Uint8Array;
+  if (typeof value === 'string') {
+    const v = value.trim().replace(/^0x/i, '');
+    if (!/^[0-9a-fA-F]*$/.test(v) || v.length % 2 !== 0) throw new InputError('ATT_INPUT', 'The attestation nonce must be hex.');
+    bytes = new Uint8Array(Buffer.from(v, 'hex'));
+  } else if (value instanceof Uint8Array) bytes = value;
+  else throw new TypeError('nonce must be a Uint8Array or a hex string');
+  if (bytes.length !== BINDING_FIELD_BYTES) throw new InputError('ATT_INPUT', `The attestation nonce must be ${BINDING_FIELD_BYTES} bytes.`);
+  return bytes as AttestationNonce;
+}
 
 /** The inputs the binding is computed from, all raw bytes. */
 export interface BindingInputs {
@@ -54,6 +78,19 @@ function checkLength(value: Uint8Array, length: number, name: string): void {
   if (value.length !== length) {
     throw new InputError('ATT_INPUT', `${name} must be exactly ${length} bytes, got ${value.length}.`);
   }
+}
+
+/**
+ * The model root digest as raw bytes, from raw bytes or hex, checked once where it enters.
+ * @throws InputError `code` (ATT_INPUT, or RECEIPT_INPUT for receipts) when it is not 32 bytes.
+ */
+export function rootDigestBytes(v: Uint8Array | string, code: InputCode = 'ATT_INPUT', name = 'rootDigest'): Uint8Array {
+  if (typeof v === 'string') {
+    if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new InputError(code, `${name} must be 32 bytes (64 hex digits).`);
+    return new Uint8Array(Buffer.from(v, 'hex'));
+  }
+  if (v.length !== BINDING_FIELD_BYTES) throw new InputError(code, `${name} must be 32 bytes.`);
+  return v;
 }
 
 /** SHA-256 over the statements, each framed by its length as u64 big-endian. */

@@ -1,10 +1,12 @@
 /**
- * Binding of a model signature to TEE evidence (DESIGN §5): the binding digest, the signed attestation
- * statement (`<bundle>.att`), and its verification. Policy (validate) lives in ../policy/.
+ * Binding of a model signature to TEE evidence (DESIGN §5): the binding digest, the unsigned
+ * attestation statement (signed by sign/ into `<bundle>.att`), and its verification. Policy
+ * (validate) lives in ../policy/.
  */
 export {
   BINDING_LABEL,
   REPORT_DATA_BYTES,
+  attestationNonce,
   bindingDigest,
   cpuReportData,
   evidenceDigest,
@@ -12,9 +14,9 @@ export {
   signerKeyDigest,
   spkiDer,
   statementsDigest,
+  type AttestationNonce,
   type BindingInputs,
 } from './digest.js';
-export { IN_TOTO_PAYLOAD_TYPE, keySigner, pae, signEnvelope, verifyEnvelope, type DsseEnvelope, type EnvelopeSigner } from './dsse.js';
 export {
   ATTESTATION_MEDIA_TYPE,
   ATTESTATION_PREDICATE_TYPE,
@@ -26,14 +28,14 @@ export {
   type EvidenceEntry,
 } from './statement.js';
 export {
-  attestSignature,
+  attestationFileBytes,
   attestationPathFor,
+  bindEvidence,
   writeAttestationFile,
-  type AttestSignatureOptions,
-  type AttestSignatureResult,
-  type CollectedEvidence,
-  type EvidenceSource,
+  type BindEvidenceOptions,
+  type BoundEvidence,
 } from './attest.js';
+export type { CollectedEvidence, EvidenceSource } from '../core/types.js';
 export {
   verifyAttestation,
   type AttestationFailure,

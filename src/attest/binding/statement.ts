@@ -3,12 +3,12 @@
  * whose predicate carries the binding inputs and the evidence, signed (DSSE) by the bundle's key and
  * written beside the bundle as `<bundle>.att`.
  */
-import type { EvidenceKind } from '../types.js';
+import type { EvidenceKind } from '../core/types.js';
 import { InputError } from '../../errors.js';
-import { decodeBase64, onlyKeys, parseEnvelope, type DsseEnvelope } from './dsse.js';
+import { IN_TOTO_STATEMENT_TYPE, type InTotoStatement } from '../../crypto/in-toto.js';
+import { decodeBase64, onlyKeys, parseEnvelope, type DsseEnvelope } from '../../crypto/dsse.js';
 import { MAX_JSON_DEPTH, jsonTooDeep } from '../../io/json-depth.js';
 
-export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** predicateType of the attestation statement. */
 export const ATTESTATION_PREDICATE_TYPE = 'https://modelseal.dev/attestation/v1';
 /** mediaType of the `.att` file. */
@@ -65,12 +65,8 @@ export interface AttestationPredicate {
   tool: string;
 }
 
-export interface AttestationStatement {
-  _type: typeof IN_TOTO_STATEMENT_TYPE;
-  subject: Array<{ name: string; digest: { sha256: string } }>;
-  predicateType: typeof ATTESTATION_PREDICATE_TYPE;
-  predicate: AttestationPredicate;
-}
+/** The attestation statement: an in-toto statement about the model root digest. */
+export type AttestationStatement = InTotoStatement<typeof ATTESTATION_PREDICATE_TYPE, AttestationPredicate>;
 
 /** The `.att` file. */
 export interface AttestationFile {

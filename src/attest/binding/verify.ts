@@ -9,9 +9,9 @@
  * Simulated evidence is refused unless `allowSimulated`, and the result always says when it is simulated.
  */
 import type { KeyObject } from 'node:crypto';
-import type { EvidenceKind, EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
+import type { EvidenceKind, EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
 import { InputError } from '../../errors.js';
-import { isSimulatedRoot } from '../simulated/marker.js';
+import { isSimulatedRoot } from '../roots/simulated.js';
 import {
   BINDING_LABEL,
   bindingDigest,
@@ -20,14 +20,16 @@ import {
   gpuNonce,
   signerKeyDigest,
   statementsDigest,
+  rootDigestBytes,
   type BindingInputs,
 } from './digest.js';
-import { decodeBase64, verifyEnvelope } from './dsse.js';
+import { bytesEqual as equal, toHex as hex } from '../../crypto/bytes.js';
+import { decodeBase64, verifyEnvelope } from '../../crypto/dsse.js';
 import { boundValueFromBytes, boundValueFromClaims } from './bound-values.js';
 import { parseAttestationFile, parseAttestationStatement, type AttestationStatement, type EvidenceRole } from './statement.js';
-import { timingSafeEqual } from 'node:crypto';
+import { verifyEvidence } from '../evidence/index.js';
 
-/** A platform verifier: `verifyEvidence` of src/attest/index.ts, or a stand-in in tests. */
+/** A platform verifier: `verifyEvidence` of src/attest/evidence/, or a stand-in in tests. */
 export type EvidenceVerifier = (data: Uint8Array, options: VerifyEvidenceOptions) => Promise<EvidenceVerdict> | EvidenceVerdict;
 
 export interface VerifyAttestationOptions {
@@ -45,7 +47,7 @@ export interface VerifyAttestationOptions {
   collateralDir?: string;
   /** NVIDIA RIMs, passed through to the GPU verifier. */
   rims?: Uint8Array[];
-  /** Defaults to `verifyEvidence` from src/attest/index.ts. */
+  /** Defaults to `verifyEvidence` from src/attest/evidence/. */
   verifyEvidence?: EvidenceVerifier;
 }
 
@@ -87,34 +89,24 @@ export interface AttestationVerification {
   nonce?: string;
 }
 
-function rawDigest(v: Uint8Array | string): Uint8Array {
-  if (typeof v === 'string') {
-    if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new InputError('ATT_INPUT', 'rootDigest must be 32 bytes (64 hex digits).');
-    return new Uint8Array(Buffer.from(v, 'hex'));
-  }
-  if (v.length !== 32) throw new InputError('ATT_INPUT', 'rootDigest must be 32 bytes.');
-  return v;
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-/** The platform verifiers of src/attest/index.ts (loaded on first use). */
-export async function defaultVerifier(): Promise<EvidenceVerifier> {
-  // Resolved at call time: attest/index.ts (the platform verifiers) may re-export this module.
-  const specifier = '../index.js';
-  const mod = (await import(specifier)) as { verifyEvidence?: EvidenceVerifier };
-  if (typeof mod.verifyEvidence !== 'function') {
-    throw new InputError('EVIDENCE_VERIFIER_UNAVAILABLE', 'The platform evidence verifiers are not available in this build.');
-  }
-  return mod.verifyEvidence;
-}
 
 /** Runs a platform verifier; a throw (unparseable evidence) becomes a failed verdict, never a crash. */
-export async function verifyOne(verify: EvidenceVerifier, kind: EvidenceKind, data: Uint8Array, options: VerifyEvidenceOptions): Promise<EvidenceVerdict> {
+export async function verifyOne(
+  verify: EvidenceVerifier,
+  kind: EvidenceKind,
+  data: Uint8Array,
+  certs: Uint8Array[],
+  o: { at?: Date | undefined; allowSimulated?: boolean | undefined; collateralDir?: string | undefined; rims?: Uint8Array[] | undefined },
+): Promise<EvidenceVerdict> {
+  const options: VerifyEvidenceOptions = {
+    ...(o.at ? { at: o.at } : {}),
+    allowSimulated: o.allowSimulated === true,
+    certs,
+    // Only self-signed roots that say SIMULATED, and verifiers accept them only with allowSimulated.
+    simulatedRoots: certs.filter((c) => isSimulatedRoot(c)),
+    ...(o.collateralDir ? { collateralDir: o.collateralDir } : {}),
+    ...(o.rims ? { rims: o.rims } : {}),
+  };
   try {
     return await verify(data, options);
   } catch (e) {
@@ -154,7 +146,7 @@ export async function verifyAttestation(file: Uint8Array | string, options: Veri
   }
 
   // 2. The binding inputs must be the ones the caller verified.
-  const root = rawDigest(options.rootDigest);
+  const root = rootDigestBytes(options.rootDigest);
   const inputs: BindingInputs = {
     rootDigest: root,
     statementsDigest: statementsDigest(options.statements),
@@ -195,20 +187,12 @@ export async function verifyAttestation(file: Uint8Array | string, options: Veri
   }
 
   // 3 + 4. Each piece of evidence: platform verification, then its bound value.
-  const verify = options.verifyEvidence ?? (await defaultVerifier());
+  const verify = options.verifyEvidence ?? verifyEvidence;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     const data = datas[i]!;
     const certs = e.certs.map((c, j) => decodeBase64(c, `evidence[${i}].certs[${j}]`));
-    const verdict = await verifyOne(verify, e.kind, data, {
-      ...(options.at ? { at: options.at } : {}),
-      allowSimulated: options.allowSimulated === true,
-      certs,
-      // Only self-signed roots that say SIMULATED, and verifiers accept them only with allowSimulated.
-      simulatedRoots: certs.filter((c) => isSimulatedRoot(c)),
-      ...(options.collateralDir ? { collateralDir: options.collateralDir } : {}),
-      ...(options.rims ? { rims: options.rims } : {}),
-    });
+    const verdict = await verifyOne(verify, e.kind, data, certs, options);
     const simulated = verdict.simulated || e.simulated;
     let bound = false;
     if (verdict.kind !== e.kind) {

@@ -6,8 +6,8 @@
  * reported as simulated and accepted only with `allowSimulated`.
  */
 import { X509Certificate, createHash } from 'node:crypto';
-import { buf, bytesEqual } from './bytes.js';
-import { EVIDENCE_SIMULATED, isSimulatedCertificate, isSimulatedRoot, simulatedTrustAnchors } from '../simulated/marker.js';
+import { buf, bytesEqual } from '../../crypto/bytes.js';
+import { EVIDENCE_SIMULATED, isSimulatedCertificate, isSimulatedRoot, simulatedTrustAnchors } from '../roots/simulated.js';
 
 export interface ChainOptions {
   /** Pinned vendor roots (DER). */

@@ -10,20 +10,15 @@
  */
 import { X509Certificate, verify as cryptoVerify } from 'node:crypto';
 import { InputError } from '../../errors.js';
-import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
-import {
-  asciiText,
-  buf,
-  bytesEqual,
-  certificatesFromBytes,
-  derChildren,
-  derOid,
-  fromBase64Text,
-  fromHexText,
-  rawEcdsaToDer,
-  readDer,
-  toHex,
-} from './bytes.js';
+import type { EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
+import { asciiText, buf, bytesEqual, decodeHexText, toHex } from '../../crypto/bytes.js';
+import { VENDOR_TEXT_BASE64, decodeBase64Text } from '../../crypto/base64.js';
+import { decodeOid, rawEcdsaToDer, tryDerChildren, tryReadDer } from '../../crypto/der.js';
+import { certificatesFromBytes } from '../../crypto/pem.js';
+import { parseCertificate } from '../../crypto/x509.js';
+
+const fromBase64Text = (text: string): Uint8Array | undefined => decodeBase64Text(text, VENDOR_TEXT_BASE64);
+const fromHexText = (text: string): Uint8Array | undefined => decodeHexText(text, { nonEmpty: true });
 import { subjectName, verifyDeviceChain } from './chain.js';
 import { nvidiaDeviceRoots } from './roots.js';
 import { verifyRim, type ParsedRim } from './rim.js';
@@ -43,8 +38,8 @@ export {
 } from './roots.js';
 
 /** TCG DICE TcbInfo extension carrying the FWID on Hopper leaves; Blackwell uses the .1 child arc. */
-export const OID_TCG_DICE_TCBINFO = '2.23.133.5.4.1';
-export const OID_TCG_DICE_TCBINFO_BLACKWELL = '2.23.133.5.4.1.1';
+const OID_TCG_DICE_TCBINFO = '2.23.133.5.4.1';
+const OID_TCG_DICE_TCBINFO_BLACKWELL = '2.23.133.5.4.1.1';
 const OID_SHA384 = '2.16.840.1.101.3.4.2.2';
 
 /** One device's evidence: its SPDM report and (when the envelope carries it) its certificate chain. */
@@ -154,27 +149,34 @@ export function parseNvidiaEvidence(bytes: Uint8Array): NvidiaEvidence {
 export function leafFwid(der: Uint8Array): Uint8Array | undefined {
   const ext = findExtension(der, [OID_TCG_DICE_TCBINFO, OID_TCG_DICE_TCBINFO_BLACKWELL]);
   if (!ext) return undefined;
-  const found = findSha384Fwid(ext, 0, ext.length, 0);
+  const found = findSha384Fwid(ext, 0);
   if (found) return found;
   // Fallback documented by nvtrust for Hopper: the last 48 bytes of the extension value.
   return ext.length >= 48 ? ext.slice(ext.length - 48) : undefined;
 }
 
-function findSha384Fwid(b: Uint8Array, start: number, end: number, depth: number): Uint8Array | undefined {
+function oidOf(n: { value: Uint8Array }): string {
+  try {
+    return decodeOid(n.value);
+  } catch {
+    return '';
+  }
+}
+
+function findSha384Fwid(b: Uint8Array, depth: number): Uint8Array | undefined {
   if (depth > 16) return undefined;
-  let off = start;
-  while (off < end) {
-    const n = readDer(b, off, end);
+  let off = 0;
+  while (off < b.length) {
+    const n = tryReadDer(b, off);
     if (!n) return undefined;
-    const constructed = (n.tag & 0x20) !== 0;
     if (n.tag === 0x30) {
-      const kids = derChildren(b, n);
-      if (kids && kids.length === 2 && kids[0]!.tag === 0x06 && derOid(b, kids[0]!) === OID_SHA384 && kids[1]!.tag === 0x04 && kids[1]!.end - kids[1]!.contentStart === 48) {
-        return b.slice(kids[1]!.contentStart, kids[1]!.end);
+      const kids = tryDerChildren(n);
+      if (kids && kids.length === 2 && kids[0]!.tag === 0x06 && oidOf(kids[0]!) === OID_SHA384 && kids[1]!.tag === 0x04 && kids[1]!.value.length === 48) {
+        return kids[1]!.value.slice();
       }
     }
-    if (constructed) {
-      const r = findSha384Fwid(b, n.contentStart, n.end, depth + 1);
+    if (n.constructed) {
+      const r = findSha384Fwid(n.value, depth + 1);
       if (r) return r;
     }
     off = n.end;
@@ -184,35 +186,17 @@ function findSha384Fwid(b: Uint8Array, start: number, end: number, depth: number
 
 /** extnValue contents of the first extension with one of `oids`, from a certificate's DER. */
 function findExtension(der: Uint8Array, oids: string[]): Uint8Array | undefined {
-  const cert = readDer(der, 0);
-  if (!cert || cert.tag !== 0x30) return undefined;
-  const tbs = derChildren(der, cert)?.[0];
-  if (!tbs) return undefined;
-  const fields = derChildren(der, tbs) ?? [];
-  const extsWrap = fields.find((f) => f.tag === 0xa3);
-  if (!extsWrap) return undefined;
-  const exts = derChildren(der, extsWrap)?.[0];
-  if (!exts) return undefined;
-  for (const e of derChildren(der, exts) ?? []) {
-    const kids = derChildren(der, e);
-    if (!kids || kids.length < 2 || kids[0]!.tag !== 0x06) continue;
-    if (!oids.includes(derOid(der, kids[0]!))) continue;
-    const val = kids[kids.length - 1]!;
-    if (val.tag !== 0x04) continue;
-    return der.slice(val.contentStart, val.end);
+  let cert;
+  try {
+    cert = parseCertificate(der);
+  } catch {
+    return undefined;
   }
-  return undefined;
+  return cert.extensions.find((e) => oids.includes(e.oid))?.value.slice();
 }
 
-interface EntryResult {
-  ok: boolean;
-  simulated: boolean;
-  code?: string;
-  message: string;
-  chain: string[];
-  claims: Record<string, unknown>;
-  warnings: string[];
-}
+/** One GPU / switch entry's verdict, before the entries are combined into one EvidenceVerdict. */
+type EntryResult = Omit<EvidenceVerdict, 'kind' | 'verified'> & { ok: boolean };
 
 function deviceKind(arch: string | undefined, leafCn: string | undefined): 'gpu' | 'nvswitch' {
   if ((arch ?? '').toUpperCase().startsWith('LS') || (leafCn ?? '').startsWith('LS_')) return 'nvswitch';

@@ -7,7 +7,11 @@
  */
 import { X509Certificate, createHash, verify as cryptoVerify } from 'node:crypto';
 import { InputError } from '../../errors.js';
-import { buf, bytesEqual, fromBase64Text, rawEcdsaToDer } from './bytes.js';
+import { buf, bytesEqual } from '../../crypto/bytes.js';
+import { VENDOR_TEXT_BASE64, decodeBase64Text } from '../../crypto/base64.js';
+import { rawEcdsaToDer } from '../../crypto/der.js';
+
+const fromBase64Text = (text: string): Uint8Array | undefined => decodeBase64Text(text, VENDOR_TEXT_BASE64);
 import { verifyDeviceChain } from './chain.js';
 import { nvidiaRimRoots } from './roots.js';
 

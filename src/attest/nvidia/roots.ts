@@ -4,7 +4,7 @@
  * shared/vectors/tee/nvidia/roots/. A test checks both SHA-256 fingerprints against those files.
  * Trust anchors are data, never fetched.
  */
-import { pemCertificates } from './bytes.js';
+import { pemCertificates } from '../../crypto/pem.js';
 
 /** NVIDIA Device Identity CA: root of every GPU and NVSwitch attestation chain (valid to 9999). */
 export const NVIDIA_DEVICE_IDENTITY_CA_PEM = `-----BEGIN CERTIFICATE-----

@@ -3,18 +3,15 @@
  * NVSwitches return them through NVML, with NVIDIA's opaque-data TLVs. Every length field is checked
  * against the bytes actually present; nothing beyond the structure is accepted except where noted.
  */
-import { ByteReader, ByteWriter, asciiText, concatBytes, toHex } from './bytes.js';
+import { ByteReader, ByteWriter, asciiText, concatBytes, toHex } from '../../crypto/bytes.js';
 import { InputError } from '../../errors.js';
 
 /** Size of an ECDSA P-384 r‖s signature (the only algorithm NVIDIA devices negotiate). */
-export const SPDM_P384_SIGNATURE_BYTES = 96;
-export const SPDM_NONCE_BYTES = 32;
+const SPDM_P384_SIGNATURE_BYTES = 96;
+const SPDM_NONCE_BYTES = 32;
 export const SPDM_GET_MEASUREMENTS = 0xe0;
-export const SPDM_MEASUREMENTS = 0x60;
-/** Request length with a signature requested (SPDM 1.1: header 4, nonce 32, SlotIDParam 1). */
-export const SPDM_SIGNED_REQUEST_BYTES = 37;
-
-/** NVIDIA opaque-data TLV types (nvtrust `config.py`; tee-formats.md §4.2). */
+const SPDM_MEASUREMENTS = 0x60;
+/** NVIDIA opaque-data TLV types (nvtrust `config.py`). */
 export const NV_OPAQUE_TYPES: Readonly<Record<number, string>> = {
   1: 'CERT_ISSUER_NAME',
   2: 'CERT_AUTHORITY_KEY_IDENTIFIER',
@@ -108,40 +105,40 @@ function truncated(what: string, cause?: unknown): InputError {
 export function parseSpdmMeasurements(bytes: Uint8Array): SpdmMeasurementReport {
   const r = new ByteReader(bytes);
   try {
-    const version = r.u8();
+    const version = r.next8();
     if (version < 0x10 || version > 0x13) {
       throw new InputError('NV_UNSUPPORTED_VERSION', `SPDM version 0x${version.toString(16)} is not a known SPDM version (expected 0x10..0x13); this is not an NVIDIA attestation report.`);
     }
-    const code = r.u8();
+    const code = r.next8();
     if (code !== SPDM_GET_MEASUREMENTS) {
       throw new InputError('NV_MALFORMED_REPORT', `the report does not start with an SPDM GET_MEASUREMENTS request (code 0x${code.toString(16)}, expected 0xe0).`);
     }
-    const param1 = r.u8();
-    const param2 = r.u8();
+    const param1 = r.next8();
+    const param2 = r.next8();
     const signed = (param1 & 1) === 1;
     let nonce: Uint8Array | undefined;
     let slotId: number | undefined;
     if (signed) {
-      nonce = r.bytes(SPDM_NONCE_BYTES);
-      if (version >= 0x11) slotId = r.u8();
+      nonce = r.take(SPDM_NONCE_BYTES);
+      if (version >= 0x11) slotId = r.next8();
     }
-    const rv = r.u8();
+    const rv = r.next8();
     if (rv !== version) throw new InputError('NV_MALFORMED_REPORT', `request SPDM version 0x${version.toString(16)} differs from the response's 0x${rv.toString(16)}.`);
-    const rc = r.u8();
+    const rc = r.next8();
     if (rc !== SPDM_MEASUREMENTS) throw new InputError('NV_MALFORMED_REPORT', `the response is not SPDM MEASUREMENTS (code 0x${rc.toString(16)}, expected 0x60).`);
-    const rp1 = r.u8();
-    const rp2 = r.u8();
-    const numberOfBlocks = r.u8();
-    const recordLength = r.u24();
-    const record = r.bytes(recordLength);
+    const rp1 = r.next8();
+    const rp2 = r.next8();
+    const numberOfBlocks = r.next8();
+    const recordLength = r.next24();
+    const record = r.take(recordLength);
     const blocks = parseBlocks(record, numberOfBlocks);
-    const rnonce = r.bytes(SPDM_NONCE_BYTES);
-    const opaqueLength = r.u16();
-    const opaque = r.bytes(opaqueLength);
+    const rnonce = r.take(SPDM_NONCE_BYTES);
+    const opaqueLength = r.next16();
+    const opaque = r.take(opaqueLength);
     const tlvs = parseOpaque(opaque);
     let signature: Uint8Array | undefined;
     const signedEnd = r.off;
-    if (signed) signature = r.bytes(SPDM_P384_SIGNATURE_BYTES);
+    if (signed) signature = r.take(SPDM_P384_SIGNATURE_BYTES);
     if (r.remaining !== 0) {
       throw new InputError('NV_MALFORMED_REPORT', `${r.remaining} unexpected bytes follow the SPDM MEASUREMENTS response (its lengths say it ends at ${r.off}).`);
     }
@@ -163,10 +160,10 @@ function parseBlocks(record: Uint8Array, count: number): SpdmMeasurementBlock[] 
   const r = new ByteReader(record);
   const out: SpdmMeasurementBlock[] = [];
   for (let i = 0; i < count; i++) {
-    const index = r.u8();
-    const specification = r.u8();
-    const size = r.u16();
-    const m = r.bytes(size);
+    const index = r.next8();
+    const specification = r.next8();
+    const size = r.next16();
+    const m = r.take(size);
     if (specification & 1) {
       if (m.length < 3) throw truncated(`measurement block ${index} is too short for a DMTF header`);
       const valueType = m[0]!;
@@ -191,9 +188,9 @@ export function parseOpaque(opaque: Uint8Array): OpaqueTlv[] {
   const out: OpaqueTlv[] = [];
   while (r.remaining > 0) {
     if (r.remaining < 4) throw truncated(`${r.remaining} stray bytes at the end of the opaque data`);
-    const type = r.u16();
-    const size = r.u16();
-    const value = r.bytes(size);
+    const type = r.next16();
+    const size = r.next16();
+    const value = r.take(size);
     out.push({ type, name: NV_OPAQUE_TYPES[type] ?? `UNKNOWN_${type}`, value });
   }
   return out;

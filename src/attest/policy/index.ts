@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, ErrorObject } from 'ajv';
-import type { EvidenceKind, EvidenceVerdict } from '../types.js';
+import type { EvidenceKind, EvidenceVerdict } from '../core/types.js';
 import { InputError } from '../../errors.js';
 import { POLICY_SCHEMA } from './schema.js';
 import { readInputText } from '../../io/input-file.js';

@@ -11,25 +11,27 @@
  * i.e. that this model was verified inside a TEE before use. The receipt key need not be known in
  * advance: the CPU report is what vouches for it (a fresh key per CVM is the default).
  */
-import { createHash, generateKeyPairSync, timingSafeEqual, type KeyObject } from 'node:crypto';
-import type { EvidenceVerdict } from '../types.js';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { EvidenceVerdict } from '../core/types.js';
 import { InputError } from '../../errors.js';
-import { isSimulatedRoot } from '../simulated/marker.js';
-import { evidenceDigest, spkiDer } from '../binding/digest.js';
-import { decodeBase64, keySigner, onlyKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type EnvelopeSigner } from '../binding/dsse.js';
+import { evidenceDigest, rootDigestBytes, spkiDer } from '../binding/digest.js';
+import { bytesEqual as equal, toHex as hex } from '../../crypto/bytes.js';
+import { decodeBase64, keySigner, onlyKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type EnvelopeSigner } from '../../crypto/dsse.js';
 import { boundValueFromBytes, boundValueFromClaims } from '../binding/bound-values.js';
-import { IN_TOTO_STATEMENT_TYPE, roleOf, type EvidenceEntry } from '../binding/statement.js';
-import type { EvidenceSource } from '../binding/attest.js';
-import { defaultVerifier, verifyOne, type EvidenceVerifier, type TimedVerdict } from '../binding/verify.js';
+import { roleOf, type EvidenceEntry } from '../binding/statement.js';
+import { IN_TOTO_STATEMENT_TYPE, type InTotoStatement } from '../../crypto/in-toto.js';
+import type { EvidenceSource } from '../core/types.js';
+import { verifyOne, type EvidenceVerifier, type TimedVerdict } from '../binding/verify.js';
+import { verifyEvidence } from '../evidence/index.js';
 import { MAX_JSON_DEPTH, jsonTooDeep } from '../../io/json-depth.js';
 
 /** Domain-separation label of receipts. */
-export const RECEIPT_LABEL = 'modelseal/receipt/v1';
-export const RECEIPT_PREDICATE_TYPE = 'https://modelseal.dev/receipt/v1';
-export const RECEIPT_MEDIA_TYPE = 'application/vnd.modelseal.receipt.v1+json';
+const RECEIPT_LABEL = 'modelseal/receipt/v1';
+const RECEIPT_PREDICATE_TYPE = 'https://modelseal.dev/receipt/v1';
+const RECEIPT_MEDIA_TYPE = 'application/vnd.modelseal.receipt.v1+json';
 /** Relying-party nonces are 8 to 64 bytes (enough for a random challenge; fits one length byte). */
-export const RECEIPT_NONCE_MIN_BYTES = 8;
-export const RECEIPT_NONCE_MAX_BYTES = 64;
+const RECEIPT_NONCE_MIN_BYTES = 8;
+const RECEIPT_NONCE_MAX_BYTES = 64;
 
 /** What the verification concluded; `verified` is required, other members are free-form JSON. */
 export interface ReceiptResult {
@@ -68,12 +70,8 @@ export interface ReceiptPredicate {
   tool: string;
 }
 
-export interface ReceiptStatement {
-  _type: typeof IN_TOTO_STATEMENT_TYPE;
-  subject: Array<{ name: string; digest: { sha256: string } }>;
-  predicateType: typeof RECEIPT_PREDICATE_TYPE;
-  predicate: ReceiptPredicate;
-}
+/** The receipt statement: an in-toto statement about the model root digest. */
+export type ReceiptStatement = InTotoStatement<typeof RECEIPT_PREDICATE_TYPE, ReceiptPredicate>;
 
 /** The receipt file: the signed statement and the signer's public key (vouched for by the CPU report). */
 export interface ReceiptFile {
@@ -82,7 +80,6 @@ export interface ReceiptFile {
   dsseEnvelope: DsseEnvelope;
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /**
  * JSON with object keys sorted and no whitespace, so the result digest does not depend on how a
@@ -103,28 +100,32 @@ export function canonicalJson(value: unknown): string {
   throw new InputError('RECEIPT_INPUT', `The verification result contains a ${typeof value}, which JSON cannot carry.`);
 }
 
-function checkNonce(nonce: Uint8Array): void {
+declare const RECEIPT_NONCE_BRAND: unique symbol;
+
+/** A relying party's receipt nonce (8 to 64 bytes), checked where it entered; inner code trusts it. */
+export type ReceiptNonce = Uint8Array & { readonly [RECEIPT_NONCE_BRAND]: true };
+
+/**
+ * Validates a receipt nonce once, at the boundary.
+ * @throws TypeError when it is not a Uint8Array; InputError RECEIPT_INPUT when it is not 8 to 64 bytes.
+ */
+export function receiptNonce(nonce: Uint8Array): ReceiptNonce {
   if (!(nonce instanceof Uint8Array)) throw new TypeError('nonce must be a Uint8Array');
   if (nonce.length < RECEIPT_NONCE_MIN_BYTES || nonce.length > RECEIPT_NONCE_MAX_BYTES) {
     throw new InputError('RECEIPT_INPUT', `The nonce must be ${RECEIPT_NONCE_MIN_BYTES} to ${RECEIPT_NONCE_MAX_BYTES} bytes (got ${nonce.length}); pass it as hex with --nonce.`);
   }
-}
-
-function rawRoot(v: Uint8Array | string): Uint8Array {
-  if (typeof v === 'string') {
-    if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new InputError('RECEIPT_INPUT', 'The root digest must be 32 bytes (64 hex digits).');
-    return new Uint8Array(Buffer.from(v, 'hex'));
-  }
-  if (v.length !== 32) throw new InputError('RECEIPT_INPUT', 'The root digest must be 32 bytes.');
-  return v;
+  return nonce as ReceiptNonce;
 }
 
 /** The 64-byte REPORT_DATA of a receipt (see the module documentation). */
 export function receiptReportData(root: Uint8Array, result: ReceiptResult, signerSpki: Uint8Array, nonce: Uint8Array): Uint8Array {
-  checkNonce(nonce);
+  return receiptBinding(root, result, signerSpki, receiptNonce(nonce));
+}
+
+function receiptBinding(root: Uint8Array, result: ReceiptResult, signerSpki: Uint8Array, nonce: ReceiptNonce): Uint8Array {
   const h = createHash('sha512');
   h.update(Buffer.from(RECEIPT_LABEL, 'ascii'));
-  h.update(rawRoot(root));
+  h.update(rootDigestBytes(root, 'RECEIPT_INPUT', 'The root digest'));
   h.update(createHash('sha256').update(canonicalJson(result), 'utf8').digest());
   h.update(createHash('sha256').update(signerSpki).digest());
   h.update(Uint8Array.of(nonce.length));
@@ -138,11 +139,11 @@ export function receiptReportData(root: Uint8Array, result: ReceiptResult, signe
  */
 export async function createReceipt(options: CreateReceiptOptions): Promise<{ bytes: Uint8Array; statement: ReceiptStatement; simulated: boolean }> {
   const now = options.now ?? (() => new Date());
-  checkNonce(options.nonce);
+  const nonce = receiptNonce(options.nonce);
   if (typeof options.verifyResult?.verified !== 'boolean') {
     throw new InputError('RECEIPT_INPUT', 'The verification result must say whether the model verified ({verified: boolean, ...}).');
   }
-  const root = rawRoot(options.rootDigest);
+  const root = rootDigestBytes(options.rootDigest, 'RECEIPT_INPUT', 'The root digest');
   const signer: EnvelopeSigner =
     options.signer === undefined
       ? keySigner(generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey)
@@ -152,7 +153,7 @@ export async function createReceipt(options: CreateReceiptOptions): Promise<{ by
   const spki = spkiDer(signer.publicKeySpki);
   // Round-trip through canonical JSON so what is signed is exactly what is hashed.
   const result = JSON.parse(canonicalJson(options.verifyResult)) as ReceiptResult;
-  const reportData = receiptReportData(root, result, spki, options.nonce);
+  const reportData = receiptBinding(root, result, spki, nonce);
   const cpu = await options.platform.collectCpu(reportData);
   if (!cpu) throw new InputError('RECEIPT_NO_CPU', `A receipt needs a CPU TEE report (SEV-SNP or TDX), and ${options.platform.description} has none.`);
   if (roleOf(cpu.kind) !== 'cpu') throw new InputError('RECEIPT_NO_CPU', `The platform returned ${cpu.kind} evidence as its CPU report.`);
@@ -168,7 +169,7 @@ export async function createReceipt(options: CreateReceiptOptions): Promise<{ by
       result,
       resultDigest: createHash('sha256').update(canonicalJson(result), 'utf8').digest('hex'),
       signerKeyDigest: createHash('sha256').update(spki).digest('hex'),
-      nonce: hex(options.nonce),
+      nonce: hex(nonce),
       reportData: hex(reportData),
       evidence: {
         kind: cpu.kind,
@@ -275,16 +276,12 @@ function parseReceiptStatement(payload: Uint8Array): ReceiptStatement {
   return doc as unknown as ReceiptStatement;
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /**
  * Verifies a receipt against the relying party's nonce. Throws InputError only for unreadable input;
  * every verification outcome is in the result.
  */
 export async function verifyReceipt(bytes: Uint8Array | string, options: VerifyReceiptOptions): Promise<ReceiptVerification> {
-  checkNonce(options.nonce);
+  const expectedNonce = receiptNonce(options.nonce);
   const failures: Array<{ code: string; message: string }> = [];
   const file = parseReceiptFile(bytes);
   const spki = decodeBase64(file.signerPublicKey, 'The receipt signerPublicKey', 'RECEIPT_FORMAT');
@@ -299,10 +296,10 @@ export async function verifyReceipt(bytes: Uint8Array | string, options: VerifyR
   const st = parseReceiptStatement(payload);
   const p = st.predicate;
   const nonce = new Uint8Array(Buffer.from(p.nonce, 'hex'));
-  if (!equal(nonce, options.nonce)) {
+  if (!equal(nonce, expectedNonce)) {
     failures.push({ code: 'RECEIPT_NONCE_MISMATCH', message: 'The receipt was made for another nonce: it is not a fresh answer to this request.' });
   }
-  if (options.expectedRootDigest !== undefined && hex(rawRoot(options.expectedRootDigest)) !== p.rootDigest) {
+  if (options.expectedRootDigest !== undefined && hex(rootDigestBytes(options.expectedRootDigest, 'RECEIPT_INPUT', 'The root digest')) !== p.rootDigest) {
     failures.push({ code: 'RECEIPT_ROOT_MISMATCH', message: `The receipt is for model root ${p.rootDigest}, not the expected one.` });
   }
   if (st.subject[0]!.digest.sha256 !== p.rootDigest) failures.push({ code: 'RECEIPT_BINDING_MISMATCH', message: 'The receipt subject and its root digest differ.' });
@@ -318,14 +315,8 @@ export async function verifyReceipt(bytes: Uint8Array | string, options: VerifyR
   const e = p.evidence;
   const data = decodeBase64(e.data, 'The receipt evidence', 'RECEIPT_FORMAT');
   const certs = e.certs.map((c, j) => decodeBase64(c, `The receipt evidence certs[${j}]`, 'RECEIPT_FORMAT'));
-  const verify = options.verifyEvidence ?? (await defaultVerifier());
-  const verdict = await verifyOne(verify, e.kind, data, {
-    ...(options.at ? { at: options.at } : {}),
-    allowSimulated: options.allowSimulated === true,
-    certs,
-    simulatedRoots: certs.filter((c) => isSimulatedRoot(c)),
-    ...(options.collateralDir ? { collateralDir: options.collateralDir } : {}),
-  });
+  const verify = options.verifyEvidence ?? verifyEvidence;
+  const verdict = await verifyOne(verify, e.kind, data, certs, { at: options.at, allowSimulated: options.allowSimulated, collateralDir: options.collateralDir });
   const simulated = verdict.simulated || e.simulated || p.simulated;
   if (verdict.kind !== e.kind) failures.push({ code: 'RECEIPT_EVIDENCE', message: `The receipt's evidence is recorded as ${e.kind} but is ${verdict.kind}.` });
   else if (hex(evidenceDigest(data)) !== e.sha256) failures.push({ code: 'RECEIPT_BINDING_MISMATCH', message: 'The recorded evidence digest does not match its bytes.' });

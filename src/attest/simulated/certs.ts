@@ -4,7 +4,8 @@
  * RSASSA-PSS, vendor extensions as raw DER. Only what the simulator needs; not a general CA.
  */
 import { type KeyObject, constants, randomBytes, sign as cryptoSign } from 'node:crypto';
-import { buf, concatBytes, derTlv, oidContent } from '../nvidia/bytes.js';
+import { buf, concatBytes } from '../../crypto/bytes.js';
+import { derTlv, oidContent } from '../../crypto/der.js';
 
 export type SimSignatureAlgorithm = 'ecdsa-sha256' | 'ecdsa-sha384' | 'rsa-pss-sha384';
 

@@ -1,13 +1,13 @@
 /**
  * AMD SEV-SNP ATTESTATION_REPORT (0x4A0 bytes) parser: versions 2, 3, 4 and 5, Milan/Genoa and
- * Turin TCB layouts. Layout: AMD SEV-SNP Firmware ABI spec #56860 (Table "ATTESTATION_REPORT");
- * offsets in reference/tee-formats.md §1.1. Every field is typed; byte strings are lower-case hex.
+ * Turin TCB layouts. Layout and offsets: AMD SEV-SNP Firmware ABI spec #56860 (Table
+ * "ATTESTATION_REPORT"), as in the offset constants below. Every field is typed; byte strings are lower-case hex.
  *
  * The parser is lenient about reserved bytes (it records them in `anomalies` so that `inspect`
  * can still show a damaged report); the verifier refuses any report with an anomaly.
  */
 import { InputError } from '../../errors.js';
-import { ByteReader, isAllZero, toHex } from '../encoding.js';
+import { ByteReader, isAllZero, toHex } from '../../crypto/bytes.js';
 
 /** Size of an ATTESTATION_REPORT. */
 export const SNP_REPORT_BYTES = 0x4a0;

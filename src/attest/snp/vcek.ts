@@ -3,8 +3,9 @@
  * version, product name, the TCB security patch levels (SPLs) and hwID (VCEK) or CSP id (VLEK).
  */
 import { InputError } from '../../errors.js';
-import { toHex } from '../encoding.js';
-import { type Certificate, decodeSmallInt, findExtension, readDer } from '../x509.js';
+import { toHex } from '../../crypto/bytes.js';
+import { type Certificate, findExtension } from '../../crypto/x509.js';
+import { decodeSmallInt, readDer } from '../../crypto/der.js';
 import type { SnpProduct } from './report.js';
 
 const AMD_OID = '1.3.6.1.4.1.3704.1';

@@ -1,17 +1,18 @@
 /**
  * Offline cryptographic verification of a SEV-SNP report (verify, not validate: no policy here).
  *
- * Steps (reference/tee-formats.md §1.3): structural checks → pick the VCEK/VLEK named by KEY_INFO →
+ * Steps (AMD's VCEK specification #57230 and the firmware ABI #56860): structural checks → pick the VCEK/VLEK named by KEY_INFO →
  * product from the certificate (cross-checked with CPUID on v3+) → VEK ← ASK/ASVK ← pinned ARK
  * (RSASSA-PSS, each certificate valid at `at`) → report signature (ECDSA P-384/SHA-384 over
  * bytes [0, 0x2A0), r/s little-endian) → the VEK's TCB extensions equal REPORTED_TCB and its hwID
  * equals CHIP_ID.
  */
 import { ModelsealError, VerificationError, type VerificationCode } from '../../errors.js';
-import { bytesEqual, decodeHexStrict, isAllZero, parseSnpCertTable, toHex } from '../encoding.js';
+import { decodeHexStrict, parseSnpCertTable } from '../core/input.js';
+import { bytesEqual, isAllZero } from '../../crypto/bytes.js';
 import { AMD_ROOTS } from '../roots/amd.js';
-import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
-import { type Certificate, parseCertificates, verifyChain, verifyEcdsaRaw } from '../x509.js';
+import type { EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
+import { type Certificate, parseCertificates, verifyChain, verifyEcdsaRaw } from '../../crypto/x509.js';
 import { type SnpProduct, type SnpReport, type SnpTcb, parseSnpReport, snpSignatureRs, withSnpProduct } from './report.js';
 import { type VekInfo, parseVekExtensions } from './vcek.js';
 
@@ -51,7 +52,7 @@ function tcbClaims(t: SnpTcb): Record<string, number> {
   return o;
 }
 
-/** Claims for the policy engine (names documented in src/attest/types.ts). */
+/** Claims for the policy engine (names documented in src/attest/core/types.ts). */
 export function snpClaims(report: SnpReport): Record<string, unknown> {
   const c: Record<string, unknown> = {
     platform: 'sev-snp',
@@ -263,9 +264,4 @@ export async function verifySnpReport(bytes: Uint8Array, options: VerifyEvidence
     }
     throw e;
   }
-}
-
-/** Hex of the big-endian r‖s (useful for display). */
-export function snpSignatureHex(report: SnpReport): string {
-  return toHex(snpSignatureRs(report));
 }

@@ -3,8 +3,8 @@
  * DEVICE_INTERFACE_REPORT and the TDI state, parsed from the real TDISP message layouts (DMTF libspdm
  * `pci_tdisp.h`), and verified when they come with a signed SPDM measurement transcript.
  *
- * No public capture of real TDISP evidence exists (reference/tee-formats.md §4.1, vectors/tee/
- * PROVENANCE.md): every TDISP input this project has ever verified came from the simulated platform.
+ * No public capture of real TDISP evidence exists (no vendor, kernel or DMTF project has published
+ * one): every TDISP input this project has ever verified came from the simulated platform.
  *
  * Accepted input ("TDISP evidence bundle"): a concatenation of real messages, each self-delimiting —
  *   1. one or more TDISP DEVICE_INTERFACE_REPORT responses (0x10 0x04 …, portions in order, the
@@ -23,20 +23,21 @@
  */
 import { createHash, X509Certificate, verify as cryptoVerify } from 'node:crypto';
 import { InputError } from '../../errors.js';
-import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
-import { ByteReader, ByteWriter, buf, bytesEqual, certificatesFromBytes, concatBytes, rawEcdsaToDer, toHex } from '../nvidia/bytes.js';
+import type { EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
+import { ByteReader, ByteWriter, buf, bytesEqual, concatBytes, toHex } from '../../crypto/bytes.js';
+import { rawEcdsaToDer } from '../../crypto/der.js';
+import { certificatesFromBytes } from '../../crypto/pem.js';
 import { subjectName, verifyDeviceChain } from '../nvidia/chain.js';
 import { nvidiaDeviceRoots } from '../nvidia/roots.js';
 import { parseSpdmMeasurements, type SpdmMeasurementReport } from '../nvidia/spdm.js';
 
-export const TDISP_VERSION_1_0 = 0x10;
-export const TDISP_DEVICE_INTERFACE_REPORT = 0x04;
-export const TDISP_DEVICE_INTERFACE_STATE = 0x05;
-export const TDISP_HEADER_BYTES = 16;
+const TDISP_VERSION_1_0 = 0x10;
+const TDISP_DEVICE_INTERFACE_REPORT = 0x04;
+const TDISP_DEVICE_INTERFACE_STATE = 0x05;
 /** SPDM measurement block the simulated DSM uses for SHA-384 of the report and state messages. */
 export const TDISP_BINDING_BLOCK_INDEX = 0xef;
 /** Largest report accepted (the Linux pci-tsm proposal caps objects at 16 MiB). */
-export const TDISP_MAX_REPORT_BYTES = 16 * 1024 * 1024;
+const TDISP_MAX_REPORT_BYTES = 16 * 1024 * 1024;
 
 export type TdiState = 'CONFIG_UNLOCKED' | 'CONFIG_LOCKED' | 'RUN' | 'ERROR';
 const TDI_STATES: TdiState[] = ['CONFIG_UNLOCKED', 'CONFIG_LOCKED', 'RUN', 'ERROR'];
@@ -104,28 +105,28 @@ function flagNames(v: number, table: [number, string][]): string[] {
 }
 
 /** Parses a DEVICE_INTERFACE_REPORT structure that must fill `b` exactly. */
-export function parseInterfaceReportStruct(b: Uint8Array): TdispInterfaceReport {
+function parseInterfaceReportStruct(b: Uint8Array): TdispInterfaceReport {
   const r = new ByteReader(b);
   try {
-    const interfaceInfo = r.u16();
-    r.u16(); // reserved
-    const msixMessageControl = r.u16();
-    const lnrControl = r.u16();
-    const tphControl = r.u32();
-    const count = r.u32();
+    const interfaceInfo = r.next16();
+    r.next16(); // reserved
+    const msixMessageControl = r.next16();
+    const lnrControl = r.next16();
+    const tphControl = r.next32();
+    const count = r.next32();
     // Check the count against the bytes present before allocating anything.
     if (count > Math.floor(r.remaining / 16)) throw truncated(`mmio_range_count ${count} needs ${count * 16} bytes, only ${r.remaining} remain`);
     const mmioRanges: TdispMmioRange[] = [];
     for (let i = 0; i < count; i++) {
-      const firstPage = r.u64();
-      const numberOfPages = r.u32();
-      const attributes = r.u16();
-      const rangeId = r.u16();
+      const firstPage = r.next64();
+      const numberOfPages = r.next32();
+      const attributes = r.next16();
+      const rangeId = r.next16();
       if (attributes & 0xfff0) throw malformed(`MMIO range ${i} sets reserved attribute bits 0x${(attributes & 0xfff0).toString(16)}`);
       mmioRanges.push({ firstPage, numberOfPages, attributes, attributeNames: flagNames(attributes, RANGE_FLAGS), rangeId });
     }
-    const dsLen = r.u32();
-    const deviceSpecificInfo = r.bytes(dsLen);
+    const dsLen = r.next32();
+    const deviceSpecificInfo = r.take(dsLen);
     if (r.remaining !== 0) throw malformed(`${r.remaining} bytes follow the device-specific information`);
     if (interfaceInfo & 0xffc0) throw malformed(`interface_info sets reserved bits 0x${(interfaceInfo & 0xffc0).toString(16)}`);
     return { interfaceInfo, interfaceInfoFlags: flagNames(interfaceInfo, INTERFACE_INFO_FLAGS), msixMessageControl, lnrControl, tphControl, mmioRanges, deviceSpecificInfo };
@@ -136,11 +137,11 @@ export function parseInterfaceReportStruct(b: Uint8Array): TdispInterfaceReport 
 }
 
 function readHeader(r: ByteReader): { version: number; type: number; functionId: number } {
-  const version = r.u8();
-  const type = r.u8();
-  r.u16();
-  const functionId = r.u32();
-  const reserved = r.u64();
+  const version = r.next8();
+  const type = r.next8();
+  r.next16();
+  const functionId = r.next32();
+  const reserved = r.next64();
   if (version !== TDISP_VERSION_1_0) {
     throw new InputError('TDISP_UNSUPPORTED_VERSION', `TDISP message version 0x${version.toString(16)} is not supported (only TDISP 1.0, 0x10).`);
   }
@@ -165,14 +166,14 @@ export function parseTdispReport(bytes: Uint8Array): TdispEvidence {
     let functionId: number | undefined;
     let expectRemainder: number | undefined;
     let total = 0;
-    while (r.remaining > 0 && r.b[r.off] === TDISP_VERSION_1_0 && r.b[r.off + 1] === TDISP_DEVICE_INTERFACE_REPORT) {
+    while (r.remaining > 0 && r.bytes[r.off] === TDISP_VERSION_1_0 && r.bytes[r.off + 1] === TDISP_DEVICE_INTERFACE_REPORT) {
       const h = readHeader(r);
       if (functionId !== undefined && h.functionId !== functionId) throw malformed('report portions name different interfaces');
       functionId = h.functionId;
-      const portion = r.u16();
-      const remainder = r.u16();
+      const portion = r.next16();
+      const remainder = r.next16();
       if (expectRemainder !== undefined && portion + remainder !== expectRemainder) throw malformed(`report portion lengths are inconsistent (${portion} + ${remainder} ≠ ${expectRemainder})`);
-      portions.push(r.bytes(portion));
+      portions.push(r.take(portion));
       total += portion;
       if (total > TDISP_MAX_REPORT_BYTES) throw malformed('the interface report exceeds 16 MiB');
       expectRemainder = remainder;
@@ -183,16 +184,16 @@ export function parseTdispReport(bytes: Uint8Array): TdispEvidence {
     const report = parseInterfaceReportStruct(concatBytes(...portions));
     const out: TdispEvidence = { format: 'bundle', interfaceId: { functionId: functionId! }, report, reportMessages };
     // What follows is told apart by the message code: TDISP DEVICE_INTERFACE_STATE (0x05) or SPDM GET_MEASUREMENTS (0xe0).
-    if (r.remaining >= 2 && r.b[r.off + 1] !== 0xe0) {
+    if (r.remaining >= 2 && r.bytes[r.off + 1] !== 0xe0) {
       const start = r.off;
       const h = readHeader(r);
       if (h.type !== TDISP_DEVICE_INTERFACE_STATE) throw malformed(`unexpected TDISP message type 0x${h.type.toString(16)} after the report`);
       if (h.functionId !== functionId) throw malformed('the state message names a different interface than the report');
-      const value = r.u8();
+      const value = r.next8();
       out.state = { value, name: TDI_STATES[value] ?? 'RESERVED', message: bytes.subarray(start, r.off) };
     }
     if (r.remaining > 0) {
-      if (r.remaining < 2 || r.b[r.off + 1] !== 0xe0) throw malformed(`${r.remaining} bytes after the TDISP messages are not an SPDM GET_MEASUREMENTS transcript`);
+      if (r.remaining < 2 || r.bytes[r.off + 1] !== 0xe0) throw malformed(`${r.remaining} bytes after the TDISP messages are not an SPDM GET_MEASUREMENTS transcript`);
       out.spdm = parseSpdmMeasurements(bytes.subarray(r.off));
     }
     return out;

@@ -14,8 +14,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, VerificationError } from '../../errors.js';
-import { decodeHexStrict } from '../encoding.js';
-import { type Certificate, type Crl, parseCertificates, parseCrl, verifyEcdsaRaw } from '../x509.js';
+import { decodeHexStrict } from '../core/input.js';
+import { type Certificate, type Crl, parseCertificates, parseCrl, verifyEcdsaRaw } from '../../crypto/x509.js';
 import { readInputFile } from '../../io/input-file.js';
 
 /** One signed collateral document. */

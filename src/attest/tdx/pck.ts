@@ -3,8 +3,9 @@
  * CRL Specification"): PPID, TCB (16 component SVNs, PCESVN, CPUSVN), PCE-ID, FMSPC, SGX type.
  */
 import { InputError } from '../../errors.js';
-import { toHex } from '../encoding.js';
-import { type Certificate, type DerNode, decodeOid, decodeSmallInt, derChildren, findExtension, readDer } from '../x509.js';
+import { toHex } from '../../crypto/bytes.js';
+import { type Certificate, findExtension } from '../../crypto/x509.js';
+import { type DerNode, decodeOid, decodeSmallInt, derChildren, readDer } from '../../crypto/der.js';
 
 const SGX_EXT = '1.2.840.113741.1.13.1';
 

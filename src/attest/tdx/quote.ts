@@ -2,24 +2,34 @@
  * Intel TDX quote v4 / v5 parser (DCAP quote library API, appendices 4 and 5): header, TD report
  * body (TDX 1.0, 584 bytes; TDX 1.5, 648 bytes), ECDSA signature data, QE report certification data
  * (type 6) with the QE report, its signature, the QE authentication data and the PCK certificate
- * chain (type 5). Offsets in reference/tee-formats.md §2.2.
+ * chain (type 5). Offsets as in the DCAP appendices, in the constants below.
  *
  * Quotes often arrive in a zero-padded buffer (5006 or 8000 bytes): the parser honours
  * `signature_data_len` and reports, but otherwise ignores, trailing bytes.
  */
 import { InputError } from '../../errors.js';
-import { ByteReader, toHex } from '../encoding.js';
+import { ByteReader, toHex } from '../../crypto/bytes.js';
 
 export const TDX_QUOTE_HEADER_BYTES = 48;
 export const TDX_BODY_V10_BYTES = 584;
 export const TDX_BODY_V15_BYTES = 648;
-export const SGX_QE_REPORT_BYTES = 384;
+const SGX_QE_REPORT_BYTES = 384;
 /** Intel's QE vendor id. */
 export const INTEL_QE_VENDOR_ID = '939a7233f79c4ca9940a0db3957f0607';
-export const TDX_TEE_TYPE = 0x81;
+const TDX_TEE_TYPE = 0x81;
+
+/** The TD's measurements and configuration, as both the quote body and a TDREPORT's TDINFO carry them (hex). */
+export interface TdMeasurements {
+  xfam: string;
+  mrTd: string;
+  mrConfigId: string;
+  mrOwner: string;
+  mrOwnerConfig: string;
+  rtmrs: [string, string, string, string];
+}
 
 /** TD report body fields (TDX 1.0 and 1.5). Byte strings are lower-case hex. */
-export interface TdReportBody {
+export interface TdReportBody extends TdMeasurements {
   /** 2 = TDX 1.0 (584 bytes), 3 = TDX 1.5 (648 bytes). */
   bodyType: 2 | 3;
   teeTcbSvn: string;
@@ -27,12 +37,6 @@ export interface TdReportBody {
   mrSignerSeam: string;
   seamAttributes: string;
   tdAttributes: string;
-  xfam: string;
-  mrTd: string;
-  mrConfigId: string;
-  mrOwner: string;
-  mrOwnerConfig: string;
-  rtmrs: [string, string, string, string];
   reportData: string;
   /** TDX 1.5 only. */
   teeTcbSvn2?: string;

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
-import { ByteReader, bytesEqual, toHex } from '../encoding.js';
+import { ByteReader, bytesEqual, toHex } from '../../crypto/bytes.js';
+import type { TdMeasurements } from './quote.js';
 
 export const TDREPORT_BYTES = 1024;
 
@@ -19,17 +20,7 @@ export interface TdReport {
   reportData: string;
   mac: string;
   teeTcbInfo: { valid: string; teeTcbSvn: string; mrSeam: string; mrSignerSeam: string; attributes: string; teeTcbSvn2?: string };
-  tdInfo: {
-    attributes: string;
-    debug: boolean;
-    xfam: string;
-    mrTd: string;
-    mrConfigId: string;
-    mrOwner: string;
-    mrOwnerConfig: string;
-    rtmrs: [string, string, string, string];
-    servTdHash?: string;
-  };
+  tdInfo: TdMeasurements & { attributes: string; debug: boolean; servTdHash?: string };
   /** SHA-384(TEE_TCB_INFO) == TEE_TCB_INFO_HASH. */
   teeTcbInfoHashValid: boolean;
   /** SHA-384(TDINFO) == TEE_INFO_HASH. */

@@ -8,10 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import { ModelsealError, VerificationError, type VerificationCode } from '../../errors.js';
-import { bytesEqual, decodeHexStrict, isAllZero, toHex } from '../encoding.js';
+import { decodeHexStrict } from '../core/input.js';
+import { bytesEqual, isAllZero } from '../../crypto/bytes.js';
 import { INTEL_SGX_ROOT_CA_PEM } from '../roots/intel.js';
-import type { EvidenceVerdict, VerifyEvidenceOptions } from '../types.js';
-import { type Certificate, ecPublicKeyFromXY, normalizedSerial, parseCertificates, verifyChain, verifyCrlSignature, verifyEcdsaRaw } from '../x509.js';
+import type { EvidenceVerdict, VerifyEvidenceOptions } from '../core/types.js';
+import { type Certificate, ecPublicKeyFromXY, normalizedSerial, parseCertificates, verifyChain, verifyCrlSignature, verifyEcdsaRaw } from '../../crypto/x509.js';
 import {
   type CollateralSet,
   collateralSignatureValid,
@@ -37,7 +38,7 @@ function fail(code: VerificationCode, message: string, details?: Record<string, 
   throw new VerificationError(code, message, details ? { details } : {});
 }
 
-/** Claims for the policy engine (names documented in src/attest/types.ts). */
+/** Claims for the policy engine (names documented in src/attest/core/types.ts). */
 export function tdxClaims(q: TdxQuote): Record<string, unknown> {
   const b = q.body;
   const c: Record<string, unknown> = {
@@ -290,9 +291,4 @@ export async function verifyTdxQuote(bytes: Uint8Array, options: VerifyEvidenceO
     }
     throw e;
   }
-}
-
-/** Hex of the quote's signed region hash (for display / debugging). */
-export function tdxSignedDigest(q: TdxQuote): string {
-  return toHex(createHash('sha256').update(q.signedBytes).digest());
 }

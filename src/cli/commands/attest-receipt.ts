@@ -6,12 +6,10 @@
  */
 import type { Command } from 'commander';
 import { EXIT_OK, EXIT_VERIFY_FAILED, InputError } from '../../errors.js';
-import { verifyReceipt, type VerifyReceiptOptions } from '../../attest/receipt/index.js';
-import { loadPolicy, validatePolicy } from '../../attest/policy/index.js';
+import { loadPolicy, readInputFile, validatePolicy, verifyReceipt, type VerifyReceiptOptions } from '../../index.js';
 import { parseHex, parseTime } from '../args.js';
 import { setExitCode } from '../exit-code.js';
 import { info, runCommand, writeJson } from '../output.js';
-import { readInputFile } from '../../index.js';
 
 interface ReceiptFlags {
   nonce: string;

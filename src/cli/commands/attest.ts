@@ -4,10 +4,8 @@
  * Exit codes as for `verify`: 0 verified, 1 refused, 2 unreadable input or usage.
  */
 import type { Command } from 'commander';
-import { readInputFile, writeOutputFile, type InputKind } from '../../index.js';
 import { InputError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED } from '../../errors.js';
-import { inspectEvidence, verifyEvidence } from '../../attest/index.js';
-import type { VerifyEvidenceOptions } from '../../attest/types.js';
+import { collectEvidence, inspectEvidence, readInputFile, verifyEvidence, writeOutputFile, type EvidenceKind, type InputKind, type VerifyEvidenceOptions } from '../../index.js';
 import { collect, parseHex, parseTime } from '../args.js';
 import { setExitCode } from '../exit-code.js';
 import { info, runCommand, writeJson } from '../output.js';
@@ -138,21 +136,8 @@ export function register(program: Command): void {
         await runCommand(ctx, async () => {
           const kinds = { auto: undefined, snp: ['sev-snp'], tdx: ['tdx'], nvidia: ['nvidia-gpu'], tdisp: ['tdisp'] }[flags.kind];
           if (kinds === undefined && flags.kind !== 'auto') throw new InputError('USAGE', `--kind must be one of auto, snp, tdx, nvidia, tdisp (got "${flags.kind}").`);
-          // The acquisition layer (src/attest/acquire/) is loaded only here.
-          const spec = '../../attest/acquire/index.js';
-          type Rec = { kind: string; evidence: Uint8Array; certs: Uint8Array[]; auxblob?: Uint8Array; [k: string]: unknown };
-          type Collect = (o: Record<string, unknown>) => Promise<{ records: Rec[]; unavailable: Array<{ kind: string; reason: string; probed: string[] }> }>;
-          let collectEvidence: Collect | undefined;
-          try {
-            collectEvidence = ((await import(spec)) as { collectEvidence?: Collect }).collectEvidence;
-          } catch {
-            collectEvidence = undefined;
-          }
-          if (typeof collectEvidence !== 'function') {
-            throw new UnavailableError('EVIDENCE_UNAVAILABLE', 'Evidence collection is not available in this build (src/attest/acquire is missing).');
-          }
-          const o: Record<string, unknown> = {};
-          if (kinds) o.kinds = kinds;
+          const o: NonNullable<Parameters<typeof collectEvidence>[0]> = {};
+          if (kinds) o.kinds = kinds as EvidenceKind[];
           if (flags.reportData) o.reportData = parseHex(flags.reportData, '--report-data', 1, 64);
           if (flags.nonce) o.nonce = parseHex(flags.nonce, '--nonce', 1, 32);
           const { records, unavailable } = await collectEvidence(o);

@@ -6,8 +6,10 @@
  * input (after surrounding whitespace and NUL padding) is made of that encoding's alphabet, which a
  * real report or quote (full of 0x00 bytes) never is.
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import type { EvidenceKind } from './types.js';
+import { decodeBase64Text } from '../../crypto/base64.js';
+import { ByteReader, decodeHexText, isAllZero, toHex } from '../../crypto/bytes.js';
 
 /** How the evidence bytes were found in the input. */
 export type InputEncoding = 'binary' | 'hex' | 'base64' | 'json';
@@ -31,70 +33,11 @@ export interface DecodedEvidenceInput {
 
 const MIN_TEXT_CHARS = 64;
 
-/** Reads a little-endian unsigned integer of `size` bytes with a bounds check. */
-export class ByteReader {
-  readonly view: DataView;
-  constructor(readonly bytes: Uint8Array, private readonly what: string) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  /** Throws EVIDENCE_TRUNCATED unless [off, off+len) lies inside the buffer. */
-  need(off: number, len: number, field: string): void {
-    if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || off + len > this.bytes.length) {
-      throw new InputError(
-        'EVIDENCE_TRUNCATED',
-        `${this.what} is truncated: field ${field} needs bytes ${off}..${off + len} but only ${this.bytes.length} are present. Pass the complete evidence file.`,
-        { details: { field, offset: off, length: len, available: this.bytes.length } },
-      );
-    }
-  }
-  u8(off: number, field: string): number {
-    this.need(off, 1, field);
-    return this.bytes[off]!;
-  }
-  u16(off: number, field: string): number {
-    this.need(off, 2, field);
-    return this.view.getUint16(off, true);
-  }
-  u32(off: number, field: string): number {
-    this.need(off, 4, field);
-    return this.view.getUint32(off, true);
-  }
-  u64(off: number, field: string): bigint {
-    this.need(off, 8, field);
-    return this.view.getBigUint64(off, true);
-  }
-  slice(off: number, len: number, field: string): Uint8Array {
-    this.need(off, len, field);
-    return this.bytes.subarray(off, off + len);
-  }
-}
-
-/** Lower-case hex of bytes. */
-export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-/** True when every byte is zero. */
-export function isAllZero(b: Uint8Array): boolean {
-  for (const x of b) if (x !== 0) return false;
-  return true;
-}
-
-/** Constant-time equality of two byte strings (length leaks, content does not). */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
-}
-
 /** Strict hex decoding (whitespace allowed between digits); throws EVIDENCE_ENCODING. */
 export function decodeHexStrict(text: string, what = 'hex input'): Uint8Array {
-  const clean = text.replace(/[\s]/g, '').replace(/^0x/i, '');
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
-    throw new InputError('EVIDENCE_ENCODING', `${what} is not valid hex (odd length or a non-hex character).`);
-  }
-  return new Uint8Array(Buffer.from(clean, 'hex'));
+  const bytes = decodeHexText(text);
+  if (!bytes) throw new InputError('EVIDENCE_ENCODING', `${what} is not valid hex (odd length or a non-hex character).`);
+  return bytes;
 }
 
 /**
@@ -102,12 +45,9 @@ export function decodeHexStrict(text: string, what = 'hex input'): Uint8Array {
  * are allowed (Node's own decoder silently skips garbage, which would let a corrupted PEM pass).
  */
 export function decodeBase64Strict(text: string, what = 'base64 input'): Uint8Array {
-  const clean = text.replace(/[\r\n\t ]/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean) || clean.replace(/=+$/, '').length % 4 === 1) {
-    throw new InputError('EVIDENCE_ENCODING', `${what} is not valid base64.`);
-  }
-  const std = clean.replace(/-/g, '+').replace(/_/g, '/');
-  return new Uint8Array(Buffer.from(std, 'base64'));
+  const bytes = decodeBase64Text(text, { alphabet: 'mixed', whitespace: true });
+  if (!bytes) throw new InputError('EVIDENCE_ENCODING', `${what} is not valid base64.`);
+  return bytes;
 }
 
 function stripTextPadding(input: Uint8Array): string | undefined {
@@ -126,7 +66,7 @@ function stripTextPadding(input: Uint8Array): string | undefined {
 }
 
 /** Decodes a string value of an envelope field that holds bytes (base64 or hex). */
-export function decodeBytesField(v: unknown, field: string): Uint8Array {
+function decodeBytesField(v: unknown, field: string): Uint8Array {
   if (Array.isArray(v)) {
     if (!v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) {
       throw new InputError('EVIDENCE_ENCODING', `Envelope field ${field} is an array but not of byte values 0..255.`);
@@ -256,7 +196,7 @@ export function decodeEvidenceInput(input: Uint8Array): DecodedEvidenceInput {
 // SNP GHCB certificate table (configfs auxblob, SNP_GET_EXT_REPORT certs buffer)
 
 /** GUIDs of the GHCB certificate table (RFC 4122 text form). */
-export const SNP_CERT_TABLE_GUIDS: Record<string, string> = {
+const SNP_CERT_TABLE_GUIDS: Record<string, string> = {
   '63da758d-e664-4564-adc5-f4b93be8accd': 'VCEK',
   'a8074bc2-a25a-483e-aae6-39c045a0b8a1': 'VLEK',
   '4ab7b379-bbac-4fe4-a02f-05aef327c782': 'ASK',

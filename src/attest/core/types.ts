@@ -79,3 +79,31 @@ export interface EvidenceVerdict {
   /** Checks that could not be performed (e.g. missing collateral), stated plainly. */
   warnings: string[];
 }
+
+/** One piece of evidence as an evidence source returns it. */
+export interface CollectedEvidence {
+  kind: EvidenceKind;
+  /** Raw evidence bytes in the platform's own layout (SNP report, TDX quote, SPDM request‖response, TDISP report). */
+  data: Uint8Array;
+  /** DER certificates that came with it (VCEK and chain from the cert table, GPU chain from NVML, ...). */
+  certs?: Uint8Array[];
+  /** configfs-tsm, sev-guest, tdx-guest, nvml, pci-tsm, simulated. */
+  provider: string;
+  simulated: boolean;
+  collectedAt?: Date;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Where evidence comes from: real hardware (acquire/) or the simulated platform. The binding code only
+ * sees this interface, so the order (devices first, CPU last) is enforced in one place.
+ */
+export interface EvidenceSource {
+  /** Shown to the user, e.g. "SIMULATED platform (not real hardware)" or "sev-snp via configfs-tsm". */
+  readonly description: string;
+  readonly simulated: boolean;
+  /** GPU / TDISP evidence taken with the 32-byte nonce; [] when the source has no devices. */
+  collectDevices(nonce: Uint8Array): Promise<CollectedEvidence[]>;
+  /** The CPU report with this 64-byte REPORT_DATA; null when the source has no CPU TEE (GPU only). */
+  collectCpu(reportData: Uint8Array): Promise<CollectedEvidence | null>;
+}

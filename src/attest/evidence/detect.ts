@@ -4,9 +4,11 @@
  * loaded on demand so that a build without them still verifies CPU evidence (and says "not
  * available" for GPU evidence).
  */
-import { InputError, UnavailableError } from '../errors.js';
-import { type DecodedEvidenceInput, decodeEvidenceInput } from './encoding.js';
-import type { EvidenceKind, EvidenceVerdict, VerifyEvidenceOptions } from './types.js';
+import { InputError } from '../../errors.js';
+import { parseNvidiaEvidence, verifyNvidiaEvidence } from '../nvidia/index.js';
+import { parseTdispReport, verifyTdispReport } from '../tdisp/index.js';
+import { type DecodedEvidenceInput, decodeEvidenceInput } from '../core/input.js';
+import type { EvidenceKind } from '../core/types.js';
 
 /** What the content is: an evidence kind, or a TDREPORT (TDX, but not remotely verifiable). */
 export type DetectedFormat = 'sev-snp-report' | 'tdx-quote' | 'tdx-report' | 'nvidia-spdm' | 'nvidia-json' | 'tdisp-report';
@@ -84,41 +86,12 @@ export function detectEvidence(input: Uint8Array): DetectedEvidence {
   return out;
 }
 
-/** The NVIDIA / TDISP module surface this file uses (exported by those modules). */
-interface NvidiaModule {
-  parseNvidiaEvidence?: (bytes: Uint8Array) => unknown;
-  verifyNvidiaEvidence?: (bytes: Uint8Array, options: VerifyEvidenceOptions) => Promise<EvidenceVerdict>;
-}
-interface TdispModule {
-  parseTdispReport?: (bytes: Uint8Array) => unknown;
-  verifyTdispReport?: (bytes: Uint8Array, options: VerifyEvidenceOptions) => Promise<EvidenceVerdict> | EvidenceVerdict;
+/** The NVIDIA parser and verifier. */
+export async function nvidiaModule(): Promise<{ parseNvidiaEvidence: typeof parseNvidiaEvidence; verifyNvidiaEvidence: typeof verifyNvidiaEvidence }> {
+  return { parseNvidiaEvidence, verifyNvidiaEvidence };
 }
 
-async function load<T>(specifier: string, what: string): Promise<T> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (e) {
-    throw new UnavailableError('EVIDENCE_VERIFIER_UNAVAILABLE', `${what} support is not available in this build (${(e as Error).message}).`);
-  }
-}
-
-/** Loads the NVIDIA module's parser and verifier. @throws UnavailableError EVIDENCE_VERIFIER_UNAVAILABLE */
-export async function nvidiaModule(): Promise<Required<NvidiaModule>> {
-  // A variable specifier keeps TypeScript from requiring the module at compile time.
-  const spec = './nvidia/index.js';
-  const m = await load<NvidiaModule>(spec, 'NVIDIA GPU evidence');
-  if (typeof m.parseNvidiaEvidence !== 'function' || typeof m.verifyNvidiaEvidence !== 'function') {
-    throw new UnavailableError('EVIDENCE_VERIFIER_UNAVAILABLE', 'NVIDIA GPU evidence support is not available in this build (parseNvidiaEvidence / verifyNvidiaEvidence missing).');
-  }
-  return m as Required<NvidiaModule>;
-}
-
-/** Loads the TDISP module's parser and verifier. @throws UnavailableError EVIDENCE_VERIFIER_UNAVAILABLE */
-export async function tdispModule(): Promise<Required<TdispModule>> {
-  const spec = './tdisp/index.js';
-  const m = await load<TdispModule>(spec, 'TDISP interface report');
-  if (typeof m.parseTdispReport !== 'function' || typeof m.verifyTdispReport !== 'function') {
-    throw new UnavailableError('EVIDENCE_VERIFIER_UNAVAILABLE', 'TDISP interface report support is not available in this build (parseTdispReport / verifyTdispReport missing).');
-  }
-  return m as Required<TdispModule>;
+/** The TDISP parser and verifier. */
+export async function tdispModule(): Promise<{ parseTdispReport: typeof parseTdispReport; verifyTdispReport: typeof verifyTdispReport }> {
+  return { parseTdispReport, verifyTdispReport };
 }

@@ -9,111 +9,11 @@
  */
 import { X509Certificate, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { InputError, VerificationError, type VerificationCode } from '../errors.js';
-import { bytesEqual, decodeBase64Strict, toHex } from './encoding.js';
+import { bytesEqual, toHex } from './bytes.js';
+import { decodeDirectoryString, derChildren, derError, decodeOid, decodeTime, expectTag, readDer, type DerNode } from './der.js';
+import { pemToDer } from './pem.js';
 
-// ---------------------------------------------------------------------------------------------
-// DER
-
-/** One DER TLV: `tag` is the full identifier octet, `value` its contents. */
-export interface DerNode {
-  tag: number;
-  constructed: boolean;
-  /** Offset of the identifier octet in the buffer it was read from. */
-  start: number;
-  /** Offset just past the value. */
-  end: number;
-  value: Uint8Array;
-  /** The whole TLV (identifier, length and value). */
-  raw: Uint8Array;
-}
-
-function derError(what: string): InputError {
-  return new InputError('DER_MALFORMED', `Malformed DER: ${what}.`);
-}
-
-/** Reads one TLV at `offset` (definite lengths only, as DER requires). */
-export function readDer(buf: Uint8Array, offset = 0): DerNode {
-  if (offset + 2 > buf.length) throw derError('truncated header');
-  const tag = buf[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw derError('multi-byte tags are not used in certificates');
-  let len = buf[offset + 1]!;
-  let hdr = 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4) throw derError('indefinite or oversized length');
-    if (offset + 2 + n > buf.length) throw derError('truncated length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[offset + 2 + i]!;
-    hdr += n;
-  }
-  const end = offset + hdr + len;
-  if (end > buf.length) throw derError(`length ${len} runs past the end of the data`);
-  return {
-    tag,
-    constructed: (tag & 0x20) !== 0,
-    start: offset,
-    end,
-    value: buf.subarray(offset + hdr, end),
-    raw: buf.subarray(offset, end),
-  };
-}
-
-/** The children of a constructed node. */
-export function derChildren(node: DerNode): DerNode[] {
-  if (!node.constructed) throw derError('expected a constructed value');
-  const out: DerNode[] = [];
-  let off = 0;
-  while (off < node.value.length) {
-    const c = readDer(node.value, off);
-    out.push(c);
-    off = c.end;
-  }
-  return out;
-}
-
-function expectTag(n: DerNode | undefined, tag: number, what: string): DerNode {
-  if (!n || n.tag !== tag) throw derError(`expected ${what}`);
-  return n;
-}
-
-/** Decodes an OBJECT IDENTIFIER value to dotted form. */
-export function decodeOid(v: Uint8Array): string {
-  if (v.length === 0) throw derError('empty OID');
-  const parts: number[] = [];
-  let acc = 0;
-  for (let i = 0; i < v.length; i++) {
-    acc = acc * 128 + (v[i]! & 0x7f);
-    if (!(v[i]! & 0x80)) {
-      parts.push(acc);
-      acc = 0;
-    } else if (i === v.length - 1) throw derError('truncated OID');
-  }
-  const first = parts.shift()!;
-  const a = first < 80 ? Math.floor(first / 40) : 2;
-  return [a, first - a * 40, ...parts].join('.');
-}
-
-/** Decodes a non-negative DER INTEGER value that fits a JS number (SVNs, versions). */
-export function decodeSmallInt(v: Uint8Array): number {
-  if (v.length === 0 || v.length > 7) throw derError('INTEGER out of range');
-  if (v[0]! & 0x80) throw derError('negative INTEGER');
-  let n = 0;
-  for (const b of v) n = n * 256 + b;
-  return n;
-}
-
-function decodeTime(n: DerNode): Date {
-  const s = Buffer.from(n.value).toString('latin1');
-  let m: RegExpMatchArray | null;
-  if (n.tag === 0x17 && (m = s.match(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/))) {
-    const yy = Number(m[1]);
-    return new Date(Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
-  }
-  if (n.tag === 0x18 && (m = s.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/))) {
-    return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
-  }
-  throw derError('unsupported time encoding');
-}
+export { pemToDer } from './pem.js';
 
 const NAME_OIDS: Record<string, string> = {
   '2.5.4.3': 'CN',
@@ -132,7 +32,7 @@ function decodeName(n: DerNode): { text: string; cn: string } {
     for (const atv of derChildren(expectTag(rdn, 0x31, 'RDN'))) {
       const [oid, val] = derChildren(expectTag(atv, 0x30, 'AttributeTypeAndValue'));
       const key = NAME_OIDS[decodeOid(expectTag(oid, 0x06, 'attribute OID').value)] ?? decodeOid(oid!.value);
-      const text = Buffer.from(val?.value ?? new Uint8Array()).toString(val?.tag === 0x1e ? 'utf16le' : 'utf8');
+      const text = decodeDirectoryString(val);
       if (key === 'CN') cn = text;
       parts.push(`${key}=${text}`);
     }
@@ -222,21 +122,6 @@ export function parseCertificate(der: Uint8Array): Certificate {
   }
 }
 
-/** Extracts the DER of every PEM CERTIFICATE block in `text` (strict base64). */
-export function pemToDer(text: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const re = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    try {
-      out.push(decodeBase64Strict(m[1]!, 'PEM certificate'));
-    } catch (e) {
-      throw new InputError('CERT_MALFORMED', 'A PEM certificate block is not valid base64.', { cause: e });
-    }
-  }
-  return out;
-}
-
 /**
  * Parses certificates from PEM text (one or many, concatenated, NUL-terminated as in TDX quotes)
  * or DER (one certificate or several concatenated).
@@ -307,7 +192,7 @@ export interface ChainResult {
 }
 
 /** Throws CERT_EXPIRED / CERT_NOT_YET_VALID unless `at` is inside the validity of `c`. */
-export function checkValidity(c: Certificate, at: Date, label: string): void {
+function checkValidity(c: Certificate, at: Date, label: string): void {
   if (at.getTime() > c.notAfter.getTime()) {
     throw new VerificationError(
       'CERT_EXPIRED',
@@ -325,7 +210,7 @@ export function checkValidity(c: Certificate, at: Date, label: string): void {
 }
 
 /** True when a certificate is marked as belonging to the simulated platform. */
-export function isSimulatedCert(c: Certificate): boolean {
+function isSimulatedCert(c: Certificate): boolean {
   return /SIMULATED/i.test(c.subject);
 }
 
