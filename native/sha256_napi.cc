@@ -8,6 +8,7 @@
 //   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array    // 32 * n bytes
 //   sha256Kernels(): string[]          // runnable here, best first
 //   sha256DefaultKernel(): string
+//   sha256DefaultKernelReason(): string   // the CPU-feature rule that chose it
 // `options` of sha256Leaves is for benchmarks: io 'mmap' (default: hash from the page cache, no
 // copy; truncation → FILE_CHANGED) or 'pread' (copy into aligned buffers), and the per-lane window.
 #include "progress_napi.h"
@@ -163,6 +164,10 @@ Napi::Value Sha256DefaultKernel(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), sha256::default_kernel().name);
 }
 
+Napi::Value Sha256DefaultKernelReason(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), sha256::default_kernel_reason());
+}
+
 }  // namespace
 
 void RegisterSha256(Napi::Env env, Napi::Object exports) {
@@ -171,6 +176,7 @@ void RegisterSha256(Napi::Env env, Napi::Object exports) {
   exports.Set("sha256BytesMulti", Napi::Function::New(env, Sha256BytesMulti, "sha256BytesMulti"));
   exports.Set("sha256Kernels", Napi::Function::New(env, Sha256Kernels, "sha256Kernels"));
   exports.Set("sha256DefaultKernel", Napi::Function::New(env, Sha256DefaultKernel, "sha256DefaultKernel"));
+  exports.Set("sha256DefaultKernelReason", Napi::Function::New(env, Sha256DefaultKernelReason, "sha256DefaultKernelReason"));
 }
 
 }  // namespace modelseal

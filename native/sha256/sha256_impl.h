@@ -74,6 +74,8 @@ int available_kernels(const Kernel** out, int max);
 // The kernel of that name, or nullptr if unknown; *runnable says whether this CPU can run it.
 const Kernel* find_kernel(const char* name, bool* runnable);
 const Kernel& default_kernel();
+// Why default_kernel() is the default on this CPU, in a sentence (printed by `modelseal doctor`).
+const char* default_kernel_reason();
 
 }  // namespace sha256
 }  // namespace modelseal

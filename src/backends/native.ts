@@ -1,8 +1,9 @@
 /**
  * `native`: the C++ addon (native/). It reads file ranges itself (mmap of the page cache, or pread
  * into page-aligned native memory; no copies through JS) and hashes many leaves per call:
- * - SHA-256: multi-buffer SHA-NI (2 or 4 leaves interleaved), single-stream SHA-NI, AVX2 8-lane,
- *   portable scalar; chosen by CPU features, each forceable by name (`sha256Kernels()` lists them).
+ * - SHA-256: multi-buffer SHA-NI (2 or 4 leaves interleaved), single-stream SHA-NI, AVX-512 16-lane,
+ *   AVX2 8-lane, ARMv8 SHA-2, portable scalar; chosen by a fixed rule from CPU features (the same in
+ *   every process), each forceable by name (`sha256Kernels()` lists them).
  * - BLAKE3 (digests and subtree CVs), when the addon was built with it (`blake3Leaves`).
  * BLAKE2b is not offered here: node:crypto (OpenSSL) covers it.
  */
@@ -17,6 +18,8 @@ interface Sha256Api {
   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array;
   sha256Kernels(): string[];
   sha256DefaultKernel(): string;
+  /** Absent from addons built before the rule was printed (optional, like the BLAKE3 functions). */
+  sha256DefaultKernelReason?(): string;
 }
 
 /** The BLAKE3 functions of native/blake3_napi.cc (optional: an addon built without them still serves SHA-256). */
@@ -57,6 +60,32 @@ function forcedKernels(options?: BackendOptions): Record<string, string> {
     if (alg && kernel) fromEnv[alg] = kernel;
   }
   return { ...fromEnv, ...(options?.kernels ?? {}) };
+}
+
+/** The SHA-256 kernel this process runs by default, and why (`modelseal doctor`). */
+export interface KernelChoice {
+  kernel: string;
+  /** The CPU-feature rule that chose it, or the variable or option that forced it. */
+  reason: string;
+  forced: boolean;
+}
+
+/**
+ * The native SHA-256 kernel that hashing uses here without options: the addon's fixed rule from CPU
+ * features (the same in every process), unless MODELSEAL_NATIVE_KERNELS forces one. Undefined when
+ * the addon or its SHA-256 functions are unavailable (the probe says why).
+ */
+export function sha256KernelChoice(): KernelChoice | undefined {
+  const load = loadNative();
+  if (!load.ok || !hasFunctions(load.addon, SHA256_FUNCTIONS)) return undefined;
+  const sha = load.addon as unknown as Sha256Api;
+  const forced = forcedKernels().sha256;
+  if (forced !== undefined) {
+    const runnable = sha.sha256Kernels().includes(forced);
+    return { kernel: forced, reason: runnable ? 'forced by MODELSEAL_NATIVE_KERNELS' : 'forced by MODELSEAL_NATIVE_KERNELS, but not runnable on this CPU: hashing will refuse it', forced: true };
+  }
+  const reason = typeof sha.sha256DefaultKernelReason === 'function' ? sha.sha256DefaultKernelReason() : 'this addon build does not say; rebuild it with `npm run build:native`';
+  return { kernel: sha.sha256DefaultKernel(), reason, forced: false };
 }
 
 class NativeLeafHasher implements LeafHasher {

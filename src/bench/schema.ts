@@ -3,7 +3,8 @@
  * docs/bench.schema.json; a test keeps the two identical. Reports read back (`--compare`) are
  * validated against it before anything is drawn from them.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject } from 'ajv';
 import { InputError } from '../errors.js';
 import { BENCH_SCHEMA, type BenchReport } from './types.js';
 
@@ -132,7 +133,7 @@ export const BENCH_JSON_SCHEMA = {
   },
 } as const;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
+let validator: ReturnType<AjvClass['compile']> | undefined;
 
 function describe(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');
@@ -143,7 +144,11 @@ function describe(errors: ErrorObject[] | null | undefined): string {
  * BENCH_REPORT_INVALID naming the first problems (and `source`, e.g. the file name).
  */
 export function validateBenchReport(value: unknown, source = 'the report'): BenchReport {
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(BENCH_JSON_SCHEMA);
+  if (!validator) {
+    // ajv loads on first use (synchronously, it is CommonJS): only `bench --compare` and tests need it
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    validator = new Ajv({ allErrors: true, strict: false }).compile(BENCH_JSON_SCHEMA);
+  }
   if (!validator(value)) {
     throw new InputError('BENCH_REPORT_INVALID', `${source} is not a modelseal bench report (${BENCH_SCHEMA}): ${describe(validator.errors)}. Give a bench.json written by \`modelseal bench\`.`);
   }

@@ -7,6 +7,7 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { PREFERENCE, probeAll } from '../backends/dispatch.js';
 import type { ProbeResult } from '../backends/types.js';
+import type { KernelChoice } from '../backends/native.js';
 import { PACKAGE_ROOT, loadNative, type NativeCpuFeatures, type NativeOrigin } from '../native/addon.js';
 
 /** Device paths probed for confidential-computing evidence (acquisition lives in src/attest/acquire). */
@@ -20,7 +21,15 @@ export interface DoctorReport {
   cores: number;
   /** Which addon loaded (a prebuilt binary, a source build, or none) and why. */
   native:
-    | { ok: true; origin: NativeOrigin; why: string; path: string; cpuFeatures: NativeCpuFeatures }
+    | {
+        ok: true;
+        origin: NativeOrigin;
+        why: string;
+        path: string;
+        cpuFeatures: NativeCpuFeatures;
+        /** The SHA-256 kernel hashing uses by default here, and the rule (or variable) that chose it; absent if the addon has no SHA-256. */
+        sha256Kernel?: KernelChoice;
+      }
     | { ok: false; origin: 'none'; reason: string };
   backends: ProbeResult[];
   preference: typeof PREFERENCE;
@@ -32,13 +41,15 @@ export interface DoctorReport {
 export async function doctorReport(): Promise<DoctorReport> {
   const native = loadNative();
   const backends = await probeAll();
+  // loaded here, not at the top: the backend module is otherwise imported only where hashing runs
+  const sha256Kernel = native.ok ? (await import('../backends/native.js')).sha256KernelChoice() : undefined;
   return {
     node: process.version,
     platform: `${process.platform} ${process.arch} (kernel ${release()})`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     native: native.ok
-      ? { ok: true, origin: native.origin, why: native.why, path: native.path, cpuFeatures: native.addon.cpuFeatures() }
+      ? { ok: true, origin: native.origin, why: native.why, path: native.path, cpuFeatures: native.addon.cpuFeatures(), ...(sha256Kernel ? { sha256Kernel } : {}) }
       : { ok: false, origin: 'none', reason: native.reason },
     backends,
     preference: PREFERENCE,

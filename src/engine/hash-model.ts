@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { disabledBackends, probeBackend, selectBackend } from '../backends/dispatch.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
 import type { BackendName, HashBackend } from '../backends/types.js';
-import { InputError, ModelsealError, UnavailableError } from '../errors.js';
+import { InputError, ModelsealError, UnavailableError, reviveError } from '../errors.js';
 import { DEFAULT_SHARD_BYTES, HASH_ALGORITHMS, type HashAlgorithm, type SerializationMethod } from '../hash/vocabulary.js';
 import { rootDigestOf } from '../manifest/oms.js';
 import type { Manifest, Resource } from '../manifest/types.js';
@@ -19,6 +19,13 @@ const WEBGPU_MODULE = '../backends/webgpu/index.js';
 
 /** How often progress inside running tasks is sampled (a bar redraw rate; cheap: a few atomic loads). */
 const PROGRESS_INTERVAL_MS = 200;
+
+/**
+ * A CPU plan this small is hashed in the calling thread: starting a worker thread (a fresh isolate
+ * that loads the backend and the addon again) costs 50-150 ms, more than hashing 1 MiB takes many
+ * times over. The same backend and kernels run either way, so the digests are identical.
+ */
+const IN_THREAD_MAX_BYTES = 2 ** 20;
 
 interface Resolved {
   hash: HashAlgorithm;
@@ -242,7 +249,19 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
         );
       }
     }
-    if (cpuBackend && plan.tasks.length > 0) {
+    if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && plan.totalBytes <= IN_THREAD_MAX_BYTES) {
+      const { default: hashTask } = await import('./worker.js');
+      const cpu = cpuBackend;
+      const kernels = options.kernels ? { kernels: options.kernels } : {};
+      const control = { counters, slot: 1 };
+      lanes.push(
+        lane(cpu, 0, async (t) => {
+          const reply = await hashTask({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control });
+          if ('error' in reply) throw reviveError(reply.error);
+          return reply.digests;
+        }, 1),
+      );
+    } else if (cpuBackend && plan.tasks.length > 0) {
       workers = Math.min(r.workers, plan.tasks.length);
       const pool = new HashPool(workers);
       closers.push(() => pool.close());

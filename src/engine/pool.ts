@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { ModelsealError, reviveError } from '../errors.js';
 import type { WorkerReply, WorkerTask } from './worker.js';
 
@@ -26,24 +26,35 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
+/**
+ * piscina, loaded once on the first pool: a command that never hashes (verify of a bundle alone,
+ * inspect, doctor) does not pay its ~40 ms import at start-up.
+ */
+let piscinaClass: Promise<typeof Piscina> | undefined;
+
 export class HashPool {
-  private readonly piscina: Piscina;
+  private readonly piscina: Promise<Piscina>;
   readonly workers: number;
 
   constructor(workers: number) {
     this.workers = workers;
-    this.piscina = new Piscina({
-      filename: workerUrl(),
-      minThreads: workers,
-      maxThreads: workers,
-      // one task per worker in flight plus one queued keeps every core busy without memory growth
-      concurrentTasksPerWorker: 1,
-      idleTimeout: 1000,
-    });
+    this.piscina = (piscinaClass ??= import('piscina').then((m) => m.Piscina)).then(
+      (PiscinaClass) =>
+        new PiscinaClass({
+          filename: workerUrl(),
+          minThreads: workers,
+          maxThreads: workers,
+          // one task per worker in flight plus one queued keeps every core busy without memory growth
+          concurrentTasksPerWorker: 1,
+          idleTimeout: 1000,
+        }),
+    );
+    // a failed load surfaces from run() or close(); this keeps it from being reported as unhandled first
+    this.piscina.catch(() => undefined);
   }
 
   async run(task: WorkerTask, signal?: AbortSignal): Promise<Uint8Array[]> {
-    const reply = (await this.piscina.run(task, signal ? { signal } : {})) as WorkerReply;
+    const reply = (await (await this.piscina).run(task, signal ? { signal } : {})) as WorkerReply;
     if ('error' in reply) {
       throw reviveError(reply.error);
     }
@@ -51,6 +62,6 @@ export class HashPool {
   }
 
   async close(): Promise<void> {
-    await this.piscina.destroy();
+    await (await this.piscina).destroy();
   }
 }

@@ -52,6 +52,7 @@ export interface HashResult {
   bytes: number;
   seconds: number;
   backend: BackendName | 'hybrid';
+  /** Worker threads started; 0 when the plan was small enough (≤ 1 MiB, CPU only) to hash in the calling thread. */
   workers: number;
   /** Bytes hashed by each backend (two entries in hybrid mode). */
   backendBytes: Partial<Record<BackendName, number>>;

@@ -8,7 +8,15 @@
  * Signatures are checked with node:crypto; @sigstore/core parses the extensions.
  */
 import { X509Certificate } from 'node:crypto';
-import { X509Certificate as SigstoreCert } from '@sigstore/core';
+import { createRequire } from 'node:module';
+
+/**
+ * @sigstore/core is loaded on first use, synchronously (it is CommonJS): importing it costs ~40 ms
+ * that commands which never read a certificate (hash, digest, doctor) would pay at start-up.
+ */
+function sigstoreCert(): typeof import('@sigstore/core').X509Certificate {
+  return (createRequire(import.meta.url)('@sigstore/core') as typeof import('@sigstore/core')).X509Certificate;
+}
 import { InputError, VerificationError } from '../errors.js';
 
 const EKU_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -38,7 +46,7 @@ function parseDer(der: Buffer | Uint8Array, what: string): Parsed {
     const node = new X509Certificate(der);
     // @sigstore/core parses extensions lazily; touching them here turns a corrupt extension into
     // CERT_INVALID instead of a TypeError later.
-    const ext = SigstoreCert.parse(Buffer.from(der));
+    const ext = sigstoreCert().parse(Buffer.from(der));
     const notBefore = ext.notBefore;
     const notAfter = ext.notAfter;
     if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) throw new Error('invalid validity dates');

@@ -3,7 +3,15 @@
  * WITHOUT verifying anything. Bundle-level problems still raise their specific codes.
  */
 import { X509Certificate } from 'node:crypto';
-import { X509Certificate as SigstoreCert } from '@sigstore/core';
+import { createRequire } from 'node:module';
+
+/**
+ * @sigstore/core is loaded on first use, synchronously (it is CommonJS): importing it costs ~40 ms
+ * that commands which never read a certificate (hash, digest, doctor) would pay at start-up.
+ */
+function sigstoreCert(): typeof import('@sigstore/core').X509Certificate {
+  return (createRequire(import.meta.url)('@sigstore/core') as typeof import('@sigstore/core')).X509Certificate;
+}
 import { InputError, type ModelsealError } from '../errors.js';
 import { parseStatementJson, statementToManifest, type ParsedStatement } from '../manifest/statement.js';
 import type { Manifest } from '../manifest/types.js';
@@ -89,7 +97,7 @@ function certInfoUnchecked(der: Buffer): CertificateInfo {
     info.keyCurve = c.publicKey.asymmetricKeyType ?? 'unknown';
   }
   try {
-    const s = SigstoreCert.parse(Buffer.from(der));
+    const s = sigstoreCert().parse(Buffer.from(der));
     const v2 = s.extension(OID_FULCIO_ISSUER_V2);
     const v1 = s.extension(OID_FULCIO_ISSUER_V1);
     if (v2) info.oidcIssuer = derUtf8String(v2.value);

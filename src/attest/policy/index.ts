@@ -4,7 +4,8 @@
  * measurements, MRTD / RTMRs, minimum TCB, debug, platform kinds, GPU CC mode, TDI state, age.
  * Pure: no I/O except {@link loadPolicy}; every rule reports pass or fail with a reason.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject } from 'ajv';
 import type { EvidenceKind, EvidenceVerdict } from '../core/types.js';
 import { InputError } from '../../errors.js';
 import { POLICY_SCHEMA } from './schema.js';
@@ -74,7 +75,16 @@ export interface PolicyResult {
   simulated: boolean;
 }
 
-let validator: ReturnType<Ajv['compile']> | undefined;
+let validator: ReturnType<AjvClass['compile']> | undefined;
+
+/**
+ * ajv is loaded on first use, synchronously (it is CommonJS): importing it costs ~80 ms, which every
+ * command paid at start-up when this module imported it eagerly, though only policy checks need it.
+ */
+function newAjv(options: ConstructorParameters<typeof AjvClass>[0]): AjvClass {
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  return new Ajv(options);
+}
 
 function formatAjvErrors(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])
@@ -85,7 +95,7 @@ function formatAjvErrors(errors: ErrorObject[] | null | undefined): string {
 
 /** Checks a parsed JSON value against the policy schema; throws InputError POLICY_INVALID naming the bad fields. */
 export function parsePolicy(value: unknown): Policy {
-  validator ??= new Ajv({ allErrors: true, strict: true }).compile(POLICY_SCHEMA);
+  validator ??= newAjv({ allErrors: true, strict: true }).compile(POLICY_SCHEMA);
   if (!validator(value)) {
     throw new InputError('POLICY_INVALID', `The policy does not follow docs/policy.schema.json: ${formatAjvErrors(validator.errors)}.`);
   }

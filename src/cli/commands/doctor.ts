@@ -28,6 +28,8 @@ export function register(program: Command): void {
             const f = n.cpuFeatures;
             const flagsOn = Object.entries(f).filter(([k, v]) => v === true && k !== 'arch').map(([k]) => k);
             out.push(`features  ${flagsOn.join(' ') || '(none)'}`);
+            // the kernel and the rule that chose it: a slow run starts with whether this is the expected one
+            if (n.sha256Kernel) out.push(`sha256    ${n.sha256Kernel.kernel}: ${n.sha256Kernel.reason}`);
           } else {
             out.push(`features  unknown (native addon unavailable)`);
           }
