@@ -4,11 +4,11 @@
  * MODEL --signature S ...` with the reference's flag spellings and exit codes (0 verified, non-zero
  * blocks), and `modelseal digest MODEL` prints the root digest those bundles carry.
  */
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliInProcess as cli } from '../cli-in-process.js';
-import { VECTORS_DIR, tempDir } from '../helpers.js';
+import { VECTORS_DIR, describeVectors, tempDir } from '../helpers.js';
 import { writeKeyPair } from './pki.js';
 
 const COMPAT = join(VECTORS_DIR, 'oms', 'model-transparency', 'cli-compat');
@@ -16,7 +16,6 @@ const KEYS = join(COMPAT, 'keys', 'certificate');
 const PUB = join(KEYS, 'signing-key-pub.pem');
 const CA = join(KEYS, 'ca-cert.pem');
 const SIGSTORE = ['--identity', 'stefanb@us.ibm.com', '--identity_provider', 'https://sigstore.verify.ibm.com/oauth2'];
-const have = existsSync(COMPAT);
 
 type Case = { dir: string; model?: string; method: 'key' | 'certificate' | 'sigstore'; ignore?: string };
 const CASES: Case[] = [
@@ -48,7 +47,7 @@ function verifyArgs(c: Case, model?: string): string[] {
   ];
 }
 
-describe.skipIf(!have)('model_signing command forms over the reference bundles', () => {
+describeVectors('model_signing command forms over the reference bundles', () => {
   for (const c of CASES) {
     it(`verify ${c.method} ${c.dir}: exit 0`, async () => {
       const r = await cli(verifyArgs(c));

@@ -10,7 +10,7 @@ import { MAX_CHAIN_CERTIFICATES } from '../../src/sign/bundle.js';
 import { decodeBase64Strict } from '../../src/crypto/dsse.js';
 import { verifyEvidence } from '../../src/attest/index.js';
 import { hasOpenssl, makeChain } from '../interop/pki.js';
-import { VECTORS_DIR, fill251, tempDir } from '../helpers.js';
+import { VECTORS_DIR, fill251, itVectors, tempDir } from '../helpers.js';
 
 let d: { path: string; cleanup: () => void };
 beforeAll(() => {
@@ -36,7 +36,7 @@ describe('item 9: chain length', () => {
 });
 
 describe('item 10: unusable collateral', () => {
-  it('attest verify with a collateral directory holding nothing usable is refused, not a warning', async () => {
+  itVectors('attest verify with a collateral directory holding nothing usable is refused, not a warning', async () => {
     const empty = join(d.path, 'collateral-empty');
     mkdirSync(empty);
     writeFileSync(join(empty, 'README.txt'), 'not collateral');
