@@ -58,6 +58,14 @@ describe('exit codes (item 8)', () => {
     expect(r.stderr).toContain('[MODEL_PATH_EMPTY]');
   });
 
+  it('attest collect --nonce of the wrong length is a usage error before any device is touched, not an internal error', () => {
+    const r = cli(['attest', 'collect', '--nonce', '00']);
+    expect(r.status).toBe(2);
+    noStack(r.stderr);
+    expect(r.stderr).toContain('[USAGE]');
+    expect(r.stderr).toContain('--nonce must be 32 bytes');
+  });
+
   it("sign -o '' says the path is empty, not that the current directory exists", () => {
     const r = cli(['sign', model, '--key', join(d.path, 'key.pem'), '-o', '']);
     expect(r.status).toBe(2);

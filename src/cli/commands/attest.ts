@@ -139,7 +139,7 @@ export function register(program: Command): void {
           const o: NonNullable<Parameters<typeof collectEvidence>[0]> = {};
           if (kinds) o.kinds = kinds as EvidenceKind[];
           if (flags.reportData) o.reportData = parseHex(flags.reportData, '--report-data', 1, 64);
-          if (flags.nonce) o.nonce = parseHex(flags.nonce, '--nonce', 1, 32);
+          if (flags.nonce) o.nonce = parseHex(flags.nonce, '--nonce', 32);
           const { records, unavailable } = await collectEvidence(o);
           for (const u of unavailable) info(ctx, `${u.kind}: not available — ${u.reason} (probed: ${u.probed.join(', ')})`);
           if (records.length === 0) {
