@@ -18,22 +18,12 @@ import { createKeySigner, signStatement } from '../../src/sign/signer.js';
 import { verifyBundleSignature } from '../../src/verify/signature.js';
 import { parsePolicy } from '../../src/attest/policy/index.js';
 import { runCliInProcess } from '../cli-in-process.js';
-import { tempDir } from '../helpers.js';
+import { prng, tempDir } from '../helpers.js';
 
 /** Cases per parser per run (CI budget). */
 export const FUZZ_CASES = { bundleJson: 400, dssePayload: 300, manifestNames: 300, policyJson: 400, cliArgs: 200 } as const;
 const SEED = Number(process.env.MODELSEAL_FUZZ_SEED ?? 20261204);
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 
 function expectCoded(e: unknown, what: string): void {

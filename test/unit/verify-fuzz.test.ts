@@ -12,20 +12,9 @@ import { rootDigestOf } from '../../src/manifest/oms.js';
 import { parseBundleText, serializeBundle } from '../../src/sign/bundle.js';
 import { createCertificateSigner, createKeySigner, signStatement } from '../../src/sign/signer.js';
 import { verifyBundleSignature, type TrustOptions } from '../../src/verify/signature.js';
-import { itVectors, VECTORS_DIR } from '../helpers.js';
+import { itVectors, prng, VECTORS_DIR } from '../helpers.js';
 
 const KEYS = join(VECTORS_DIR, 'oms', 'model-transparency', 'cli-compat', 'keys', 'certificate');
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function statement() {
   const resources = [
