@@ -13,7 +13,7 @@ import type { Manifest, Resource } from '../manifest/types.js';
 import { makePlan, type ChunkPlan } from '../plan/plan.js';
 import { walkModel, type WalkResult } from '../plan/walk.js';
 import { HashPool, defaultWorkers } from './pool.js';
-import type { HashModelOptions, HashResult, ProgressEvent } from './types.js';
+import type { HashModelOptions, HashPhases, HashResult, ProgressEvent } from './types.js';
 
 const WEBGPU_MODULE = '../backends/webgpu/index.js';
 
@@ -25,7 +25,16 @@ const PROGRESS_INTERVAL_MS = 200;
  * that loads the backend and the addon again) costs 50-150 ms, more than hashing 1 MiB takes many
  * times over. The same backend and kernels run either way, so the digests are identical.
  */
-const IN_THREAD_MAX_BYTES = 2 ** 20;
+export const IN_THREAD_MAX_BYTES = 2 ** 20;
+
+/**
+ * What a caller inside the library may hand to {@link hashModel} besides the public options: a pool
+ * it started ahead of time (verify starts one while it checks the bundle signature, so worker start
+ * and signature checking overlap). The caller keeps ownership and closes it.
+ */
+export interface HashModelInternals {
+  pool?: HashPool;
+}
 
 interface Resolved {
   hash: HashAlgorithm;
@@ -134,7 +143,7 @@ function checkUnchanged(walk: WalkResult, plan: ChunkPlan): void {
  * @example
  * const { manifest, bytes, seconds } = await hashModel('./my-model', { hash: 'sha256', method: 'shards', shardSize: 16 << 20 });
  */
-export async function hashModel(modelPath: string, options: HashModelOptions = {}): Promise<HashResult> {
+export async function hashModel(modelPath: string, options: HashModelOptions = {}, internals: HashModelInternals = {}): Promise<HashResult> {
   const t0 = performance.now();
   // library misuse is a ModelsealError with a code, like bad CLI input, never a bare TypeError
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -148,6 +157,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   if (options.ignorePaths) walkOpts.ignorePaths = options.ignorePaths;
   const walk = walkModel(modelPath, walkOpts);
   const files = options.only ? walk.files.filter((f) => options.only!(f.rel)) : walk.files;
+  const tWalk = performance.now();
   if (options.only && files.length === 0 && walk.files.length > 0) {
     throw new InputError('SUBSET_EMPTY', 'no file of the model matches the requested subset.');
   }
@@ -170,6 +180,8 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     throw new InputError('MODEL_EMPTY', `${modelPath} contains no data to hash (no files, or only empty files in shards mode, after ignores); check the path.`);
   }
 
+  const tPlan = performance.now();
+  let tFirst = 0;
   const leafOutputs: Uint8Array[] = new Array(plan.leaves.length);
   const progress: ProgressEvent = { phase: 'hash', bytesDone: 0, bytesTotal: plan.totalBytes, resourcesDone: 0, resourcesTotal: plan.resources.length };
   const report = options.onProgress;
@@ -179,6 +191,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   const queue = new TaskQueue(plan);
   const backendBytes: Partial<Record<BackendName, number>> = {};
   const done = (name: BackendName, leafIdx: number[], outs: Uint8Array[]) => {
+    if (tFirst === 0) tFirst = performance.now();
     let bytes = 0;
     leafIdx.forEach((leaf, k) => {
       leafOutputs[leaf] = outs[k]!;
@@ -227,6 +240,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   const lanes: Promise<void>[] = [];
   const closers: Array<() => Promise<void>> = [];
   let workers = 0;
+  let tHashed = 0;
   const cpuBackend: BackendName | undefined = backend === 'webgpu' ? undefined : backend;
   try {
     if (gpuMode !== 'off') {
@@ -262,23 +276,32 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
         }, 1),
       );
     } else if (cpuBackend && plan.tasks.length > 0) {
-      workers = Math.min(r.workers, plan.tasks.length);
-      const pool = new HashPool(workers);
-      closers.push(() => pool.close());
+      // a pre-started pool keeps all its threads (they are running already); a fresh one starts no
+      // more threads than there are tasks
+      let pool = internals.pool;
+      if (!pool) {
+        const own = new HashPool(Math.min(r.workers, plan.tasks.length));
+        closers.push(() => own.close());
+        pool = own;
+      }
+      workers = Math.min(pool.workers, r.workers, plan.tasks.length);
+      const runner = pool;
       const cpu = cpuBackend;
       const kernels = options.kernels ? { kernels: options.kernels } : {};
       // one task in flight per worker plus one queued keeps every core busy
       for (let k = 0; k < workers + 1; k++) {
         const control = { counters, slot: k + 1 };
-        lanes.push(lane(cpu, 0, (t) => pool.run({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, options.signal), k + 1));
+        lanes.push(lane(cpu, 0, (t) => runner.run({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, options.signal), k + 1));
       }
     }
     await settleAll(lanes);
   } finally {
+    tHashed = performance.now();
     if (timer) clearInterval(timer);
     options.signal?.removeEventListener('abort', onAbort);
     for (const close of closers.reverse()) await close();
   }
+  const tClosed = performance.now();
   checkUnchanged(walk, plan);
   const resources = reducePlan(plan, leafOutputs);
   progress.resourcesDone = resources.length;
@@ -295,10 +318,20 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     resources,
     rootDigest: rootDigestOf(resources),
   };
+  const tEnd = performance.now();
+  const phases: HashPhases = {
+    walk: (tWalk - t0) / 1000,
+    plan: (tPlan - tWalk) / 1000,
+    hash: (tHashed - tPlan) / 1000,
+    firstResult: tFirst === 0 ? 0 : (tFirst - tPlan) / 1000,
+    close: (tClosed - tHashed) / 1000,
+    reduce: (tEnd - tClosed) / 1000,
+  };
   return {
     manifest,
     bytes: plan.totalBytes,
-    seconds: (performance.now() - t0) / 1000,
+    seconds: (tEnd - t0) / 1000,
+    phases,
     backend: gpuMode === 'hybrid' ? 'hybrid' : backend,
     workers,
     backendBytes,

@@ -56,4 +56,26 @@ export interface HashResult {
   workers: number;
   /** Bytes hashed by each backend (two entries in hybrid mode). */
   backendBytes: Partial<Record<BackendName, number>>;
+  /** Where `seconds` went, in wall-clock seconds (profiling; printed by `hash --json`). */
+  phases: HashPhases;
+}
+
+/**
+ * Wall-clock seconds of each step of one hashModel call; they add up to `seconds` (less rounding).
+ * `firstResult` is inside `hash`: from the start of hashing until the first task came back, which on
+ * a fresh pool includes starting the worker threads.
+ */
+export interface HashPhases {
+  /** Listing the model (walk, ignores, identities). */
+  walk: number;
+  /** Choosing the backend and making the plan. */
+  plan: number;
+  /** Hashing every leaf (worker start included). */
+  hash: number;
+  /** Until the first task's digests came back (0 when there was nothing to hash). */
+  firstResult: number;
+  /** Stopping the workers (or the GPU). */
+  close: number;
+  /** Re-checking the files and reducing the leaf outputs into the manifest. */
+  reduce: number;
 }

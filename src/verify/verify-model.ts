@@ -5,7 +5,8 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import { hashModel } from '../engine/hash-model.js';
+import { hashModel, IN_THREAD_MAX_BYTES } from '../engine/hash-model.js';
+import { HashPool, defaultWorkers } from '../engine/pool.js';
 import type { HashModelOptions } from '../engine/types.js';
 import { InputError, ModelsealError } from '../errors.js';
 import { parseShardName } from '../manifest/oms.js';
@@ -130,6 +131,36 @@ function patternInModel(root: string, pattern: string): string {
  * if (!r.verified) console.error(r.summary, r.mismatches);
  */
 export async function verifyModel(modelPath: string, bundlePath: string, options: VerifyModelOptions = {}): Promise<VerifyModelResult> {
+  const pool = prestartPool(modelPath, options);
+  try {
+    return await verifyWith(modelPath, bundlePath, options, pool);
+  } finally {
+    // a pool that failed to start has already failed the hash (its error is the one to report)
+    await pool?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Worker threads for the re-hash, started before the bundle is checked so that their start (tens of
+ * ms each: an isolate, the backend, the addon) overlaps the signature check instead of following it;
+ * they open no model file. Only where the hash will need workers: a directory, or a file larger
+ * than what hashModel hashes in the calling thread; never with a backend that hashes off the CPU.
+ */
+function prestartPool(modelPath: string, options: VerifyModelOptions): HashPool | undefined {
+  if (options.backend === 'webgpu') return undefined;
+  const workers = options.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) return undefined; // hashModel reports it
+  let st;
+  try {
+    st = statSync(modelPath);
+  } catch {
+    return undefined; // the walk reports it
+  }
+  if (!st.isDirectory() && !(st.isFile() && st.size > IN_THREAD_MAX_BYTES)) return undefined;
+  return new HashPool(workers);
+}
+
+async function verifyWith(modelPath: string, bundlePath: string, options: VerifyModelOptions, pool: HashPool | undefined): Promise<VerifyModelResult> {
   // 1. Bundle and signature: no model file is opened until these pass.
   const bundle = readBundleFile(bundlePath);
   const trust: TrustOptions = {};
@@ -195,7 +226,7 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   let hashing = { bytes: 0, seconds: 0, backend: 'none', workers: 0 };
   if (!(subset && inScope.length === 0)) {
     try {
-      const h = await hashModel(modelPath, hashOpts);
+      const h = await hashModel(modelPath, hashOpts, pool ? { pool } : {});
       actual = h.manifest.resources;
       hashing = { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers };
     } catch (e) {
