@@ -36,13 +36,17 @@ export class HashPool {
   private readonly piscina: Promise<Piscina>;
   readonly workers: number;
 
-  constructor(workers: number) {
+  /**
+   * @param workers the most threads the pool runs
+   * @param startThreads threads started at once (default all); the others start when tasks wait
+   */
+  constructor(workers: number, startThreads = workers) {
     this.workers = workers;
     this.piscina = (piscinaClass ??= import('piscina').then((m) => m.Piscina)).then(
       (PiscinaClass) =>
         new PiscinaClass({
           filename: workerUrl(),
-          minThreads: workers,
+          minThreads: Math.min(startThreads, workers),
           maxThreads: workers,
           // one task per worker in flight plus one queued keeps every core busy without memory growth
           concurrentTasksPerWorker: 1,
