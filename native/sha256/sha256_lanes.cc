@@ -243,9 +243,10 @@ struct PreadSource : PlainAccess {
 // No MAP_POPULATE: on the 2-vCPU EPYC Milan VM (Linux 6.18, ext4, 4 KiB page-cache folios) populating
 // went through get_user_pages, which marks every page accessed (LRU lock, contended between two
 // workers) and holds the mmap lock for the whole window, so a second worker's mmap/munmap waited:
-// touching a 2 GiB file in 16 MiB windows cost 0.38-0.57 s of system time populated against
-// 0.25-0.33 s faulted (bench/results/sha256-mapping-*.json), and two workers hashing 4 x 2 GiB spent
-// 1.53 s against 1.06-1.33 s. Reads of the mapping run under guard_sigbus so that a file truncated
+// touching every page of a page-cached 2 GiB file in 16 MiB windows cost 0.38-0.57 s of system time
+// populated against 0.25-0.33 s faulted (window size and MAP_SHARED made no difference), and two
+// workers hashing 4 x 2 GiB spent 1.53 s of system time against 1.06-1.33 s. Where the page cache
+// holds large folios the faulted mapping is nearly free (bench/native-sha256.mjs: mapped = in memory). Reads of the mapping run under guard_sigbus so that a file truncated
 // meanwhile is FILE_CHANGED, not a crash. Pieces under kMinMapBytes are copied with
 // pread instead: mmap + munmap cost more than the copy below about 1 MiB (measured here: 16 KiB
 // leaves 0.9 vs 1.8 GB/s, 1 MiB equal, 4 MiB 2.4 vs 1.9); so are files that cannot be mapped.
