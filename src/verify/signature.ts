@@ -28,6 +28,22 @@ export interface TrustOptions {
   certRoot?: string | Buffer | Array<string | Buffer>;
   /** Identity, issuer and trusted root for Sigstore keyless bundles. */
   sigstore?: SigstorePolicy;
+  /**
+   * With `certRoot`: accept a root certificate that is not self-signed (an intermediate CA) as the
+   * trust anchor (`--allow-partial-chain`, OpenSSL's partial-chain rule). Off by default, as in
+   * model_signing and `openssl verify`: the chain must reach a self-signed root (CERT_CHAIN_PARTIAL).
+   */
+  allowPartialChain?: boolean;
+}
+
+/** The trust fields of `options` (which may carry other options too), copied as given. */
+export function trustOptionsOf(options: TrustOptions): TrustOptions {
+  const trust: TrustOptions = {};
+  if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
+  if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
+  if (options.sigstore !== undefined) trust.sigstore = options.sigstore;
+  if (options.allowPartialChain !== undefined) trust.allowPartialChain = options.allowPartialChain;
+  return trust;
 }
 
 /** Who signed, as established by verification. */
@@ -141,6 +157,9 @@ export async function verifyBundleSignature(
   if (given !== 1) {
     throw new InputError('USAGE', 'give exactly one of: a public key (--key), a root certificate (--cert-root), or a Sigstore identity and issuer (--sigstore-identity/--sigstore-issuer).');
   }
+  if (trust.allowPartialChain === true && trust.certRoot === undefined) {
+    throw new InputError('USAGE', 'allowPartialChain (--allow-partial-chain) applies only to certificate verification with a root certificate (--cert-root).');
+  }
   const method = methodOf(b);
   const wanted: SignerInfo['method'] = trust.publicKey !== undefined ? 'key' : trust.certRoot !== undefined ? 'certificate' : 'sigstore';
   if (method !== wanted) {
@@ -188,7 +207,7 @@ export async function verifyBundleSignature(
       const text = Buffer.isBuffer(src) ? src.toString('utf8') : src.includes('-----BEGIN') ? src : readRootFile(src);
       return parsePemCertificates(text, 'the root certificate file');
     });
-    const chain = verifyCertificateChain(b.material.certificates, roots);
+    const chain = verifyCertificateChain(b.material.certificates, roots, { allowPartialChain: trust.allowPartialChain === true });
     const key = chain.leaf.publicKey;
     const curve = ecCurveOf(key, "the signing certificate's key");
     // model_signing's legacy (v0.2) path hashes with SHA-256 for certificates, whatever the curve.

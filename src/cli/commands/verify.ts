@@ -23,6 +23,7 @@ interface VerifyFlags extends RehashFlags {
   certRoot?: string[];
   certificateChain?: string[];
   certificate_chain?: string[];
+  allowPartialChain?: boolean;
   sigstoreIdentity?: string;
   identity?: string;
   sigstoreIssuer?: string;
@@ -64,6 +65,7 @@ function optionsFrom(flags: VerifyFlags): VerifyModelOptions {
   }
   if (key !== undefined) o.publicKey = key;
   if (roots.length) o.certRoot = roots;
+  if (flags.allowPartialChain === true) o.allowPartialChain = true;
   if (identity !== undefined || issuer !== undefined) {
     if (identity === undefined || issuer === undefined) throw new InputError('USAGE', 'Sigstore verification needs both --sigstore-identity and --sigstore-issuer.');
     o.sigstore = { identity, issuer, ...(trustedRoot !== undefined ? { trustedRoot } : {}) };
@@ -87,7 +89,7 @@ function givenMethodFlags(f: VerifyFlags): Record<PkiMethod, string[]> {
   const named = (pairs: Array<[unknown, string]>) => pairs.filter(([v]) => v !== undefined && v !== false).map(([, n]) => n);
   return {
     key: named([[f.key, '--key'], [f.publicKey, '--public-key'], [f.public_key, '--public_key']]),
-    certificate: named([[f.certRoot, '--cert-root'], [f.certificateChain, '--certificate-chain'], [f.certificate_chain, '--certificate_chain']]),
+    certificate: named([[f.certRoot, '--cert-root'], [f.certificateChain, '--certificate-chain'], [f.certificate_chain, '--certificate_chain'], [f.allowPartialChain, '--allow-partial-chain']]),
     sigstore: named([
       [f.sigstoreIdentity, '--sigstore-identity'], [f.identity, '--identity'], [f.sigstoreIssuer, '--sigstore-issuer'],
       [f.identityProvider, '--identity-provider'], [f.identity_provider, '--identity_provider'],
@@ -126,6 +128,7 @@ async function tensorVerdict(model: string, bundle: string, o: VerifyModelOption
   const opts: OpenVerifiedOptions & { files?: string[] } = { signature: bundle };
   if (o.publicKey !== undefined) opts.publicKey = o.publicKey;
   if (o.certRoot !== undefined) opts.certRoot = o.certRoot;
+  if (o.allowPartialChain !== undefined) opts.allowPartialChain = o.allowPartialChain;
   if (o.sigstore !== undefined) opts.sigstore = o.sigstore;
   if (o.companion !== undefined) opts.companion = o.companion;
   if (flags.file !== undefined) opts.files = flags.file;
@@ -163,6 +166,7 @@ export function register(program: Command): void {
     .option('--sig <bundle>', 'the signature bundle (default <model>.sig)')
     .option('--key <pem>', 'public key of a key-signed bundle (PEM)')
     .option('--cert-root <pem>', 'trusted root CA certificate(s) of a certificate-signed bundle (repeatable)', collect)
+    .option('--allow-partial-chain', 'with --cert-root: accept a root that is not self-signed (an intermediate CA) as the trust anchor')
     .option('--sigstore-identity <id>', 'Sigstore keyless: the signer identity (e-mail or URI), matched exactly')
     .option('--sigstore-issuer <url>', 'Sigstore keyless: the OIDC issuer URL, matched exactly')
     .option('--trusted-root <file>', 'Sigstore keyless: trusted_root.json (default: the public-good root shipped with @sigstore/tuf)')
