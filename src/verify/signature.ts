@@ -4,7 +4,6 @@
  * returns the payload bytes only once they are authenticated.
  */
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import { InputError, VerificationError } from '../errors.js';
 import { MAX_BUNDLE_BYTES, parseBundleText, type ParsedBundle } from '../sign/bundle.js';
 import {
@@ -18,7 +17,7 @@ import {
 import { loadPublicKey, parsePemCertificates, type KeySource } from '../sign/signer.js';
 import { verifyCertificateChain } from './cert-chain.js';
 import { verifySigstoreBundle, type SigstorePolicy } from './sigstore.js';
-import { readInputText, readOpenFile } from '../io/input-file.js';
+import { readCappedFile, readInputText } from '../io/input-file.js';
 
 /** What the verifier trusts: exactly one of these. */
 export interface TrustOptions {
@@ -76,27 +75,17 @@ export interface VerifiedPayload {
  * Reads a bundle file, refusing files over 64 MiB before reading them, and parses it.
  */
 export function readBundleFile(path: string): ParsedBundle {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === 'ENOENT' ? 'BUNDLE_NOT_FOUND' : 'BUNDLE_UNREADABLE',
-      code === 'ENOENT' ? `the signature bundle ${path} does not exist; pass the .sig file the signer wrote.` : `cannot read the signature bundle ${path}: ${(e as Error).message}.`,
-      { cause: e },
-    );
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputError('BUNDLE_UNREADABLE', `${path} is not a regular file.`);
-    if (st.size > MAX_BUNDLE_BYTES) {
-      throw new InputError('BUNDLE_TOO_LARGE', `${path} is ${st.size} bytes, over the ${MAX_BUNDLE_BYTES / 1048576} MiB limit for bundles; refused.`);
-    }
-    return parseBundleText(readOpenFile(fd, st.size).toString('utf8'), path);
-  } finally {
-    closeSync(fd);
-  }
+  const bytes = readCappedFile(path, MAX_BUNDLE_BYTES, {
+    open: (e) =>
+      new InputError(
+        e.code === 'ENOENT' ? 'BUNDLE_NOT_FOUND' : 'BUNDLE_UNREADABLE',
+        e.code === 'ENOENT' ? `the signature bundle ${path} does not exist; pass the .sig file the signer wrote.` : `cannot read the signature bundle ${path}: ${e.message}.`,
+        { cause: e },
+      ),
+    notRegular: () => new InputError('BUNDLE_UNREADABLE', `${path} is not a regular file.`),
+    tooLarge: (size) => new InputError('BUNDLE_TOO_LARGE', `${path} is ${size} bytes, over the ${MAX_BUNDLE_BYTES / 1048576} MiB limit for bundles; refused.`),
+  });
+  return parseBundleText(bytes.toString('utf8'), path);
 }
 
 function methodOf(b: ParsedBundle): SignerInfo['method'] {
