@@ -108,6 +108,8 @@ describe('item 17: TDISP (no public capture exists: SIMULATED platform evidence)
     expect(v.code).toBeUndefined();
     expect([v.verified, v.simulated, v.trailingBytes]).toEqual([true, true, 1]);
     expect(v.warnings).toContain('1 byte after the end of the TDISP evidence (by its own length fields), all zero, were ignored: no signature covers them.');
+    // Unreadable TDISP evidence is an InputError (exit 2), as for every other kind (item 21's rule).
+    await expect(verifyEvidence(e.evidence.subarray(0, 30), { allowSimulated: true, certs: e.certs })).rejects.toMatchObject({ code: 'EVIDENCE_TRUNCATED' });
   }, 30_000);
 });
 

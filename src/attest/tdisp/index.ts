@@ -288,17 +288,13 @@ function claimsOf(ev: TdispEvidence): Record<string, unknown> {
  * Identity CA, or a simulated root with allowSimulated), the SPDM 1.1 signature, the nonce against
  * options.expectedNonce and the binding block. A report without a signed transcript is refused with
  * TDISP_UNAUTHENTICATED (its integrity must then come from a CPU report covering its digest).
- * Never throws for bad evidence: failures are verdicts with a stable code.
+ * Evidence that parses never throws: failures are verdicts with a stable code; unreadable evidence
+ * throws InputError (EVIDENCE_TRUNCATED, TDISP_MALFORMED, TDISP_UNSUPPORTED_VERSION).
  */
 export async function verifyTdispReport(bytes: Uint8Array, options: VerifyEvidenceOptions = {}): Promise<EvidenceVerdict> {
   const at = options.at ?? new Date();
-  let ev: TdispEvidence;
-  try {
-    ev = parseTdispReport(bytes);
-  } catch (e) {
-    if (e instanceof InputError) return { kind: 'tdisp', verified: false, simulated: false, code: e.code, message: e.message, chain: [], claims: {}, warnings: [] };
-    throw e;
-  }
+  // Unreadable evidence throws (exit 2), as for every other kind: it is bad input, not a refusal.
+  const ev = parseTdispReport(bytes);
   const claims = claimsOf(ev);
   const warnings: string[] = ['No public TDISP captures exist: this verifier has only been exercised with simulated evidence.'];
   const verdict = (ok: boolean, simulated: boolean, code: string | undefined, message: string, chain: string[] = []): EvidenceVerdict => ({
