@@ -10,7 +10,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { verifyEvidence } from '../../src/attest/index.js';
 import type { EvidenceVerdict } from '../../src/attest/core/types.js';
 import { parsePolicy, validatePolicy, type Policy, type PolicyResult } from '../../src/attest/policy/index.js';
-import { describeVectors, VECTORS_DIR } from '../helpers.js';
+import { describeVectors, REPO_ROOT, VECTORS_DIR } from '../helpers.js';
 
 const TEE = join(VECTORS_DIR, 'tee');
 const read = (f: string) => new Uint8Array(readFileSync(join(TEE, f)));
@@ -226,5 +226,18 @@ describeVectors('policy depth on real TDX verdicts', () => {
     expectPass(tdx15, { tdx: base });
     expectOnlyFailure(tdx15, { tdx: { ...base, mrtd: [OTHER_48] } }, 'POLICY_MRTD');
     expectOnlyFailure(tdx15, { tdx: { ...base, rtmr0: [OTHER_48] } }, 'POLICY_RTMR');
+  });
+});
+
+describeVectors('the in-depth SEV-SNP example of docs/policy.md', () => {
+  it('passes on the real report it was taken from', async () => {
+    const milan = await verifyEvidence(read('snp/virtee_milan_v2_report.hex'), { certs: [read('snp/virtee_milan_vcek.der')], at: new Date('2024-01-01') });
+    const md = readFileSync(join(REPO_ROOT, 'docs', 'policy.md'), 'utf8');
+    const blocks = [...md.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Policy);
+    const example = blocks.find((b) => b.snp?.measurements?.includes(milan.claims.measurement as string));
+    expect(example?.snp?.allowProvisionalFirmware).toBe(false);
+    const r = validatePolicy([milan], parsePolicy(example));
+    expect(r.rules.filter((x) => !x.ok)).toEqual([]);
+    expect(r.rules.map((x) => x.rule)).toEqual(expect.arrayContaining(['POLICY_GUEST_POLICY', 'POLICY_FIRMWARE', 'POLICY_PROVISIONAL_FIRMWARE', 'POLICY_LAUNCH_TCB']));
   });
 });
