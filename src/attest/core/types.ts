@@ -69,7 +69,10 @@ export interface EvidenceVerdict {
    * SEV-SNP only: `reportVersion`, `hostData`, `vmpl`, `policy` (hex u64), `migrateMa`, `guestSvn`,
    * `familyId`, `imageId`, `idKeyDigest`, `authorKeyDigest`, `signingKey` ('vcek' | 'vlek'), `chipId`,
    * `currentTcb`, `committedTcb`, `launchTcb`, `firmwareVersion` ('major.minor.build'), `vekKind`,
-   * `vekProductName`, `cspId` (VLEK).
+   * `vekProductName`, `cspId` (VLEK), `committedFirmwareVersion` ('major.minor.build'), `guestPolicy`
+   * {abiMajor, abiMinor, smt, migrateMa, debug, singleSocket, cxlAllow, memAes256Xts, raplDis,
+   * ciphertextHiding, pageSwapDisable}, `reportId`, `reportIdMa`; v5 reports: `launchMitVector`,
+   * `currentMitVector` (hex u64, '0x…').
    *
    * TDX only: `quoteVersion`, `mrtd`, `rtmrs` (4 × 48 B), `tdAttributes` (hex u64), `xfam`, `mrConfigId`,
    * `mrOwner`, `mrOwnerConfig`, `mrSeam`, `mrSignerSeam`, `seamAttributes`, `teeTcbSvn`, `teeTcbSvn2`,
