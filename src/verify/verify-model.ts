@@ -13,7 +13,7 @@ import { parseShardName } from '../manifest/oms.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatementJson, statementToManifest, type ParsedStatement } from '../manifest/statement.js';
 import type { Manifest, Resource, Serialization } from '../manifest/types.js';
 import { compareResources, resourceFile, selectResources, type ResourceMismatch } from './compare.js';
-import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
+import { readBundleFile, trustOptionsOf, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
 import { checkCompanion, type CompanionVerdict } from './companion-check.js';
 
 /** Hashing-engine settings passed through unchanged (they never change a digest). */
@@ -168,10 +168,7 @@ function prestartPool(modelPath: string, options: VerifyModelOptions): HashPool 
 async function verifyWith(modelPath: string, bundlePath: string, options: VerifyModelOptions, pool: HashPool | undefined): Promise<VerifyModelResult> {
   // 1. Bundle and signature: no model file is opened until these pass.
   const bundle = readBundleFile(bundlePath);
-  const trust: TrustOptions = {};
-  if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
-  if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
-  if (options.sigstore !== undefined) trust.sigstore = options.sigstore;
+  const trust = trustOptionsOf(options);
   const verified = await verifyBundleSignature(bundle, trust, { expectedPayloadType: IN_TOTO_PAYLOAD_TYPE });
   const parsed = statementToManifest(parseStatementJson(verified.payload));
   const expectedManifest = parsed.manifest;
