@@ -286,8 +286,8 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
         }, 1),
       );
     } else if (cpuBackend && plan.tasks.length > 0) {
-      // a pre-started pool keeps all its threads (they are running already); a fresh one starts no
-      // more threads than there are tasks
+      // a caller's pre-started pool is used as it is (its threads may be running already); a fresh
+      // one starts no more threads than there are tasks
       let pool = internals.pool;
       if (!pool) {
         const own = new HashPool(Math.min(r.workers, plan.tasks.length));
