@@ -14,6 +14,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,12 +24,17 @@
 #include <cstring>
 #include <string>
 
+#include "io.h"
+
 namespace modelseal {
 
-// Below this much available memory (the smaller of MemAvailable and every enclosing cgroup's
-// limit − usage + inactive page cache) the low-memory read path is taken. At 512 MiB the default
-// path still read each byte ~1.1x; below ~256 MiB it started to re-read (1.45x at 256 MiB).
+// Below max(LOW_MEMORY_AVAILABLE_BYTES, LOW_MEMORY_BYTES_PER_CPU × online CPUs) of available memory
+// (the smaller of MemAvailable and every enclosing cgroup's limit − usage + file cache) the
+// low-memory read path is taken. With 2 workers at 512 MiB the default path read each byte ~1.1x,
+// at 256 MiB 1.45x; each worker maps up to 32 MiB plus readahead, hence the per-CPU term.
+// src/engine/memory.ts applies the same rule to the number of workers.
 constexpr uint64_t LOW_MEMORY_AVAILABLE_BYTES = uint64_t(512) << 20;
+constexpr uint64_t LOW_MEMORY_BYTES_PER_CPU = uint64_t(64) << 20;
 
 namespace read_policy_detail {
 
@@ -67,17 +73,21 @@ inline uint64_t number_file(const std::string& path) {
   return std::strtoull(s.c_str(), nullptr, 10);
 }
 
-// limit − usage + inactive file cache (reclaimable without I/O) of one cgroup directory;
+// limit − usage + file cache (reclaimable, as MemAvailable counts it) of one cgroup directory;
 // UINT64_MAX when it has no limit.
 inline uint64_t cgroup_level_available(const std::string& dir, bool v2) {
   const uint64_t limit = number_file(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"));
   if (limit == UINT64_MAX || limit >= (uint64_t(1) << 60)) return UINT64_MAX;  // v1 "no limit" is ~2^63
   const uint64_t usage = number_file(dir + (v2 ? "/memory.current" : "/memory.usage_in_bytes"));
   if (usage == UINT64_MAX) return UINT64_MAX;
-  uint64_t inactive = field(read_small(dir + "/memory.stat"), v2 ? "inactive_file" : "total_inactive_file");
-  if (inactive == UINT64_MAX) inactive = 0;
+  const std::string stat = read_small(dir + "/memory.stat");
+  uint64_t cache = 0;
+  for (const char* key : {v2 ? "inactive_file" : "total_inactive_file", v2 ? "active_file" : "total_active_file"}) {
+    const uint64_t v = field(stat, key);
+    if (v != UINT64_MAX) cache += v;
+  }
   const uint64_t free = limit > usage ? limit - usage : 0;
-  return free + inactive;
+  return free + cache;
 }
 
 // The tightest of the process's memory cgroup and its ancestors (cgroup v1 "memory" controller or
@@ -152,7 +162,11 @@ inline bool low_memory_reads() {
   const char* env = std::getenv("MODELSEAL_MEMORY_POLICY");
   if (env && std::strcmp(env, "low") == 0) return true;
   if (env && std::strcmp(env, "normal") == 0) return false;
-  return memory_available_bytes() < LOW_MEMORY_AVAILABLE_BYTES;
+  static const uint64_t threshold = [] {
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return std::max<uint64_t>(LOW_MEMORY_AVAILABLE_BYTES, LOW_MEMORY_BYTES_PER_CPU * static_cast<uint64_t>(cpus > 0 ? cpus : 1));
+  }();
+  return memory_available_bytes() < threshold;
 }
 
 // Low-memory path, once per opened range: no kernel readahead on this descriptor (the pieces ask
@@ -165,14 +179,23 @@ inline void low_memory_begin(int fd) {
 #endif
 }
 
-// Low-memory path, after [offset, offset + n) was copied out of the cache: drop it (pages another
-// process has mapped stay) and start reading the next piece, [offset + n, offset + n + next).
-inline void low_memory_after_read(int fd, uint64_t offset, size_t n, size_t next) {
+// Low-memory path: reads [offset, offset + n) into dst, then starts reading the next piece,
+// [offset + n, offset + n + next). A piece that was not already cached is dropped from the cache
+// once copied (drop-behind); one that was (another reader's, e.g. a model being loaded) stays: a
+// non-blocking read (RWF_NOWAIT) that returns the whole piece says it was cached.
+inline void low_memory_read(const Fd& fd, uint8_t* dst, size_t n, uint64_t offset, size_t next) {
+  bool cached = false;
+#if defined(RWF_NOWAIT)
+  struct iovec v{dst, n};
+  const ssize_t r = ::preadv2(fd.get(), &v, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+  cached = r >= 0 && static_cast<size_t>(r) == n;
+#endif
+  if (!cached) fd.pread_full(dst, n, offset);
 #if defined(POSIX_FADV_DONTNEED) && defined(POSIX_FADV_WILLNEED)
-  ::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_DONTNEED);
-  if (next) ::posix_fadvise(fd, static_cast<off_t>(offset + n), static_cast<off_t>(next), POSIX_FADV_WILLNEED);
+  if (!cached) ::posix_fadvise(fd.get(), static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_DONTNEED);
+  if (next) ::posix_fadvise(fd.get(), static_cast<off_t>(offset + n), static_cast<off_t>(next), POSIX_FADV_WILLNEED);
 #else
-  (void)fd, (void)offset, (void)n, (void)next;
+  (void)next;
 #endif
 }
 

@@ -302,8 +302,10 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
     while (left > 0) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(left, block));
       batch_progress(n);
-      fd.pread_full(buf.data(), n, pos);
-      if (low_memory) low_memory_after_read(fd.get(), pos, n, static_cast<size_t>(std::min<uint64_t>(left - n, block)));
+      if (low_memory)
+        low_memory_read(fd, buf.data(), n, pos, static_cast<size_t>(std::min<uint64_t>(left - n, block)));
+      else
+        fd.pread_full(buf.data(), n, pos);
       h.update(buf.data(), n);
       pos += n;
       left -= n;

@@ -242,9 +242,10 @@ struct PreadSource : PlainAccess {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, chunk));
     batch_progress(n);
     AlignedBuffer& buf = lane_buffer(lane, chunk);
-    files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
     if (low_memory)
-      low_memory_after_read(files.fd[lane]->get(), leaves[job].offset + pos, n, static_cast<size_t>(std::min<uint64_t>(rest - n, chunk)));
+      low_memory_read(*files.fd[lane], buf.data(), n, leaves[job].offset + pos, static_cast<size_t>(std::min<uint64_t>(rest - n, chunk)));
+    else
+      files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
     *got = n;
     return buf.data();
   }

@@ -6,9 +6,15 @@
  * thread; results do not change, only how many threads compute them.
  */
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
-/** Below this much available memory the engine takes the low-memory path (native/read_policy.h). */
+/**
+ * Below max(LOW_MEMORY_AVAILABLE_BYTES, LOW_MEMORY_BYTES_PER_CPU × CPUs) of available memory the
+ * engine takes the low-memory path (the rule of native/read_policy.h).
+ */
 export const LOW_MEMORY_AVAILABLE_BYTES = 512 * 2 ** 20;
+/** Per CPU: each worker of the normal path maps up to 32 MiB of windows plus readahead. */
+export const LOW_MEMORY_BYTES_PER_CPU = 64 * 2 ** 20;
 
 /** Memory a worker thread may take under the low-memory path: its isolate and heap (~20 MiB measured) with room to spare. */
 export const LOW_MEMORY_WORKER_BYTES = 64 * 2 ** 20;
@@ -40,14 +46,15 @@ function numberFile(path: string): number | undefined {
   return s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined; // cgroup v2 says "max" for none
 }
 
-/** limit − usage + inactive page cache of one cgroup directory; undefined without a limit. */
+/** limit − usage + file page cache (reclaimable, as MemAvailable counts it) of one cgroup directory; undefined without a limit. */
 function cgroupLevelAvailable(dir: string, v2: boolean): number | undefined {
   const limit = numberFile(`${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`);
   if (limit === undefined || limit >= 2 ** 60) return undefined; // v1 "no limit" is ~2^63
   const usage = numberFile(`${dir}/${v2 ? 'memory.current' : 'memory.usage_in_bytes'}`);
   if (usage === undefined) return undefined;
-  const inactive = field(readSmall(`${dir}/memory.stat`), v2 ? 'inactive_file' : 'total_inactive_file') ?? 0;
-  return Math.max(0, limit - usage) + inactive;
+  const stat = readSmall(`${dir}/memory.stat`);
+  const cache = (field(stat, v2 ? 'inactive_file' : 'total_inactive_file') ?? 0) + (field(stat, v2 ? 'active_file' : 'total_active_file') ?? 0);
+  return Math.max(0, limit - usage) + cache;
 }
 
 function cgroupAvailable(): number | undefined {
@@ -73,7 +80,7 @@ function cgroupAvailable(): number | undefined {
 
 /**
  * Bytes of memory available to this process: the smaller of MemAvailable and every enclosing
- * cgroup's (v1 memory controller or v2) limit − usage + inactive page cache. Undefined where nothing
+ * cgroup's (v1 memory controller or v2) limit − usage + file page cache. Undefined where nothing
  * says (not Linux, or no /proc).
  */
 export function memoryAvailableBytes(): number | undefined {
@@ -94,14 +101,15 @@ export interface MemoryPolicy {
 /**
  * Whether the engine takes the low-memory path now. MODELSEAL_MEMORY_POLICY=low or =normal forces it
  * either way (tests, benchmarks; the native readers honour the same variable); otherwise it is low
- * when less than LOW_MEMORY_AVAILABLE_BYTES is available.
+ * when less than max(LOW_MEMORY_AVAILABLE_BYTES, LOW_MEMORY_BYTES_PER_CPU × CPUs) is available.
  */
 export function memoryPolicy(): MemoryPolicy {
   const forced = process.env.MODELSEAL_MEMORY_POLICY;
   const availableBytes = memoryAvailableBytes();
   if (forced === 'low') return { low: true, availableBytes };
   if (forced === 'normal') return { low: false, availableBytes };
-  return { low: availableBytes !== undefined && availableBytes < LOW_MEMORY_AVAILABLE_BYTES, availableBytes };
+  const threshold = Math.max(LOW_MEMORY_AVAILABLE_BYTES, LOW_MEMORY_BYTES_PER_CPU * cpus().length);
+  return { low: availableBytes !== undefined && availableBytes < threshold, availableBytes };
 }
 
 /**
