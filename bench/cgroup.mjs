@@ -8,7 +8,7 @@
  * cache the run builds up: the pressure that evicts mapped windows and readahead.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const V1_ROOT = '/sys/fs/cgroup/memory';
@@ -103,10 +103,18 @@ export async function runLimited({ limitBytes, argv, env = process.env, cwd = pr
 }
 
 /**
- * Drops a file of our own from the page cache (GNU dd's `iflag=nocache count=0`: posix_fadvise
- * DONTNEED over the whole file), so that a run reads it from storage. Returns false where dd cannot.
+ * Drops a file of our own from the page cache (fsync, then GNU dd's `iflag=nocache count=0`:
+ * posix_fadvise DONTNEED over the whole file), so that a run reads it from storage. Returns false
+ * where dd cannot.
  */
 export async function dropFromCache(path) {
+  // dirty pages cannot be dropped: write them back first
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   return new Promise((resolve) => {
     const p = spawn('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
     p.on('error', () => resolve(false));

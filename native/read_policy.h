@@ -179,24 +179,36 @@ inline void low_memory_begin(int fd) {
 #endif
 }
 
-// Low-memory path: reads [offset, offset + n) into dst, then starts reading the next piece,
-// [offset + n, offset + n + next). A piece that was not already cached is dropped from the cache
-// once copied (drop-behind); one that was (another reader's, e.g. a model being loaded) stays: a
-// non-blocking read (RWF_NOWAIT) that returns the whole piece says it was cached.
-inline void low_memory_read(const Fd& fd, uint8_t* dst, size_t n, uint64_t offset, size_t next) {
-  bool cached = false;
+// Low-memory path: reads a range piece by piece into dst, starting the read of each next piece
+// (POSIX_FADV_WILLNEED) as soon as the current one is copied. Pieces of a range that was not cached
+// when its first piece was read are dropped from the cache once copied (drop-behind); a range that
+// was cached (another reader's, e.g. a model being loaded) stays. A non-blocking read (RWF_NOWAIT)
+// that returns the whole first piece says it was cached; later pieces cannot be probed that way,
+// since our own WILLNEED has brought them in.
+class LowMemoryReader {
+ public:
+  // [offset, offset + n) into dst; `first`: the range's first piece; `next`: bytes of the piece after.
+  void read(const Fd& fd, uint8_t* dst, size_t n, uint64_t offset, size_t next, bool first) {
+    bool done = false;
+    if (first) {
+      cached_ = false;
 #if defined(RWF_NOWAIT)
-  struct iovec v{dst, n};
-  const ssize_t r = ::preadv2(fd.get(), &v, 1, static_cast<off_t>(offset), RWF_NOWAIT);
-  cached = r >= 0 && static_cast<size_t>(r) == n;
+      struct iovec v{dst, n};
+      const ssize_t r = ::preadv2(fd.get(), &v, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+      cached_ = done = r >= 0 && static_cast<size_t>(r) == n;
 #endif
-  if (!cached) fd.pread_full(dst, n, offset);
+    }
+    if (!done) fd.pread_full(dst, n, offset);
 #if defined(POSIX_FADV_DONTNEED) && defined(POSIX_FADV_WILLNEED)
-  if (!cached) ::posix_fadvise(fd.get(), static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_DONTNEED);
-  if (next) ::posix_fadvise(fd.get(), static_cast<off_t>(offset + n), static_cast<off_t>(next), POSIX_FADV_WILLNEED);
+    if (!cached_) ::posix_fadvise(fd.get(), static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_DONTNEED);
+    if (next) ::posix_fadvise(fd.get(), static_cast<off_t>(offset + n), static_cast<off_t>(next), POSIX_FADV_WILLNEED);
 #else
-  (void)next;
+    (void)next;
 #endif
-}
+  }
+
+ private:
+  bool cached_ = false;
+};
 
 }  // namespace modelseal

@@ -297,13 +297,14 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
     // whole subtrees for the hasher: the CV stack carries the tree across blocks.
     const size_t block = opt.pread_block_bytes;
     buf.reserve(block);
+    LowMemoryReader low_reader;
     uint64_t pos = offset;
     uint64_t left = len;
     while (left > 0) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(left, block));
       batch_progress(n);
       if (low_memory)
-        low_memory_read(fd, buf.data(), n, pos, static_cast<size_t>(std::min<uint64_t>(left - n, block)));
+        low_reader.read(fd, buf.data(), n, pos, static_cast<size_t>(std::min<uint64_t>(left - n, block)), pos == offset);
       else
         fd.pread_full(buf.data(), n, pos);
       h.update(buf.data(), n);

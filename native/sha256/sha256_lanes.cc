@@ -232,6 +232,7 @@ struct PreadSource : PlainAccess {
   const FileLeaf* leaves;
   size_t chunk;
   bool low_memory = false;  // read_policy.h
+  LowMemoryReader low_reader[kMaxLanes];
   LaneFiles files;
   uint64_t begin(int lane, size_t job) {
     files.open(lane, leaves[job]);
@@ -243,7 +244,8 @@ struct PreadSource : PlainAccess {
     batch_progress(n);
     AlignedBuffer& buf = lane_buffer(lane, chunk);
     if (low_memory)
-      low_memory_read(*files.fd[lane], buf.data(), n, leaves[job].offset + pos, static_cast<size_t>(std::min<uint64_t>(rest - n, chunk)));
+      low_reader[lane].read(*files.fd[lane], buf.data(), n, leaves[job].offset + pos,
+                            static_cast<size_t>(std::min<uint64_t>(rest - n, chunk)), pos == 0);
     else
       files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
     *got = n;
