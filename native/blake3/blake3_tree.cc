@@ -304,7 +304,7 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
       const size_t n = static_cast<size_t>(std::min<uint64_t>(left, block));
       batch_progress(n);
       if (low_memory)
-        low_reader.read(fd, buf.data(), n, pos, static_cast<size_t>(std::min<uint64_t>(left - n, block)), pos == offset);
+        low_reader.read(fd, buf.data(), n, pos, left - n, pos == offset);
       else
         fd.pread_full(buf.data(), n, pos);
       h.update(buf.data(), n);

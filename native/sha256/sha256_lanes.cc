@@ -244,8 +244,7 @@ struct PreadSource : PlainAccess {
     batch_progress(n);
     AlignedBuffer& buf = lane_buffer(lane, chunk);
     if (low_memory)
-      low_reader[lane].read(*files.fd[lane], buf.data(), n, leaves[job].offset + pos,
-                            static_cast<size_t>(std::min<uint64_t>(rest - n, chunk)), pos == 0);
+      low_reader[lane].read(*files.fd[lane], buf.data(), n, leaves[job].offset + pos, rest - n, pos == 0);
     else
       files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
     *got = n;
