@@ -72,7 +72,7 @@ const pubPem = join(work, 'pub.pem');
 writeFileSync(keyPem, privateKey.export({ type: 'pkcs8', format: 'pem' }));
 writeFileSync(pubPem, publicKey.export({ type: 'spki', format: 'pem' }));
 const bundle = join(work, 'small.sig');
-execFileSync(process.execPath, [join(ROOT, 'bin', 'modelseal.js'), 'sign', smallDir, '--key', keyPem, '-o', bundle, '--force', '-q'], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(ROOT, 'bin', 'modelseal.js'), 'sign', smallDir, '--key', keyPem, '-o', bundle, '--force', '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 let node = process.execPath;
 if (!flag('shared-node')) {
