@@ -6,8 +6,9 @@
 // stream; 8 MiB × 2 on the development host). Under a tight memory limit those windows and that
 // readahead do not fit: pages are evicted before they are hashed and read again, so the same bytes
 // are fetched from storage many times. Measured (bench/pressure.mjs, 1.5 GiB file, 16 MiB shards,
-// 2 workers, cgroup v1 limit): storage reads 1.0x the file at 2 GiB, 1.9x at 160 MiB, 8.2x at
-// 100 MiB (sys time 0.5 s → 15.7 s). When memory is short the readers therefore copy with pread in
+// 2 workers, cgroup v1 limit; bench/results/pressure-amd-epyc-2vcpu-2026-12-04.md): storage reads
+// 1.05x the file at 2 GiB, 1.96x at 160 MiB, 5.98x at 100 MiB (user+sys 1.5 s → 10.4 s); 1.05x at
+// every limit on the path below. When memory is short the readers therefore copy with pread in
 // small pieces, disable kernel readahead on the descriptor, ask for the next 2 MiB themselves
 // (POSIX_FADV_WILLNEED) and drop each piece from the cache once copied (POSIX_FADV_DONTNEED), so
 // a reader holds about 2 MiB per lane of page cache instead of tens of MiB.
