@@ -11,6 +11,7 @@
 
 #include "io.h"
 #include "progress.h"
+#include "read_policy.h"
 
 #ifndef MAP_POPULATE
 #define MAP_POPULATE 0  // not on every Unix: pages are then faulted in as they are read
@@ -286,19 +287,26 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
                      uint8_t out[OUT_LEN]) {
   Hasher h(k, cv ? offset / CHUNK_LEN : 0);
   const IoOptions& opt = io_options();
-  if (opt.mode == IoMode::Mmap && len >= opt.mmap_window_bytes) {
+  // Memory short: pread blocks with bounded readahead instead of mapped windows (read_policy.h).
+  const bool low_memory = low_memory_reads();
+  if (low_memory) low_memory_begin(fd.get());
+  if (!low_memory && opt.mode == IoMode::Mmap && len >= opt.mmap_window_bytes) {
     hash_mapped(fd, offset, len, opt.mmap_window_bytes, buf, h);
   } else {
     // Blocks of a power-of-two number of chunks, so that every block but the last is one or two
     // whole subtrees for the hasher: the CV stack carries the tree across blocks.
     const size_t block = opt.pread_block_bytes;
     buf.reserve(block);
+    LowMemoryReader low_reader;
     uint64_t pos = offset;
     uint64_t left = len;
     while (left > 0) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(left, block));
       batch_progress(n);
-      fd.pread_full(buf.data(), n, pos);
+      if (low_memory)
+        low_reader.read(fd, buf.data(), n, pos, left - n, pos == offset);
+      else
+        fd.pread_full(buf.data(), n, pos);
       h.update(buf.data(), n);
       pos += n;
       left -= n;

@@ -12,6 +12,7 @@ import { rootDigestOf } from '../manifest/oms.js';
 import type { Manifest, Resource } from '../manifest/types.js';
 import { makePlan, type ChunkPlan } from '../plan/plan.js';
 import { walkModel, type WalkResult } from '../plan/walk.js';
+import { LOW_MEMORY_IN_THREAD_MAX_BYTES, lowMemoryWorkers, memoryPolicy } from './memory.js';
 import { HashPool, defaultWorkers } from './pool.js';
 import type { HashModelOptions, HashResult, ProgressEvent } from './types.js';
 
@@ -144,6 +145,10 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     throw new ModelsealError('BAD_OPTION', 'hashModel option only must be a function (relPath) => boolean.', { kind: 'usage' });
   }
   const r = resolveOptions(options);
+  // Memory short (memory.ts): fewer workers unless the caller chose, and small plans in this thread.
+  const memory = memoryPolicy();
+  if (memory.low && options.workers === undefined) r.workers = lowMemoryWorkers(r.workers, memory.availableBytes);
+  const inThreadMaxBytes = memory.low ? LOW_MEMORY_IN_THREAD_MAX_BYTES : IN_THREAD_MAX_BYTES;
   const walkOpts: Parameters<typeof walkModel>[1] = { ignoreGitPaths: options.ignoreGitPaths !== false, allowSymlinks: options.allowSymlinks === true };
   if (options.ignorePaths) walkOpts.ignorePaths = options.ignorePaths;
   const walk = walkModel(modelPath, walkOpts);
@@ -249,7 +254,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
         );
       }
     }
-    if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && plan.totalBytes <= IN_THREAD_MAX_BYTES) {
+    if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && plan.totalBytes <= inThreadMaxBytes) {
       const { default: hashTask } = await import('./worker.js');
       const cpu = cpuBackend;
       const kernels = options.kernels ? { kernels: options.kernels } : {};
