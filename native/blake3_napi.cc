@@ -9,6 +9,7 @@
 #include <mutex>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,23 @@ class LeavesWorker : public Napi::AsyncWorker {
         control_(control),
         threads_(std::min(threads, std::max<size_t>(leaves_.size(), 1))),
         io_(blake3::io_options()) {
+    // Files with several leaves are mapped once and shared (FileMapping); single-leaf files are
+    // read per thread as blake3Leaves reads them, so a model of many small files never holds many
+    // descriptors or mappings at once.
+    std::unordered_map<std::string, size_t> count;
+    for (const LeafArgs& l : leaves_) count[l.path]++;
+    std::unordered_map<std::string, size_t> index;
+    file_of_.assign(leaves_.size(), kNoFile);
+    for (size_t i = 0; i < leaves_.size(); i++) {
+      if (count[leaves_[i].path] < 2) continue;
+      auto it = index.find(leaves_[i].path);
+      if (it == index.end()) {
+        it = index.emplace(leaves_[i].path, files_.size()).first;
+        files_.push_back(std::make_unique<SharedFile>());
+        files_.back()->remaining.store(count[leaves_[i].path]);
+      }
+      file_of_[i] = it->second;
+    }
     // Keep the output and the shared counters alive until the threads are done with them.
     out_ref_ = Napi::Persistent(static_cast<Napi::Object>(a.out));
     if (a.control.IsObject()) control_ref_ = Napi::Persistent(a.control.As<Napi::Object>());
@@ -213,11 +231,34 @@ class LeavesWorker : public Napi::AsyncWorker {
         const size_t i = next_.fetch_add(1, std::memory_order_relaxed);
         if (i >= leaves_.size()) return;
         const LeafArgs& l = leaves_[i];
+        uint8_t* out = dst_ + OUT_LEN * i;
+        SharedFile* sf = file_of_[i] == kNoFile ? nullptr : files_[file_of_[i]].get();
+        if (sf) {
+          {
+            std::lock_guard<std::mutex> lock(sf->mu);
+            if (!sf->tried) {
+              // A failed open leaves no mapping: the pread path below reopens and reports it.
+              sf->tried = true;
+              Fd file(l.path, l.id);
+              sf->map = std::make_unique<blake3::FileMapping>(file);
+            }
+          }
+          // The mapping lives until this file's last leaf is done (or the call ends), so reading it
+          // without the lock is safe.
+          if (sf->map && sf->map->data()) {
+            blake3::hash_mapped_range(kernel_, *sf->map, l.path, l.offset, l.length, l.cv, out);
+            if (sf->remaining.fetch_sub(1) == 1) {
+              std::lock_guard<std::mutex> lock(sf->mu);
+              sf->map.reset();
+            }
+            continue;
+          }
+        }
         if (!fd || fd->path() != l.path) {
           fd.reset();
           fd = std::make_unique<Fd>(l.path, l.id);
         }
-        blake3::hash_file_range(kernel_, *fd, l.offset, l.length, l.cv, buf, dst_ + OUT_LEN * i);
+        blake3::hash_file_range(kernel_, *fd, l.offset, l.length, l.cv, buf, out);
       }
     } catch (const IoError& e) {
       fail(e.code, e.what());
@@ -228,8 +269,18 @@ class LeavesWorker : public Napi::AsyncWorker {
     }
   }
 
+  struct SharedFile {
+    std::mutex mu;
+    bool tried = false;
+    std::unique_ptr<blake3::FileMapping> map;
+    std::atomic<size_t> remaining{0};
+  };
+  static constexpr size_t kNoFile = ~size_t(0);
+
   Napi::Promise::Deferred deferred_;
   const std::vector<LeafArgs> leaves_;
+  std::vector<size_t> file_of_;
+  std::vector<std::unique_ptr<SharedFile>> files_;
   const Kernel& kernel_;
   uint8_t* const dst_;
   const BatchProgress control_;
