@@ -247,6 +247,7 @@ class LeavesWorker : public Napi::AsyncWorker {
           // without the lock is safe.
           if (sf->map && sf->map->data()) {
             blake3::hash_mapped_range(kernel_, *sf->map, l.path, l.offset, l.length, l.cv, out);
+            sf->map->release(l.offset, l.length);
             if (sf->remaining.fetch_sub(1) == 1) {
               std::lock_guard<std::mutex> lock(sf->mu);
               sf->map.reset();

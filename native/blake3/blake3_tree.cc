@@ -322,6 +322,14 @@ FileMapping::~FileMapping() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
 }
 
+void FileMapping::release(uint64_t offset, uint64_t len) const {
+  if (data_ == nullptr) return;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t start = (offset + page - 1) & ~(page - 1);
+  const uint64_t end = std::min(offset + len, size_) & ~(page - 1);
+  if (end > start) ::madvise(const_cast<uint8_t*>(data_) + start, static_cast<size_t>(end - start), MADV_DONTNEED);
+}
+
 void hash_mapped_range(const Kernel& k, const FileMapping& map, const std::string& path, uint64_t offset, uint64_t len,
                        bool cv, uint8_t out[OUT_LEN]) {
   if (map.data() == nullptr || offset + len > map.size())
