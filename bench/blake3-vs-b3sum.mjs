@@ -5,6 +5,7 @@
 // beside the wall figure (on a loaded machine CPU time is the steadier one).
 //
 //   node bench/blake3-vs-b3sum.mjs [--runs 7] [--one FILE] [--model DIR] [--out bench/results/NAME.json]
+//   (or: npm run bench:b3sum -- --runs 7)
 //
 // Pairs: FILE with `--workers 1` vs `b3sum --num-threads 1`, FILE with `--workers 2` vs `b3sum
 // --num-threads 2`, and DIR (every regular file in it) with `--workers 2` vs `b3sum --num-threads 2
