@@ -315,5 +315,48 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
   h.finalize(!cv, out);
 }
 
+FileMapping::FileMapping(const Fd& fd) {
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw IoError("IO_ERROR", "cannot stat " + fd.path() + ": " + std::strerror(errno));
+  size_ = static_cast<uint64_t>(st.st_size);
+  if (size_ == 0) return;
+  void* p = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) return;  // data() stays null: the caller reads with pread instead
+  ::madvise(p, static_cast<size_t>(size_), MADV_SEQUENTIAL);
+  data_ = static_cast<const uint8_t*>(p);
+}
+
+FileMapping::~FileMapping() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
+}
+
+void FileMapping::release(uint64_t offset, uint64_t len) const {
+  if (data_ == nullptr) return;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t start = (offset + page - 1) & ~(page - 1);
+  const uint64_t end = std::min(offset + len, size_) & ~(page - 1);
+  if (end > start) ::madvise(const_cast<uint8_t*>(data_) + start, static_cast<size_t>(end - start), MADV_DONTNEED);
+}
+
+void hash_mapped_range(const Kernel& k, const FileMapping& map, const std::string& path, uint64_t offset, uint64_t len,
+                       bool cv, uint8_t out[OUT_LEN]) {
+  if (map.data() == nullptr || offset + len > map.size())
+    throw IoError("FILE_CHANGED", path + " became shorter while it was being hashed");
+  Hasher h(k, cv ? offset / CHUNK_LEN : 0);
+  // Progress and abort in steps of one window, as hash_mapped does.
+  const size_t step = io_options().mmap_window_bytes;
+  uint64_t pos = offset;
+  uint64_t left = len;
+  while (left > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, step));
+    batch_progress(n);
+    MappedJob job{&h, map.data() + pos, n};
+    if (!guard_sigbus(hash_mapped_job, &job)) throw IoError("FILE_CHANGED", path + " became shorter while it was being hashed");
+    pos += n;
+    left -= n;
+  }
+  h.finalize(!cv, out);
+}
+
 }  // namespace blake3
 }  // namespace modelseal

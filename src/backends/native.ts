@@ -27,6 +27,8 @@ interface Blake3Api {
   blake3Leaves(paths: string[], offsets: number[], lengths: number[], cvFlags: Uint8Array, out: Uint8Array, kernel?: string, identities?: Float64Array, control?: BatchControl): void;
   blake3Bytes(data: Uint8Array, chunkCounter: number, output: 'cv' | 'digest', kernel?: string): Uint8Array;
   blake3Kernels(): string[];
+  /** Absent from addons built before it (optional): the same leaves on native threads, off the JS thread. */
+  blake3LeavesAsync?(paths: string[], offsets: number[], lengths: number[], cvFlags: Uint8Array, out: Uint8Array, kernel?: string, identities?: Float64Array, control?: BatchControl, threads?: number): Promise<void>;
 }
 
 function hasFunctions(addon: NativeAddon, names: readonly string[]): boolean {
@@ -88,6 +90,12 @@ export function sha256KernelChoice(): KernelChoice | undefined {
   return { kernel: sha.sha256DefaultKernel(), reason, forced: false };
 }
 
+function cvFlagsOf(batch: LeafBatch): Uint8Array {
+  const cvFlags = new Uint8Array(batch.leaves.length);
+  batch.leaves.forEach((l, i) => (cvFlags[i] = l.output === 'cv' ? 1 : 0));
+  return cvFlags;
+}
+
 class NativeLeafHasher implements LeafHasher {
   readonly name = 'native' as const;
   private readonly sha: Sha256Api;
@@ -115,9 +123,9 @@ class NativeLeafHasher implements LeafHasher {
     }
   }
 
-  hashLeaves(batch: LeafBatch): Uint8Array[] {
+  /** The addon's arrays for a batch: paths, offsets, lengths, and the walk's (dev, ino) per leaf. */
+  private leafArrays(batch: LeafBatch): { paths: string[]; offsets: number[]; lengths: number[]; identities: Float64Array } {
     const n = batch.leaves.length;
-    if (n === 0) return [];
     const paths = new Array<string>(n);
     const offsets = new Array<number>(n);
     const lengths = new Array<number>(n);
@@ -133,6 +141,19 @@ class NativeLeafHasher implements LeafHasher {
         identities[2 * i + 1] = leaf.ino;
       }
     }
+    return { paths, offsets, lengths, identities };
+  }
+
+  private static split(out: Uint8Array, n: number): Uint8Array[] {
+    const digests = new Array<Uint8Array>(n);
+    for (let i = 0; i < n; i++) digests[i] = out.subarray(32 * i, 32 * i + 32);
+    return digests;
+  }
+
+  hashLeaves(batch: LeafBatch): Uint8Array[] {
+    const n = batch.leaves.length;
+    if (n === 0) return [];
+    const { paths, offsets, lengths, identities } = this.leafArrays(batch);
     const out = new Uint8Array(32 * n);
     switch (batch.algorithm) {
       case 'sha256': {
@@ -142,17 +163,39 @@ class NativeLeafHasher implements LeafHasher {
       }
       case 'blake3': {
         const b3 = this.requireBlake3();
-        const cvFlags = new Uint8Array(n);
-        for (let i = 0; i < n; i++) cvFlags[i] = batch.leaves[i]!.output === 'cv' ? 1 : 0;
-        callNative(() => b3.blake3Leaves(paths, offsets, lengths, cvFlags, out, this.kernels.blake3, identities, batch.control));
+        callNative(() => b3.blake3Leaves(paths, offsets, lengths, cvFlagsOf(batch), out, this.kernels.blake3, identities, batch.control));
         break;
       }
       default:
         throw new UnavailableError('ALGORITHM_UNAVAILABLE', `the native backend does not compute ${batch.algorithm}; use node-crypto or js.`);
     }
-    const digests = new Array<Uint8Array>(n);
-    for (let i = 0; i < n; i++) digests[i] = out.subarray(32 * i, 32 * i + 32);
-    return digests;
+    return NativeLeafHasher.split(out, n);
+  }
+
+  /** Whether {@link hashLeavesThreaded} can run `algorithm` (BLAKE3, with an addon that has blake3LeavesAsync). */
+  threadedAlgorithm(algorithm: HashAlgorithm): boolean {
+    return algorithm === 'blake3' && typeof this.b3?.blake3LeavesAsync === 'function';
+  }
+
+  /**
+   * BLAKE3 leaves on `threads` native threads, off the JS thread: the same outputs as
+   * {@link hashLeaves}, without a worker pool (no isolate per worker to start).
+   */
+  async hashLeavesThreaded(batch: LeafBatch, threads: number): Promise<Uint8Array[]> {
+    const n = batch.leaves.length;
+    if (n === 0) return [];
+    const b3 = this.requireBlake3();
+    if (batch.algorithm !== 'blake3' || typeof b3.blake3LeavesAsync !== 'function') {
+      throw new UnavailableError('ALGORITHM_UNAVAILABLE', `threaded native hashing covers BLAKE3 only (asked: ${batch.algorithm}); use hashLeaves.`);
+    }
+    const { paths, offsets, lengths, identities } = this.leafArrays(batch);
+    const out = new Uint8Array(32 * n);
+    try {
+      await b3.blake3LeavesAsync(paths, offsets, lengths, cvFlagsOf(batch), out, this.kernels.blake3, identities, batch.control, threads);
+    } catch (e) {
+      throw toModelsealError(e);
+    }
+    return NativeLeafHasher.split(out, n);
   }
 
   hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv', chunkCounter = 0): Uint8Array {

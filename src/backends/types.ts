@@ -42,6 +42,13 @@ export interface LeafHasher {
   hashLeaves(batch: LeafBatch): Uint8Array[];
   /** The same function over bytes in memory (streaming verification, tests). */
   hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv', chunkCounter?: number): Uint8Array;
+  /** Whether {@link LeafHasher.hashLeavesThreaded} serves `algorithm` (only backends with native threads have it). */
+  threadedAlgorithm?(algorithm: HashAlgorithm): boolean;
+  /**
+   * The outputs of `hashLeaves`, computed by `threads` threads of the backend's own (native) code off
+   * the calling thread, instead of by a pool of worker threads. Optional.
+   */
+  hashLeavesThreaded?(batch: LeafBatch, threads: number): Promise<Uint8Array[]>;
 }
 
 /** A CPU backend module: probed in the main thread, instantiated inside each worker. */
