@@ -6,6 +6,7 @@
  * major page faults, user and system CPU seconds.
  *
  *   node bench/pressure-child.mjs hash MODEL [SHARD_BYTES]      (files method without SHARD_BYTES)
+ *   node bench/pressure-child.mjs hash-blake3 MODEL             (files method, BLAKE3, 2 workers)
  *   node bench/pressure-child.mjs verify MODEL BUNDLE PUBKEY
  */
 import { hashModel, verifyModel } from '../dist/index.js';
@@ -16,11 +17,15 @@ let out;
 if (what === 'hash') {
   const r = await hashModel(model, a ? { method: 'shards', shardSize: Number(a) } : {});
   out = { ok: true, rootDigest: r.manifest.rootDigest, workers: r.workers, bytes: r.bytes };
+} else if (what === 'hash-blake3') {
+  // two workers asked for, so the native threaded path (one shared mapping per file) is the one tried
+  const r = await hashModel(model, { hash: 'blake3', workers: 2 });
+  out = { ok: true, rootDigest: r.manifest.rootDigest, workers: r.workers, bytes: r.bytes };
 } else if (what === 'verify') {
   const r = await verifyModel(model, a, { publicKey: b });
   out = { ok: r.verified, rootDigest: r.rootDigest, workers: r.hashing.workers, bytes: r.hashing.bytes };
 } else {
-  console.error('usage: pressure-child.mjs hash MODEL [SHARD_BYTES] | verify MODEL BUNDLE PUBKEY');
+  console.error('usage: pressure-child.mjs hash MODEL [SHARD_BYTES] | hash-blake3 MODEL | verify MODEL BUNDLE PUBKEY');
   process.exit(2);
 }
 const ru = process.resourceUsage();

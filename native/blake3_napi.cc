@@ -18,6 +18,7 @@
 #include "io.h"
 #include "napi_args.h"
 #include "progress_napi.h"
+#include "read_policy.h"
 #include "registry.h"
 
 namespace modelseal {
@@ -164,8 +165,11 @@ class LeavesWorker : public Napi::AsyncWorker {
     // Files with several leaves are mapped once and shared (FileMapping); single-leaf files are
     // read per thread as blake3Leaves reads them, so a model of many small files never holds many
     // descriptors or mappings at once.
+    // Memory short (read_policy.h): no shared mappings; every leaf takes hash_file_range's
+    // bounded-read path, which applies the low-memory rule itself.
     std::unordered_map<std::string, size_t> count;
-    for (const LeafArgs& l : leaves_) count[l.path]++;
+    if (!low_memory_reads())
+      for (const LeafArgs& l : leaves_) count[l.path]++;
     std::unordered_map<std::string, size_t> index;
     file_of_.assign(leaves_.size(), kNoFile);
     for (size_t i = 0; i < leaves_.size(); i++) {

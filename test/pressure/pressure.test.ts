@@ -88,6 +88,25 @@ describe.skipIf(!RUN)('pressure tier: a cgroup memory limit on the process under
     expect(limited.workers).toBe(1);
   });
 
+  it.skipIf(!support.ok)('hashes 128 MiB with BLAKE3 on native threads in a 96 MiB cgroup with the unconstrained digest, reading each byte about once', async () => {
+    const model = join(dir, 'b3');
+    mkdirSync(model);
+    const file = join(model, 'weights.bin');
+    fill(file, FILE_BYTES, 3);
+    const free = spawnSync(process.execPath, [CHILD, 'hash-blake3', model], { encoding: 'utf8', env: { ...process.env, MODELSEAL_MEMORY_POLICY: 'normal' } });
+    expect(free.status, free.stderr).toBe(0);
+    const reference = parse(free.stdout);
+
+    expect(await dropFromCache(file)).toBe(true);
+    const r = await runLimited({ limitBytes: HASH_LIMIT_BYTES, argv: [process.execPath, CHILD, 'hash-blake3', model], env: { ...process.env, MODELSEAL_MEMORY_POLICY: '' }, cwd: ROOT });
+    expect(r.signal, `killed: ${r.stderr}`).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    const limited = parse(r.stdout);
+    expect(limited.rootDigest).toBe(reference.rootDigest);
+    // the threaded path's whole-file mapping is skipped when memory is short (bounded reads instead)
+    expect(limited.readBytes).toBeLessThanOrEqual(1.25 * FILE_BYTES + READ_SLACK_BYTES);
+  });
+
   it.skipIf(!support.ok)('verifies a 2.7 MB model in a 128 MiB cgroup without starting a worker thread', async () => {
     const model = join(dir, 'small');
     mkdirSync(model);
