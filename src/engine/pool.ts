@@ -61,6 +61,13 @@ export class HashPool {
     return reply.digests;
   }
 
+  /** `run` for a task that also asks for Merkle leaf hashes (WorkerTask.merkle). */
+  async runWithLeaves(task: WorkerTask, signal?: AbortSignal): Promise<{ digests: Uint8Array[]; leafHashes?: Uint8Array }> {
+    const reply = (await (await this.piscina).run(task, signal ? { signal } : {})) as WorkerReply;
+    if ('error' in reply) throw reviveError(reply.error);
+    return reply;
+  }
+
   async close(): Promise<void> {
     await (await this.piscina).destroy();
   }
