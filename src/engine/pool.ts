@@ -68,6 +68,11 @@ export class HashPool {
     return reply;
   }
 
+  /** Runs a named export of the worker module (e.g. `hashUnit`) on the pool. */
+  async runNamed<T>(name: string, task: unknown, transferList?: ArrayBuffer[]): Promise<T> {
+    return (await (await this.piscina).run(task, { name, ...(transferList ? { transferList } : {}) })) as T;
+  }
+
   async close(): Promise<void> {
     await (await this.piscina).destroy();
   }

@@ -4,6 +4,8 @@
  */
 import { loadCpuBackend } from '../backends/registry.js';
 import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
+import { move } from 'piscina';
 import { LeafReader } from '../backends/file-reader.js';
 import type { BackendName, LeafHasher, MerkleLeafSpec } from '../backends/types.js';
 import type { BatchControl, HashAlgorithm, Leaf } from '../hash/vocabulary.js';
@@ -75,6 +77,63 @@ export default async function hashTask(task: WorkerTask): Promise<WorkerReply> {
       return { digests, leafHashes: merkleLeavesByRead(task, task.merkle) };
     }
     return { digests: h.hashLeaves(batch) };
+  } catch (e) {
+    return { error: toWireError(e) };
+  }
+}
+
+/**
+ * One unit of a verified read (openVerified): read [offset, offset + length) of the open file `fd`
+ * (file descriptors are shared by the process's threads) into `buffer` at byte 1, and hash it there.
+ * The caller hands out exactly these bytes after comparing the digest, so nothing is read twice.
+ * `mode`: 'rfc9162' hashes 0x00 ‖ bytes (the prefix written at byte 0), 'cv' the BLAKE3 subtree CV at
+ * `offset`, 'digest' the plain hash.
+ */
+export interface UnitTask {
+  backend: BackendName;
+  algorithm: HashAlgorithm;
+  fd: number;
+  offset: number;
+  length: number;
+  /** length + 1 + 64 bytes, transferred from the caller and back: byte 1.. the unit, the last 64 the digest. */
+  buffer: ArrayBuffer;
+  mode: 'rfc9162' | 'digest' | 'cv';
+}
+
+/**
+ * The buffer moved back (its digest in the last 64 bytes, `digestBytes` of them), or `short`: the
+ * file ended before the unit did.
+ */
+export type UnitReply = Uint8Array | { short: true } | { error: WireError };
+
+export async function hashUnit(task: UnitTask): Promise<UnitReply> {
+  try {
+    const whole = new Uint8Array(task.buffer);
+    const all = whole.subarray(0, task.length + 1);
+    const data = all.subarray(1);
+    // the bytes go back by transfer (no copy), the digest with them
+    const reply = (digest: Uint8Array): UnitReply => {
+      whole.set(digest, whole.length - 64);
+      return move(whole) as unknown as Uint8Array;
+    };
+    let got = 0;
+    while (got < task.length) {
+      let n: number;
+      try {
+        n = readSync(task.fd, data, got, task.length - got, task.offset + got);
+      } catch (e) {
+        return { error: { code: 'FILE_UNREADABLE', kind: 'input', message: `read failed: ${(e as Error).message}` } };
+      }
+      if (n === 0) return { short: true };
+      got += n;
+    }
+    if (task.algorithm === 'blake2b') return reply(createHash('blake2b512').update(data).digest());
+    const h = await hasherFor({ backend: task.backend, algorithm: task.algorithm, leaves: [] });
+    if (task.mode === 'rfc9162') {
+      all[0] = 0x00;
+      return reply(h.hashBytes('sha256', all, 'digest'));
+    }
+    return reply(h.hashBytes(task.algorithm, data, task.mode, task.mode === 'cv' ? task.offset / 1024 : 0));
   } catch (e) {
     return { error: toWireError(e) };
   }

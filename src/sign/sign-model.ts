@@ -75,7 +75,10 @@ export interface SignModelResult {
     leafSize: number;
     files: number;
     tree: string;
-    /** The companion's own read of the files (bytes, seconds). */
+    /**
+     * Bytes the companion builder read itself (the leaves the hashing pass could not emit: GPU lanes,
+     * leaves cut by a shard edge; 0 otherwise) and seconds to build and sign it after the pass.
+     */
     bytes: number;
     seconds: number;
   };

@@ -20,6 +20,8 @@ import { basename, join, relative, isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LeafHasher } from '../backends/types.js';
 import { blake3LeafHasher, leafEntry } from '../engine/merkle.js';
+import { defaultWorkers } from '../engine/pool.js';
+import { UnitPool, type UnitMode } from '../engine/unit-pool.js';
 import { InputError, ModelsealError, VerificationError } from '../errors.js';
 import { detectTensorFormat, readTensorIndex, type TensorIndex, type TensorRange } from '../formats/index.js';
 import type { CompanionFile } from '../manifest/companion.js';
@@ -37,6 +39,11 @@ const CACHE_UNITS = 8;
 const CACHE_MAX_UNIT_BYTES = 64 * 1024 * 1024;
 /** Units a stream reads and verifies ahead of the consumer (the libuv pool has 4 threads by default). */
 const PREFETCH_UNITS = 4;
+/**
+ * Units in flight per pool worker: one hashing, one queued behind it, so a worker never waits for the
+ * consumer; memory stays at a few units per worker, whatever the model size.
+ */
+const POOL_UNITS_PER_WORKER = 2;
 const readAsync = promisify(read);
 
 export interface OpenVerifiedOptions extends TrustOptions {
@@ -44,6 +51,12 @@ export interface OpenVerifiedOptions extends TrustOptions {
   signature: string;
   /** The Merkle companion; default `<signature>.merkle` when it exists; `false` ignores one. */
   companion?: string | false;
+  /**
+   * Worker threads that read and hash the units of multi-unit reads (streams, large tensors), so the
+   * consumer reads earlier units while later ones verify: default the available parallelism; 0
+   * verifies on the calling thread (and libuv's pool for SHA-256), as single-unit reads always do.
+   */
+  workers?: number;
 }
 
 /** How finely a file can be verified. */
@@ -67,6 +80,8 @@ export interface VerifiedReadStats {
   bytesRead: number;
   unitsVerified: number;
   unitsFailed: number;
+  /** Units read and hashed on the worker pool (the rest on the calling thread). */
+  unitsOnWorkers: number;
 }
 
 /** The shape `verifyGpuBuffer` takes (structurally its GpuBufferLayout). */
@@ -116,11 +131,14 @@ export class VerifiedModel {
   readonly companionPath: string | undefined;
   /** Plain-language notes (e.g. that reads verify whole files because there is no companion). */
   readonly notes: string[];
-  readonly stats: VerifiedReadStats = { bytesRead: 0, unitsVerified: 0, unitsFailed: 0 };
+  readonly stats: VerifiedReadStats = { bytesRead: 0, unitsVerified: 0, unitsFailed: 0, unitsOnWorkers: 0 };
 
   private readonly states = new Map<string, FileState>();
   private readonly cache = new Map<string, Buffer>();
   private closed = false;
+  private pool: UnitPool | undefined;
+  /** Units on the pool now (close() waits for them: they read this model's file descriptors). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   /** @internal */
   constructor(
@@ -130,6 +148,7 @@ export class VerifiedModel {
     private readonly vc: VerifiedCompanion | undefined,
     private readonly blake3: LeafHasher | undefined,
     signer: SignerInfo,
+    private readonly workers = 0,
   ) {
     this.rootDigest = manifest.rootDigest;
     this.signer = signer;
@@ -265,6 +284,35 @@ export class VerifiedModel {
     return out;
   }
 
+  /** What a pool worker hashes a unit as, and the signed value it must equal. */
+  private target(st: FileState, u: Unit): { mode: UnitMode; expected: Uint8Array } {
+    if (st.leaf) {
+      const f = st.leaf.file;
+      if (st.leaf.entries.length === 0) return { mode: 'digest', expected: Buffer.from(f.root, 'hex') };
+      return { mode: f.tree === 'rfc9162-sha256' ? 'rfc9162' : 'cv', expected: st.leaf.entries[u.index]! };
+    }
+    return { mode: 'digest', expected: Buffer.from(st.resources![u.index]!.digest, 'hex') };
+  }
+
+  /** Reads and hashes a unit on a pool worker; the bytes it returns are the bytes hashed. */
+  private async pooled(st: FileState, u: Unit): Promise<{ buf: Buffer; ok: boolean }> {
+    this.pool ??= new UnitPool(this.workers, this.manifest.serialization.hashType);
+    const t = this.target(st, u);
+    const p = this.pool.hash(st.fd, u.start, u.end - u.start, t.mode);
+    this.inFlight.add(p);
+    try {
+      const r = await p;
+      if ('short' in r) throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name } });
+      const ok = r.digest.length === t.expected.length && timingSafeEqual(r.digest, t.expected);
+      return { buf: r.bytes, ok };
+    } catch (e) {
+      if (e instanceof ModelsealError && e.code === 'FILE_UNREADABLE') throw new InputError('FILE_UNREADABLE', `${st.name}: ${e.message}.`, { cause: e });
+      throw e;
+    } finally {
+      this.inFlight.delete(p);
+    }
+  }
+
   /**
    * Hashes a unit and compares it with the signed value. SHA-256 goes through WebCrypto, whose
    * digests run on the libuv thread pool, so several units verify in parallel while the consumer
@@ -297,8 +345,11 @@ export class VerifiedModel {
     return this.blake3!.hashBytes('blake3', data, 'digest');
   }
 
-  /** Reads one unit from storage and verifies it (or takes it from the verified cache). */
-  private async unit(st: FileState, u: Unit): Promise<Buffer> {
+  /**
+   * Reads one unit from storage and verifies it (or takes it from the verified cache), on a pool
+   * worker when `onPool`, else on this thread.
+   */
+  private async unit(st: FileState, u: Unit, onPool = false): Promise<Buffer> {
     const key = `${st.name}\0${u.index}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -310,22 +361,19 @@ export class VerifiedModel {
     if (len > MAX_UNIT_BYTES) {
       throw new InputError('RANGE_TOO_COARSE', `${st.name} can only be verified as a whole ${st.granularity} of ${len} bytes, over the ${MAX_UNIT_BYTES}-byte limit for verified reads; sign the model with --merkle (or --method shards).`);
     }
-    const prefixed = Buffer.allocUnsafe(len + 1);
-    const buf = prefixed.subarray(1);
-    let got = 0;
-    while (got < len) {
-      let n: number;
-      try {
-        // asynchronous reads (libuv pool): the units a stream prefetches are read in parallel
-        n = (await readAsync(st.fd, buf, got, len - got, u.start + got)).bytesRead;
-      } catch (e) {
-        throw new InputError('FILE_UNREADABLE', `${st.name}: ${(e as Error).message}.`, { cause: e });
-      }
-      if (n === 0) throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name } });
-      got += n;
+    let buf: Buffer;
+    let ok: boolean;
+    if (onPool) {
+      ({ buf, ok } = await this.pooled(st, u));
+      this.stats.unitsOnWorkers++;
+    } else {
+      const prefixed = Buffer.allocUnsafe(len + 1);
+      buf = prefixed.subarray(1);
+      await this.readUnit(st, u, buf);
+      ok = await this.check(st, u, prefixed);
     }
     this.stats.bytesRead += len;
-    if (!(await this.check(st, u, prefixed))) {
+    if (!ok) {
       this.stats.unitsFailed++;
       const tensors = await this.tensorsOverlapping(st, u.start, u.end);
       throw new VerificationError(
@@ -340,6 +388,23 @@ export class VerifiedModel {
       if (this.cache.size > CACHE_UNITS) this.cache.delete(this.cache.keys().next().value!);
     }
     return buf;
+  }
+
+  /** Reads a unit into `buf` on this thread (asynchronous reads on libuv's pool). */
+  private async readUnit(st: FileState, u: Unit, buf: Buffer): Promise<void> {
+    const len = u.end - u.start;
+    let got = 0;
+    while (got < len) {
+      let n: number;
+      try {
+        // asynchronous reads (libuv pool): the units a stream prefetches are read in parallel
+        n = (await readAsync(st.fd, buf, got, len - got, u.start + got)).bytesRead;
+      } catch (e) {
+        throw new InputError('FILE_UNREADABLE', `${st.name}: ${(e as Error).message}.`, { cause: e });
+      }
+      if (n === 0) throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name } });
+      got += n;
+    }
   }
 
   private async tensorsOverlapping(st: FileState, start: number, end: number): Promise<string[]> {
@@ -396,11 +461,15 @@ export class VerifiedModel {
     this.checkRange(st, start, e - start);
     // Up to PREFETCH_UNITS units are read and verified ahead, in order; memory stays bounded by them.
     const units = this.unitsOver(st, start, e);
+    // more than one unit: on the worker pool (a few units per worker ahead of the consumer); a
+    // single-unit read (a header, a small tensor) stays on this thread, where it needs no worker start
+    const onPool = this.workers > 0 && units.length > 1;
+    const depth = onPool ? POOL_UNITS_PER_WORKER * this.workers : PREFETCH_UNITS;
     const ahead: Array<Promise<Buffer>> = [];
     let next = 0;
     const fill = (): void => {
-      while (next < units.length && ahead.length < PREFETCH_UNITS) {
-        const p = this.unit(st, units[next++]!);
+      while (next < units.length && ahead.length < depth) {
+        const p = this.unit(st, units[next++]!, onPool);
         p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
         ahead.push(p);
       }
@@ -515,6 +584,10 @@ export class VerifiedModel {
   /** Closes the files. Reads after close are refused. */
   async close(): Promise<void> {
     this.closed = true;
+    // units still on the pool read these descriptors: let them finish before closing them
+    await Promise.allSettled([...this.inFlight]);
+    await this.pool?.close();
+    this.pool = undefined;
     for (const st of this.states.values()) closeSync(st.fd);
     this.states.clear();
     this.cache.clear();
@@ -533,6 +606,8 @@ export class VerifiedModel {
  */
 export async function openVerified(modelPath: string, options: OpenVerifiedOptions): Promise<VerifiedModel> {
   if (typeof options?.signature !== 'string') throw new TypeError('options.signature must be the path of the OMS bundle');
+  const workers = options.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new InputError('BAD_WORKERS', `workers must be an integer from 0 to 256 (got ${String(options.workers)}).`);
   const trust: TrustOptions = {};
   if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
   if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
@@ -551,7 +626,7 @@ export async function openVerified(modelPath: string, options: OpenVerifiedOptio
     throw new InputError('MODEL_NOT_FOUND', `${modelPath}: ${(e as Error).message}; check the model path.`, { cause: e });
   }
   const blake3 = manifest.serialization.hashType === 'blake3' ? await blake3LeafHasher() : undefined;
-  return new VerifiedModel(root, isFile, manifest, vc, blake3, v.signer);
+  return new VerifiedModel(root, isFile, manifest, vc, blake3, v.signer, workers);
 }
 
 /** One tensor's outcome in {@link verifyTensors}. */
