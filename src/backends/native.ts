@@ -198,6 +198,12 @@ class NativeLeafHasher implements LeafHasher {
     return { digests, leafHashes };
   }
 
+  hashBytesMulti(algorithm: 'sha256', datas: Uint8Array[]): Uint8Array[] {
+    if (algorithm !== 'sha256') throw new RangeError('hashBytesMulti computes SHA-256 only');
+    const out = callNative(() => this.sha.sha256BytesMulti(datas, this.kernels.sha256));
+    return datas.map((_, i) => out.subarray(32 * i, 32 * i + 32));
+  }
+
   hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv', chunkCounter = 0): Uint8Array {
     if (algorithm === 'sha256') {
       if (output !== 'digest') throw new RangeError("'cv' output exists only for blake3");

@@ -48,6 +48,11 @@ export interface LeafHasher {
    * (32 bytes each, ranges in order). A hasher without it leaves the Merkle leaves to its caller.
    */
   hashLeavesMerkle?(batch: LeafBatch, merkle: MerkleLeafSpec): { digests: Uint8Array[]; leafHashes: Uint8Array };
+  /**
+   * Optional (native SHA-256): plain digests of several buffers in one call, interleaved on the
+   * multi-buffer kernel (verified reads hash a batch of leaves this way). Equal to `hashBytes` of each.
+   */
+  hashBytesMulti?(algorithm: 'sha256', datas: Uint8Array[]): Uint8Array[];
 }
 
 /**

@@ -83,57 +83,65 @@ export default async function hashTask(task: WorkerTask): Promise<WorkerReply> {
 }
 
 /**
- * One unit of a verified read (openVerified): read [offset, offset + length) of the open file `fd`
- * (file descriptors are shared by the process's threads) into `buffer` at byte 1, and hash it there.
- * The caller hands out exactly these bytes after comparing the digest, so nothing is read twice.
- * `mode`: 'rfc9162' hashes 0x00 ‖ bytes (the prefix written at byte 0), 'cv' the BLAKE3 subtree CV at
- * `offset`, 'digest' the plain hash.
+ * Units of a verified read (openVerified), in one pool task: each unit [offset, offset + length) of
+ * the open file `fd` (file descriptors are shared by the process's threads) is read into `buffer`
+ * one byte after its slot's start, and hashed there. The caller hands out exactly these bytes after
+ * comparing the digests, so nothing is read twice. `mode`: 'rfc9162' hashes 0x00 ‖ bytes (the prefix
+ * written in the spare byte), 'cv' the BLAKE3 subtree CV at `offset`, 'digest' the plain hash.
  */
 export interface UnitTask {
   backend: BackendName;
   algorithm: HashAlgorithm;
   fd: number;
-  offset: number;
-  length: number;
-  /** length + 1 + 64 bytes, transferred from the caller and back: byte 1.. the unit, the last 64 the digest. */
+  units: Array<{ offset: number; length: number; mode: 'rfc9162' | 'digest' | 'cv' }>;
+  /**
+   * Transferred from the caller and back: unit k in bytes [s_k + 1, s_k + 1 + length_k) where s_k is
+   * the sum of (length + 1) of the units before it; then 64 bytes per unit for the digests.
+   */
   buffer: ArrayBuffer;
-  mode: 'rfc9162' | 'digest' | 'cv';
 }
 
-/**
- * The buffer moved back (its digest in the last 64 bytes, `digestBytes` of them), or `short`: the
- * file ended before the unit did.
- */
-export type UnitReply = Uint8Array | { short: true } | { error: WireError };
+/** The buffer moved back with the digests in it, or `short`: unit `short` ended past the file's end. */
+export type UnitReply = Uint8Array | { short: number } | { error: WireError };
 
-export async function hashUnit(task: UnitTask): Promise<UnitReply> {
+export async function hashUnits(task: UnitTask): Promise<UnitReply> {
   try {
     const whole = new Uint8Array(task.buffer);
-    const all = whole.subarray(0, task.length + 1);
-    const data = all.subarray(1);
-    // the bytes go back by transfer (no copy), the digest with them
-    const reply = (digest: Uint8Array): UnitReply => {
-      whole.set(digest, whole.length - 64);
-      return move(whole) as unknown as Uint8Array;
-    };
-    let got = 0;
-    while (got < task.length) {
-      let n: number;
-      try {
-        n = readSync(task.fd, data, got, task.length - got, task.offset + got);
-      } catch (e) {
-        return { error: { code: 'FILE_UNREADABLE', kind: 'input', message: `read failed: ${(e as Error).message}` } };
+    const digests = whole.length - 64 * task.units.length;
+    const h = task.algorithm === 'blake2b' && task.units.every((u) => u.mode !== 'rfc9162') ? undefined : await hasherFor({ backend: task.backend, algorithm: task.algorithm, leaves: [] });
+    // SHA-256 messages of the batch (RFC 9162 leaves with their 0x00, or plain digests), hashed together
+    const sha: Array<{ k: number; msg: Uint8Array }> = [];
+    let at = 0;
+    for (let k = 0; k < task.units.length; k++) {
+      const u = task.units[k]!;
+      const all = whole.subarray(at, at + u.length + 1);
+      const data = all.subarray(1);
+      at += u.length + 1;
+      let got = 0;
+      while (got < u.length) {
+        let n: number;
+        try {
+          n = readSync(task.fd, data, got, u.length - got, u.offset + got);
+        } catch (e) {
+          return { error: { code: 'FILE_UNREADABLE', kind: 'input', message: `read failed: ${(e as Error).message}` } };
+        }
+        if (n === 0) return { short: k };
+        got += n;
       }
-      if (n === 0) return { short: true };
-      got += n;
+      if (u.mode === 'rfc9162') {
+        all[0] = 0x00;
+        sha.push({ k, msg: all });
+      } else if (task.algorithm === 'sha256') sha.push({ k, msg: data });
+      else if (task.algorithm === 'blake2b') whole.set(createHash('blake2b512').update(data).digest(), digests + 64 * k);
+      else whole.set(h!.hashBytes(task.algorithm, data, u.mode, u.mode === 'cv' ? u.offset / 1024 : 0), digests + 64 * k);
     }
-    if (task.algorithm === 'blake2b') return reply(createHash('blake2b512').update(data).digest());
-    const h = await hasherFor({ backend: task.backend, algorithm: task.algorithm, leaves: [] });
-    if (task.mode === 'rfc9162') {
-      all[0] = 0x00;
-      return reply(h.hashBytes('sha256', all, 'digest'));
+    if (sha.length > 0) {
+      // several leaves interleaved on the multi-buffer kernel (shani-x2) beat one stream each
+      const ds = h!.hashBytesMulti ? h!.hashBytesMulti('sha256', sha.map((x) => x.msg)) : sha.map((x) => h!.hashBytes('sha256', x.msg, 'digest'));
+      sha.forEach((x, i) => whole.set(ds[i]!, digests + 64 * x.k));
     }
-    return reply(h.hashBytes(task.algorithm, data, task.mode, task.mode === 'cv' ? task.offset / 1024 : 0));
+    // the bytes go back by transfer (no copy), the digests with them
+    return move(whole) as unknown as Uint8Array;
   } catch (e) {
     return { error: toWireError(e) };
   }

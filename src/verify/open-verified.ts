@@ -40,10 +40,12 @@ const CACHE_MAX_UNIT_BYTES = 64 * 1024 * 1024;
 /** Units a stream reads and verifies ahead of the consumer (the libuv pool has 4 threads by default). */
 const PREFETCH_UNITS = 4;
 /**
- * Units in flight per pool worker: one hashing, one queued behind it, so a worker never waits for the
- * consumer; memory stays at a few units per worker, whatever the model size.
+ * Pool tasks in flight per worker: one hashing, one queued behind it, so a worker never waits for
+ * the consumer; each task up to POOL_BATCH_BYTES of consecutive units (at least one). Memory stays
+ * at 2 × 4 MiB per worker, whatever the model size.
  */
-const POOL_UNITS_PER_WORKER = 2;
+const POOL_BATCHES_PER_WORKER = 2;
+const POOL_BATCH_BYTES = 4 * 1024 * 1024;
 const readAsync = promisify(read);
 
 export interface OpenVerifiedOptions extends TrustOptions {
@@ -294,23 +296,31 @@ export class VerifiedModel {
     return { mode: 'digest', expected: Buffer.from(st.resources![u.index]!.digest, 'hex') };
   }
 
-  /** Reads and hashes a unit on a pool worker; the bytes it returns are the bytes hashed. */
-  private async pooled(st: FileState, u: Unit): Promise<{ buf: Buffer; ok: boolean }> {
+  /**
+   * Reads and hashes consecutive units in one task on a pool worker; one promise per unit, settled
+   * like {@link unit}'s (the bytes it resolves to are the bytes hashed).
+   */
+  private pooledUnits(st: FileState, us: Unit[]): Array<Promise<Buffer>> {
     this.pool ??= new UnitPool(this.workers, this.manifest.serialization.hashType);
-    const t = this.target(st, u);
-    const p = this.pool.hash(st.fd, u.start, u.end - u.start, t.mode);
-    this.inFlight.add(p);
-    try {
-      const r = await p;
-      if ('short' in r) throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name } });
-      const ok = r.digest.length === t.expected.length && timingSafeEqual(r.digest, t.expected);
-      return { buf: r.bytes, ok };
-    } catch (e) {
-      if (e instanceof ModelsealError && e.code === 'FILE_UNREADABLE') throw new InputError('FILE_UNREADABLE', `${st.name}: ${e.message}.`, { cause: e });
-      throw e;
-    } finally {
-      this.inFlight.delete(p);
-    }
+    const targets = us.map((u) => this.target(st, u));
+    const batch = this.pool.hash(st.fd, us.map((u, k) => ({ offset: u.start, length: u.end - u.start, mode: targets[k]!.mode })));
+    this.inFlight.add(batch);
+    const settled = batch.finally(() => this.inFlight.delete(batch));
+    return us.map((u, k) =>
+      settled.then(
+        (rs) => {
+          const r = rs[k]!;
+          if ('short' in r) throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name } });
+          const t = targets[k]!.expected;
+          this.stats.unitsOnWorkers++;
+          return this.accept(st, u, r.bytes, r.digest.length === t.length && timingSafeEqual(r.digest, t));
+        },
+        (e: unknown) => {
+          if (e instanceof ModelsealError && e.code === 'FILE_UNREADABLE') throw new InputError('FILE_UNREADABLE', `${st.name}: ${e.message}.`, { cause: e });
+          throw e;
+        },
+      ),
+    );
   }
 
   /**
@@ -345,33 +355,38 @@ export class VerifiedModel {
     return this.blake3!.hashBytes('blake3', data, 'digest');
   }
 
-  /**
-   * Reads one unit from storage and verifies it (or takes it from the verified cache), on a pool
-   * worker when `onPool`, else on this thread.
-   */
-  private async unit(st: FileState, u: Unit, onPool = false): Promise<Buffer> {
+  /** A verified unit from the cache (most recently used last), or undefined. */
+  private cached(st: FileState, u: Unit): Buffer | undefined {
     const key = `${st.name}\0${u.index}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);
       this.cache.set(key, hit);
-      return hit;
     }
+    return hit;
+  }
+
+  private checkUnitSize(st: FileState, u: Unit): void {
     const len = u.end - u.start;
     if (len > MAX_UNIT_BYTES) {
       throw new InputError('RANGE_TOO_COARSE', `${st.name} can only be verified as a whole ${st.granularity} of ${len} bytes, over the ${MAX_UNIT_BYTES}-byte limit for verified reads; sign the model with --merkle (or --method shards).`);
     }
-    let buf: Buffer;
-    let ok: boolean;
-    if (onPool) {
-      ({ buf, ok } = await this.pooled(st, u));
-      this.stats.unitsOnWorkers++;
-    } else {
-      const prefixed = Buffer.allocUnsafe(len + 1);
-      buf = prefixed.subarray(1);
-      await this.readUnit(st, u, buf);
-      ok = await this.check(st, u, prefixed);
-    }
+  }
+
+  /** Reads one unit from storage on this thread and verifies it (or takes it from the verified cache). */
+  private async unit(st: FileState, u: Unit): Promise<Buffer> {
+    const hit = this.cached(st, u);
+    if (hit) return hit;
+    this.checkUnitSize(st, u);
+    const prefixed = Buffer.allocUnsafe(u.end - u.start + 1);
+    const buf = prefixed.subarray(1);
+    await this.readUnit(st, u, buf);
+    return this.accept(st, u, buf, await this.check(st, u, prefixed));
+  }
+
+  /** Counts a unit read and hashed; its bytes if `ok` (kept in the cache), else RANGE_MISMATCH. */
+  private async accept(st: FileState, u: Unit, buf: Buffer, ok: boolean): Promise<Buffer> {
+    const len = u.end - u.start;
     this.stats.bytesRead += len;
     if (!ok) {
       this.stats.unitsFailed++;
@@ -384,7 +399,7 @@ export class VerifiedModel {
     }
     this.stats.unitsVerified++;
     if (len <= CACHE_MAX_UNIT_BYTES) {
-      this.cache.set(key, buf);
+      this.cache.set(`${st.name}\0${u.index}`, buf);
       if (this.cache.size > CACHE_UNITS) this.cache.delete(this.cache.keys().next().value!);
     }
     return buf;
@@ -461,17 +476,43 @@ export class VerifiedModel {
     this.checkRange(st, start, e - start);
     // Up to PREFETCH_UNITS units are read and verified ahead, in order; memory stays bounded by them.
     const units = this.unitsOver(st, start, e);
-    // more than one unit: on the worker pool (a few units per worker ahead of the consumer); a
-    // single-unit read (a header, a small tensor) stays on this thread, where it needs no worker start
+    // more than one unit: on the worker pool, in batches of consecutive units, two batches per
+    // worker ahead of the consumer; a single-unit read (a header, a small tensor) stays on this
+    // thread, where it needs no worker start
     const onPool = this.workers > 0 && units.length > 1;
-    const depth = onPool ? POOL_UNITS_PER_WORKER * this.workers : PREFETCH_UNITS;
+    const perBatch = Math.max(1, Math.floor(POOL_BATCH_BYTES / Math.max(1, st.unitBytes)));
+    const depth = onPool ? POOL_BATCHES_PER_WORKER * this.workers * perBatch : PREFETCH_UNITS;
     const ahead: Array<Promise<Buffer>> = [];
     let next = 0;
     const fill = (): void => {
       while (next < units.length && ahead.length < depth) {
-        const p = this.unit(st, units[next++]!, onPool);
-        p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
-        ahead.push(p);
+        let ps: Array<Promise<Buffer>>;
+        const u = units[next]!;
+        const hit = this.cached(st, u);
+        if (hit) {
+          ps = [Promise.resolve(hit)];
+          next++;
+        } else if (!onPool || u.end - u.start > MAX_UNIT_BYTES) {
+          // (a unit over the limit: unit() rejects it with RANGE_TOO_COARSE in its turn)
+          ps = [this.unit(st, u)];
+          next++;
+        } else {
+          const group: Unit[] = [];
+          let bytes = 0;
+          while (next < units.length && group.length < perBatch && ahead.length + group.length < depth) {
+            const v = units[next]!;
+            const tooBig = v.end - v.start > MAX_UNIT_BYTES;
+            if (group.length > 0 && (tooBig || bytes + (v.end - v.start) > POOL_BATCH_BYTES || this.cache.has(`${st.name}\0${v.index}`))) break;
+            group.push(v);
+            bytes += v.end - v.start;
+            next++;
+          }
+          ps = this.pooledUnits(st, group);
+        }
+        for (const p of ps) {
+          p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
+          ahead.push(p);
+        }
       }
     };
     for (const u of units) {
