@@ -88,8 +88,9 @@ export interface VerifiedReadStats {
 
 /** The shape `verifyGpuBuffer` takes (structurally its GpuBufferLayout). */
 export interface GpuLeafLayout {
-  algorithm: 'blake3';
-  ranges: Array<{ name: string; offset: number; length: number; output: 'digest' | 'cv'; chunkCounter: number }>;
+  algorithm: 'blake3' | 'sha256';
+  /** BLAKE3: 'digest' / 'cv' with the chunk counter; SHA-256: 'leaf' (RFC 9162). */
+  ranges: Array<{ name: string; offset: number; length: number; output: 'digest' | 'cv' | 'leaf'; chunkCounter?: number }>;
 }
 
 interface Unit {
@@ -599,17 +600,22 @@ export class VerifiedModel {
    * The companion leaves covering bytes [start, end) of a file, as a layout for `verifyGpuBuffer`:
    * a runtime that uploaded the leaf-aligned `span` of the file into a GPUBuffer (at buffer offset 0)
    * checks exactly those leaves on the device. The expected values come from the sidecar entries,
-   * already checked against the signed root. BLAKE3 companions only: RFC 9162 leaves hash a 0x00
-   * prefix that the GPU kernels do not take (verify those leaves with `verifyRange` on the CPU).
+   * already checked against the signed root. BLAKE3 companions give subtree CVs ('cv'), RFC 9162
+   * SHA-256 companions leaf hashes ('leaf': the kernel adds the 0x00 prefix).
    */
   gpuLeafLayout(path: string, start: number, end: number): { span: { start: number; end: number }; layout: GpuLeafLayout; expected: string[] } {
     const st = this.state(path);
     this.checkRange(st, start, end - start);
-    if (!st.leaf || st.leaf.file.tree !== 'blake3-outboard') {
-      throw new InputError('GPU_LEAVES_UNSUPPORTED', `${st.name} has no BLAKE3 companion leaves; GPU leaf checks need a model signed with --hash blake3 --merkle.`);
+    if (!st.leaf) {
+      throw new InputError('GPU_LEAVES_UNSUPPORTED', `${st.name} has no Merkle companion leaves; GPU leaf checks need a model signed with --merkle.`);
     }
     const units = this.unitsOver(st, start, end);
     const span = { start: units[0]?.start ?? start, end: units[units.length - 1]?.end ?? start };
+    if (st.leaf.file.tree === 'rfc9162-sha256') {
+      const ranges = units.map((u) => ({ name: `${st.name}:${u.start}:${u.end}`, offset: u.start - span.start, length: u.end - u.start, output: 'leaf' as const }));
+      const expected = units.map((u) => Buffer.from(st.leaf!.entries[u.index]!).toString('hex'));
+      return { span, layout: { algorithm: 'sha256', ranges }, expected };
+    }
     const single = st.leaf.entries.length === 0;
     const ranges = units.map((u) => ({
       name: `${st.name}:${u.start}:${u.end}`,
