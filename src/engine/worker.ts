@@ -5,7 +5,6 @@
 import { loadCpuBackend } from '../backends/registry.js';
 import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
-import { move } from 'piscina';
 import { LeafReader } from '../backends/file-reader.js';
 import type { BackendName, LeafHasher, MerkleLeafSpec } from '../backends/types.js';
 import type { BatchControl, HashAlgorithm, Leaf } from '../hash/vocabulary.js';
@@ -140,7 +139,10 @@ export async function hashUnits(task: UnitTask): Promise<UnitReply> {
       const ds = h!.hashBytesMulti ? h!.hashBytesMulti('sha256', sha.map((x) => x.msg)) : sha.map((x) => h!.hashBytes('sha256', x.msg, 'digest'));
       sha.forEach((x, i) => whole.set(ds[i]!, digests + 64 * x.k));
     }
-    // the bytes go back by transfer (no copy), the digests with them
+    // the bytes go back by transfer (no copy), the digests with them. piscina is imported here, not
+    // at the top: hashTask also runs in the calling thread for small plans, which must not pay its
+    // ~40 ms import (inside a pool worker it is loaded already)
+    const { move } = await import('piscina');
     return move(whole) as unknown as Uint8Array;
   } catch (e) {
     return { error: toWireError(e) };
