@@ -149,6 +149,7 @@ export const ERROR_CODES = {
   KEY_MISMATCH: refused('The bundle was signed by another key than the one given.'),
   CERT_CHAIN_INVALID: refused('The signing certificate does not chain to the trusted root at signing time.'),
   CERT_USAGE_INVALID: refused('The signing certificate may not sign code (key usage or extended key usage).'),
+  CERT_CHAIN_PARTIAL: refused('The signing certificate chains only to a trusted root that is not self-signed (an intermediate CA), and partial chains were not allowed.'),
   SIGSTORE_IDENTITY_MISMATCH: refused('A keyless bundle was not signed by the expected identity and issuer.'),
   SIGSTORE_ERROR: refused('Sigstore verification of a keyless bundle failed for a reason sigstore-js did not name.'),
   SIGSTORE_NOT_IMPLEMENTED: refused('The keyless bundle needs a Sigstore check sigstore-js does not implement.'),

@@ -30,7 +30,7 @@ import { IN_TOTO_PAYLOAD_TYPE, parseStatementJson, statementToManifest } from '.
 import type { Manifest } from '../manifest/types.js';
 import { findCompanion, loadFileEntries, verifyCompanion, type VerifiedCompanion } from './companion.js';
 import { globToRegExp } from './compare.js';
-import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
+import { readBundleFile, trustOptionsOf, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
 
 /** Largest unit verified in memory without a companion (whole files or shards above it are refused). */
 export const MAX_UNIT_BYTES = 512 * 1024 * 1024;
@@ -655,10 +655,7 @@ export async function openVerified(modelPath: string, options: OpenVerifiedOptio
   if (typeof options?.signature !== 'string') throw new TypeError('options.signature must be the path of the OMS bundle');
   const workers = options.workers ?? defaultWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new InputError('BAD_WORKERS', `workers must be an integer from 0 to 256 (got ${String(options.workers)}).`);
-  const trust: TrustOptions = {};
-  if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
-  if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
-  if (options.sigstore !== undefined) trust.sigstore = options.sigstore;
+  const trust = trustOptionsOf(options);
   const bundle = readBundleFile(options.signature);
   const v = await verifyBundleSignature(bundle, trust, { expectedPayloadType: IN_TOTO_PAYLOAD_TYPE });
   const manifest = statementToManifest(parseStatementJson(v.payload)).manifest;
