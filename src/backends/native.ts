@@ -9,7 +9,7 @@
  */
 import { fromNativeError, InputError, UnavailableError } from '../errors.js';
 import { loadNative, type NativeAddon } from '../native/addon.js';
-import type { BackendOptions, BatchControl, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, ProbeResult } from './types.js';
+import type { BackendOptions, BatchControl, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, MerkleLeafSpec, ProbeResult } from './types.js';
 
 /** The SHA-256 functions of native/sha256_napi.cc. */
 interface Sha256Api {
@@ -20,6 +20,12 @@ interface Sha256Api {
   sha256DefaultKernel(): string;
   /** Absent from addons built before the rule was printed (optional, like the BLAKE3 functions). */
   sha256DefaultKernelReason?(): string;
+}
+
+/** The one-read SHA-256 + RFC 9162 leaves of native/sha256_merkle_napi.cc (optional: absent from older builds). */
+interface Sha256MerkleApi {
+  sha256LeavesMerkle(paths: string[], offsets: number[], lengths: number[], leafFirst: number[], leafCount: number[], leafBytes: number, out: Uint8Array, leavesOut: Uint8Array, kernel?: string, options?: { identities?: Float64Array; control?: BatchControl }): void;
+  sha256BytesMerkle(data: Uint8Array, leafBytes: number, kernel?: string): Uint8Array;
 }
 
 /** The BLAKE3 functions of native/blake3_napi.cc (optional: an addon built without them still serves SHA-256). */
@@ -101,9 +107,14 @@ class NativeLeafHasher implements LeafHasher {
   private readonly sha: Sha256Api;
   private readonly b3: Blake3Api | undefined;
   private readonly kernels: Record<string, string>;
+  readonly hashLeavesMerkle?: (batch: LeafBatch, merkle: MerkleLeafSpec) => { digests: Uint8Array[]; leafHashes: Uint8Array };
 
   constructor(addon: NativeAddon, options?: BackendOptions) {
     this.sha = addon as unknown as Sha256Api;
+    if (hasFunctions(addon, ['sha256LeavesMerkle'])) {
+      const m = addon as unknown as Sha256MerkleApi;
+      this.hashLeavesMerkle = (batch, merkle) => this.leavesMerkle(m, batch, merkle);
+    }
     this.b3 = hasFunctions(addon, BLAKE3_FUNCTIONS) ? (addon as unknown as Blake3Api) : undefined;
     this.kernels = forcedKernels(options);
     // Refuse an unknown or unrunnable kernel now, not at the first leaf.
@@ -196,6 +207,44 @@ class NativeLeafHasher implements LeafHasher {
       throw toModelsealError(e);
     }
     return NativeLeafHasher.split(out, n);
+  }
+
+  /** See LeafHasher.hashLeavesMerkle: SHA-256 'digest' leaves only; one read, range and leaf streams as two SHA lanes. */
+  private leavesMerkle(m: Sha256MerkleApi, batch: LeafBatch, merkle: MerkleLeafSpec): { digests: Uint8Array[]; leafHashes: Uint8Array } {
+    if (batch.algorithm !== 'sha256' || batch.leaves.some((l) => l.output !== 'digest')) throw new RangeError('Merkle leaves in one read exist for SHA-256 digest leaves only');
+    const n = batch.leaves.length;
+    const identities = new Float64Array(2 * n).fill(NaN);
+    batch.leaves.forEach((l, i) => {
+      if (l.dev !== undefined && l.ino !== undefined) {
+        identities[2 * i] = l.dev;
+        identities[2 * i + 1] = l.ino;
+      }
+    });
+    const out = new Uint8Array(32 * n);
+    const leafHashes = new Uint8Array(32 * merkle.count.reduce((a, c) => a + c, 0));
+    callNative(() =>
+      m.sha256LeavesMerkle(
+        batch.leaves.map((l) => l.path),
+        batch.leaves.map((l) => l.offset),
+        batch.leaves.map((l) => l.length),
+        merkle.first,
+        merkle.count,
+        merkle.leafBytes,
+        out,
+        leafHashes,
+        this.kernels.sha256,
+        batch.control ? { identities, control: batch.control } : { identities },
+      ),
+    );
+    const digests = new Array<Uint8Array>(n);
+    for (let i = 0; i < n; i++) digests[i] = out.subarray(32 * i, 32 * i + 32);
+    return { digests, leafHashes };
+  }
+
+  hashBytesMulti(algorithm: 'sha256', datas: Uint8Array[]): Uint8Array[] {
+    if (algorithm !== 'sha256') throw new RangeError('hashBytesMulti computes SHA-256 only');
+    const out = callNative(() => this.sha.sha256BytesMulti(datas, this.kernels.sha256));
+    return datas.map((_, i) => out.subarray(32 * i, 32 * i + 32));
   }
 
   hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv', chunkCounter = 0): Uint8Array {

@@ -15,7 +15,9 @@ import { makePlan, type ChunkPlan } from '../plan/plan.js';
 import { walkModel, type WalkResult } from '../plan/walk.js';
 import { LOW_MEMORY_IN_THREAD_MAX_BYTES, lowMemoryWorkers, memoryPolicy } from './memory.js';
 import { HashPool, defaultWorkers } from './pool.js';
-import type { HashModelOptions, HashResult, ProgressEvent } from './types.js';
+import type { HashModelOptions, HashResult, MerkleLeaves, ProgressEvent } from './types.js';
+import { isValidLeafSize } from '../manifest/companion.js';
+import type { MerkleLeafSpec } from '../backends/types.js';
 
 const WEBGPU_MODULE = '../backends/webgpu/index.js';
 
@@ -170,6 +172,13 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     throw new InputError('SUBSET_EMPTY', 'no file of the model matches the requested subset.');
   }
 
+  const merkleBytes = options.merkleLeafBytes;
+  if (merkleBytes !== undefined && !isValidLeafSize(merkleBytes)) {
+    throw new InputError('LEAF_SIZE_INVALID', `leaf size ${String(merkleBytes)} is not a power of two between 1 KiB and 1 GiB; pass e.g. --leaf-size 1MiB.`);
+  }
+  // BLAKE3 files: subtrees of the companion's leaf size, so their CVs are the outboard (no second hash)
+  const blake3Outboard = merkleBytes !== undefined && r.hash === 'blake3' && r.method === 'files';
+
   const backend = await selectBackend(r.hash, options.backend, options.disableBackends);
   const plan = makePlan(
     files.map((f) => ({ rel: f.rel, abs: f.abs, size: f.size, dev: f.dev, ino: f.ino })),
@@ -181,8 +190,10 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       // at the price of idle workers (2 big files on 2 workers: one stream each beats one x2 task)
       minLeavesPerTask: backend === 'native' && r.hash === 'sha256' && sha256LeafCount(files, r) >= 2 * r.workers ? 2 : 1,
       ...(options.taskTargetBytes !== undefined ? { taskTargetBytes: options.taskTargetBytes } : {}),
+      ...(blake3Outboard ? { blake3SubtreeBytes: merkleBytes } : {}),
     },
   );
+  const merkle = merkleBytes !== undefined && !blake3Outboard ? merklePlan(plan, merkleBytes) : undefined;
 
   if (plan.resources.length === 0 && !options.allowEmpty) {
     throw new InputError('MODEL_EMPTY', `${modelPath} contains no data to hash (no files, or only empty files in shards mode, after ignores); check the path.`);
@@ -275,8 +286,9 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       const control = { counters, slot: 1 };
       lanes.push(
         lane(cpu, 0, async (t) => {
-          const reply = await hashTask({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control });
+          const reply = await hashTask({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control, ...(merkle ? { merkle: merkle.spec(t) } : {}) });
           if ('error' in reply) throw reviveError(reply.error);
+          if (merkle && reply.leafHashes) merkle.store(t, reply.leafHashes);
           return reply.digests;
         }, 1),
       );
@@ -297,7 +309,16 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       // one task in flight per worker plus one queued keeps every core busy
       for (let k = 0; k < workers + 1; k++) {
         const control = { counters, slot: k + 1 };
-        lanes.push(lane(cpu, 0, (t) => pool.run({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, options.signal), k + 1));
+        const task = (t: number[]) => ({ backend: cpu, ...kernels, algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control });
+        lanes.push(
+          lane(cpu, 0, merkle
+            ? async (t) => {
+                const reply = await pool.runWithLeaves({ ...task(t), merkle: merkle.spec(t) }, options.signal);
+                if (reply.leafHashes) merkle.store(t, reply.leafHashes);
+                return reply.digests;
+              }
+            : (t) => pool.run(task(t), options.signal), k + 1),
+        );
       }
     }
     await settleAll(lanes);
@@ -329,5 +350,51 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     backend: gpuMode === 'hybrid' ? 'hybrid' : backend,
     workers,
     backendBytes,
+    ...(merkleBytes === undefined ? {} : { merkle: blake3Outboard ? blake3MerkleLeaves(plan, leafOutputs, merkleBytes) : merkle!.result }),
   };
+}
+
+/**
+ * Which RFC 9162 companion leaves each plan leaf carries (those wholly inside its range: a leaf cut by
+ * a shard edge is left to the companion builder), and where the workers' leaf hashes go.
+ */
+function merklePlan(plan: ChunkPlan, leafBytes: number): { spec(t: number[]): MerkleLeafSpec; store(t: number[], hashes: Uint8Array): void; result: MerkleLeaves } {
+  const fileOf = new Array<number>(plan.leaves.length);
+  for (const res of plan.resources) for (const li of res.leaves) fileOf[li] = res.file;
+  const first = new Array<number>(plan.leaves.length);
+  const count = new Array<number>(plan.leaves.length);
+  plan.leaves.forEach((l, li) => {
+    const size = plan.files[fileOf[li]!]!.size;
+    const end = l.offset + l.length;
+    const a = Math.ceil(l.offset / leafBytes);
+    // leaf i is whole inside [offset, end) when it ends by `end`, or `end` is the file's end
+    const b = end === size ? Math.ceil(size / leafBytes) : Math.floor(end / leafBytes);
+    first[li] = a;
+    count[li] = Math.max(0, b - a);
+  });
+  const result: MerkleLeaves = {
+    leafBytes,
+    tree: 'rfc9162-sha256',
+    files: plan.files.map((f) => ({ rel: f.rel, size: f.size, entries: new Array<Uint8Array | undefined>(Math.ceil(f.size / leafBytes)).fill(undefined) })),
+  };
+  return {
+    spec: (t) => ({ leafBytes, first: t.map((i) => first[i]!), count: t.map((i) => count[i]!) }),
+    store: (t, hashes) => {
+      let k = 0;
+      for (const li of t) {
+        const entries = result.files[fileOf[li]!]!.entries;
+        for (let j = 0; j < count[li]!; j++, k++) entries[first[li]! + j] = hashes.subarray(32 * k, 32 * k + 32);
+      }
+    },
+    result,
+  };
+}
+
+/** BLAKE3 files planned at the leaf size: the subtree CVs are the outboard (a one-leaf file has none). Pure. */
+function blake3MerkleLeaves(plan: ChunkPlan, leafOutputs: Uint8Array[], leafBytes: number): MerkleLeaves {
+  const files: MerkleLeaves['files'] = plan.files.map((f) => ({ rel: f.rel, size: f.size, entries: [] }));
+  for (const res of plan.resources) {
+    if (res.leaves.length > 1 || plan.leaves[res.leaves[0]!]?.output === 'cv') files[res.file]!.entries = res.leaves.map((li) => leafOutputs[li]);
+  }
+  return { leafBytes, tree: 'blake3-outboard', files };
 }
