@@ -253,7 +253,7 @@ export const ERROR_CODES = {
   TENSOR_HEADER_INVALID: usage('A safetensors or GGUF header is malformed or hostile (sizes, offsets, types, overlaps).'),
   TENSOR_NOT_FOUND: usage('The file has no tensor of the name asked for.'),
   NOT_A_TENSOR_FILE: usage('The file is neither safetensors nor GGUF, so it has no tensors to list.'),
-  GPU_LEAVES_UNSUPPORTED: usage('GPU leaf layouts need a BLAKE3 Merkle companion (sign --hash blake3 --merkle).'),
+  GPU_LEAVES_UNSUPPORTED: usage('GPU leaf layouts need a Merkle companion (sign --merkle) for the file.'),
   MODEL_CLOSED: usage('A verified read was made after the model was closed.'),
   COMPANION_SIGNATURE_INVALID: refused('The Merkle companion is not signed by the signer of the OMS bundle (another key, or altered).'),
   COMPANION_SUBJECT_MISMATCH: refused('The Merkle companion is bound to another OMS root digest (made for another model or signature).'),

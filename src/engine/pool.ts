@@ -36,17 +36,13 @@ export class HashPool {
   private readonly piscina: Promise<Piscina>;
   readonly workers: number;
 
-  /**
-   * @param workers the most threads the pool runs
-   * @param startThreads threads started at once (default all); the others start when tasks wait
-   */
-  constructor(workers: number, startThreads = workers) {
+  constructor(workers: number) {
     this.workers = workers;
     this.piscina = (piscinaClass ??= import('piscina').then((m) => m.Piscina)).then(
       (PiscinaClass) =>
         new PiscinaClass({
           filename: workerUrl(),
-          minThreads: Math.min(startThreads, workers),
+          minThreads: workers,
           maxThreads: workers,
           // one task per worker in flight plus one queued keeps every core busy without memory growth
           concurrentTasksPerWorker: 1,
@@ -63,6 +59,18 @@ export class HashPool {
       throw reviveError(reply.error);
     }
     return reply.digests;
+  }
+
+  /** `run` for a task that also asks for Merkle leaf hashes (WorkerTask.merkle). */
+  async runWithLeaves(task: WorkerTask, signal?: AbortSignal): Promise<{ digests: Uint8Array[]; leafHashes?: Uint8Array }> {
+    const reply = (await (await this.piscina).run(task, signal ? { signal } : {})) as WorkerReply;
+    if ('error' in reply) throw reviveError(reply.error);
+    return reply;
+  }
+
+  /** Runs a named export of the worker module (e.g. `hashUnit`) on the pool. */
+  async runNamed<T>(name: string, task: unknown, transferList?: ArrayBuffer[]): Promise<T> {
+    return (await (await this.piscina).run(task, { name, ...(transferList ? { transferList } : {}) })) as T;
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,7 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import { hashModel, IN_THREAD_MAX_BYTES } from '../engine/hash-model.js';
-import { HashPool, defaultWorkers } from '../engine/pool.js';
+import { hashModel } from '../engine/hash-model.js';
 import type { HashModelOptions } from '../engine/types.js';
 import { InputError, ModelsealError } from '../errors.js';
 import { parseShardName } from '../manifest/oms.js';
@@ -131,41 +130,6 @@ function patternInModel(root: string, pattern: string): string {
  * if (!r.verified) console.error(r.summary, r.mismatches);
  */
 export async function verifyModel(modelPath: string, bundlePath: string, options: VerifyModelOptions = {}): Promise<VerifyModelResult> {
-  const pool = prestartPool(modelPath, options);
-  try {
-    return await verifyWith(modelPath, bundlePath, options, pool);
-  } finally {
-    // a pool that failed to start has already failed the hash (its error is the one to report)
-    await pool?.close().catch(() => undefined);
-  }
-}
-
-/**
- * Worker threads for the re-hash, started before the bundle is checked so that their start (tens of
- * ms each: an isolate, the backend, the addon) overlaps the signature check instead of following it;
- * they open no model file. Only where the hash will need workers: a directory, or a file larger
- * than what hashModel hashes in the calling thread; never with a backend that hashes off the CPU.
- * A directory whose files add up to no more than that gets threads it does not use (their start
- * overlaps the signature check; measured cost in bench/delivered-sha256.mjs verify cases).
- */
-function prestartPool(modelPath: string, options: VerifyModelOptions): HashPool | undefined {
-  if (options.backend === 'webgpu') return undefined;
-  const workers = options.workers ?? defaultWorkers();
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) return undefined; // hashModel reports it
-  let st;
-  try {
-    st = statSync(modelPath);
-  } catch {
-    return undefined; // the walk reports it
-  }
-  if (st.isDirectory()) return new HashPool(workers);
-  // one file: files/sha256 makes it one task, so start one thread now; shards or BLAKE3 subtrees
-  // start the others when their tasks wait
-  if (st.isFile() && st.size > IN_THREAD_MAX_BYTES) return new HashPool(workers, 1);
-  return undefined;
-}
-
-async function verifyWith(modelPath: string, bundlePath: string, options: VerifyModelOptions, pool: HashPool | undefined): Promise<VerifyModelResult> {
   // 1. Bundle and signature: no model file is opened until these pass.
   const bundle = readBundleFile(bundlePath);
   const trust = trustOptionsOf(options);
@@ -228,7 +192,7 @@ async function verifyWith(modelPath: string, bundlePath: string, options: Verify
   let hashing = { bytes: 0, seconds: 0, backend: 'none', workers: 0 };
   if (!(subset && inScope.length === 0)) {
     try {
-      const h = await hashModel(modelPath, hashOpts, pool ? { pool } : {});
+      const h = await hashModel(modelPath, hashOpts);
       actual = h.manifest.resources;
       hashing = { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers };
     } catch (e) {

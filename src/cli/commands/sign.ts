@@ -139,7 +139,7 @@ export function register(program: Command): void {
           );
           if (r.companion) {
             process.stdout.write(`${r.companion.path}\n`);
-            info(ctx, `Merkle companion: ${r.companion.files} files, ${r.companion.tree}, leaf ${formatBytes(r.companion.leafSize)}; read ${formatBytes(r.companion.bytes)} in ${r.companion.seconds.toFixed(3)} s`);
+            info(ctx, `Merkle companion: ${r.companion.files} files, ${r.companion.tree}, leaf ${formatBytes(r.companion.leafSize)}; leaves from the hashing pass (${formatBytes(r.companion.bytes)} read again, ${r.companion.seconds.toFixed(3)} s to build and sign)`);
           }
           for (const line of att.lines) process.stdout.write(`${line}\n`);
         }
