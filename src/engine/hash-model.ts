@@ -93,13 +93,13 @@ class TaskQueue {
 }
 
 /**
- * The backend's own threads, when it has them for this algorithm (native BLAKE3): they replace the
- * worker pool. A pool worker is a fresh isolate that loads the modules and the addon again, measured
+ * The backend's own threads, when it has them for this algorithm (native SHA-256 and BLAKE3): they
+ * replace the worker pool. A pool worker is a fresh isolate that loads the modules and the addon again, measured
  * ~0.13 s CPU per worker on the 2-vCPU EPYC Milan host before the first byte is hashed; the native
  * threads start in microseconds and hash the same leaves into the same outputs.
  */
 async function threadedHasher(backend: BackendName, hash: HashAlgorithm, kernels: Record<string, string> | undefined): Promise<LeafHasher | undefined> {
-  if (backend !== 'native' || hash !== 'blake3') return undefined;
+  if (backend !== 'native' || (hash !== 'blake3' && hash !== 'sha256')) return undefined;
   const h = (await loadCpuBackend(backend)).createLeafHasher(kernels ? { kernels } : {});
   return h.hashLeavesThreaded && h.threadedAlgorithm?.(hash) ? h : undefined;
 }
@@ -307,7 +307,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
           return reply.digests;
         }, 1),
       );
-    } else if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && (threaded = await threadedHasher(cpuBackend, r.hash, options.kernels))) {
+    } else if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && !merkle && (threaded = await threadedHasher(cpuBackend, r.hash, options.kernels))) {
       // one call for the whole plan: the threads take leaves from a shared counter until none is left
       workers = Math.min(r.workers, plan.leaves.length);
       const cpu = cpuBackend;
