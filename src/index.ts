@@ -35,6 +35,8 @@ export { verifyEvidence, inspectEvidence, detectEvidence } from './attest/index.
 export type { EvidenceKind, EvidenceVerdict, VerifyEvidenceOptions } from './attest/index.js';
 export { parseNvidiaEvidence, verifyNvidiaEvidence } from './attest/nvidia/index.js';
 export { parseTdispReport, verifyTdispReport } from './attest/tdisp/index.js';
+export { parseAzureHclReport, checkHclRuntimeData, parseRim, verifyRim } from './attest/index.js';
+export type { AzureHclReport, HclRuntimeDataCheck, InspectedEvidence, ParsedRim } from './attest/index.js';
 export { createSimulatedPlatform } from './attest/simulated/index.js';
 export type { SimulatedPlatform } from './attest/simulated/index.js';
 export { collectEvidence, createHardwareEvidenceSource } from './attest/acquire/index.js';

@@ -17,6 +17,7 @@ export const INPUT_CAP_BYTES = {
   'trusted-root': 16 << 20,
   attestation: 16 << 20,
   evidence: 16 << 20,
+  rim: 4 << 20,
   collateral: 16 << 20,
   receipt: 16 << 20,
 } as const;

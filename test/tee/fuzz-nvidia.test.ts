@@ -40,6 +40,16 @@ function parseOrInputError(f: () => unknown): 'ok' | string {
   }
 }
 
+/** A verdict, or the InputError an unreadable report throws (exit 2, as for SEV-SNP and TDX): both are refusals. */
+async function verifyOrInputError(b: Uint8Array, o: Parameters<typeof verifyNvidiaEvidence>[1]): Promise<{ verified: boolean; code?: string }> {
+  try {
+    return await verifyNvidiaEvidence(b, o);
+  } catch (e) {
+    if (e instanceof InputError) return { verified: false, code: e.code };
+    throw e; // anything else is a crash
+  }
+}
+
 const u24 = (b: Uint8Array, off: number, v: number): void => {
   b[off] = v & 0xff;
   b[off + 1] = (v >> 8) & 0xff;
@@ -143,7 +153,7 @@ describeVectors('verifier properties: never a crash, never an accept', () => {
         m = new Uint8Array([...REPORT.subarray(0, a), ...REPORT.subarray(b), ...REPORT.subarray(a, b)]);
         if (a === b || Buffer.from(m).equals(Buffer.from(REPORT))) continue;
       }
-      const v = await verifyNvidiaEvidence(m, { certs: CHAIN, at: AT });
+      const v = await verifyOrInputError(m, { certs: CHAIN, at: AT });
       expect(v.verified, `iteration ${i}`).toBe(false);
       expect(typeof v.code).toBe('string');
       codes.add(v.code!);
@@ -163,13 +173,12 @@ describeVectors('verifier properties: never a crash, never an accept', () => {
     }
   });
 
-  it('garbage, empty and non-evidence inputs give verdicts, not exceptions', async () => {
+  it('garbage, empty and non-evidence inputs are InputErrors (exit 2), never a crash or an accept', async () => {
     const rnd = prng(99);
     const inputs: Uint8Array[] = [new Uint8Array(0), new Uint8Array([0x11]), new Uint8Array([0x11, 0xe0]), new Uint8Array(Buffer.from('[]')), new Uint8Array(Buffer.from('{"evidence": 5}')), new Uint8Array(Buffer.from('[{"evidence":"!!"}]')), new Uint8Array(Buffer.from('zz'))];
     for (let i = 0; i < 50; i++) inputs.push(new Uint8Array(Math.floor(rnd() * 200)).map(() => Math.floor(rnd() * 256)));
     for (const b of inputs) {
-      const v = await verifyNvidiaEvidence(b, { certs: CHAIN, at: AT });
-      expect(v.verified).toBe(false);
+      await expect(verifyNvidiaEvidence(b, { certs: CHAIN, at: AT })).rejects.toThrow(InputError);
       expect(() => parseNvidiaEvidence(b)).toThrow(InputError);
     }
   });
@@ -182,7 +191,7 @@ describeVectors('verifier properties: never a crash, never an accept', () => {
     for (let i = 0; i < 40; i++) {
       const ev = Buffer.from(one.evidence!, 'base64');
       ev[Math.floor(rnd() * ev.length)]! ^= 1 << Math.floor(rnd() * 8);
-      const v = await verifyNvidiaEvidence(new Uint8Array(Buffer.from(JSON.stringify({ ...one, evidence: ev.toString('base64') }))), { at: AT });
+      const v = await verifyOrInputError(new Uint8Array(Buffer.from(JSON.stringify({ ...one, evidence: ev.toString('base64') }))), { at: AT });
       expect(v.verified).toBe(false);
     }
     const swapped = { ...one, nonce: 'ff'.repeat(32) };

@@ -164,6 +164,50 @@ describe('validatePolicy: each rule passes and fails', () => {
   });
 });
 
+describe('validatePolicy: policy depth (go-sev-guest / go-tdx-guest validate) on claims the verifier did not report', () => {
+  it('each new SNP rule fails when its claim is missing (an older verdict), naming the field', () => {
+    const cases: Array<[Omit<Policy, 'version'>, string, RegExp]> = [
+      [{ snp: { guestPolicy: { smt: false } } }, 'POLICY_GUEST_POLICY', /snp\.guestPolicy\.smt: POLICY\.SMT \(bit 16\) was not reported/],
+      [{ snp: { guestPolicy: { minimumAbi: '1.0' } } }, 'POLICY_GUEST_POLICY', /minimumAbi.*not reported/],
+      [{ snp: { minimumFirmware: { build: 1 } } }, 'POLICY_FIRMWARE', /current firmware version was not reported/],
+      [{ snp: { allowProvisionalFirmware: false } }, 'POLICY_PROVISIONAL_FIRMWARE', /must be reported/],
+      [{ snp: { minimumLaunchTcb: { snp: 1 } } }, 'POLICY_LAUNCH_TCB', /LAUNCH_TCB was not reported/],
+      [{ snp: { reportIds: ['00'.repeat(32)] } }, 'POLICY_REPORT_ID', /REPORT_ID was not reported/],
+      [{ snp: { chipIds: ['00'.repeat(8)] } }, 'POLICY_CHIP_ID', /CHIP_ID was not reported/],
+      [{ snp: { requiredMitigations: { current: '0x1' } } }, 'POLICY_MITIGATION', /CURRENT_MIT_VECTOR is not in this report/],
+    ];
+    for (const [policy, code, reason] of cases) {
+      const res = expectRule([snp()], policy, code, false);
+      expect(res.message).toMatch(reason);
+    }
+  });
+
+  it('an 8-byte CHIP_ID entry is a Turin hwID: it matches that id followed by zeros, and nothing longer', () => {
+    const turin = '1e550a8ee5cf9f4d';
+    expectRule([snp({ chipId: turin + '00'.repeat(56) })], { snp: { chipIds: [turin.toUpperCase()] } }, 'POLICY_CHIP_ID', true);
+    expectRule([snp({ chipId: turin + '01' + '00'.repeat(55) })], { snp: { chipIds: [turin] } }, 'POLICY_CHIP_ID', false);
+  });
+
+  it('provisional firmware allowed still refuses a committed version above the current one (an inconsistent report)', () => {
+    const t = { bootloader: 3, tee: 0, snp: 8, microcode: 115 };
+    const c = { currentTcb: t, committedTcb: t, firmwareVersion: '1.55.3', committedFirmwareVersion: '1.55.4' };
+    const res = expectRule([snp(c)], { snp: { allowProvisionalFirmware: true } }, 'POLICY_PROVISIONAL_FIRMWARE', false);
+    expect(res.message).toContain('committed firmware 1.55.4 is above current 1.55.3');
+  });
+
+  it('each new TDX rule fails when its claim is missing', () => {
+    const cases: Array<[Omit<Policy, 'version'>, string]> = [
+      [{ tdx: { mrSeam: [M1] } }, 'POLICY_MRSEAM'],
+      [{ tdx: { minimumTeeTcbSvn: '00'.repeat(16) } }, 'POLICY_TEE_TCB_SVN'],
+      [{ tdx: { minimumQeSvn: 0 } }, 'POLICY_QE_SVN'],
+      [{ tdx: { minimumPceSvn: 0 } }, 'POLICY_PCE_SVN'],
+      [{ tdx: { tdAttributes: '0x0' } }, 'POLICY_TD_ATTRIBUTES'],
+      [{ tdx: { xfam: { mask: '0x3', value: '0x3' } } }, 'POLICY_XFAM'],
+    ];
+    for (const [policy, code] of cases) expect(expectRule([tdx()], policy, code, false).message).toMatch(/not reported/);
+  });
+});
+
 describe('policy schema', () => {
   const published = JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'policy.schema.json'), 'utf8')) as unknown;
 
@@ -187,6 +231,17 @@ describe('policy schema', () => {
     expect(() => parsePolicy({ version: 1, platforms: ['sgx'] })).toThrow(/platforms/);
     expect(() => parsePolicy({ version: 1, tdx: { rtmr4: [] } })).toThrow(/rtmr4/);
     expect(parsePolicy({ version: 1, allowSimulated: true }).allowSimulated).toBe(true);
+    // Policy depth members: versions are "major.minor" of bytes, registers are 0x-hex u64, a value outside its mask is refused.
+    expect(() => parsePolicy({ version: 1, snp: { minimumFirmware: { version: '1.256' } } })).toThrow(/\/snp\/minimumFirmware\/version/);
+    expect(() => parsePolicy({ version: 1, snp: { guestPolicy: { minimumAbi: '1' } } })).toThrow(/minimumAbi/);
+    expect(() => parsePolicy({ version: 1, snp: { guestPolicy: {} } })).toThrow(/guestPolicy/);
+    expect(() => parsePolicy({ version: 1, snp: { guestPolicy: { smt: 1 } } })).toThrow(/smt/);
+    expect(() => parsePolicy({ version: 1, snp: { chipIds: ['00'.repeat(10)] } })).toThrow(/chipIds\/0/);
+    expect(() => parsePolicy({ version: 1, tdx: { xfam: '602e7' } })).toThrow(/\/tdx\/xfam/);
+    expect(() => parsePolicy({ version: 1, tdx: { tdAttributes: { mask: '0x1' } } })).toThrow(/tdAttributes/);
+    expect(() => parsePolicy({ version: 1, tdx: { tdAttributes: { mask: '0x1', value: '0x2' } } })).toThrow(/value 0x2 sets bits outside its mask 0x1/);
+    expect(() => parsePolicy({ version: 1, tdx: { minimumQeSvn: 65536 } })).toThrow(/minimumQeSvn/);
+    expect(parsePolicy({ version: 1, snp: { minimumFirmware: { version: '1.55', build: 29 } }, tdx: { xfam: { mask: '0xFF', value: '0xe7' } } }).tdx?.xfam).toEqual({ mask: '0xFF', value: '0xe7' });
   });
 
   it('loadPolicy reports unreadable and non-JSON files', () => {

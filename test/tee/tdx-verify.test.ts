@@ -135,7 +135,7 @@ describeVectors('TDX: collateral → TCB status (expected values from reference/
       expect(v.code).toBe('TDX_COLLATERAL_SIGNATURE');
     });
 
-    it('no TCB-signing chain → TDX_COLLATERAL_CHAIN; no TCB Info for the FMSPC → a warning, no status', async () => {
+    it('no TCB-signing chain → TDX_COLLATERAL_CHAIN; TCB Info for another FMSPC → TDX_COLLATERAL_FMSPC_MISMATCH (a warning with signatureOnly)', async () => {
       const dir = join(tmp.path, 'c');
       (await import('node:fs')).mkdirSync(dir);
       copy(['gtg_tcbinfo_tdx_90c06f000000_2026-02.json'], dir);
@@ -149,10 +149,13 @@ describeVectors('TDX: collateral → TCB status (expected values from reference/
       });
       expect(viaCerts.verified).toBe(true);
       expect(viaCerts.claims.tcbStatusDetail).toMatchObject({ platform: 'UpToDate', tdxModule: 'UpToDate' });
-      const w = await verify(read('gtg_gcp_cos113_quote_v4_padded8000.dat'), { at: new Date('2025-01-01'), collateralDir: dir });
+      const refused = await verify(read('gtg_gcp_cos113_quote_v4_padded8000.dat'), { at: new Date('2025-01-01'), collateralDir: dir });
+      expect([refused.verified, refused.code]).toEqual([false, 'TDX_COLLATERAL_FMSPC_MISMATCH']);
+      expect(refused.message).toMatch(/90c06f000000.*not for this quote's 00806f050000/);
+      const w = await verify(read('gtg_gcp_cos113_quote_v4_padded8000.dat'), { at: new Date('2025-01-01'), collateralDir: dir, signatureOnly: true });
       expect(w.verified).toBe(true);
       expect(w.claims.tcbStatus).toBeUndefined();
-      expect(w.warnings.join(' ')).toMatch(/No TDX TCB Info for FMSPC 00806f050000/);
+      expect(w.warnings.join(' ')).toMatch(/not this quote's 00806f050000\/[0-9a-f]+: TCB status was not checked \(signature-only/);
     });
   });
 });

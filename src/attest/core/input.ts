@@ -33,6 +33,32 @@ export interface DecodedEvidenceInput {
 
 const MIN_TEXT_CHARS = 64;
 
+/**
+ * The largest TDX quote read from a `Quote: <base64>` text or a `{"tdx":{"quote":...}}` JSON wrapper.
+ * Real quotes are 5–8 KiB (the PCK chain is most of it); the cap bounds the base64 text before it
+ * is decoded. docs/limits.md.
+ */
+export const TDX_QUOTE_WRAPPER_MAX_BYTES = 256 << 10;
+
+/** Base64 of a wrapped TDX quote: one alphabet, canonical, padded in whole groups, line breaks allowed. */
+const TDX_QUOTE_BASE64 = { alphabet: 'standard-or-url', whitespace: true, canonical: true, nonEmpty: true, strictPadding: true } as const;
+
+/** Decodes the base64 of a wrapped TDX quote, bounded by {@link TDX_QUOTE_WRAPPER_MAX_BYTES}. */
+function decodeWrappedQuote(text: string, where: string): Uint8Array {
+  const maxChars = Math.ceil(TDX_QUOTE_WRAPPER_MAX_BYTES / 3) * 4;
+  // Whitespace is allowed between the characters, so count only the others before decoding anything.
+  let chars = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && ++chars > maxChars) {
+      throw new InputError('EVIDENCE_MALFORMED', `The TDX quote in ${where} is longer than ${TDX_QUOTE_WRAPPER_MAX_BYTES / 1024} KiB (real quotes are under 16 KiB); check that it is the right file.`);
+    }
+  }
+  const bytes = decodeBase64Text(text, TDX_QUOTE_BASE64);
+  if (!bytes) throw new InputError('EVIDENCE_ENCODING', `The TDX quote in ${where} is not valid base64 (one alphabet, canonical, whole padded groups).`);
+  return bytes;
+}
+
 /** Strict hex decoding (whitespace allowed between digits); throws EVIDENCE_ENCODING. */
 export function decodeHexStrict(text: string, what = 'hex input'): Uint8Array {
   const bytes = decodeHexText(text);
@@ -107,6 +133,12 @@ function decodeJson(text: string, json: unknown): DecodedEvidenceInput {
     throw new InputError('EVIDENCE_UNRECOGNIZED', 'The input is JSON but not an evidence envelope (expected an object).');
   }
   const o = json as Record<string, unknown>;
+  // {"tdx": {"quote": "<base64>"}}: a TDX quote as several attestation agents and KBS clients send it.
+  if (typeof o.tdx === 'object' && o.tdx !== null && !Array.isArray(o.tdx) && 'quote' in o.tdx) {
+    const q = (o.tdx as Record<string, unknown>).quote;
+    if (typeof q !== 'string') throw new InputError('EVIDENCE_ENCODING', 'The JSON field tdx.quote must be a base64 string.');
+    return { bytes: decodeWrappedQuote(q, 'the JSON field tdx.quote'), encoding: 'json', envelope: 'tdx-quote-json', certs, kindHint: 'tdx' };
+  }
   if ((looksNvidia(o) && !('kind' in o)) || (Array.isArray(o.evidence_list) && o.evidence_list.every(looksNvidia))) {
     return { bytes: new Uint8Array(Buffer.from(text, 'utf8')), encoding: 'json', envelope: 'nvidia-json', certs, kindHint: 'nvidia-gpu' };
   }
@@ -177,6 +209,11 @@ export function decodeEvidenceInput(input: Uint8Array): DecodedEvidenceInput {
         throw new InputError('EVIDENCE_ENCODING', `The input looks like JSON but does not parse: ${(e as Error).message}.`);
       }
       return decodeJson(text, json);
+    }
+    // `Quote: <base64>`: a TDX quote as text, the form some guest tools print.
+    const labelled = /^quote:/i.exec(text);
+    if (labelled) {
+      return { bytes: decodeWrappedQuote(text.slice(labelled[0].length), 'the "Quote:" text'), encoding: 'base64', envelope: 'tdx-quote-text', certs: [], kindHint: 'tdx' };
     }
     const compact = text.replace(/\s/g, '');
     if (compact.length >= MIN_TEXT_CHARS && /^(0x)?[0-9a-fA-F]+$/.test(compact) && compact.length % 2 === 0) {

@@ -22,6 +22,12 @@ export interface VerifyEvidenceOptions {
    * it, knowingly. Collateral freshness (issueDate / nextUpdate) is still judged at `at`.
    */
   collateralAt?: Date;
+  /**
+   * Check signatures and certificate chains only: TDX collateral that cannot give a TCB status for
+   * this quote (TCB Info for another FMSPC, or none usable) is then a warning instead of a failure
+   * (TDX_COLLATERAL_FMSPC_MISMATCH, TDX_COLLATERAL_UNUSABLE). Default false. CLI: `--signature-only`.
+   */
+  signatureOnly?: boolean;
   /** Expected nonce (NVIDIA) or REPORT_DATA (SNP/TDX), checked when given. */
   expectedNonce?: Uint8Array;
   expectedReportData?: Uint8Array;
@@ -63,7 +69,10 @@ export interface EvidenceVerdict {
    * SEV-SNP only: `reportVersion`, `hostData`, `vmpl`, `policy` (hex u64), `migrateMa`, `guestSvn`,
    * `familyId`, `imageId`, `idKeyDigest`, `authorKeyDigest`, `signingKey` ('vcek' | 'vlek'), `chipId`,
    * `currentTcb`, `committedTcb`, `launchTcb`, `firmwareVersion` ('major.minor.build'), `vekKind`,
-   * `vekProductName`, `cspId` (VLEK).
+   * `vekProductName`, `cspId` (VLEK), `committedFirmwareVersion` ('major.minor.build'), `guestPolicy`
+   * {abiMajor, abiMinor, smt, migrateMa, debug, singleSocket, cxlAllow, memAes256Xts, raplDis,
+   * ciphertextHiding, pageSwapDisable}, `reportId`, `reportIdMa`; v5 reports: `launchMitVector`,
+   * `currentMitVector` (hex u64, '0x…').
    *
    * TDX only: `quoteVersion`, `mrtd`, `rtmrs` (4 × 48 B), `tdAttributes` (hex u64), `xfam`, `mrConfigId`,
    * `mrOwner`, `mrOwnerConfig`, `mrSeam`, `mrSignerSeam`, `seamAttributes`, `teeTcbSvn`, `teeTcbSvn2`,
@@ -78,6 +87,11 @@ export interface EvidenceVerdict {
   claims: Record<string, unknown>;
   /** Checks that could not be performed (e.g. missing collateral), stated plainly. */
   warnings: string[];
+  /**
+   * Bytes after the evidence's own end (by its length fields) that were ignored, with a warning;
+   * absent when there were none. Every evidence kind treats them alike: no signature covers them.
+   */
+  trailingBytes?: number;
 }
 
 /** One piece of evidence as an evidence source returns it. */

@@ -6,7 +6,10 @@
  */
 import { InputError } from '../../errors.js';
 import { parseNvidiaEvidence, verifyNvidiaEvidence } from '../nvidia/index.js';
+import { parseSpdmMeasurements } from '../nvidia/spdm.js';
 import { parseTdispReport, verifyTdispReport } from '../tdisp/index.js';
+import { parseTdxQuote } from '../tdx/quote.js';
+import { type AzureHclReport, looksAzureHcl, parseAzureHclReport } from '../azure/hcl.js';
 import { type DecodedEvidenceInput, decodeEvidenceInput } from '../core/input.js';
 import type { EvidenceKind } from '../core/types.js';
 
@@ -18,10 +21,65 @@ export interface DetectedEvidence {
   kind: EvidenceKind;
   format: DetectedFormat;
   decoded: DecodedEvidenceInput;
-  /** The evidence bytes for the platform parser (unwrapped from any container). */
+  /**
+   * The evidence bytes for the platform parser: unwrapped from any container and cut at the end its
+   * own length fields give (bytes after that are counted in `trailingBytes`).
+   */
   bytes: Uint8Array;
   /** Containers removed on the way (e.g. `azure-hcl`), stated in warnings. */
   unwrapped?: string;
+  /** The Azure HCL report the evidence was unwrapped from (when `unwrapped` is `azure-hcl`). */
+  hcl?: AzureHclReport;
+  /**
+   * Bytes after the evidence's own end (the report, quote or container as its length fields give
+   * it), which no signature covers and which were ignored; 0 when there are none.
+   */
+  trailingBytes: number;
+  /** True when every trailing byte is zero (padding of a fixed-size buffer). */
+  trailingAllZero: boolean;
+}
+
+/** Human name of a format, for messages. */
+const FORMAT_NAMES: Record<DetectedFormat, string> = {
+  'sev-snp-report': 'SEV-SNP report',
+  'tdx-quote': 'TDX quote',
+  'tdx-report': 'TDREPORT',
+  'nvidia-spdm': 'NVIDIA SPDM report',
+  'nvidia-json': 'NVIDIA evidence JSON',
+  'tdisp-report': 'TDISP evidence',
+};
+
+/** Length of the evidence by its own length fields; the whole input when they cannot be read (the parser then says why). */
+function ownLength(format: DetectedFormat, b: Uint8Array): number {
+  try {
+    switch (format) {
+      case 'sev-snp-report':
+        return Math.min(b.length, 0x4a0);
+      case 'tdx-report':
+        return Math.min(b.length, 1024);
+      case 'tdx-quote':
+        return parseTdxQuote(b).quoteLength;
+      case 'nvidia-spdm':
+        return parseSpdmMeasurements(b, { allowTrailing: true }).length;
+      case 'tdisp-report':
+        return parseTdispReport(b, { allowTrailing: true }).length;
+      case 'nvidia-json':
+        return b.length;
+    }
+  } catch {
+    return b.length;
+  }
+}
+
+/**
+ * The warning every evidence kind gives for bytes after its end, or undefined when there are none.
+ * The same sentence for `attest verify` and `attest inspect`, human and JSON.
+ */
+export function trailingBytesWarning(d: DetectedEvidence): string | undefined {
+  if (d.trailingBytes === 0) return undefined;
+  const what = d.unwrapped === 'azure-hcl' ? 'Azure HCL report' : FORMAT_NAMES[d.format];
+  const n = d.trailingBytes;
+  return `${n} byte${n === 1 ? '' : 's'} after the end of the ${what} (by its own length fields)${d.trailingAllZero ? ', all zero,' : ''} were ignored: no signature covers them.`;
 }
 
 const u16 = (b: Uint8Array, o: number) => (o + 2 <= b.length ? b[o]! | (b[o + 1]! << 8) : -1);
@@ -39,7 +97,7 @@ function looksTdxQuote(b: Uint8Array): boolean {
 
 function classify(b: Uint8Array): { kind: EvidenceKind; format: DetectedFormat } | undefined {
   if (looksTdxQuote(b)) return { kind: 'tdx', format: 'tdx-quote' };
-  if (b.length >= 4 && b[0] === 0x81 && b[1] === 0 && b[2]! <= 1 && b.length <= 1024) return { kind: 'tdx', format: 'tdx-report' };
+  if (b.length >= 4 && b[0] === 0x81 && b[1] === 0 && b[2]! <= 1) return { kind: 'tdx', format: 'tdx-report' };
   if (b.length >= 2 && b[0]! >= 0x10 && b[0]! <= 0x13 && b[1] === 0xe0) return { kind: 'nvidia-gpu', format: 'nvidia-spdm' };
   if (b.length >= 2 && b[0] === 0x10 && b[1] === 0x04) return { kind: 'tdisp', format: 'tdisp-report' };
   if (looksSnp(b)) return { kind: 'sev-snp', format: 'sev-snp-report' };
@@ -54,16 +112,14 @@ export function detectEvidence(input: Uint8Array): DetectedEvidence {
   const decoded = decodeEvidenceInput(input);
   let bytes = decoded.bytes;
   let unwrapped: string | undefined;
-  if (decoded.envelope === 'nvidia-json') return { kind: 'nvidia-gpu', format: 'nvidia-json', decoded, bytes };
-  // Azure CVM "HCL report": 'HCLA' header (0x20 bytes), the hardware report in a 0x4A0-byte area,
-  // then the runtime-data header whose third u32 is the report type (2 = SNP, 4 = TDX).
-  if (bytes.length >= 0x20 && bytes[0] === 0x48 && bytes[1] === 0x43 && bytes[2] === 0x4c && bytes[3] === 0x41) {
-    const type = u32(bytes, 0x4c0 + 8);
-    const size = type === 2 ? 0x4a0 : type === 4 ? 1024 : 0;
-    if (!size || bytes.length < 0x20 + size) {
-      throw new InputError('EVIDENCE_UNRECOGNIZED', `Azure HCL report of type ${type} is not supported or is truncated (2 = SEV-SNP, 4 = TDX).`);
-    }
-    bytes = bytes.subarray(0x20, 0x20 + size);
+  let hcl: AzureHclReport | undefined;
+  let trailer: Uint8Array | undefined;
+  if (decoded.envelope === 'nvidia-json') return { kind: 'nvidia-gpu', format: 'nvidia-json', decoded, bytes, trailingBytes: 0, trailingAllZero: true };
+  // Azure CVM "HCL report": parsed by its own lengths (src/attest/azure/hcl.ts); the hardware report inside goes on.
+  if (looksAzureHcl(bytes)) {
+    hcl = parseAzureHclReport(bytes);
+    trailer = bytes.subarray(hcl.length);
+    bytes = hcl.hardwareReport;
     unwrapped = 'azure-hcl';
   }
   let c = classify(bytes);
@@ -81,8 +137,14 @@ export function detectEvidence(input: Uint8Array): DetectedEvidence {
       'The input is not recognised as attestation evidence. Accepted: a SEV-SNP ATTESTATION_REPORT (1184 bytes), a TDX quote v4/v5 or TDREPORT, an NVIDIA SPDM GET_MEASUREMENTS report or nvtrust JSON, a TDISP interface report — as binary, hex, base64, or a JSON envelope {"evidence": ..., "certs": [...]}.',
     );
   }
-  const out: DetectedEvidence = { ...c, decoded, bytes };
+  if (!trailer) {
+    const own = ownLength(c.format, bytes);
+    trailer = bytes.subarray(own);
+    bytes = bytes.subarray(0, own);
+  }
+  const out: DetectedEvidence = { ...c, decoded, bytes, trailingBytes: trailer.length, trailingAllZero: trailer.every((x) => x === 0) };
   if (unwrapped) out.unwrapped = unwrapped;
+  if (hcl) out.hcl = hcl;
   return out;
 }
 

@@ -3,7 +3,9 @@
  * to inspect any supported evidence, whatever its kind and encoding. Policy (allowed measurements,
  * minimum TCB, debug, age) is not decided here: see src/attest/policy/.
  */
-import { type DetectedFormat, detectEvidence, nvidiaModule, tdispModule } from './detect.js';
+import { type DetectedEvidence, type DetectedFormat, detectEvidence, nvidiaModule, tdispModule, trailingBytesWarning } from './detect.js';
+import { checkHclRuntimeData, hclRuntimeSummary } from '../azure/hcl.js';
+import { opaqueFields } from '../nvidia/spdm.js';
 import { toHex } from '../../crypto/bytes.js';
 import { parseSnpReport } from '../snp/report.js';
 import { parseVekExtensions } from '../snp/vcek.js';
@@ -24,6 +26,10 @@ export { parseSnpReport, parseVekExtensions, verifySnpReport } from '../snp/inde
 export type { SnpReport, SnpTcb, SnpProduct, VekInfo } from '../snp/index.js';
 export { parseTdxQuote, parseTdReport, parsePckExtension, verifyTdxQuote, loadCollateralDir } from '../tdx/index.js';
 export type { TdxQuote, TdReport, PckInfo, CollateralSet } from '../tdx/index.js';
+export { parseAzureHclReport, checkHclRuntimeData } from '../azure/hcl.js';
+export { parseRim, verifyRim } from '../nvidia/rim.js';
+export type { ParsedRim } from '../nvidia/rim.js';
+export type { AzureHclReport, HclRuntimeDataCheck } from '../azure/hcl.js';
 export { parseCertificates } from '../../crypto/x509.js';
 export type { Certificate } from '../../crypto/x509.js';
 
@@ -88,14 +94,46 @@ export async function verifyEvidence(bytes: Uint8Array, options: VerifyEvidenceO
       break;
     }
   }
-  if (d.unwrapped === 'azure-hcl') {
-    verdict.warnings.push('Unwrapped from an Azure HCL report: only the embedded hardware report was verified; the HCL runtime claims (vTPM key, JSON) were not.');
-  }
+  if (d.hcl) verdict = azureVerdict(d, verdict);
+  const trailing = trailingBytesWarning(d);
+  if (trailing) verdict = { ...verdict, trailingBytes: d.trailingBytes, warnings: [...verdict.warnings, trailing] };
   if (d.decoded.platform === 'simulated' && !verdict.simulated) {
     // Tagged simulated by its envelope: never reported as real, whatever chain it carries.
     verdict = { ...verdict, simulated: true, warnings: [...verdict.warnings, 'The envelope tags this evidence as simulated.'] };
   }
   return verdict;
+}
+
+/** What an Azure HCL verdict leaves unchecked, said in its message and its `claims.azure.notChecked`. */
+const AZURE_NOT_CHECKED = ['the vTPM quote (TPM2_Quote over the PCRs, signed by HCLAkPub)', 'the PCR values'];
+
+/**
+ * Azure HCL report: the hash of the runtime data (vTPM keys, VM configuration, user data) must be the
+ * start of the hardware report's REPORT_DATA; the vTPM quote is not part of this evidence and is said
+ * to be unchecked, in the message itself.
+ */
+function azureVerdict(d: DetectedEvidence, v: EvidenceVerdict): EvidenceVerdict {
+  const hcl = d.hcl!;
+  const rt = checkHclRuntimeData(hcl);
+  const alg = rt.hashAlgorithm.toUpperCase().replace('SHA', 'SHA-');
+  const claims = {
+    ...v.claims,
+    azure: { container: 'azure-hcl', runtimeData: hclRuntimeSummary(hcl), hashAlgorithm: rt.hashAlgorithm, runtimeDataHash: rt.runtimeDataHash, runtimeDataBound: rt.bound, notChecked: AZURE_NOT_CHECKED },
+  };
+  const notChecked = `NOT checked: ${AZURE_NOT_CHECKED.join(' and ')} — not part of this evidence.`;
+  const warnings = [...v.warnings, `Azure HCL report: ${notChecked}`];
+  if (!rt.bound) {
+    return {
+      ...v,
+      verified: false,
+      code: 'AZURE_RUNTIME_DATA_MISMATCH',
+      message: `The Azure HCL runtime data does not match the hardware report: ${alg}(runtime data) is ${rt.runtimeDataHash} but REPORT_DATA starts with ${rt.reportDataPrefix}; the runtime claims (vTPM keys, VM configuration) were altered or belong to another report.`,
+      claims,
+      warnings,
+    };
+  }
+  const bound = `Azure HCL runtime data (vTPM keys, VM configuration) bound: ${alg}(runtime data) = REPORT_DATA[0:${rt.runtimeDataHash.length / 2}]`;
+  return { ...v, message: `${v.message.replace(/\.?$/, '.')} ${bound}; ${notChecked}`, claims, warnings };
 }
 
 /** Certificate summary for display. */
@@ -123,6 +161,10 @@ export interface InspectedEvidence {
   certificates: CertificateSummary[];
   /** Envelope metadata (provider, platform, ...). */
   meta?: Record<string, unknown>;
+  /** Bytes after the evidence's own end that were ignored (0 when none). */
+  trailingBytes: number;
+  /** What the reader should know (e.g. ignored trailing bytes), as `attest verify` would warn. */
+  warnings: string[];
 }
 
 /** Copies a parsed structure, dropping raw byte buffers and turning bigints into strings. */
@@ -197,7 +239,16 @@ export async function inspectEvidence(bytes: Uint8Array): Promise<InspectedEvide
     case 'nvidia-spdm':
     case 'nvidia-json': {
       const m = await nvidiaModule();
-      fields = jsonFriendly(m.parseNvidiaEvidence(d.bytes)) as Record<string, unknown>;
+      const ev = m.parseNvidiaEvidence(d.bytes);
+      fields = jsonFriendly(ev) as Record<string, unknown>;
+      // The measurement values (dropped with the other raw bytes above) are what RIMs are compared with.
+      const entries = fields.entries as Record<string, unknown>[];
+      ev.entries.forEach((e, i) => {
+        const measurements: Record<string, string> = {};
+        for (const b of e.report.response.blocks) measurements[String(b.index)] = toHex(b.value);
+        entries[i]!.measurements = measurements;
+        entries[i]!.opaqueFields = opaqueFields(e.report.response.tlvs);
+      });
       break;
     }
     case 'tdisp-report': {
@@ -206,12 +257,27 @@ export async function inspectEvidence(bytes: Uint8Array): Promise<InspectedEvide
       break;
     }
   }
+  const warnings: string[] = [];
+  if (d.format === 'tdx-quote') {
+    // The quote's own fields describe the input as given, trailer included.
+    fields.trailingBytes = d.trailingBytes;
+    fields.trailingAllZero = d.trailingAllZero;
+  }
+  if (d.hcl) {
+    const rt = checkHclRuntimeData(d.hcl);
+    fields.azure = { container: 'azure-hcl', version: d.hcl.version, runtimeData: hclRuntimeSummary(d.hcl), hashAlgorithm: rt.hashAlgorithm, runtimeDataHash: rt.runtimeDataHash, reportDataPrefix: rt.reportDataPrefix, runtimeDataBound: rt.bound };
+    if (!rt.bound) warnings.push('Azure HCL report: the hash of the runtime data is not the start of REPORT_DATA (attest verify refuses it).');
+  }
+  const trailing = trailingBytesWarning(d);
+  if (trailing) warnings.push(trailing);
   const out: InspectedEvidence = {
     kind: d.kind,
     format: d.format,
     encoding: d.decoded.encoding,
     fields,
     certificates: certs.map(summarizeCertificate),
+    trailingBytes: d.trailingBytes,
+    warnings,
   };
   if (d.decoded.envelope) out.envelope = d.decoded.envelope;
   if (d.unwrapped) out.unwrapped = d.unwrapped;

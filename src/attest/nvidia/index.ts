@@ -75,6 +75,7 @@ export type NvidiaVerifyCode =
   | 'NV_FWID_MISMATCH'
   | 'NV_RIM_SIGNATURE'
   | 'NV_RIM_VERSION_MISMATCH'
+  | 'NV_RIM_INCOMPLETE'
   | 'NV_MEASUREMENT_MISMATCH';
 
 function malformed(msg: string): InputError {
@@ -91,7 +92,7 @@ function entryFromJson(o: unknown, i: number): NvidiaEvidenceEntry {
   if (typeof e.evidence !== 'string') throw malformed(`entry ${i} has no "evidence" string (base64 SPDM report)`);
   const raw = fromBase64Text(e.evidence) ?? fromHexText(e.evidence);
   if (!raw) throw malformed(`entry ${i}: "evidence" is neither base64 nor hex`);
-  const report = parseSpdmMeasurements(raw);
+  const report = parseSpdmMeasurements(raw, { allowTrailing: true });
   let certs: Uint8Array[] | undefined;
   if (typeof e.certificate === 'string') {
     const trimmed = e.certificate.trim();
@@ -116,7 +117,7 @@ function entryFromJson(o: unknown, i: number): NvidiaEvidenceEntry {
  */
 export function parseNvidiaEvidence(bytes: Uint8Array): NvidiaEvidence {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
-  if (looksLikeSpdm(bytes)) return { format: 'spdm', entries: [{ report: parseSpdmMeasurements(bytes), raw: bytes, declared: {} }] };
+  if (looksLikeSpdm(bytes)) return { format: 'spdm', entries: [{ report: parseSpdmMeasurements(bytes, { allowTrailing: true }), raw: bytes, declared: {} }] };
   const text = asciiText(bytes);
   if (text === undefined || text.length === 0) {
     throw new InputError('NV_MALFORMED_REPORT', 'The input is neither an SPDM GET_MEASUREMENTS report (it must start with 0x11 0xe0) nor hex, base64 or JSON text of one.');
@@ -137,7 +138,7 @@ export function parseNvidiaEvidence(bytes: Uint8Array): NvidiaEvidence {
     return { format: 'nvtrust-json', entries: list.map((o, i) => entryFromJson(o, i)) };
   }
   const raw = fromHexText(text) ?? fromBase64Text(text);
-  if (raw && looksLikeSpdm(raw)) return { format: 'spdm', entries: [{ report: parseSpdmMeasurements(raw), raw, declared: {} }] };
+  if (raw && looksLikeSpdm(raw)) return { format: 'spdm', entries: [{ report: parseSpdmMeasurements(raw, { allowTrailing: true }), raw, declared: {} }] };
   throw new InputError('NV_MALFORMED_REPORT', 'The text is not hex or base64 of an SPDM GET_MEASUREMENTS report, nor an nvtrust evidence JSON.');
 }
 
@@ -233,6 +234,20 @@ function rimChecks(e: NvidiaEvidenceEntry, claims: Record<string, unknown>, o: V
     // Codes pass through: NV_RIM_SIGNATURE, NV_RIM_MALFORMED, NV_RIM_UNSUPPORTED, NV_RIM_CHAIN_*, NV_RIM_CERT_EXPIRED, ...
     if (!v.ok) return { code: v.code, message: v.message };
     verified.push(v.rim);
+  }
+  // A firmware verdict needs the VBIOS RIM and, for a GPU, the driver RIM too (nvtrust fetches and
+  // checks both): one alone leaves part of the measurements without reference values. The role is
+  // told by the version's form (VBIOS: five dotted hex bytes; driver: 550.90.07), before versions are
+  // compared, so a missing RIM is named as missing rather than as a version mismatch.
+  const isVbios = (r: ParsedRim) => /^[0-9a-f]{2}(\.[0-9a-f]{2}){4}$/i.test(r.colloquialVersion ?? '');
+  const needed = claims.device === 'nvswitch' ? ['VBIOS'] : ['driver', 'VBIOS'];
+  const have = new Set<string>(verified.map((r) => (isVbios(r) ? 'VBIOS' : 'driver')));
+  const missing = needed.filter((n) => !have.has(n));
+  if (missing.length > 0) {
+    return {
+      code: 'NV_RIM_INCOMPLETE',
+      message: `no ${missing.join(' and no ')} RIM among the ${verified.length} given (versions ${verified.map((r) => r.colloquialVersion ?? '(none)').join(', ')}): a firmware verdict needs ${needed.join(' and ')} RIMs for driver ${String(claims.driverVersion ?? '(none)')} / VBIOS ${String(claims.vbiosVersion ?? '(none)')}; give them all with --rims.`,
+    };
   }
   const drv = String(claims.driverVersion ?? '').toLowerCase();
   const vb = String(claims.vbiosVersion ?? '').toLowerCase();
@@ -345,33 +360,35 @@ function verifyEntry(e: NvidiaEvidenceEntry, o: VerifyEvidenceOptions, at: Date)
   if (rim.code) return fail(rim.code, rim.message ?? rim.code, chain.simulated, chain.subjects);
   if (!o.rims || o.rims.length === 0) warnings.push('no RIMs given: measurements were not compared with NVIDIA reference values (and certificate revocation (OCSP) is never checked offline)');
   if (claims.ccMode === null) warnings.push('GPU CC mode is not recorded in this evidence (the SPDM report has no CC-mode field)');
+  if (e.report.trailingBytes > 0) {
+    claims.trailingBytes = e.report.trailingBytes;
+    warnings.push(`${e.report.trailingBytes} byte${e.report.trailingBytes === 1 ? '' : 's'} after the end of the SPDM report (by its own length fields) were ignored: no signature covers them.`);
+  }
   if (chain.simulated) warnings.unshift('SIMULATED evidence: accepted only because allowSimulated was set; it says nothing about real hardware');
   return { ok: true, simulated: chain.simulated, message: 'verified', chain: chain.subjects, claims, warnings };
 }
 
 /**
- * Verifies NVIDIA evidence cryptographically: for every device, the certificate chain to the pinned
+ * Verifies NVIDIA evidence cryptographically (throws InputError — NV_MALFORMED_REPORT,
+ * EVIDENCE_TRUNCATED, NV_UNSUPPORTED_VERSION — for evidence that cannot be read, like the SEV-SNP
+ * and TDX verifiers): for every device, the certificate chain to the pinned
  * NVIDIA Device Identity CA (valid at `options.at`), the SPDM 1.1 report signature (ECDSA P-384 over
  * SHA-384 of request ‖ response-without-signature) with the leaf key, the request nonce against
  * `options.expectedNonce`, the FWID binding (leaf TCG DICE extension == opaque FWID), and, when
  * `options.rims` are given, each RIM's XML signature and chain to the pinned CoRIM root, its version
- * and the measurements. Never throws for bad evidence: failures are verdicts with a stable code.
+ * and the measurements. Evidence that parses never throws: failures are verdicts with a stable code.
  */
 export async function verifyNvidiaEvidence(bytes: Uint8Array, options: VerifyEvidenceOptions = {}): Promise<EvidenceVerdict> {
   const at = options.at ?? new Date();
-  let ev: NvidiaEvidence;
-  try {
-    ev = parseNvidiaEvidence(bytes);
-  } catch (e) {
-    if (e instanceof InputError) return { kind: 'nvidia-gpu', verified: false, simulated: false, code: e.code, message: e.message, chain: [], claims: {}, warnings: [] };
-    throw e;
-  }
+  // Unreadable evidence throws (exit 2), as for SEV-SNP and TDX: it is bad input, not a refusal.
+  const ev = parseNvidiaEvidence(bytes);
   const results = ev.entries.map((e) => verifyEntry(e, options, at));
   const simulated = results.some((r) => r.simulated);
   const bad = results.findIndex((r) => !r.ok);
   const first = results[0]!;
   if (results.length === 1) {
-    return { kind: 'nvidia-gpu', verified: first.ok, simulated, ...(first.code ? { code: first.code } : {}), message: first.ok ? `NVIDIA ${String(first.claims.device)} report verified` : first.message, chain: first.chain, claims: first.claims, warnings: first.warnings };
+    const message = first.ok ? `NVIDIA ${String(first.claims.device)} report verified: ${headline([first.claims], simulated, options)}` : first.message;
+    return { kind: 'nvidia-gpu', verified: first.ok, simulated, ...(first.code ? { code: first.code } : {}), message, chain: first.chain, claims: first.claims, warnings: first.warnings };
   }
   const devices = results.map((r) => r.claims);
   const nonces = new Set(devices.map((d) => d.nonce));
@@ -390,5 +407,22 @@ export async function verifyNvidiaEvidence(bytes: Uint8Array, options: VerifyEvi
     const r = results[bad]!;
     return { kind: 'nvidia-gpu', verified: false, simulated, code: r.code!, message: `device ${bad} of ${results.length}: ${r.message}`, chain: r.chain, claims, warnings };
   }
-  return { kind: 'nvidia-gpu', verified: true, simulated, message: `${results.length} NVIDIA device reports verified`, chain: first.chain, claims, warnings };
+  return { kind: 'nvidia-gpu', verified: true, simulated, message: `${results.length} NVIDIA device reports verified: ${headline(devices, simulated, options)}`, chain: first.chain, claims, warnings };
+}
+
+/**
+ * What a verified NVIDIA verdict proves, in three words each: the device (genuine: chain to the
+ * NVIDIA Device Identity CA and a valid signature), the nonce (fresh only when an expected nonce was
+ * compared) and the firmware (checked only when driver and VBIOS RIMs were compared).
+ */
+function headline(devices: Record<string, unknown>[], simulated: boolean, o: VerifyEvidenceOptions): string {
+  const kinds = new Set(devices.map((d) => (d.device === 'nvswitch' ? 'NVSwitch' : 'GPU')));
+  const what = kinds.size === 1 ? [...kinds][0]! + (devices.length > 1 ? 's' : '') : 'devices';
+  const device = simulated ? `SIMULATED ${what} (not real hardware)` : `genuine ${what}`;
+  const nonce = o.expectedNonce ? 'fresh nonce' : 'nonce not checked (no expected nonce given)';
+  const rims = devices.map((d) => d.rim as { compared?: number } | undefined);
+  const firmware = rims.every((r) => r !== undefined)
+    ? `firmware matches the signed RIMs (${rims.reduce((n, r) => n + (r!.compared ?? 0), 0)} measurements compared)`
+    : 'firmware not checked (no RIMs given)';
+  return `${device}, ${nonce}, ${firmware}`;
 }

@@ -87,6 +87,17 @@ export interface SpdmMeasurementReport {
   signedBytes: Uint8Array;
   /** Total length consumed (request + response). */
   length: number;
+  /** Bytes after the signature that were ignored (only with `allowTrailing`; otherwise always 0). */
+  trailingBytes: number;
+}
+
+/** Options of {@link parseSpdmMeasurements}. */
+export interface ParseSpdmOptions {
+  /**
+   * Parse by the report's own lengths and report, rather than refuse, bytes after its end (a report
+   * in a padded buffer). Nothing after the end is covered by the signature. Default false.
+   */
+  allowTrailing?: boolean;
 }
 
 function truncated(what: string, cause?: unknown): InputError {
@@ -100,9 +111,10 @@ function truncated(what: string, cause?: unknown): InputError {
 /**
  * Parses SPDM GET_MEASUREMENTS request ‖ MEASUREMENTS response bytes. Throws InputError with code
  * EVIDENCE_TRUNCATED (lengths do not fit) or NV_UNSUPPORTED_VERSION / NV_MALFORMED_REPORT.
- * Trailing bytes after the signature are refused: the signature covers an exact length.
+ * Trailing bytes after the signature are refused unless `options.allowTrailing` (then counted in
+ * `trailingBytes`): the signature covers an exact length.
  */
-export function parseSpdmMeasurements(bytes: Uint8Array): SpdmMeasurementReport {
+export function parseSpdmMeasurements(bytes: Uint8Array, options: ParseSpdmOptions = {}): SpdmMeasurementReport {
   const r = new ByteReader(bytes);
   try {
     const version = r.next8();
@@ -139,7 +151,8 @@ export function parseSpdmMeasurements(bytes: Uint8Array): SpdmMeasurementReport 
     let signature: Uint8Array | undefined;
     const signedEnd = r.off;
     if (signed) signature = r.take(SPDM_P384_SIGNATURE_BYTES);
-    if (r.remaining !== 0) {
+    const trailingBytes = r.remaining;
+    if (trailingBytes !== 0 && options.allowTrailing !== true) {
       throw new InputError('NV_MALFORMED_REPORT', `${r.remaining} unexpected bytes follow the SPDM MEASUREMENTS response (its lengths say it ends at ${r.off}).`);
     }
     return {
@@ -149,6 +162,7 @@ export function parseSpdmMeasurements(bytes: Uint8Array): SpdmMeasurementReport 
       ...(signature ? { signature } : {}),
       signedBytes: bytes.subarray(0, signedEnd),
       length: r.off,
+      trailingBytes,
     };
   } catch (e) {
     if (e instanceof RangeError) throw truncated(e.message, e);

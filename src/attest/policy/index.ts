@@ -34,7 +34,16 @@ export interface Policy {
     vmpls?: number[];
     minimumGuestSvn?: number;
     products?: string[];
-    minimumTcb?: { bootloader?: number; tee?: number; snp?: number; microcode?: number; fmc?: number };
+    minimumTcb?: SnpTcbMinimum;
+    minimumLaunchTcb?: SnpTcbMinimum;
+    guestPolicy?: SnpGuestPolicyRule;
+    minimumFirmware?: { version?: string; build?: number };
+    allowProvisionalFirmware?: boolean;
+    reportIds?: Hex[];
+    familyIds?: Hex[];
+    imageIds?: Hex[];
+    chipIds?: Hex[];
+    requiredMitigations?: { launch?: string; current?: string };
   };
   tdx?: {
     mrtd?: Hex[];
@@ -44,12 +53,45 @@ export interface Policy {
     rtmr3?: Hex[];
     mrConfigId?: Hex[];
     mrOwner?: Hex[];
+    mrSeam?: Hex[];
+    minimumTeeTcbSvn?: Hex;
+    minimumQeSvn?: number;
+    minimumPceSvn?: number;
+    tdAttributes?: Bits64Rule;
+    xfam?: Bits64Rule;
     tcbStatuses?: string[];
     allowExpiredCollateral?: boolean;
   };
   nvidia?: { requireCcMode?: boolean; driverVersions?: string[]; vbiosVersions?: string[] };
   tdisp?: { requireRun?: boolean };
 }
+
+/** Component-wise minimum of an SEV-SNP TCB_VERSION (`fmc` on Turin only). */
+export interface SnpTcbMinimum {
+  bootloader?: number;
+  tee?: number;
+  snp?: number;
+  microcode?: number;
+  fmc?: number;
+}
+
+/** Required SEV-SNP guest POLICY bits: true = must be 1, false = must be 0, absent = not checked. */
+export interface SnpGuestPolicyRule {
+  smt?: boolean;
+  migrateMa?: boolean;
+  debug?: boolean;
+  singleSocket?: boolean;
+  cxlAllow?: boolean;
+  memAes256Xts?: boolean;
+  raplDis?: boolean;
+  ciphertextHiding?: boolean;
+  pageSwapDisable?: boolean;
+  /** Minimum ABI_MAJOR.ABI_MINOR, "major.minor". */
+  minimumAbi?: string;
+}
+
+/** A 64-bit register rule: the exact value ("0x…"), or the bits under `mask` equal `value`. */
+export type Bits64Rule = string | { mask: string; value: string };
 
 /** A verified verdict, with when its evidence was taken (from the attestation statement). */
 export type PolicyEvidence = EvidenceVerdict & { collectedAt?: string | Date };
@@ -99,7 +141,14 @@ export function parsePolicy(value: unknown): Policy {
   if (!validator(value)) {
     throw new InputError('POLICY_INVALID', `The policy does not follow docs/policy.schema.json: ${formatAjvErrors(validator.errors)}.`);
   }
-  return value as Policy;
+  const policy = value as Policy;
+  // A value bit outside its mask can never match: the schema cannot say so, and such a rule would refuse everything.
+  for (const [path, rule] of [['/tdx/tdAttributes', policy.tdx?.tdAttributes], ['/tdx/xfam', policy.tdx?.xfam]] as const) {
+    if (typeof rule === 'object' && (BigInt(rule.value) & ~BigInt(rule.mask)) !== 0n) {
+      throw new InputError('POLICY_INVALID', `The policy does not follow docs/policy.schema.json: ${path} value ${rule.value} sets bits outside its mask ${rule.mask}, so it could never match.`);
+    }
+  }
+  return policy;
 }
 
 /** Reads and checks a policy file (JSON). */
@@ -231,11 +280,163 @@ export function validatePolicy(verdicts: readonly PolicyEvidence[], policy: Poli
 
 type Check = (rule: string, ok: boolean, reason: string) => void;
 
+/** Allowed values shown in a failure reason (all of them when few, else the count). */
+function allowedText(allowed: readonly string[]): string {
+  return allowed.length <= 3 ? `allowed: ${allowed.map(lower).join(', ')}` : `${allowed.length} values allowed`;
+}
+
 function allowList(r: Check, rule: string, label: string, allowed: readonly string[] | undefined, actual: string | undefined): void {
   if (!allowed) return;
   if (actual === undefined) return r(rule, false, `${label} was not reported by the verifier.`);
   const ok = allowed.map(lower).includes(lower(actual));
-  r(rule, ok, ok ? `${label} ${lower(actual)} is allowed.` : `${label} ${lower(actual)} is not in the allowed list (${allowed.length} value${allowed.length === 1 ? '' : 's'}).`);
+  r(rule, ok, ok ? `${label} ${lower(actual)} is allowed.` : `${label} ${lower(actual)} is not in the allowed list (${allowedText(allowed)}).`);
+}
+
+type TcbName = keyof SnpTcbMinimum;
+const TCB_NAMES: readonly TcbName[] = ['bootloader', 'tee', 'snp', 'microcode', 'fmc'];
+
+function tcbText(t: Record<string, unknown>): string {
+  return TCB_NAMES.filter((n) => typeof t[n] === 'number').map((n) => `${n} ${String(t[n])}`).join(', ');
+}
+
+/** Every listed component of the claim `tcb` ≥ its minimum (fmc is skipped where the report has none: before Turin). */
+function tcbMinimum(r: Check, rule: string, field: string, min: SnpTcbMinimum, tcb: Record<string, unknown> | undefined): void {
+  if (!tcb) return r(rule, false, `${field} was not reported by the verifier.`);
+  const low: string[] = [];
+  for (const [name, want] of Object.entries(min) as Array<[string, number]>) {
+    const have = tcb[name];
+    if (name === 'fmc' && have === undefined) continue; // no FMC component before Turin
+    if (typeof have !== 'number' || have < want) low.push(`${name} ${typeof have === 'number' ? have : 'missing'} < ${want}`);
+  }
+  r(rule, low.length === 0, low.length === 0 ? `${field} meets the minimum.` : `${field} below the minimum: ${low.join(', ')}.`);
+}
+
+/** "major.minor[.build]" → numbers; undefined when the claim is not in that form. */
+function versionParts(v: unknown): number[] | undefined {
+  if (typeof v !== 'string' || !/^\d{1,3}\.\d{1,3}(?:\.\d{1,3})?$/.test(v)) return undefined;
+  return v.split('.').map(Number);
+}
+
+/** Lexicographic comparison of version tuples of equal length. */
+function compareVersions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+const GUEST_POLICY_BITS: ReadonlyArray<[keyof SnpGuestPolicyRule, string, number]> = [
+  ['smt', 'SMT', 16],
+  ['migrateMa', 'MIGRATE_MA', 18],
+  ['debug', 'DEBUG', 19],
+  ['singleSocket', 'SINGLE_SOCKET', 20],
+  ['cxlAllow', 'CXL_ALLOW', 21],
+  ['memAes256Xts', 'MEM_AES_256_XTS', 22],
+  ['raplDis', 'RAPL_DIS', 23],
+  ['ciphertextHiding', 'CIPHERTEXT_HIDING', 24],
+  ['pageSwapDisable', 'PAGE_SWAP_DISABLE', 25],
+];
+
+function guestPolicyRules(r: Check, want: SnpGuestPolicyRule, gp: Record<string, unknown> | undefined): void {
+  for (const [key, name, bit] of GUEST_POLICY_BITS) {
+    const required = want[key];
+    if (required === undefined) continue;
+    const have = gp?.[key];
+    const field = `snp.guestPolicy.${key}: POLICY.${name} (bit ${bit})`;
+    if (typeof have !== 'boolean') r('POLICY_GUEST_POLICY', false, `${field} was not reported by the verifier.`);
+    else r('POLICY_GUEST_POLICY', have === required, `${field} is ${have ? 1 : 0}${have === required ? ', as required' : `; the policy requires ${required ? 1 : 0}`}.`);
+  }
+  if (want.minimumAbi !== undefined) {
+    const min = versionParts(want.minimumAbi)!;
+    const have = typeof gp?.abiMajor === 'number' && typeof gp.abiMinor === 'number' ? [gp.abiMajor, gp.abiMinor] : undefined;
+    const field = 'snp.guestPolicy.minimumAbi: POLICY.ABI_MAJOR.ABI_MINOR';
+    if (!have) r('POLICY_GUEST_POLICY', false, `${field} was not reported by the verifier.`);
+    else {
+      const ok = compareVersions(have, min) >= 0;
+      r('POLICY_GUEST_POLICY', ok, `${field} ${have.join('.')} ${ok ? '≥' : '<'} minimum ${want.minimumAbi}.`);
+    }
+  }
+}
+
+function firmwareMinimum(r: Check, min: NonNullable<NonNullable<Policy['snp']>['minimumFirmware']>, current: unknown): void {
+  const have = versionParts(current);
+  if (!have || have.length !== 3) return r('POLICY_FIRMWARE', false, 'snp.minimumFirmware: the current firmware version was not reported by the verifier.');
+  const [major, minor, build] = have as [number, number, number];
+  let ok: boolean;
+  let wanted: string;
+  if (min.version !== undefined) {
+    const v = versionParts(min.version)!;
+    ok = min.build === undefined ? compareVersions([major, minor], v) >= 0 : compareVersions(have, [...v, min.build]) >= 0;
+    wanted = min.build === undefined ? min.version : `${min.version}.${min.build}`;
+  } else {
+    ok = build >= min.build!;
+    wanted = `build ${min.build!}`;
+  }
+  const shown = min.version === undefined ? `CURRENT_BUILD ${build} (firmware ${major}.${minor}.${build})` : `CURRENT firmware ${major}.${minor}.${build}`;
+  r('POLICY_FIRMWARE', ok, `snp.minimumFirmware: ${shown} ${ok ? '≥' : '<'} minimum ${wanted}.`);
+}
+
+/** go-sev-guest's PermitProvisionalFirmware: committed = current, or (when allowed) committed ≤ current. */
+function provisionalFirmware(r: Check, allow: boolean, c: Record<string, unknown>): void {
+  const field = `snp.allowProvisionalFirmware ${String(allow)}`;
+  const committed = obj(c.committedTcb);
+  const current = obj(c.currentTcb);
+  const cv = versionParts(c.committedFirmwareVersion);
+  const uv = versionParts(c.firmwareVersion);
+  if (!committed || !current || !cv || !uv || cv.length !== uv.length) {
+    return r('POLICY_PROVISIONAL_FIRMWARE', false, `${field}: COMMITTED_TCB, CURRENT_TCB and both firmware versions must be reported, and they were not.`);
+  }
+  const problems: string[] = [];
+  const names = TCB_NAMES.filter((n) => committed[n] !== undefined || current[n] !== undefined);
+  const tcbBad = names.filter((n) => {
+    const a = committed[n];
+    const b = current[n];
+    return typeof a !== 'number' || typeof b !== 'number' || (allow ? a > b : a !== b);
+  });
+  if (tcbBad.length > 0) {
+    problems.push(`COMMITTED_TCB (${tcbText(committed)}) ${allow ? 'is above' : '≠'} CURRENT_TCB (${tcbText(current)}) in ${tcbBad.join(', ')}`);
+  }
+  const cmp = compareVersions(cv, uv);
+  if (allow ? cmp > 0 : cmp !== 0) problems.push(`committed firmware ${cv.join('.')} ${allow ? 'is above' : '≠'} current ${uv.join('.')}`);
+  if (problems.length === 0) {
+    r('POLICY_PROVISIONAL_FIRMWARE', true, allow ? 'Committed TCB and firmware ≤ current (provisional firmware allowed).' : 'Committed TCB and firmware equal the current ones.');
+  } else {
+    r('POLICY_PROVISIONAL_FIRMWARE', false, `${field}: ${problems.join('; ')}${allow ? ' (the report is inconsistent).' : ': the running firmware is provisional and can be rolled back (set allowProvisionalFirmware to accept).'}`);
+  }
+}
+
+function chipIdRule(r: Check, allowed: readonly string[] | undefined, actual: string | undefined): void {
+  if (!allowed) return;
+  if (actual === undefined) return r('POLICY_CHIP_ID', false, 'snp.chipIds: CHIP_ID was not reported by the verifier.');
+  const a = lower(actual);
+  // An 8-byte entry is a Turin hwID: the report's CHIP_ID is those 8 bytes, then zeros.
+  const full = (e: string) => (e.length === 16 ? lower(e) + '0'.repeat(112) : lower(e));
+  const ok = allowed.some((e) => full(e) === a);
+  const masked = /^0+$/.test(a);
+  r('POLICY_CHIP_ID', ok, ok
+    ? `CHIP_ID ${a.slice(0, 16)}… is allowed.`
+    : `snp.chipIds: CHIP_ID ${masked ? 'is masked (all zero: MASK_CHIP_ID)' : `${a.slice(0, 16)}…`} is not in the allowed list (${allowed.length === 1 ? `allowed: ${lower(allowed[0]!).slice(0, 16)}…` : `${allowed.length} values allowed`}).`);
+}
+
+function mitigationRule(r: Check, which: 'launch' | 'current', required: string | undefined, c: Record<string, unknown>): void {
+  if (required === undefined) return;
+  const name = which === 'launch' ? 'LAUNCH_MIT_VECTOR' : 'CURRENT_MIT_VECTOR';
+  const claim = which === 'launch' ? c.launchMitVector : c.currentMitVector;
+  const field = `snp.requiredMitigations.${which}: ${name}`;
+  if (typeof claim !== 'string' || !/^0x[0-9a-f]+$/i.test(claim)) {
+    const v = typeof c.reportVersion === 'number' ? ` (report version ${c.reportVersion}; the vectors arrived in version 5)` : '';
+    return r('POLICY_MITIGATION', false, `${field} is not in this report${v}.`);
+  }
+  const want = BigInt(required);
+  const have = BigInt(claim);
+  const missing = want & ~have;
+  r('POLICY_MITIGATION', missing === 0n, missing === 0n
+    ? `${name} ${claim} has the required bits ${required}.`
+    : `${field} ${claim} lacks bit(s) ${bitList(missing)} of the required ${required}.`);
+}
+
+function bitList(v: bigint): string {
+  const out: number[] = [];
+  for (let i = 0; i < 64; i++) if ((v >> BigInt(i)) & 1n) out.push(i);
+  return out.join(', ');
 }
 
 function snpRules(p: NonNullable<Policy['snp']>, c: Record<string, unknown>, r: Check): void {
@@ -255,17 +456,65 @@ function snpRules(p: NonNullable<Policy['snp']>, c: Record<string, unknown>, r: 
     const ok = product !== undefined && p.products.some((x) => product.toLowerCase().startsWith(x.toLowerCase()));
     r('POLICY_PRODUCT', ok, product === undefined ? 'The SNP product was not determined.' : `Product ${product} ${ok ? 'is' : 'is not'} allowed (${p.products.join(', ')}).`);
   }
-  if (p.minimumTcb) {
-    const tcb = obj(c.tcb);
-    if (!tcb) return r('POLICY_TCB', false, 'REPORTED_TCB was not reported by the verifier.');
-    const low: string[] = [];
-    for (const [name, min] of Object.entries(p.minimumTcb) as Array<[string, number]>) {
-      const have = tcb[name];
-      if (name === 'fmc' && have === undefined) continue; // no FMC component before Turin
-      if (typeof have !== 'number' || have < min) low.push(`${name} ${typeof have === 'number' ? have : 'missing'} < ${min}`);
-    }
-    r('POLICY_TCB', low.length === 0, low.length === 0 ? 'REPORTED_TCB meets the minimum.' : `REPORTED_TCB below the minimum: ${low.join(', ')}.`);
+  if (p.minimumTcb) tcbMinimum(r, 'POLICY_TCB', 'REPORTED_TCB', p.minimumTcb, obj(c.tcb));
+  if (p.minimumLaunchTcb) tcbMinimum(r, 'POLICY_LAUNCH_TCB', 'LAUNCH_TCB', p.minimumLaunchTcb, obj(c.launchTcb));
+  if (p.guestPolicy) guestPolicyRules(r, p.guestPolicy, obj(c.guestPolicy));
+  if (p.minimumFirmware) firmwareMinimum(r, p.minimumFirmware, c.firmwareVersion);
+  if (p.allowProvisionalFirmware !== undefined) provisionalFirmware(r, p.allowProvisionalFirmware, c);
+  allowList(r, 'POLICY_REPORT_ID', 'REPORT_ID', p.reportIds, str(c.reportId));
+  allowList(r, 'POLICY_FAMILY_ID', 'FAMILY_ID', p.familyIds, str(c.familyId));
+  allowList(r, 'POLICY_IMAGE_ID', 'IMAGE_ID', p.imageIds, str(c.imageId));
+  chipIdRule(r, p.chipIds, str(c.chipId));
+  mitigationRule(r, 'launch', p.requiredMitigations?.launch, c);
+  mitigationRule(r, 'current', p.requiredMitigations?.current, c);
+}
+
+/** A 64-bit claim: '0x…' is a number; 16 bare hex digits are the register's little-endian bytes (the `xfam` claim). */
+function u64Claim(v: unknown): bigint | undefined {
+  if (typeof v !== 'string') return undefined;
+  if (/^0x[0-9a-f]{1,16}$/i.test(v)) return BigInt(v);
+  if (!/^[0-9a-f]{16}$/i.test(v)) return undefined;
+  let out = 0n;
+  for (let i = 7; i >= 0; i--) out = (out << 8n) | BigInt(parseInt(v.slice(i * 2, i * 2 + 2), 16));
+  return out;
+}
+
+const hex64 = (v: bigint) => '0x' + v.toString(16).padStart(16, '0');
+
+function bits64Rule(r: Check, rule: string, field: string, name: string, want: Bits64Rule | undefined, claim: unknown): void {
+  if (want === undefined) return;
+  const have = u64Claim(claim);
+  if (have === undefined) return r(rule, false, `${field}: ${name} was not reported by the verifier.`);
+  if (typeof want === 'string') {
+    const ok = have === BigInt(want);
+    return r(rule, ok, ok ? `${name} ${hex64(have)} is the required value.` : `${field}: ${name} is ${hex64(have)}; the policy requires ${hex64(BigInt(want))} (differs in bit(s) ${bitList(have ^ BigInt(want))}).`);
   }
+  const mask = BigInt(want.mask);
+  const value = BigInt(want.value);
+  const diff = (have & mask) ^ value;
+  r(rule, diff === 0n, diff === 0n
+    ? `${name} ${hex64(have)} matches ${hex64(value)} under mask ${hex64(mask)}.`
+    : `${field}: ${name} is ${hex64(have)}; under mask ${hex64(mask)} it must be ${hex64(value)} but is ${hex64(have & mask)} (bit(s) ${bitList(diff)}).`);
+}
+
+function minimumSvn(r: Check, rule: string, field: string, min: number | undefined, have: unknown, source: string): void {
+  if (min === undefined) return;
+  if (typeof have !== 'number') return r(rule, false, `${field}: ${source} was not reported by the verifier.`);
+  r(rule, have >= min, `${source} ${have} ${have >= min ? '≥' : '<'} minimum ${min}${have >= min ? '' : ` (${field})`}.`);
+}
+
+function teeTcbSvnRule(r: Check, min: string | undefined, claim: unknown): void {
+  if (min === undefined) return;
+  if (typeof claim !== 'string' || !/^[0-9a-f]{32}$/i.test(claim)) return r('POLICY_TEE_TCB_SVN', false, 'tdx.minimumTeeTcbSvn: TEE_TCB_SVN was not reported by the verifier.');
+  const low: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    const have = parseInt(claim.slice(i * 2, i * 2 + 2), 16);
+    const want = parseInt(min.slice(i * 2, i * 2 + 2), 16);
+    if (have < want) low.push(`byte ${i} is ${have} < ${want}`);
+  }
+  r('POLICY_TEE_TCB_SVN', low.length === 0, low.length === 0
+    ? `TEE_TCB_SVN ${lower(claim)} ≥ minimum ${lower(min)} in every byte.`
+    : `tdx.minimumTeeTcbSvn: TEE_TCB_SVN ${lower(claim)} is below the minimum ${lower(min)}: ${low.join(', ')}.`);
 }
 
 function tdxRules(p: NonNullable<Policy['tdx']>, c: Record<string, unknown>, r: Check): void {
@@ -276,6 +525,12 @@ function tdxRules(p: NonNullable<Policy['tdx']>, c: Record<string, unknown>, r: 
   }
   allowList(r, 'POLICY_MRCONFIGID', 'MRCONFIGID', p.mrConfigId, tdxMeasurement(c, 'mrConfigId'));
   allowList(r, 'POLICY_MROWNER', 'MROWNER', p.mrOwner, tdxMeasurement(c, 'mrOwner'));
+  allowList(r, 'POLICY_MRSEAM', 'MRSEAM', p.mrSeam, str(c.mrSeam));
+  teeTcbSvnRule(r, p.minimumTeeTcbSvn, c.teeTcbSvn ?? obj(c.tcb)?.teeTcbSvn);
+  minimumSvn(r, 'POLICY_QE_SVN', 'tdx.minimumQeSvn', p.minimumQeSvn, obj(c.tcb)?.qeIsvSvn, 'QE ISVSVN');
+  minimumSvn(r, 'POLICY_PCE_SVN', 'tdx.minimumPceSvn', p.minimumPceSvn, obj(c.pckTcb)?.pceSvn, 'PCE SVN of the PCK certificate');
+  bits64Rule(r, 'POLICY_TD_ATTRIBUTES', 'tdx.tdAttributes', 'TD_ATTRIBUTES', p.tdAttributes, c.tdAttributes);
+  bits64Rule(r, 'POLICY_XFAM', 'tdx.xfam', 'XFAM', p.xfam, c.xfam);
   if (p.tcbStatuses && c.collateralExpired === true) {
     r('POLICY_COLLATERAL_EXPIRED', p.allowExpiredCollateral === true, p.allowExpiredCollateral
       ? 'TCB collateral is past its nextUpdate; accepted by allowExpiredCollateral.'

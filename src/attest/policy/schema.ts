@@ -12,6 +12,27 @@ const hexList = (bytes: number, description: string) => ({
   uniqueItems: true,
 });
 const u8 = { type: 'integer', minimum: 0, maximum: 255 };
+const u16 = { type: 'integer', minimum: 0, maximum: 65535 };
+const U8_DEC = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+/** "major.minor", each 0–255 (SEV-SNP API / ABI versions, as go-sev-guest writes them). */
+const majorMinor = (description: string) => ({ type: 'string', pattern: `^${U8_DEC}\\.${U8_DEC}$`, description });
+/** A 64-bit value as 0x-prefixed hex (as the verdicts print TD_ATTRIBUTES and the SNP mitigation vectors). */
+const u64Hex = { type: 'string', pattern: '^0[xX][0-9a-fA-F]{1,16}$' };
+/** A 64-bit register: an exact value, or `{ mask, value }` (the bits under `mask` must equal `value`). */
+const bits64 = (description: string) => ({
+  description,
+  oneOf: [
+    u64Hex,
+    { type: 'object', additionalProperties: false, required: ['mask', 'value'], properties: { mask: u64Hex, value: u64Hex } },
+  ],
+});
+const snpTcb = (description: string) => ({
+  type: 'object',
+  additionalProperties: false,
+  description,
+  properties: { bootloader: u8, tee: u8, snp: u8, microcode: u8, fmc: u8 },
+});
+const policyBit = (bit: number, name: string) => ({ type: 'boolean', description: `POLICY bit ${bit} (${name}): true = must be 1, false = must be 0.` });
 
 export const POLICY_SCHEMA_ID = 'https://modelseal.dev/schemas/attestation-policy-v1.json';
 
@@ -71,11 +92,53 @@ export const POLICY_SCHEMA = {
         vmpls: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 3 }, minItems: 1, uniqueItems: true, description: 'Allowed VMPLs of the requester.' },
         minimumGuestSvn: { type: 'integer', minimum: 0, maximum: 4294967295 },
         products: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true, description: 'Allowed products (Milan, Genoa, Turin).' },
-        minimumTcb: {
+        minimumTcb: snpTcb('Minimum REPORTED_TCB, component by component (fmc on Turin only).'),
+        minimumLaunchTcb: snpTcb('Minimum LAUNCH_TCB (the CURRENT_TCB when the guest was launched), component by component.'),
+        guestPolicy: {
           type: 'object',
           additionalProperties: false,
-          description: 'Minimum REPORTED_TCB, component by component (fmc on Turin only).',
-          properties: { bootloader: u8, tee: u8, snp: u8, microcode: u8, fmc: u8 },
+          minProperties: 1,
+          description: 'The guest POLICY the report carries, bit by bit: true = the bit must be 1, false = it must be 0; an absent bit is not checked. DEBUG is also governed by allowDebug.',
+          properties: {
+            smt: policyBit(16, 'SMT allowed'),
+            migrateMa: policyBit(18, 'MIGRATE_MA, a migration agent may be associated'),
+            debug: policyBit(19, 'DEBUG'),
+            singleSocket: policyBit(20, 'SINGLE_SOCKET'),
+            cxlAllow: policyBit(21, 'CXL_ALLOW'),
+            memAes256Xts: policyBit(22, 'MEM_AES_256_XTS required'),
+            raplDis: policyBit(23, 'RAPL_DIS, RAPL must be disabled'),
+            ciphertextHiding: policyBit(24, 'CIPHERTEXT_HIDING required'),
+            pageSwapDisable: policyBit(25, 'PAGE_SWAP_DISABLE'),
+            minimumAbi: majorMinor('Minimum ABI_MAJOR.ABI_MINOR of the guest policy, e.g. "0.31".'),
+          },
+        },
+        minimumFirmware: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          description: 'Minimum running firmware (CURRENT_MAJOR.CURRENT_MINOR, CURRENT_BUILD). With both members the comparison is on (major, minor, build) in that order.',
+          properties: { version: majorMinor('Minimum API version "major.minor", e.g. "1.55".'), build: u8 },
+        },
+        allowProvisionalFirmware: {
+          type: 'boolean',
+          description: 'false: COMMITTED_TCB and the committed firmware version must equal the current ones (no provisional, roll-back-able firmware). true: committed ≤ current. Absent: not checked.',
+        },
+        reportIds: hexList(32, 'Allowed REPORT_ID values (a migratable guest keeps its REPORT_ID).'),
+        familyIds: hexList(16, 'Allowed FAMILY_ID values (from the ID block).'),
+        imageIds: hexList(16, 'Allowed IMAGE_ID values (from the ID block).'),
+        chipIds: {
+          type: 'array',
+          description: 'Allowed CHIP_IDs: 64 bytes, or 8 bytes for a Turin chip (the rest of its CHIP_ID is zero). A masked (all-zero) CHIP_ID matches only an all-zero entry.',
+          items: { type: 'string', pattern: '^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{128})$' },
+          minItems: 1,
+          uniqueItems: true,
+        },
+        requiredMitigations: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          description: 'Mitigation-vector bits that must be set (report version 5 and later; an older report fails).',
+          properties: { launch: u64Hex, current: u64Hex },
         },
       },
     },
@@ -97,6 +160,12 @@ export const POLICY_SCHEMA = {
           items: { type: 'string' },
           description: 'Accepted TCB statuses from the collateral evaluation, e.g. ["UpToDate"] or ["UpToDate", "SWHardeningNeeded"].',
         },
+        mrSeam: hexList(48, 'Allowed MRSEAM values (the TDX module measurement).'),
+        minimumTeeTcbSvn: { ...hex(16), description: 'Minimum TEE_TCB_SVN, byte by byte (each of the 16 SVN bytes must be ≥ this one).' },
+        minimumQeSvn: { ...u16, description: 'Minimum ISVSVN of the quoting enclave (its report is signed by the PCK key).' },
+        minimumPceSvn: { ...u16, description: 'Minimum PCE SVN (from the PCK certificate the quote chains to).' },
+        tdAttributes: bits64('TD_ATTRIBUTES as a 64-bit value: exact ("0x0000000010000000") or { "mask", "value" }.'),
+        xfam: bits64('XFAM as a 64-bit value: exact ("0x00000000000602e7") or { "mask", "value" }.'),
         allowExpiredCollateral: {
           type: 'boolean',
           default: false,

@@ -52,6 +52,24 @@ function tcbClaims(t: SnpTcb): Record<string, number> {
   return o;
 }
 
+/** The decoded POLICY bits the policy engine checks (`snp.guestPolicy`). */
+function snpGuestPolicyClaims(report: SnpReport): Record<string, unknown> {
+  const p = report.policy;
+  return {
+    abiMajor: p.abiMajor,
+    abiMinor: p.abiMinor,
+    smt: p.smt,
+    migrateMa: p.migrateMa,
+    debug: p.debug,
+    singleSocket: p.singleSocket,
+    cxlAllow: p.cxlAllow,
+    memAes256Xts: p.memAes256Xts,
+    raplDis: p.raplDis,
+    ciphertextHiding: p.ciphertextHiding,
+    pageSwapDisable: p.pageSwapDisable,
+  };
+}
+
 /** Claims for the policy engine (names documented in src/attest/core/types.ts). */
 export function snpClaims(report: SnpReport): Record<string, unknown> {
   const c: Record<string, unknown> = {
@@ -77,7 +95,13 @@ export function snpClaims(report: SnpReport): Record<string, unknown> {
     committedTcb: tcbClaims(report.committedTcb),
     launchTcb: tcbClaims(report.launchTcb),
     firmwareVersion: report.currentVersion,
+    committedFirmwareVersion: report.committedVersion,
+    guestPolicy: snpGuestPolicyClaims(report),
+    reportId: report.reportId,
+    reportIdMa: report.reportIdMa,
   };
+  if (report.launchMitVector !== undefined) c.launchMitVector = report.launchMitVector;
+  if (report.currentMitVector !== undefined) c.currentMitVector = report.currentMitVector;
   return c;
 }
 

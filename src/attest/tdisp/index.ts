@@ -91,6 +91,16 @@ export interface TdispEvidence {
   reportMessages: Uint8Array;
   state?: { value: number; name: TdiState | 'RESERVED'; message: Uint8Array };
   spdm?: SpdmMeasurementReport;
+  /** Bytes the evidence's own lengths account for. */
+  length: number;
+  /** Bytes after that end that were ignored (only with `allowTrailing`; otherwise always 0). */
+  trailingBytes: number;
+}
+
+/** Options of {@link parseTdispReport}. */
+export interface ParseTdispOptions {
+  /** Report, rather than refuse, bytes after the evidence's own end (no signature covers them). */
+  allowTrailing?: boolean;
 }
 
 function truncated(what: string, cause?: unknown): InputError {
@@ -104,8 +114,8 @@ function flagNames(v: number, table: [number, string][]): string[] {
   return table.filter(([bit]) => (v & bit) !== 0).map(([, n]) => n);
 }
 
-/** Parses a DEVICE_INTERFACE_REPORT structure that must fill `b` exactly. */
-function parseInterfaceReportStruct(b: Uint8Array): TdispInterfaceReport {
+/** Parses a DEVICE_INTERFACE_REPORT structure that must fill `b` exactly (or start it, with `allowTrailing`). */
+function parseInterfaceReportStruct(b: Uint8Array, allowTrailing = false): TdispInterfaceReport & { length: number } {
   const r = new ByteReader(b);
   try {
     const interfaceInfo = r.next16();
@@ -127,9 +137,9 @@ function parseInterfaceReportStruct(b: Uint8Array): TdispInterfaceReport {
     }
     const dsLen = r.next32();
     const deviceSpecificInfo = r.take(dsLen);
-    if (r.remaining !== 0) throw malformed(`${r.remaining} bytes follow the device-specific information`);
+    if (r.remaining !== 0 && !allowTrailing) throw malformed(`${r.remaining} bytes follow the device-specific information`);
     if (interfaceInfo & 0xffc0) throw malformed(`interface_info sets reserved bits 0x${(interfaceInfo & 0xffc0).toString(16)}`);
-    return { interfaceInfo, interfaceInfoFlags: flagNames(interfaceInfo, INTERFACE_INFO_FLAGS), msixMessageControl, lnrControl, tphControl, mmioRanges, deviceSpecificInfo };
+    return { interfaceInfo, interfaceInfoFlags: flagNames(interfaceInfo, INTERFACE_INFO_FLAGS), msixMessageControl, lnrControl, tphControl, mmioRanges, deviceSpecificInfo, length: r.off };
   } catch (e) {
     if (e instanceof RangeError) throw truncated(e.message, e);
     throw e;
@@ -151,14 +161,17 @@ function readHeader(r: ByteReader): { version: number; type: number; functionId:
 
 /**
  * Parses TDISP evidence (bundle or bare report). Throws InputError with EVIDENCE_TRUNCATED,
- * TDISP_MALFORMED or TDISP_UNSUPPORTED_VERSION.
+ * TDISP_MALFORMED or TDISP_UNSUPPORTED_VERSION. Bytes after the evidence's own end are refused
+ * unless `options.allowTrailing` (then counted in `trailingBytes`).
  */
-export function parseTdispReport(bytes: Uint8Array): TdispEvidence {
+export function parseTdispReport(bytes: Uint8Array, options: ParseTdispOptions = {}): TdispEvidence {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
+  const allowTrailing = options.allowTrailing === true;
   if (bytes.length < 2 || bytes[0] !== TDISP_VERSION_1_0 || bytes[1] !== TDISP_DEVICE_INTERFACE_REPORT) {
     // Otherwise: a bare DEVICE_INTERFACE_REPORT structure (no TDISP header).
     if (bytes.length < 20) throw truncated(`${bytes.length} bytes is too short for a TDISP interface report`);
-    return { format: 'bare-report', report: parseInterfaceReportStruct(bytes), reportMessages: bytes };
+    const { length, ...report } = parseInterfaceReportStruct(bytes, allowTrailing);
+    return { format: 'bare-report', report, reportMessages: bytes.subarray(0, length), length, trailingBytes: bytes.length - length };
   }
   const r = new ByteReader(bytes);
   try {
@@ -181,10 +194,11 @@ export function parseTdispReport(bytes: Uint8Array): TdispEvidence {
     }
     if (expectRemainder !== 0) throw truncated(`the interface report is incomplete (${expectRemainder ?? '?'} bytes still to come)`);
     const reportMessages = bytes.subarray(0, r.off);
-    const report = parseInterfaceReportStruct(concatBytes(...portions));
-    const out: TdispEvidence = { format: 'bundle', interfaceId: { functionId: functionId! }, report, reportMessages };
+    const { length: _structLength, ...report } = parseInterfaceReportStruct(concatBytes(...portions));
+    const out: TdispEvidence = { format: 'bundle', interfaceId: { functionId: functionId! }, report, reportMessages, length: r.off, trailingBytes: 0 };
     // What follows is told apart by the message code: TDISP DEVICE_INTERFACE_STATE (0x05) or SPDM GET_MEASUREMENTS (0xe0).
-    if (r.remaining >= 2 && r.bytes[r.off + 1] !== 0xe0) {
+    const isState = r.remaining >= 2 && r.bytes[r.off + 1] !== 0xe0 && (!allowTrailing || (r.bytes[r.off] === TDISP_VERSION_1_0 && r.bytes[r.off + 1] === TDISP_DEVICE_INTERFACE_STATE));
+    if (isState) {
       const start = r.off;
       const h = readHeader(r);
       if (h.type !== TDISP_DEVICE_INTERFACE_STATE) throw malformed(`unexpected TDISP message type 0x${h.type.toString(16)} after the report`);
@@ -192,10 +206,16 @@ export function parseTdispReport(bytes: Uint8Array): TdispEvidence {
       const value = r.next8();
       out.state = { value, name: TDI_STATES[value] ?? 'RESERVED', message: bytes.subarray(start, r.off) };
     }
+    out.length = r.off;
     if (r.remaining > 0) {
-      if (r.remaining < 2 || r.bytes[r.off + 1] !== 0xe0) throw malformed(`${r.remaining} bytes after the TDISP messages are not an SPDM GET_MEASUREMENTS transcript`);
-      out.spdm = parseSpdmMeasurements(bytes.subarray(r.off));
+      if (r.remaining >= 2 && r.bytes[r.off + 1] === 0xe0) {
+        out.spdm = parseSpdmMeasurements(bytes.subarray(r.off), { allowTrailing });
+        out.length = r.off + out.spdm.length;
+      } else if (!allowTrailing) {
+        throw malformed(`${r.remaining} bytes after the TDISP messages are not an SPDM GET_MEASUREMENTS transcript`);
+      }
     }
+    out.trailingBytes = bytes.length - out.length;
     return out;
   } catch (e) {
     if (e instanceof RangeError) throw truncated(e.message, e);
@@ -268,17 +288,13 @@ function claimsOf(ev: TdispEvidence): Record<string, unknown> {
  * Identity CA, or a simulated root with allowSimulated), the SPDM 1.1 signature, the nonce against
  * options.expectedNonce and the binding block. A report without a signed transcript is refused with
  * TDISP_UNAUTHENTICATED (its integrity must then come from a CPU report covering its digest).
- * Never throws for bad evidence: failures are verdicts with a stable code.
+ * Evidence that parses never throws: failures are verdicts with a stable code; unreadable evidence
+ * throws InputError (EVIDENCE_TRUNCATED, TDISP_MALFORMED, TDISP_UNSUPPORTED_VERSION).
  */
 export async function verifyTdispReport(bytes: Uint8Array, options: VerifyEvidenceOptions = {}): Promise<EvidenceVerdict> {
   const at = options.at ?? new Date();
-  let ev: TdispEvidence;
-  try {
-    ev = parseTdispReport(bytes);
-  } catch (e) {
-    if (e instanceof InputError) return { kind: 'tdisp', verified: false, simulated: false, code: e.code, message: e.message, chain: [], claims: {}, warnings: [] };
-    throw e;
-  }
+  // Unreadable evidence throws (exit 2), as for every other kind: it is bad input, not a refusal.
+  const ev = parseTdispReport(bytes);
   const claims = claimsOf(ev);
   const warnings: string[] = ['No public TDISP captures exist: this verifier has only been exercised with simulated evidence.'];
   const verdict = (ok: boolean, simulated: boolean, code: string | undefined, message: string, chain: string[] = []): EvidenceVerdict => ({

@@ -116,6 +116,10 @@ function checkCollateral(q: TdxQuote, pck: PckInfo, pckChain: Certificate[], set
   for (const name of set.ignored) warnings.push(`Collateral file ${name} was not recognised and was ignored.`);
   // collateral checks were asked for (a directory was given): none of them possible is a failure
   if (set.tcbInfos.length === 0 && set.qeIdentities.length === 0) {
+    if (options.signatureOnly === true) {
+      warnings.push(`${set.dir} holds no TCB Info and no QE Identity: TCB status and revocation were not checked (signature-only checks were asked for).`);
+      return { claims, warnings };
+    }
     fail('TDX_COLLATERAL_UNUSABLE', `${set.dir} holds no TCB Info and no QE Identity, so the collateral checks that were asked for cannot be made; point --collateral at the directory with the Intel PCS collateral for this platform.`);
   }
   // CRLs: every CRL must be signed by a certificate we trust (the root or a chain certificate);
@@ -154,10 +158,25 @@ function checkCollateral(q: TdxQuote, pck: PckInfo, pckChain: Certificate[], set
     claims.qeIdentity = { file: qeDoc.file, issueDate: qeDoc.value.issueDate, nextUpdate: qeDoc.value.nextUpdate, tcbEvaluationDataNumber: qeDoc.value.tcbEvaluationDataNumber };
     freshness('QE Identity', qeDoc.file, qeDoc.value, at, warnings, claims);
   }
-  const tcbDocs = set.tcbInfos.filter((d) => d.value?.id === 'TDX' && typeof d.value.fmspc === 'string' && d.value.fmspc.toLowerCase() === pck.fmspc && String(d.value.pceId).toLowerCase() === pck.pceId);
+  const tdxInfos = set.tcbInfos.filter((d) => d.value?.id === 'TDX');
+  const tcbDocs = tdxInfos.filter((d) => typeof d.value.fmspc === 'string' && d.value.fmspc.toLowerCase() === pck.fmspc && String(d.value.pceId).toLowerCase() === pck.pceId);
   const tcbDoc = pickCollateral(tcbDocs, at);
   if (!tcbDoc) {
-    warnings.push(`No TDX TCB Info for FMSPC ${pck.fmspc} in ${set.dir}: TCB status was not checked.`);
+    const others = [...new Set(tdxInfos.map((d) => `${String(d.value.fmspc).toLowerCase()}/${String(d.value.pceId).toLowerCase()}`))];
+    // TCB Info for another platform was given: the TCB status the caller asked for cannot be judged,
+    // which is a failure, not a footnote — unless only signatures and chains were asked for.
+    if (others.length > 0 && options.signatureOnly !== true) {
+      fail(
+        'TDX_COLLATERAL_FMSPC_MISMATCH',
+        `The TDX TCB Info in ${set.dir} is for FMSPC/PCE ID ${others.join(', ')}, not for this quote's ${pck.fmspc}/${pck.pceId}, so its TCB status cannot be judged. Fetch the TCB Info for FMSPC ${pck.fmspc} from Intel PCS, or pass --signature-only (signatureOnly) to check signatures and chains only.`,
+        { quoteFmspc: pck.fmspc, quotePceId: pck.pceId, collateralFmspcs: others },
+      );
+    }
+    warnings.push(
+      others.length > 0
+        ? `The TDX TCB Info in ${set.dir} is for FMSPC/PCE ID ${others.join(', ')}, not this quote's ${pck.fmspc}/${pck.pceId}: TCB status was not checked (signature-only checks were asked for).`
+        : `No TDX TCB Info for FMSPC ${pck.fmspc} in ${set.dir}: TCB status was not checked.`,
+    );
   } else {
     verifySignedDoc(tcbDoc, set, at, options, 'TCB Info');
     if (tcbDoc.value.version !== 3) fail('TDX_COLLATERAL_UNSUPPORTED', `TCB Info version ${tcbDoc.value.version} is not supported (3).`);

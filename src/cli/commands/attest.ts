@@ -23,6 +23,8 @@ interface VerifyFlags extends CommonFlags {
   simulatedRoot?: string[];
   reportData?: string;
   nonce?: string;
+  rims?: string[];
+  signatureOnly?: boolean;
 }
 interface CollectFlags extends CommonFlags {
   kind: 'auto' | 'snp' | 'tdx' | 'nvidia' | 'tdisp';
@@ -72,6 +74,8 @@ export function register(program: Command): void {
             printFields(flags, '', r.fields);
             r.certificates.forEach((c, i) => printFields(flags, `certificate[${i}]`, c));
             if (r.meta) printFields(flags, 'meta', r.meta);
+            if (r.trailingBytes > 0 && r.format !== 'tdx-quote') printFields(flags, 'trailingBytes', r.trailingBytes);
+            for (const w of r.warnings) info(ctx, `warning: ${w}`);
           }
           return EXIT_OK;
         }),
@@ -88,6 +92,8 @@ export function register(program: Command): void {
     .option('--collateral-at <time>', 'verification time for the collateral signing certificate only (default --at)')
     .option('--report-data <hex>', 'expected REPORT_DATA (SNP/TDX), zero-padded to 64 bytes')
     .option('--nonce <hex>', 'expected nonce (NVIDIA)')
+    .option('--rims <files...>', 'NVIDIA RIMs (SWID tag XML): the driver and the VBIOS RIM, both needed for a firmware verdict; put FILE before --rims')
+    .option('--signature-only', 'check signatures and certificate chains only: TDX collateral for another FMSPC (or none usable) is then a warning, not a failure')
     .option('--allow-simulated', 'accept evidence from the simulated platform (tests and demos only)')
     .option('--simulated-root <file>', 'a root certificate of the simulated platform (repeatable; with --allow-simulated)', collect)
     .option('--json', 'print the verdict as one JSON object on stdout')
@@ -105,6 +111,8 @@ export function register(program: Command): void {
           if (flags.simulatedRoot?.length) opts.simulatedRoots = flags.simulatedRoot.map((f) => readInput(f, 'simulated root', 'certificate'));
           if (flags.reportData) opts.expectedReportData = parseHex(flags.reportData, '--report-data', 1, 64);
           if (flags.nonce) opts.expectedNonce = parseHex(flags.nonce, '--nonce', 1, 64);
+          if (flags.rims?.length) opts.rims = flags.rims.map((f) => readInput(f, 'RIM file', 'rim'));
+          if (flags.signatureOnly) opts.signatureOnly = true;
           const v = await verifyEvidence(readInput(file, 'evidence file'), opts);
           const code = v.verified ? EXIT_OK : EXIT_VERIFY_FAILED;
           if (ctx.json) {
