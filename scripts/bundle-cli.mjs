@@ -1,25 +1,31 @@
 #!/usr/bin/env node
 /**
  * Bundles the CLI's module graph (tsc's dist/cli/main.js and everything it imports from dist/) into
- * dist/cli-bundle/: one entry file plus one chunk per lazily loaded command group, so `modelseal hash`
- * loads a handful of files instead of ~140 (the ESM loader's per-module resolve/read/link cost was
- * ~45 % of a `hash` run of a 3-byte file; issue 13 target 3). Run by `npm run build:ts`, `prepare`
- * and the test runner's global setup; bin/modelseal.js uses the bundle only while it is at least as
- * new as dist/cli/main.js, so a later plain `tsc` never runs stale code.
+ * dist/cli-bundle/ with esbuild: an entry file plus chunks split per lazily loaded command, so
+ * `modelseal hash` loads 21 files (commander included) instead of ~140 modules; the ESM loader's
+ * per-module resolve/read/link cost was ~45 % of a `hash` run of a 3-byte file (issue 13 target 3).
+ * Run by `npm run build:ts` (so `prepare`, `build` and `test`) and by the test run's global setup when
+ * stale; bin/modelseal.js uses the bundle only while it is at least as new as dist/cli/main.js, so a
+ * later plain `tsc` never runs stale code.
  *
  *   node scripts/bundle-cli.mjs            build (after tsc)
  *   node scripts/bundle-cli.mjs --if-stale build only when missing or older than dist/cli/main.js
  *
- * The library (`import 'modelseal'`, dist/index.js) and the piscina worker (dist/engine/worker.js,
- * its own thread) stay unbundled; npm packages stay external (resolved from node_modules at run time,
- * as before). Two rewrites keep every file-relative path what it was in dist/, whichever chunk the
- * code lands in:
- *   - `import.meta.url` becomes the URL of the module's own dist/ file (addon, worker, WASM, shaders,
- *     package.json and createRequire all resolve from there);
- *   - `import(NAME)` of a module-level `const NAME = './x.js'` (the lazy-loading idiom here) becomes
+ * The library (`import 'modelseal'`, dist/index.js) and the piscina worker (dist/engine/worker.js, in
+ * its own thread; bundling it did not shorten its start here) stay unbundled; npm packages stay
+ * external (resolved from node_modules at run time, as before) except commander. Rewrites of each
+ * dist/ module on the way in (rewriteModule):
+ *   - `import { a } from '../index.js'` (the CLI's one import, DESIGN §8) → imports from the modules
+ *     defining the names: esbuild's code splitting assigns whole files to every command that reaches
+ *     them, so through the barrel every command pulled in the whole library. This relies on our
+ *     modules doing no work at import time (declarations and constant tables only);
+ *   - `import.meta.url` → the URL of the module's own dist/ file (addon, worker, WASM, shaders,
+ *     package.json and createRequire all resolve from there, whichever chunk the code lands in);
+ *   - `import(NAME)` of a module-level `const NAME = './x.js'` (the lazy-loading idiom here) →
  *     `import('./x.js')`, so the module joins the bundle: left as a run-time import it would load a
  *     second copy of errors.js & co. beside the bundle's, and `instanceof ModelsealError` would fail.
- * Any other non-literal `import(…)` in the graph fails the build rather than load a second copy.
+ *     Any other non-literal `import(…)` fails the build rather than load a second copy.
+ * The layering check (scripts/check-layers.mjs) reads src/, where none of this shows.
  */
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
