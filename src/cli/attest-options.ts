@@ -12,16 +12,21 @@ import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { InputError, ModelsealError } from '../errors.js';
 import { parseHex, parseTime } from './args.js';
-import { ATTEST_MODES, type AttestBundleResult, type AttestMode, type CheckAttestationResult, type EvidenceSource, type ReceiptResult } from '../index.js';
+import {
+  ATTEST_MODES,
+  attestBundle as attestBundleLib,
+  attestationPathFor,
+  checkAttestation as checkAttestationLib,
+  evidenceSourceFor,
+  writeVerificationReceipt,
+  type AttestBundleResult,
+  type AttestMode,
+  type CheckAttestationResult,
+  type EvidenceSource,
+  type ReceiptResult,
+} from '../index.js';
 
-/**
- * The library's attestation steps, loaded when a flag asks for one: imported statically they put the
- * evidence parsers, verifiers, vendor roots and policy code in every `sign` and `verify` start-up
- * (issue 13: 36 files and 630 KB for `verify --key` of a 3-byte model, against 21 files for `hash`).
- */
-const library = () => import('../index.js');
-
-export { ATTEST_MODES, type AttestMode };
+export { ATTEST_MODES, evidenceSourceFor, type AttestMode };
 
 /** The flag-shaped form of the library's `attestBundle` that the sign hook passes. */
 export interface AttestBundleFlags {
@@ -40,7 +45,7 @@ export interface AttestBundleFlags {
 /** `sign --attest`: the library's `attestBundle` on the bundle just written. */
 export async function attestBundle(o: AttestBundleFlags): Promise<AttestBundleResult & { path: string }> {
   const { bundlePath, ...options } = o;
-  const r = await (await library()).attestBundle(bundlePath, options);
+  const r = await attestBundleLib(bundlePath, options);
   return { ...r, path: r.path! };
 }
 
@@ -58,8 +63,8 @@ export interface CheckAttestationFlags {
 }
 
 /** `verify --attestation`: the library's `checkAttestation`. */
-export async function checkAttestation(o: CheckAttestationFlags): Promise<CheckAttestationResult> {
-  return (await library()).checkAttestation(o.rootDigest, o.bundlePath, o.attestationPath, {
+export function checkAttestation(o: CheckAttestationFlags): Promise<CheckAttestationResult> {
+  return checkAttestationLib(o.rootDigest, o.bundlePath, o.attestationPath, {
     ...(o.publicKey !== undefined ? { publicKey: o.publicKey } : {}),
     ...(o.policyPath !== undefined ? { policy: o.policyPath } : {}),
     ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}),
@@ -70,8 +75,8 @@ export async function checkAttestation(o: CheckAttestationFlags): Promise<CheckA
 }
 
 /** `verify --receipt`: the library's `writeVerificationReceipt`. */
-export async function writeReceipt(o: { rootDigest: string; verifyResult: ReceiptResult; nonce: Uint8Array; out: string; mode: AttestMode; force?: boolean }): Promise<{ path: string; simulated: boolean; source: string }> {
-  return (await library()).writeVerificationReceipt(o.rootDigest, o.verifyResult, { nonce: o.nonce, out: o.out, mode: o.mode, ...(o.force !== undefined ? { force: o.force } : {}) });
+export function writeReceipt(o: { rootDigest: string; verifyResult: ReceiptResult; nonce: Uint8Array; out: string; mode: AttestMode; force?: boolean }): Promise<{ path: string; simulated: boolean; source: string }> {
+  return writeVerificationReceipt(o.rootDigest, o.verifyResult, { nonce: o.nonce, out: o.out, mode: o.mode, ...(o.force !== undefined ? { force: o.force } : {}) });
 }
 
 // ---- hooks for the sign and verify commands ---------------------------------------------------------
@@ -110,7 +115,6 @@ export async function preflightSignAttest(flags: SignAttestFlags, bundlePath: st
   if (flags.attest === undefined) return undefined;
   const mode = flags.attest as AttestMode;
   if (flags.attestNonce) parseHex(flags.attestNonce, '--attest-nonce', 32);
-  const { attestationPathFor, evidenceSourceFor } = await library();
   const att = attestationPathFor(bundlePath);
   if (flags.force !== true && existsSync(att)) {
     throw new InputError('ATT_EXISTS', `${att} already exists; pass --force to replace it (and the bundle), or -o to sign to another path.`);

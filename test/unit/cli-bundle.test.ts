@@ -93,25 +93,6 @@ describe('bin/modelseal.js runs the bundle', () => {
     expect(foreign).toEqual([]);
   });
 
-  it('sign --key and verify --key without attestation flags load no evidence parser, verifier, vendor root, policy or receipt code', () => {
-    const key = join(d.path, 'k.pem');
-    const pub = join(d.path, 'k.pub.pem');
-    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    writeFileSync(key, k.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    writeFileSync(pub, k.publicKey.export({ type: 'spki', format: 'pem' }));
-    const sig = join(d.path, 'tiny-lean.sig');
-    const attestation = /^dist\/attest\/(snp|tdx|nvidia|tdisp|azure|evidence|binding|policy|receipt|roots|simulated)\//;
-    for (const args of [
-      ['sign', join(d.path, 'tiny'), '--key', key, '--output', sig],
-      ['verify', join(d.path, 'tiny'), '--sig', sig, '--key', pub],
-    ]) {
-      const { sources, r } = loadedBy(args);
-      expect(r.status, r.stderr).toBe(0);
-      expect(sources).toContain(`dist/cli/commands/${args[0]}.js`);
-      expect([...sources].filter((s) => attestation.test(s))).toEqual([]);
-    }
-  });
-
   it('--version loads no command', () => {
     const { sources, r } = loadedBy(['--version']);
     expect(r.status).toBe(0);
