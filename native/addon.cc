@@ -68,6 +68,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stderrSilence", Napi::Function::New(env, StderrSilence, "stderrSilence"));
   exports.Set("stderrRestore", Napi::Function::New(env, StderrRestore, "stderrRestore"));
   RegisterSha256(env, exports);
+  RegisterSha256Merkle(env, exports);
   RegisterBlake3(env, exports);
   RegisterTee(env, exports);
   return exports;

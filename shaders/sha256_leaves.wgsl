@@ -19,13 +19,17 @@ override PREFETCH: bool = false;
 
 const FIRST: u32 = 1u;
 const FINAL: u32 = 2u;
+// RFC 9162 leaf (flag PREFIX, on the FIRST segment): the message is the byte 0x00, then the leaf.
+// byte_offset is then one before the leaf's first byte (wrapping below 0), byte_length counts the
+// prefix, and the first word reads 0x00 ‖ the leaf's first 3 bytes instead of the byte before it.
+const PREFIX: u32 = 4u;
 
 struct Segment {
   byte_offset: u32,  // start of the segment in its data binding, any alignment
   byte_length: u32,  // bytes in this segment (a multiple of 64 unless FINAL)
   total_lo: u32,     // the whole leaf's length in bytes, as a u32 pair (for the padding)
   total_hi: u32,
-  flags: u32,        // FIRST | FINAL
+  flags: u32,        // FIRST | FINAL | PREFIX
   state_index: u32,  // which 8-word slot of `states` this segment reads (unless FIRST) and writes
   binding: u32,      // which data binding holds the segment (0 with one binding)
   _pad1: u32,
@@ -433,8 +437,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let base = seg.byte_offset;
   let len = seg.byte_length;
   let full_blocks = len / 64u;
+  let prefixed = (seg.flags & PREFIX) != 0u;
   var blk: array<u32, 16>;
-  if ((base & 3u) == 0u) {
+  if ((base & 3u) == 0u && !prefixed) {
     let wbase = base >> 2u;
     if (PREFETCH) {
       var nxt: array<u32, 16>;
@@ -456,7 +461,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   } else {
     for (var b = 0u; b < full_blocks; b++) {
       let p = base + b * 64u;
-      blk[0] = bswap(load_u32(bind, p + 0u));
+      // word 0 of a prefixed message's first block: 0x00 ‖ the leaf's first 3 bytes
+      if (prefixed && b == 0u) {
+        blk[0] = bswap(load_u32(bind, base + 1u) << 8u);
+      } else {
+        blk[0] = bswap(load_u32(bind, p));
+      }
       blk[1] = bswap(load_u32(bind, p + 4u));
       blk[2] = bswap(load_u32(bind, p + 8u));
       blk[3] = bswap(load_u32(bind, p + 12u));
@@ -481,7 +491,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let tail = len - full_blocks * 64u;
     let tbase = base + full_blocks * 64u;
     for (var k = 0u; k < 16u; k++) {
-      var w = load_masked(bind, tbase, k * 4u, tail);
+      var w: u32;
+      if (k == 0u && prefixed && full_blocks == 0u) {
+        // the message's first byte is the RFC 9162 prefix 0x00, not the byte before the leaf
+        w = load_masked(bind, tbase + 1u, 0u, tail - 1u) << 8u;
+      } else {
+        w = load_masked(bind, tbase, k * 4u, tail);
+      }
       if (k == tail / 4u) {
         w = w | (0x80u << ((tail & 3u) * 8u));
       }
@@ -529,8 +545,10 @@ fn main_coop(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invoc
   let base = seg.byte_offset;
   let len = seg.byte_length;
   let full_blocks = len / 64u;
-  // Only 4-aligned segments share the loads; one at an odd offset walks its blocks alone below.
-  let shared_blocks = select(0u, full_blocks, live && (base & 3u) == 0u);
+  // Only 4-aligned segments share the loads; one at an odd offset, or with the RFC 9162 prefix,
+  // walks its blocks alone below.
+  let prefixed = (seg.flags & PREFIX) != 0u;
+  let shared_blocks = select(0u, full_blocks, live && (base & 3u) == 0u && !prefixed);
   wg_wbase[lid] = base >> 2u;
   wg_nblk[lid] = shared_blocks;
   wg_bind[lid] = bind;
@@ -639,7 +657,13 @@ fn main_coop(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invoc
   if (shared_blocks == 0u) {
     for (var b = 0u; b < full_blocks; b++) {
       let p = base + b * 64u;
-      for (var k = 0u; k < 16u; k++) {
+      // word 0 of a prefixed message's first block: 0x00 ‖ the leaf's first 3 bytes
+      if (prefixed && b == 0u) {
+        blk[0] = bswap(load_u32(bind, base + 1u) << 8u);
+      } else {
+        blk[0] = bswap(load_u32(bind, p));
+      }
+      for (var k = 1u; k < 16u; k++) {
         blk[k] = bswap(load_u32(bind, p + k * 4u));
       }
       s = sha256_compress(s, blk);
@@ -651,7 +675,13 @@ fn main_coop(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invoc
     let tail = len - full_blocks * 64u;
     let tbase = base + full_blocks * 64u;
     for (var k = 0u; k < 16u; k++) {
-      var w = load_masked(bind, tbase, k * 4u, tail);
+      var w: u32;
+      if (k == 0u && prefixed && full_blocks == 0u) {
+        // the message's first byte is the RFC 9162 prefix 0x00, not the byte before the leaf
+        w = load_masked(bind, tbase + 1u, 0u, tail - 1u) << 8u;
+      } else {
+        w = load_masked(bind, tbase, k * 4u, tail);
+      }
       if (k == tail / 4u) {
         w = w | (0x80u << ((tail & 3u) * 8u));
       }

@@ -11,6 +11,7 @@
 
 #include "io.h"
 #include "progress.h"
+#include "read_policy.h"
 
 #ifndef MAP_POPULATE
 #define MAP_POPULATE 0  // not on every Unix: pages are then faulted in as they are read
@@ -286,23 +287,73 @@ void hash_file_range(const Kernel& k, const Fd& fd, uint64_t offset, uint64_t le
                      uint8_t out[OUT_LEN]) {
   Hasher h(k, cv ? offset / CHUNK_LEN : 0);
   const IoOptions& opt = io_options();
-  if (opt.mode == IoMode::Mmap && len >= opt.mmap_window_bytes) {
+  // Memory short: pread blocks with bounded readahead instead of mapped windows (read_policy.h).
+  const bool low_memory = low_memory_reads();
+  if (low_memory) low_memory_begin(fd.get());
+  if (!low_memory && opt.mode == IoMode::Mmap && len >= opt.mmap_window_bytes) {
     hash_mapped(fd, offset, len, opt.mmap_window_bytes, buf, h);
   } else {
     // Blocks of a power-of-two number of chunks, so that every block but the last is one or two
     // whole subtrees for the hasher: the CV stack carries the tree across blocks.
     const size_t block = opt.pread_block_bytes;
     buf.reserve(block);
+    LowMemoryReader low_reader;
     uint64_t pos = offset;
     uint64_t left = len;
     while (left > 0) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(left, block));
       batch_progress(n);
-      fd.pread_full(buf.data(), n, pos);
+      if (low_memory)
+        low_reader.read(fd, buf.data(), n, pos, left - n, pos == offset);
+      else
+        fd.pread_full(buf.data(), n, pos);
       h.update(buf.data(), n);
       pos += n;
       left -= n;
     }
+  }
+  h.finalize(!cv, out);
+}
+
+FileMapping::FileMapping(const Fd& fd) {
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw IoError("IO_ERROR", "cannot stat " + fd.path() + ": " + std::strerror(errno));
+  size_ = static_cast<uint64_t>(st.st_size);
+  if (size_ == 0) return;
+  void* p = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) return;  // data() stays null: the caller reads with pread instead
+  ::madvise(p, static_cast<size_t>(size_), MADV_SEQUENTIAL);
+  data_ = static_cast<const uint8_t*>(p);
+}
+
+FileMapping::~FileMapping() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
+}
+
+void FileMapping::release(uint64_t offset, uint64_t len) const {
+  if (data_ == nullptr) return;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t start = (offset + page - 1) & ~(page - 1);
+  const uint64_t end = std::min(offset + len, size_) & ~(page - 1);
+  if (end > start) ::madvise(const_cast<uint8_t*>(data_) + start, static_cast<size_t>(end - start), MADV_DONTNEED);
+}
+
+void hash_mapped_range(const Kernel& k, const FileMapping& map, const std::string& path, uint64_t offset, uint64_t len,
+                       bool cv, uint8_t out[OUT_LEN]) {
+  if (map.data() == nullptr || offset + len > map.size())
+    throw IoError("FILE_CHANGED", path + " became shorter while it was being hashed");
+  Hasher h(k, cv ? offset / CHUNK_LEN : 0);
+  // Progress and abort in steps of one window, as hash_mapped does.
+  const size_t step = io_options().mmap_window_bytes;
+  uint64_t pos = offset;
+  uint64_t left = len;
+  while (left > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, step));
+    batch_progress(n);
+    MappedJob job{&h, map.data() + pos, n};
+    if (!guard_sigbus(hash_mapped_job, &job)) throw IoError("FILE_CHANGED", path + " became shorter while it was being hashed");
+    pos += n;
+    left -= n;
   }
   h.finalize(!cv, out);
 }

@@ -10,6 +10,7 @@
 
 #include "io.h"
 #include "progress.h"
+#include "read_policy.h"
 
 namespace modelseal {
 namespace sha256 {
@@ -230,16 +231,22 @@ struct LaneFiles {
 struct PreadSource : PlainAccess {
   const FileLeaf* leaves;
   size_t chunk;
+  bool low_memory = false;  // read_policy.h
+  LowMemoryReader low_reader[kMaxLanes];
   LaneFiles files;
   uint64_t begin(int lane, size_t job) {
     files.open(lane, leaves[job]);
+    if (low_memory) low_memory_begin(files.fd[lane]->get());
     return leaves[job].length;
   }
   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, chunk));
     batch_progress(n);
     AlignedBuffer& buf = lane_buffer(lane, chunk);
-    files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
+    if (low_memory)
+      low_reader[lane].read(*files.fd[lane], buf.data(), n, leaves[job].offset + pos, rest - n, pos == 0);
+    else
+      files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
     *got = n;
     return buf.data();
   }
@@ -356,6 +363,12 @@ size_t default_chunk_bytes(const Kernel& k, IoMode mode) {
 
 void hash_file_leaves(const Kernel& k, const FileLeaf* leaves, size_t n, uint8_t* out, IoMode mode,
                       size_t chunk_bytes) {
+  // Memory short: small pread pieces with bounded readahead instead of mapped windows (read_policy.h).
+  const bool low_memory = low_memory_reads();
+  if (low_memory && mode == IoMode::kMmap) {
+    mode = IoMode::kPread;
+    chunk_bytes = default_chunk_bytes(k, mode);
+  }
   chunk_bytes = std::max<size_t>(chunk_bytes & ~size_t(4095), 4096);  // whole pages, so whole blocks
   if (mode == IoMode::kMmap) {
     MmapSource src;
@@ -366,6 +379,7 @@ void hash_file_leaves(const Kernel& k, const FileLeaf* leaves, size_t n, uint8_t
     PreadSource src;
     src.leaves = leaves;
     src.chunk = chunk_bytes;
+    src.low_memory = low_memory;
     Scheduler<PreadSource>(k, src, n, out).run();
   }
 }

@@ -9,7 +9,7 @@
  */
 import { fromNativeError, InputError, UnavailableError } from '../errors.js';
 import { loadNative, type NativeAddon } from '../native/addon.js';
-import type { BackendOptions, BatchControl, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, ProbeResult } from './types.js';
+import type { BackendOptions, BatchControl, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, MerkleLeafSpec, ProbeResult } from './types.js';
 
 /** The SHA-256 functions of native/sha256_napi.cc. */
 interface Sha256Api {
@@ -22,11 +22,19 @@ interface Sha256Api {
   sha256DefaultKernelReason?(): string;
 }
 
+/** The one-read SHA-256 + RFC 9162 leaves of native/sha256_merkle_napi.cc (optional: absent from older builds). */
+interface Sha256MerkleApi {
+  sha256LeavesMerkle(paths: string[], offsets: number[], lengths: number[], leafFirst: number[], leafCount: number[], leafBytes: number, out: Uint8Array, leavesOut: Uint8Array, kernel?: string, options?: { identities?: Float64Array; control?: BatchControl }): void;
+  sha256BytesMerkle(data: Uint8Array, leafBytes: number, kernel?: string): Uint8Array;
+}
+
 /** The BLAKE3 functions of native/blake3_napi.cc (optional: an addon built without them still serves SHA-256). */
 interface Blake3Api {
   blake3Leaves(paths: string[], offsets: number[], lengths: number[], cvFlags: Uint8Array, out: Uint8Array, kernel?: string, identities?: Float64Array, control?: BatchControl): void;
   blake3Bytes(data: Uint8Array, chunkCounter: number, output: 'cv' | 'digest', kernel?: string): Uint8Array;
   blake3Kernels(): string[];
+  /** Absent from addons built before it (optional): the same leaves on native threads, off the JS thread. */
+  blake3LeavesAsync?(paths: string[], offsets: number[], lengths: number[], cvFlags: Uint8Array, out: Uint8Array, kernel?: string, identities?: Float64Array, control?: BatchControl, threads?: number): Promise<void>;
 }
 
 function hasFunctions(addon: NativeAddon, names: readonly string[]): boolean {
@@ -88,14 +96,25 @@ export function sha256KernelChoice(): KernelChoice | undefined {
   return { kernel: sha.sha256DefaultKernel(), reason, forced: false };
 }
 
+function cvFlagsOf(batch: LeafBatch): Uint8Array {
+  const cvFlags = new Uint8Array(batch.leaves.length);
+  batch.leaves.forEach((l, i) => (cvFlags[i] = l.output === 'cv' ? 1 : 0));
+  return cvFlags;
+}
+
 class NativeLeafHasher implements LeafHasher {
   readonly name = 'native' as const;
   private readonly sha: Sha256Api;
   private readonly b3: Blake3Api | undefined;
   private readonly kernels: Record<string, string>;
+  readonly hashLeavesMerkle?: (batch: LeafBatch, merkle: MerkleLeafSpec) => { digests: Uint8Array[]; leafHashes: Uint8Array };
 
   constructor(addon: NativeAddon, options?: BackendOptions) {
     this.sha = addon as unknown as Sha256Api;
+    if (hasFunctions(addon, ['sha256LeavesMerkle'])) {
+      const m = addon as unknown as Sha256MerkleApi;
+      this.hashLeavesMerkle = (batch, merkle) => this.leavesMerkle(m, batch, merkle);
+    }
     this.b3 = hasFunctions(addon, BLAKE3_FUNCTIONS) ? (addon as unknown as Blake3Api) : undefined;
     this.kernels = forcedKernels(options);
     // Refuse an unknown or unrunnable kernel now, not at the first leaf.
@@ -115,9 +134,9 @@ class NativeLeafHasher implements LeafHasher {
     }
   }
 
-  hashLeaves(batch: LeafBatch): Uint8Array[] {
+  /** The addon's arrays for a batch: paths, offsets, lengths, and the walk's (dev, ino) per leaf. */
+  private leafArrays(batch: LeafBatch): { paths: string[]; offsets: number[]; lengths: number[]; identities: Float64Array } {
     const n = batch.leaves.length;
-    if (n === 0) return [];
     const paths = new Array<string>(n);
     const offsets = new Array<number>(n);
     const lengths = new Array<number>(n);
@@ -133,6 +152,19 @@ class NativeLeafHasher implements LeafHasher {
         identities[2 * i + 1] = leaf.ino;
       }
     }
+    return { paths, offsets, lengths, identities };
+  }
+
+  private static split(out: Uint8Array, n: number): Uint8Array[] {
+    const digests = new Array<Uint8Array>(n);
+    for (let i = 0; i < n; i++) digests[i] = out.subarray(32 * i, 32 * i + 32);
+    return digests;
+  }
+
+  hashLeaves(batch: LeafBatch): Uint8Array[] {
+    const n = batch.leaves.length;
+    if (n === 0) return [];
+    const { paths, offsets, lengths, identities } = this.leafArrays(batch);
     const out = new Uint8Array(32 * n);
     switch (batch.algorithm) {
       case 'sha256': {
@@ -142,17 +174,77 @@ class NativeLeafHasher implements LeafHasher {
       }
       case 'blake3': {
         const b3 = this.requireBlake3();
-        const cvFlags = new Uint8Array(n);
-        for (let i = 0; i < n; i++) cvFlags[i] = batch.leaves[i]!.output === 'cv' ? 1 : 0;
-        callNative(() => b3.blake3Leaves(paths, offsets, lengths, cvFlags, out, this.kernels.blake3, identities, batch.control));
+        callNative(() => b3.blake3Leaves(paths, offsets, lengths, cvFlagsOf(batch), out, this.kernels.blake3, identities, batch.control));
         break;
       }
       default:
         throw new UnavailableError('ALGORITHM_UNAVAILABLE', `the native backend does not compute ${batch.algorithm}; use node-crypto or js.`);
     }
+    return NativeLeafHasher.split(out, n);
+  }
+
+  /** Whether {@link hashLeavesThreaded} can run `algorithm` (BLAKE3, with an addon that has blake3LeavesAsync). */
+  threadedAlgorithm(algorithm: HashAlgorithm): boolean {
+    return algorithm === 'blake3' && typeof this.b3?.blake3LeavesAsync === 'function';
+  }
+
+  /**
+   * BLAKE3 leaves on `threads` native threads, off the JS thread: the same outputs as
+   * {@link hashLeaves}, without a worker pool (no isolate per worker to start).
+   */
+  async hashLeavesThreaded(batch: LeafBatch, threads: number): Promise<Uint8Array[]> {
+    const n = batch.leaves.length;
+    if (n === 0) return [];
+    const b3 = this.requireBlake3();
+    if (batch.algorithm !== 'blake3' || typeof b3.blake3LeavesAsync !== 'function') {
+      throw new UnavailableError('ALGORITHM_UNAVAILABLE', `threaded native hashing covers BLAKE3 only (asked: ${batch.algorithm}); use hashLeaves.`);
+    }
+    const { paths, offsets, lengths, identities } = this.leafArrays(batch);
+    const out = new Uint8Array(32 * n);
+    try {
+      await b3.blake3LeavesAsync(paths, offsets, lengths, cvFlagsOf(batch), out, this.kernels.blake3, identities, batch.control, threads);
+    } catch (e) {
+      throw toModelsealError(e);
+    }
+    return NativeLeafHasher.split(out, n);
+  }
+
+  /** See LeafHasher.hashLeavesMerkle: SHA-256 'digest' leaves only; one read, range and leaf streams as two SHA lanes. */
+  private leavesMerkle(m: Sha256MerkleApi, batch: LeafBatch, merkle: MerkleLeafSpec): { digests: Uint8Array[]; leafHashes: Uint8Array } {
+    if (batch.algorithm !== 'sha256' || batch.leaves.some((l) => l.output !== 'digest')) throw new RangeError('Merkle leaves in one read exist for SHA-256 digest leaves only');
+    const n = batch.leaves.length;
+    const identities = new Float64Array(2 * n).fill(NaN);
+    batch.leaves.forEach((l, i) => {
+      if (l.dev !== undefined && l.ino !== undefined) {
+        identities[2 * i] = l.dev;
+        identities[2 * i + 1] = l.ino;
+      }
+    });
+    const out = new Uint8Array(32 * n);
+    const leafHashes = new Uint8Array(32 * merkle.count.reduce((a, c) => a + c, 0));
+    callNative(() =>
+      m.sha256LeavesMerkle(
+        batch.leaves.map((l) => l.path),
+        batch.leaves.map((l) => l.offset),
+        batch.leaves.map((l) => l.length),
+        merkle.first,
+        merkle.count,
+        merkle.leafBytes,
+        out,
+        leafHashes,
+        this.kernels.sha256,
+        batch.control ? { identities, control: batch.control } : { identities },
+      ),
+    );
     const digests = new Array<Uint8Array>(n);
     for (let i = 0; i < n; i++) digests[i] = out.subarray(32 * i, 32 * i + 32);
-    return digests;
+    return { digests, leafHashes };
+  }
+
+  hashBytesMulti(algorithm: 'sha256', datas: Uint8Array[]): Uint8Array[] {
+    if (algorithm !== 'sha256') throw new RangeError('hashBytesMulti computes SHA-256 only');
+    const out = callNative(() => this.sha.sha256BytesMulti(datas, this.kernels.sha256));
+    return datas.map((_, i) => out.subarray(32 * i, 32 * i + 32));
   }
 
   hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv', chunkCounter = 0): Uint8Array {

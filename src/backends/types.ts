@@ -42,6 +42,35 @@ export interface LeafHasher {
   hashLeaves(batch: LeafBatch): Uint8Array[];
   /** The same function over bytes in memory (streaming verification, tests). */
   hashBytes(algorithm: HashAlgorithm, data: Uint8Array, output: 'digest' | 'cv', chunkCounter?: number): Uint8Array;
+  /** Whether {@link LeafHasher.hashLeavesThreaded} serves `algorithm` (only backends with native threads have it). */
+  threadedAlgorithm?(algorithm: HashAlgorithm): boolean;
+  /**
+   * The outputs of `hashLeaves`, computed by `threads` threads of the backend's own (native) code off
+   * the calling thread, instead of by a pool of worker threads. Optional.
+   */
+  hashLeavesThreaded?(batch: LeafBatch, threads: number): Promise<Uint8Array[]>;
+  /**
+   * Optional (native SHA-256): `hashLeaves` of 'digest' leaves plus, in the same read of the bytes, the
+   * RFC 9162 leaf hashes SHA-256(0x00 ‖ bytes) of the Merkle leaves `merkle` names inside each range
+   * (32 bytes each, ranges in order). A hasher without it leaves the Merkle leaves to its caller.
+   */
+  hashLeavesMerkle?(batch: LeafBatch, merkle: MerkleLeafSpec): { digests: Uint8Array[]; leafHashes: Uint8Array };
+  /**
+   * Optional (native SHA-256): plain digests of several buffers in one call, interleaved on the
+   * multi-buffer kernel (verified reads hash a batch of leaves this way). Equal to `hashBytes` of each.
+   */
+  hashBytesMulti?(algorithm: 'sha256', datas: Uint8Array[]): Uint8Array[];
+}
+
+/**
+ * The Merkle companion leaves carried by each range of a batch: for range k, leaves `first[k]` ..
+ * `first[k] + count[k] - 1` of `leafBytes` bytes each (leaf i = [i * leafBytes, min((i + 1) * leafBytes,
+ * file end))), every one wholly inside range k.
+ */
+export interface MerkleLeafSpec {
+  leafBytes: number;
+  first: number[];
+  count: number[];
 }
 
 /** A CPU backend module: probed in the main thread, instantiated inside each worker. */

@@ -1,8 +1,8 @@
 /** Writing a run's reports (bench.json, report.md, report.html) and reading reports back for --compare. */
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, constants } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { readOpenFile } from '../io/input-file.js';
+import { readCappedFile } from '../io/input-file.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';
 import { validateBenchReport } from './schema.js';
@@ -48,24 +48,21 @@ export function writeBenchReports(report: BenchReport, dir: string): WrittenRepo
 
 /** Reads and validates a bench.json (a regular file, bounded size, schema-checked). */
 export function readBenchReport(path: string): BenchReport {
-  let fd: number;
+  const bytes = readCappedFile(
+    path,
+    MAX_BENCH_JSON_BYTES,
+    {
+      open: (e) => new InputError('BENCH_REPORT_UNREADABLE', `cannot open ${path}: ${e.code ?? e.message}; give the path of a bench.json written by \`modelseal bench\`.`, { cause: e }),
+      notRegular: () => new InputError('BENCH_REPORT_UNREADABLE', `${path} is not a regular file; give a bench.json.`),
+      tooLarge: (size) => new InputError('BENCH_REPORT_INVALID', `${path} is ${size} bytes, more than a bench report can be (${MAX_BENCH_JSON_BYTES}).`),
+    },
+    constants.O_NOFOLLOW,
+  );
+  let value: unknown;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new InputError('BENCH_REPORT_UNREADABLE', `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give the path of a bench.json written by \`modelseal bench\`.`, { cause: e });
+    throw new InputError('BENCH_REPORT_INVALID', `${path} is not JSON (${(e as Error).message}); give a bench.json written by \`modelseal bench\`.`, { cause: e });
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputError('BENCH_REPORT_UNREADABLE', `${path} is not a regular file; give a bench.json.`);
-    if (st.size > MAX_BENCH_JSON_BYTES) throw new InputError('BENCH_REPORT_INVALID', `${path} is ${st.size} bytes, more than a bench report can be (${MAX_BENCH_JSON_BYTES}).`);
-    let value: unknown;
-    try {
-      value = JSON.parse(readOpenFile(fd, st.size).toString('utf8'));
-    } catch (e) {
-      throw new InputError('BENCH_REPORT_INVALID', `${path} is not JSON (${(e as Error).message}); give a bench.json written by \`modelseal bench\`.`, { cause: e });
-    }
-    return validateBenchReport(value, path);
-  } finally {
-    closeSync(fd);
-  }
+  return validateBenchReport(value, path);
 }

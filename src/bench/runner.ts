@@ -183,6 +183,16 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
   const stop = () => {
     if (aborted()) throw new Aborted();
   };
+  /** Records a run or peer that threw: failed, or interrupted (ending the benchmark) when the signal aborted it. */
+  const runFailed = (target: RunResult | PeerRun, kind: BenchReport['failures'][number]['kind'], e: unknown): void => {
+    if (aborted()) {
+      target.status = 'interrupted';
+      throw new Aborted();
+    }
+    target.status = 'failed';
+    target.error = (e as Error).message;
+    failures.push({ kind, what: target.id, message: target.error });
+  };
 
   let generatedDir: string | undefined;
   let gpuCeil: GpuCeilingProbe | undefined;
@@ -422,13 +432,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
           try {
             res = await hashModel(walked.root, c.options);
           } catch (e) {
-            if (aborted()) {
-              c.run.status = 'interrupted';
-              throw new Aborted();
-            }
-            c.run.status = 'failed';
-            c.run.error = (e as Error).message;
-            failures.push({ kind: 'run', what: c.run.id, message: (e as Error).message });
+            runFailed(c.run, 'run', e);
             continue;
           }
           const secs = (performance.now() - t0) / 1000;
@@ -496,13 +500,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
               if (pr.status !== 'failed') pr.seconds.push(s.seconds);
             }
           } catch (e) {
-            if (aborted()) {
-              pr.status = 'interrupted';
-              throw new Aborted();
-            }
-            pr.status = 'failed';
-            pr.error = (e as Error).message;
-            failures.push({ kind: 'peer', what: pr.id, message: pr.error });
+            runFailed(pr, 'peer', e);
           }
         }
         step++;
@@ -539,13 +537,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
             }
             run.seconds.push(seconds);
           } catch (e) {
-            if (aborted()) {
-              run.status = 'interrupted';
-              throw new Aborted();
-            }
-            run.status = 'failed';
-            run.error = (e as Error).message;
-            failures.push({ kind: 'run', what: run.id, message: run.error });
+            runFailed(run, 'run', e);
             break;
           }
         }

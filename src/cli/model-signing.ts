@@ -3,7 +3,9 @@
  * with its flag spellings. The method word selects which flags are allowed, so that
  * `modelseal` can replace `model_signing` in an init container or a script unchanged.
  */
+import { Option, type Command } from 'commander';
 import { InputError } from '../errors.js';
+import { collect } from './args.js';
 
 /** The PKI methods of the reference CLI that modelseal implements. */
 export const PKI_METHODS = ['key', 'certificate', 'sigstore'] as const;
@@ -38,4 +40,21 @@ export function checkMethodFlags(command: string, method: PkiMethod, given: Reco
     if (other === method || given[other].length === 0) continue;
     throw new InputError('USAGE', `${command} ${method} does not take ${given[other].join(', ')} (that is the ${other} method): use "${command} ${other}", or drop them.`);
   }
+}
+
+/**
+ * Adds the reference CLI's spellings of options as hidden aliases: they parse, but `--help` shows
+ * only modelseal's own names. `repeatable` ones collect every occurrence, like their modelseal twins.
+ */
+export function addModelSigningSpellings(cmd: Command, single: string[], repeatable: string[] = []): Command {
+  for (const spec of single) cmd.addOption(new Option(spec).hideHelp());
+  for (const spec of repeatable) cmd.addOption(new Option(spec).argParser(collect).hideHelp());
+  return cmd;
+}
+
+/** The value of a flag given under one or more of its spellings; different values are a usage error. */
+export function oneSpelling(name: string, ...values: Array<string | undefined>): string | undefined {
+  const given = values.filter((v): v is string => v !== undefined);
+  if (given.length > 1 && new Set(given).size > 1) throw new InputError('USAGE', `${name} was given twice with different values.`);
+  return given[0];
 }

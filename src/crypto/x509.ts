@@ -8,8 +8,9 @@
  * hostile: every length is checked and parse failures become {@link InputError}s with a code.
  */
 import { X509Certificate, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { verifyCertChain } from './chain.js';
 import { InputError, VerificationError, type VerificationCode } from '../errors.js';
-import { bytesEqual, toHex } from './bytes.js';
+import { toHex } from './bytes.js';
 import { decodeDirectoryString, derChildren, derError, decodeOid, decodeTime, expectTag, readDer, type DerNode } from './der.js';
 import { pemToDer } from './pem.js';
 
@@ -156,18 +157,6 @@ export function findExtension(cert: Certificate, oid: string): CertExtension | u
   return cert.extensions.find((e) => e.oid === oid);
 }
 
-function isSelfSigned(c: Certificate): boolean {
-  return c.x509.checkIssued(c.x509) && safeVerify(c.x509, c.x509.publicKey);
-}
-
-function safeVerify(cert: X509Certificate, key: KeyObject): boolean {
-  try {
-    return cert.verify(key);
-  } catch {
-    return false;
-  }
-}
-
 /** Options of {@link verifyChain}. */
 export interface ChainOptions {
   /** Verification time. */
@@ -191,91 +180,70 @@ export interface ChainResult {
   simulated: boolean;
 }
 
-/** Throws CERT_EXPIRED / CERT_NOT_YET_VALID unless `at` is inside the validity of `c`. */
-function checkValidity(c: Certificate, at: Date, label: string): void {
-  if (at.getTime() > c.notAfter.getTime()) {
-    throw new VerificationError(
-      'CERT_EXPIRED',
-      `${label}: certificate "${c.commonName || c.subject}" expired on ${c.notAfter.toISOString()} (verification time ${at.toISOString()}). Use current certificates, or pass --at with the time the evidence was produced.`,
-      { details: { subject: c.subject, notAfter: c.notAfter.toISOString(), at: at.toISOString() } },
-    );
-  }
-  if (at.getTime() < c.notBefore.getTime()) {
-    throw new VerificationError(
-      'CERT_NOT_YET_VALID',
-      `${label}: certificate "${c.commonName || c.subject}" is valid only from ${c.notBefore.toISOString()} (verification time ${at.toISOString()}).`,
-      { details: { subject: c.subject, notBefore: c.notBefore.toISOString(), at: at.toISOString() } },
-    );
-  }
-}
-
-/** True when a certificate is marked as belonging to the simulated platform. */
-function isSimulatedCert(c: Certificate): boolean {
-  return /SIMULATED/i.test(c.subject);
-}
-
 /**
- * Builds and verifies the chain from `leaf` through `pool` to a pinned root: each certificate's
- * signature must verify with its issuer's key, each issuer must be a CA, every certificate must be
- * valid at `opts.at`, and the chain must end at a certificate DER-equal to one of `opts.roots`
- * (or, with allowSimulated, of `opts.simulatedRoots`).
+ * Builds and verifies the chain from `leaf` through `pool` to a pinned root with the chain
+ * verifier of chain.ts: each certificate's signature must verify with its issuer's key, each
+ * issuer must be a CA, every certificate must be valid at `opts.at`, and the chain must end at a
+ * self-signed certificate DER-equal to one of `opts.roots` (or, with allowSimulated, of
+ * `opts.simulatedRoots`).
  * @throws VerificationError with `opts.chainCode`, CERT_EXPIRED, CERT_NOT_YET_VALID or EVIDENCE_SIMULATED
  */
 export function verifyChain(leaf: Certificate, pool: Certificate[], opts: ChainOptions): ChainResult {
   const maxDepth = opts.maxDepth ?? 8;
-  const sim = opts.simulatedRoots ?? [];
-  const anchors = [...opts.roots, ...sim];
-  const isAnchor = (c: Certificate) => anchors.find((a) => bytesEqual(a.der, c.der));
-  const chain: Certificate[] = [leaf];
-  let cur = leaf;
-  for (;;) {
-    checkValidity(cur, opts.at, opts.label);
-    const anchor = isAnchor(cur);
-    if (anchor) {
-      if (!safeVerify(cur.x509, cur.x509.publicKey)) {
-        throw new VerificationError(opts.chainCode, `${opts.label}: the root "${cur.commonName}" is not validly self-signed.`);
-      }
-      const simulated = sim.includes(anchor) && !opts.roots.includes(anchor);
-      if (simulated && !opts.allowSimulated) {
+  const v = verifyCertChain(leaf, pool, {
+    at: opts.at,
+    anchors: opts.roots,
+    simulatedAnchors: opts.simulatedRoots ?? [],
+    allowSimulated: opts.allowSimulated === true,
+    order: 'search',
+    maxLength: maxDepth,
+    requireCA: true,
+    validity: 'each-step',
+  });
+  if (v.ok) return { chain: v.path, simulated: v.simulated };
+  const { label, chainCode: code, at } = opts;
+  const c = v.cert;
+  const name = c.commonName || c.subject;
+  switch (v.reason) {
+    case 'expired':
+      throw new VerificationError(
+        'CERT_EXPIRED',
+        `${label}: certificate "${name}" expired on ${c.notAfter.toISOString()} (verification time ${at.toISOString()}). Use current certificates, or pass --at with the time the evidence was produced.`,
+        { details: { subject: c.subject, notAfter: c.notAfter.toISOString(), at: at.toISOString() } },
+      );
+    case 'not-yet-valid':
+      throw new VerificationError(
+        'CERT_NOT_YET_VALID',
+        `${label}: certificate "${name}" is valid only from ${c.notBefore.toISOString()} (verification time ${at.toISOString()}).`,
+        { details: { subject: c.subject, notBefore: c.notBefore.toISOString(), at: at.toISOString() } },
+      );
+    case 'anchor-not-self-signed':
+      throw new VerificationError(code, `${label}: the root "${c.commonName}" is not validly self-signed.`);
+    case 'simulated-anchor':
+      throw new VerificationError(
+        'EVIDENCE_SIMULATED',
+        `${label} ends at the simulated root "${c.subject}": this evidence comes from the simulated platform, not real hardware. Pass --allow-simulated (allowSimulated) only in tests and demos.`,
+      );
+    case 'untrusted-self-signed':
+      if (v.marked) {
         throw new VerificationError(
           'EVIDENCE_SIMULATED',
-          `${opts.label} ends at the simulated root "${cur.subject}": this evidence comes from the simulated platform, not real hardware. Pass --allow-simulated (allowSimulated) only in tests and demos.`,
+          `${label} ends at "${c.subject}", a root of the simulated platform, not a vendor root. Simulated evidence is accepted only with --allow-simulated and the simulated roots.`,
         );
       }
-      return { chain, simulated };
-    }
-    if (isSelfSigned(cur)) {
-      if (isSimulatedCert(cur)) {
-        throw new VerificationError(
-          'EVIDENCE_SIMULATED',
-          `${opts.label} ends at "${cur.subject}", a root of the simulated platform, not a vendor root. Simulated evidence is accepted only with --allow-simulated and the simulated roots.`,
-        );
-      }
+      throw new VerificationError(code, `${label} ends at the self-signed certificate "${name}", which is not the pinned vendor root (SHA-256 ${c.fingerprint256}).`);
+    case 'too-long':
+      throw new VerificationError(code, `${label}: no pinned root within ${maxDepth} certificates.`);
+    case 'no-issuer':
       throw new VerificationError(
-        opts.chainCode,
-        `${opts.label} ends at the self-signed certificate "${cur.commonName || cur.subject}", which is not the pinned vendor root (SHA-256 ${cur.fingerprint256}).`,
+        code,
+        v.candidates.length > 0
+          ? `${label}: the signature on "${name}" does not verify with the key of its issuer "${v.candidates[0]!.commonName}" — the certificate was altered or the chain is wrong.`
+          : `${label}: the issuer of "${name}" (${c.issuer}) is missing; supply it with --certs.`,
+        { details: { subject: c.subject, issuer: c.issuer } },
       );
-    }
-    if (chain.length >= maxDepth) {
-      throw new VerificationError(opts.chainCode, `${opts.label}: no pinned root within ${maxDepth} certificates.`);
-    }
-    const candidates = [...anchors, ...pool].filter((c) => c !== cur && cur.x509.checkIssued(c.x509));
-    const issuer = candidates.find((c) => safeVerify(cur.x509, c.x509.publicKey));
-    if (!issuer) {
-      const named = candidates.length > 0;
-      throw new VerificationError(
-        opts.chainCode,
-        named
-          ? `${opts.label}: the signature on "${cur.commonName || cur.subject}" does not verify with the key of its issuer "${candidates[0]!.commonName}" — the certificate was altered or the chain is wrong.`
-          : `${opts.label}: the issuer of "${cur.commonName || cur.subject}" (${cur.issuer}) is missing; supply it with --certs.`,
-        { details: { subject: cur.subject, issuer: cur.issuer } },
-      );
-    }
-    if (!issuer.isCA) {
-      throw new VerificationError(opts.chainCode, `${opts.label}: "${issuer.commonName}" signs "${cur.commonName}" but is not a CA certificate.`);
-    }
-    chain.push(issuer);
-    cur = issuer;
+    case 'issuer-not-ca':
+      throw new VerificationError(code, `${label}: "${v.issuer.commonName}" signs "${c.commonName}" but is not a CA certificate.`);
   }
 }
 

@@ -61,6 +61,18 @@ export class HashPool {
     return reply.digests;
   }
 
+  /** `run` for a task that also asks for Merkle leaf hashes (WorkerTask.merkle). */
+  async runWithLeaves(task: WorkerTask, signal?: AbortSignal): Promise<{ digests: Uint8Array[]; leafHashes?: Uint8Array }> {
+    const reply = (await (await this.piscina).run(task, signal ? { signal } : {})) as WorkerReply;
+    if ('error' in reply) throw reviveError(reply.error);
+    return reply;
+  }
+
+  /** Runs a named export of the worker module (e.g. `hashUnit`) on the pool. */
+  async runNamed<T>(name: string, task: unknown, transferList?: ArrayBuffer[]): Promise<T> {
+    return (await (await this.piscina).run(task, { name, ...(transferList ? { transferList } : {}) })) as T;
+  }
+
   async close(): Promise<void> {
     await (await this.piscina).destroy();
   }

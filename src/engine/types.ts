@@ -45,6 +45,24 @@ export interface HashModelOptions {
   taskTargetBytes?: number;
   /** Forced kernels per backend (benchmarks, tests). */
   kernels?: Record<string, string>;
+  /**
+   * Also emit the Merkle companion's leaves at this size (a power of two, 1 KiB to 1 GiB) in the same
+   * pass (`sign --merkle`): BLAKE3 files are planned in subtrees of this size, whose CVs are the
+   * outboard; other hashes get RFC 9162 leaf hashes from the workers (HashResult.merkle).
+   */
+  merkleLeafBytes?: number;
+}
+
+/**
+ * The companion leaves of one pass, per file of the plan (walk order): RFC 9162 leaf hashes
+ * (`leafCount(size)` entries), or BLAKE3 subtree CVs (none for a file of at most one leaf). An entry
+ * is undefined where the lane that hashed its bytes could not emit it (a GPU lane, a leaf cut by a
+ * shard edge): the companion builder reads those leaves itself.
+ */
+export interface MerkleLeaves {
+  leafBytes: number;
+  tree: 'rfc9162-sha256' | 'blake3-outboard';
+  files: Array<{ rel: string; size: number; entries: Array<Uint8Array | undefined> }>;
 }
 
 export interface HashResult {
@@ -56,4 +74,6 @@ export interface HashResult {
   workers: number;
   /** Bytes hashed by each backend (two entries in hybrid mode). */
   backendBytes: Partial<Record<BackendName, number>>;
+  /** With `merkleLeafBytes`: the companion leaves computed in the same pass. */
+  merkle?: MerkleLeaves;
 }

@@ -82,7 +82,7 @@ function tooLarge(path: string, kind: InputKind, cap: number): InputError {
  * its cap with fstat), stopping early at end of file; a file that grows meanwhile is not read past
  * `size`.
  */
-export function readOpenFile(fd: number, size: number): Buffer {
+function readOpenFile(fd: number, size: number): Buffer {
   const buf = Buffer.alloc(size);
   let off = 0;
   while (off < buf.length) {
@@ -91,4 +91,34 @@ export function readOpenFile(fd: number, size: number): Buffer {
     off += n;
   }
   return buf.subarray(0, off);
+}
+
+/** How a caller of {@link readCappedFile} words its failures (each input kind has its own codes). */
+export interface CappedFileErrors {
+  /** The open failed; `e.code` is the errno name (ENOENT, EACCES, ...). */
+  open(e: NodeJS.ErrnoException): Error;
+  notRegular(): Error;
+  tooLarge(size: number): Error;
+}
+
+/**
+ * Reads a whole regular file of at most `capBytes` (checked with fstat before reading), for inputs
+ * that carry their own error codes: bundles, manifest files, bench reports. Other inputs use
+ * {@link readInputFile}. `openFlags` are added to O_RDONLY.
+ */
+export function readCappedFile(path: string, capBytes: number, errors: CappedFileErrors, openFlags = 0): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | openFlags);
+  } catch (e) {
+    throw errors.open(e as NodeJS.ErrnoException);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw errors.notRegular();
+    if (st.size > capBytes) throw errors.tooLarge(st.size);
+    return readOpenFile(fd, st.size);
+  } finally {
+    closeSync(fd);
+  }
 }

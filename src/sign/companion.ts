@@ -13,6 +13,7 @@ import { blake3LeafHasher, leafEntry, leafCount, sidecarEntries, treeRoot, type 
 import { companionToStatement, encodeSidecar, type Companion, type CompanionFile } from '../manifest/companion.js';
 import { parseShardName } from '../manifest/oms.js';
 import type { Manifest } from '../manifest/types.js';
+import type { MerkleLeaves } from '../engine/types.js';
 import { serializeBundle, type SigstoreBundleJson } from './bundle.js';
 import { signStatement, type Signer } from './signer.js';
 
@@ -107,6 +108,80 @@ export async function buildCompanion(modelPath: string, manifest: Manifest, sign
   const companion: Companion = { omsRoot: manifest.rootDigest, modelName: manifest.modelName, files };
   const bundle = signStatement(companionToStatement(companion), signer);
   return { companion, bundle, sidecar: encodeSidecar(entries), bytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Builds and signs the companion of `manifest` from the leaves the hashing pass emitted
+ * (`hashModel(…, { merkleLeafBytes })`): no second pass. The few leaves the pass could not emit (GPU
+ * lanes, leaves cut by a shard edge) are read here, one leaf each. BLAKE3 outboards are still checked
+ * against the OMS digests (a merge of CVs, no hashing of bytes). The result is bit-identical to
+ * {@link buildCompanion}'s (test/loadtime/onepass.test.ts).
+ */
+export async function buildCompanionFromLeaves(modelPath: string, manifest: Manifest, merkle: MerkleLeaves, signer: Signer, signal?: AbortSignal): Promise<BuiltCompanion> {
+  const t0 = performance.now();
+  const root = resolve(modelPath);
+  const isFile = statSync(root).isFile();
+  const leafSize = merkle.leafBytes;
+  const byName = new Map(merkle.files.map((f) => [f.rel, f]));
+  const files: CompanionFile[] = [];
+  const entries: Uint8Array[][] = [];
+  let bytes = 0;
+  for (const f of manifestFiles(manifest)) {
+    signal?.throwIfAborted();
+    const m = byName.get(f.name);
+    if (!m || (f.size !== undefined && m.size !== f.size)) throw changed(f.name);
+    const missing = m.entries.flatMap((e, i) => (e === undefined ? [i] : []));
+    if (missing.length > 0) {
+      if (merkle.tree !== 'rfc9162-sha256') throw changed(f.name);
+      bytes += readLeaves(isFile ? root : join(root, ...f.name.split('/')), f.name, m.size, leafSize, missing, m.entries);
+    }
+    const list = m.entries as Uint8Array[];
+    let rootHex: string;
+    if (merkle.tree === 'blake3-outboard') {
+      rootHex = list.length > 0 ? treeRoot(merkle.tree, list).toString('hex') : f.digest!;
+      if (rootHex !== f.digest) throw changed(f.name);
+    } else {
+      rootHex = treeRoot(merkle.tree, list).toString('hex');
+    }
+    files.push({ name: f.name, size: m.size, leafSize, tree: merkle.tree, root: rootHex });
+    entries.push(list);
+  }
+  const companion: Companion = { omsRoot: manifest.rootDigest, modelName: manifest.modelName, files };
+  const bundle = signStatement(companionToStatement(companion), signer);
+  return { companion, bundle, sidecar: encodeSidecar(entries), bytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** RFC 9162 leaf hashes of leaves `which` of a file into `into`; returns the bytes read. */
+function readLeaves(abs: string, name: string, size: number, leafSize: number, which: number[], into: Array<Uint8Array | undefined>): number {
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    throw new InputError('FILE_CHANGED', `${name} could not be opened after hashing (${(e as Error).message}); the model changed while being signed.`, { cause: e });
+  }
+  const buf = Buffer.allocUnsafe(Math.min(leafSize, size));
+  let bytes = 0;
+  try {
+    if (fstatSync(fd).size !== size) throw changed(name);
+    for (const i of which) {
+      const off = i * leafSize;
+      const len = Math.min(leafSize, size - off);
+      let got = 0;
+      while (got < len) {
+        const k = readSync(fd, buf, got, len - got, off + got);
+        if (k === 0) throw changed(name);
+        got += k;
+      }
+      into[i] = leafEntry('rfc9162-sha256', buf.subarray(0, len), off, undefined);
+      bytes += len;
+    }
+  } catch (e) {
+    if (e instanceof ModelsealError) throw e;
+    throw new InputError('FILE_UNREADABLE', `${name}: ${(e as Error).message}.`, { cause: e });
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
 }
 
 function changed(name: string): InputError {

@@ -12,7 +12,7 @@ import { IN_TOTO_PAYLOAD_TYPE, encodeStatement, manifestToStatement, type OmsSta
 import type { Manifest } from '../manifest/types.js';
 import { serializeBundle, type SigstoreBundleJson } from './bundle.js';
 import { DEFAULT_LEAF_BYTES, isValidLeafSize } from '../manifest/companion.js';
-import { buildCompanion, companionPaths, type BuiltCompanion } from './companion.js';
+import { buildCompanionFromLeaves, companionPaths, type BuiltCompanion } from './companion.js';
 import { decodeBase64Strict, verifyDsseSignature } from '../crypto/dsse.js';
 import { createCertificateSigner, createKeySigner, signStatement, type KeySource, type Signer } from './signer.js';
 
@@ -75,7 +75,10 @@ export interface SignModelResult {
     leafSize: number;
     files: number;
     tree: string;
-    /** The companion's own read of the files (bytes, seconds). */
+    /**
+     * Bytes the companion builder read itself (the leaves the hashing pass could not emit: GPU lanes,
+     * leaves cut by a shard edge; 0 otherwise) and seconds to build and sign it after the pass.
+     */
     bytes: number;
     seconds: number;
   };
@@ -113,7 +116,7 @@ function makeSigner(o: SignModelOptions): Signer {
  * file, and in shards mode names with ':' are refused up front (model_signing cannot verify them).
  * Shared by key, certificate and keyless signing.
  */
-export async function hashModelForSigning(modelPath: string, options: SignModelOptions, output: string | undefined): Promise<HashResult> {
+export async function hashModelForSigning(modelPath: string, options: SignModelOptions, output: string | undefined, merkleLeafBytes?: number): Promise<HashResult> {
   const method = options.method ?? 'files';
   const hashOpts: HashModelOptions = {
     method,
@@ -138,6 +141,7 @@ export async function hashModelForSigning(modelPath: string, options: SignModelO
   if (options.kernels !== undefined) hashOpts.kernels = options.kernels;
   if (options.signal !== undefined) hashOpts.signal = options.signal;
   if (options.onProgress !== undefined) hashOpts.onProgress = options.onProgress;
+  if (merkleLeafBytes !== undefined) hashOpts.merkleLeafBytes = merkleLeafBytes;
   const h = await hashModel(modelPath, hashOpts);
   return h;
 }
@@ -184,7 +188,7 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
   }
   if (leafSize !== undefined && output !== undefined) for (const p of companionSidePaths(output)) checkOutputTarget(p, { force: options.force === true, what: 'the Merkle companion' });
 
-  const h = await hashModelForSigning(modelPath, options, output);
+  const h = await hashModelForSigning(modelPath, options, output, leafSize);
 
   const t0 = performance.now();
   const statement = manifestToStatement(h.manifest);
@@ -200,7 +204,8 @@ export async function signModel(modelPath: string, options: SignModelOptions = {
   if (!check.ok) throw new InputError('SIGNER_BROKEN', 'the fresh signature does not verify with the signer\'s public key; the key or certificate is inconsistent.');
   let built: BuiltCompanion | undefined;
   if (leafSize !== undefined) {
-    built = await buildCompanion(modelPath, h.manifest, signer, leafSize, options.signal);
+    // the companion's leaves came from the hashing pass (one read of every byte)
+    built = await buildCompanionFromLeaves(modelPath, h.manifest, h.merkle!, signer, options.signal);
   }
   const tw = performance.now();
   if (output !== undefined) {

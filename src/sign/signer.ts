@@ -9,6 +9,7 @@ import { IN_TOTO_PAYLOAD_TYPE, encodeStatement } from '../manifest/statement.js'
 import { MAX_CHAIN_CERTIFICATES, buildBundle, type DsseEnvelopeJson, type MaterialJson, type SigstoreBundleJson } from './bundle.js';
 import { CURVE_NAMES, dssePae, ecCurveOf, ecdsaSign, encodeBase64, publicKeyHint, type SupportedCurve } from '../crypto/dsse.js';
 import { readInputFile, readInputText } from '../io/input-file.js';
+import { pemToDer } from '../crypto/pem.js';
 
 /** Something that signs DSSE PAE bytes and says how a verifier finds its key. */
 export interface Signer {
@@ -106,13 +107,19 @@ export function loadPublicKey(source: KeySource): KeyObject {
 
 /** Parses every PEM certificate in a text (a chain file may hold several). */
 export function parsePemCertificates(text: string, what: string): X509Certificate[] {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new InputError('CERT_INVALID', `${what} contains no PEM certificate.`);
-  return blocks.map((b) => {
+  const unparsable = (e: unknown) => new InputError('CERT_INVALID', `${what} holds a certificate that cannot be parsed (${(e as Error).message}).`, { cause: e });
+  let ders: Uint8Array[];
+  try {
+    ders = pemToDer(text);
+  } catch (e) {
+    throw unparsable(e);
+  }
+  if (ders.length === 0) throw new InputError('CERT_INVALID', `${what} contains no PEM certificate.`);
+  return ders.map((der) => {
     try {
-      return new X509Certificate(b);
+      return new X509Certificate(der);
     } catch (e) {
-      throw new InputError('CERT_INVALID', `${what} holds a certificate that cannot be parsed (${(e as Error).message}).`, { cause: e });
+      throw unparsable(e);
     }
   });
 }

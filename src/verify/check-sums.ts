@@ -2,12 +2,11 @@
  * `hash --output` / `hash --check`: writing a plain manifest file, and checking a model against one
  * (re-hash with the recorded serialization, compare). Unsigned: an integrity check, not a signature.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { hashModel } from '../engine/hash-model.js';
 import type { HashModelOptions } from '../engine/types.js';
 import { InputError } from '../errors.js';
-import { readOpenFile } from '../io/input-file.js';
+import { readCappedFile } from '../io/input-file.js';
 import { writeOutputFile } from '../io/output-file.js';
 import { formatSumsFile, parseSumsFile, type SumsFile } from '../manifest/sums.js';
 import type { Manifest } from '../manifest/types.js';
@@ -50,21 +49,12 @@ export function writeSumsFile(path: string, manifest: Manifest, modelPath: strin
 
 /** Reads and parses a manifest file (a regular file, size-capped). */
 export function readSumsFile(path: string): SumsFile {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'SUMS_NOT_FOUND' : 'SUMS_UNREADABLE', `cannot read the manifest file ${path}: ${(e as Error).message}.`, { cause: e });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputError('SUMS_UNREADABLE', `${path} is not a regular file.`);
-    if (st.size > MAX_SUMS_BYTES) throw new InputError('SUMS_TOO_LARGE', `${path} is ${st.size} bytes, over the ${MAX_SUMS_BYTES / 2 ** 20} MiB limit for manifest files; refused.`);
-    return parseSumsFile(readOpenFile(fd, st.size).toString('utf8'));
-  } finally {
-    closeSync(fd);
-  }
+  const bytes = readCappedFile(path, MAX_SUMS_BYTES, {
+    open: (e) => new InputError(e.code === 'ENOENT' ? 'SUMS_NOT_FOUND' : 'SUMS_UNREADABLE', `cannot read the manifest file ${path}: ${e.message}.`, { cause: e }),
+    notRegular: () => new InputError('SUMS_UNREADABLE', `${path} is not a regular file.`),
+    tooLarge: (size) => new InputError('SUMS_TOO_LARGE', `${path} is ${size} bytes, over the ${MAX_SUMS_BYTES / 2 ** 20} MiB limit for manifest files; refused.`),
+  });
+  return parseSumsFile(bytes.toString('utf8'));
 }
 
 /**

@@ -20,6 +20,8 @@ import { basename, join, relative, isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LeafHasher } from '../backends/types.js';
 import { blake3LeafHasher, leafEntry } from '../engine/merkle.js';
+import { defaultWorkers } from '../engine/pool.js';
+import { UnitPool, type UnitMode } from '../engine/unit-pool.js';
 import { InputError, ModelsealError, VerificationError } from '../errors.js';
 import { detectTensorFormat, readTensorIndex, type TensorIndex, type TensorRange } from '../formats/index.js';
 import type { CompanionFile } from '../manifest/companion.js';
@@ -28,7 +30,7 @@ import { IN_TOTO_PAYLOAD_TYPE, parseStatementJson, statementToManifest } from '.
 import type { Manifest } from '../manifest/types.js';
 import { findCompanion, loadFileEntries, verifyCompanion, type VerifiedCompanion } from './companion.js';
 import { globToRegExp } from './compare.js';
-import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
+import { readBundleFile, trustOptionsOf, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
 
 /** Largest unit verified in memory without a companion (whole files or shards above it are refused). */
 export const MAX_UNIT_BYTES = 512 * 1024 * 1024;
@@ -37,6 +39,13 @@ const CACHE_UNITS = 8;
 const CACHE_MAX_UNIT_BYTES = 64 * 1024 * 1024;
 /** Units a stream reads and verifies ahead of the consumer (the libuv pool has 4 threads by default). */
 const PREFETCH_UNITS = 4;
+/**
+ * Pool tasks in flight per worker: one hashing, one queued behind it, so a worker never waits for
+ * the consumer; each task up to POOL_BATCH_BYTES of consecutive units (at least one). Memory stays
+ * at 2 × 4 MiB per worker, whatever the model size.
+ */
+const POOL_BATCHES_PER_WORKER = 2;
+const POOL_BATCH_BYTES = 4 * 1024 * 1024;
 const readAsync = promisify(read);
 
 export interface OpenVerifiedOptions extends TrustOptions {
@@ -44,6 +53,12 @@ export interface OpenVerifiedOptions extends TrustOptions {
   signature: string;
   /** The Merkle companion; default `<signature>.merkle` when it exists; `false` ignores one. */
   companion?: string | false;
+  /**
+   * Worker threads that read and hash the units of multi-unit reads (streams, large tensors), so the
+   * consumer reads earlier units while later ones verify: default the available parallelism; 0
+   * verifies on the calling thread (and libuv's pool for SHA-256), as single-unit reads always do.
+   */
+  workers?: number;
 }
 
 /** How finely a file can be verified. */
@@ -67,12 +82,15 @@ export interface VerifiedReadStats {
   bytesRead: number;
   unitsVerified: number;
   unitsFailed: number;
+  /** Units read and hashed on the worker pool (the rest on the calling thread). */
+  unitsOnWorkers: number;
 }
 
 /** The shape `verifyGpuBuffer` takes (structurally its GpuBufferLayout). */
 export interface GpuLeafLayout {
-  algorithm: 'blake3';
-  ranges: Array<{ name: string; offset: number; length: number; output: 'digest' | 'cv'; chunkCounter: number }>;
+  algorithm: 'blake3' | 'sha256';
+  /** BLAKE3: 'digest' / 'cv' with the chunk counter; SHA-256: 'leaf' (RFC 9162). */
+  ranges: Array<{ name: string; offset: number; length: number; output: 'digest' | 'cv' | 'leaf'; chunkCounter?: number }>;
 }
 
 interface Unit {
@@ -116,11 +134,14 @@ export class VerifiedModel {
   readonly companionPath: string | undefined;
   /** Plain-language notes (e.g. that reads verify whole files because there is no companion). */
   readonly notes: string[];
-  readonly stats: VerifiedReadStats = { bytesRead: 0, unitsVerified: 0, unitsFailed: 0 };
+  readonly stats: VerifiedReadStats = { bytesRead: 0, unitsVerified: 0, unitsFailed: 0, unitsOnWorkers: 0 };
 
   private readonly states = new Map<string, FileState>();
   private readonly cache = new Map<string, Buffer>();
   private closed = false;
+  private pool: UnitPool | undefined;
+  /** Units on the pool now (close() waits for them: they read this model's file descriptors). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   /** @internal */
   constructor(
@@ -130,6 +151,7 @@ export class VerifiedModel {
     private readonly vc: VerifiedCompanion | undefined,
     private readonly blake3: LeafHasher | undefined,
     signer: SignerInfo,
+    private readonly workers = 0,
   ) {
     this.rootDigest = manifest.rootDigest;
     this.signer = signer;
@@ -265,6 +287,43 @@ export class VerifiedModel {
     return out;
   }
 
+  /** What a pool worker hashes a unit as, and the signed value it must equal. */
+  private target(st: FileState, u: Unit): { mode: UnitMode; expected: Uint8Array } {
+    if (st.leaf) {
+      const f = st.leaf.file;
+      if (st.leaf.entries.length === 0) return { mode: 'digest', expected: Buffer.from(f.root, 'hex') };
+      return { mode: f.tree === 'rfc9162-sha256' ? 'rfc9162' : 'cv', expected: st.leaf.entries[u.index]! };
+    }
+    return { mode: 'digest', expected: Buffer.from(st.resources![u.index]!.digest, 'hex') };
+  }
+
+  /**
+   * Reads and hashes consecutive units in one task on a pool worker; one promise per unit, settled
+   * like {@link unit}'s (the bytes it resolves to are the bytes hashed).
+   */
+  private pooledUnits(st: FileState, us: Unit[]): Array<Promise<Buffer>> {
+    this.pool ??= new UnitPool(this.workers, this.manifest.serialization.hashType);
+    const targets = us.map((u) => this.target(st, u));
+    const batch = this.pool.hash(st.fd, us.map((u, k) => ({ offset: u.start, length: u.end - u.start, mode: targets[k]!.mode })));
+    this.inFlight.add(batch);
+    const settled = batch.finally(() => this.inFlight.delete(batch));
+    return us.map((u, k) =>
+      settled.then(
+        (rs) => {
+          const r = rs[k]!;
+          if ('short' in r) throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name } });
+          const t = targets[k]!.expected;
+          this.stats.unitsOnWorkers++;
+          return this.accept(st, u, r.bytes, r.digest.length === t.length && timingSafeEqual(r.digest, t));
+        },
+        (e: unknown) => {
+          if (e instanceof ModelsealError && e.code === 'FILE_UNREADABLE') throw new InputError('FILE_UNREADABLE', `${st.name}: ${e.message}.`, { cause: e });
+          throw e;
+        },
+      ),
+    );
+  }
+
   /**
    * Hashes a unit and compares it with the signed value. SHA-256 goes through WebCrypto, whose
    * digests run on the libuv thread pool, so several units verify in parallel while the consumer
@@ -297,21 +356,59 @@ export class VerifiedModel {
     return this.blake3!.hashBytes('blake3', data, 'digest');
   }
 
-  /** Reads one unit from storage and verifies it (or takes it from the verified cache). */
-  private async unit(st: FileState, u: Unit): Promise<Buffer> {
+  /** A verified unit from the cache (most recently used last), or undefined. */
+  private cached(st: FileState, u: Unit): Buffer | undefined {
     const key = `${st.name}\0${u.index}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);
       this.cache.set(key, hit);
-      return hit;
     }
+    return hit;
+  }
+
+  private checkUnitSize(st: FileState, u: Unit): void {
     const len = u.end - u.start;
     if (len > MAX_UNIT_BYTES) {
       throw new InputError('RANGE_TOO_COARSE', `${st.name} can only be verified as a whole ${st.granularity} of ${len} bytes, over the ${MAX_UNIT_BYTES}-byte limit for verified reads; sign the model with --merkle (or --method shards).`);
     }
-    const prefixed = Buffer.allocUnsafe(len + 1);
+  }
+
+  /** Reads one unit from storage on this thread and verifies it (or takes it from the verified cache). */
+  private async unit(st: FileState, u: Unit): Promise<Buffer> {
+    const hit = this.cached(st, u);
+    if (hit) return hit;
+    this.checkUnitSize(st, u);
+    const prefixed = Buffer.allocUnsafe(u.end - u.start + 1);
     const buf = prefixed.subarray(1);
+    await this.readUnit(st, u, buf);
+    return this.accept(st, u, buf, await this.check(st, u, prefixed));
+  }
+
+  /** Counts a unit read and hashed; its bytes if `ok` (kept in the cache), else RANGE_MISMATCH. */
+  private async accept(st: FileState, u: Unit, buf: Buffer, ok: boolean): Promise<Buffer> {
+    const len = u.end - u.start;
+    this.stats.bytesRead += len;
+    if (!ok) {
+      this.stats.unitsFailed++;
+      const tensors = await this.tensorsOverlapping(st, u.start, u.end);
+      throw new VerificationError(
+        'RANGE_MISMATCH',
+        `${st.name} bytes [${u.start}, ${u.end}) do not match the signed ${st.granularity}${tensors.length ? ` (tensors: ${tensors.slice(0, 8).join(', ')}${tensors.length > 8 ? ', …' : ''})` : ''}: the file was altered. No byte of this range was returned.`,
+        { details: { file: st.name, start: u.start, end: u.end, granularity: st.granularity, tensors } },
+      );
+    }
+    this.stats.unitsVerified++;
+    if (len <= CACHE_MAX_UNIT_BYTES) {
+      this.cache.set(`${st.name}\0${u.index}`, buf);
+      if (this.cache.size > CACHE_UNITS) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return buf;
+  }
+
+  /** Reads a unit into `buf` on this thread (asynchronous reads on libuv's pool). */
+  private async readUnit(st: FileState, u: Unit, buf: Buffer): Promise<void> {
+    const len = u.end - u.start;
     let got = 0;
     while (got < len) {
       let n: number;
@@ -324,22 +421,6 @@ export class VerifiedModel {
       if (n === 0) throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name } });
       got += n;
     }
-    this.stats.bytesRead += len;
-    if (!(await this.check(st, u, prefixed))) {
-      this.stats.unitsFailed++;
-      const tensors = await this.tensorsOverlapping(st, u.start, u.end);
-      throw new VerificationError(
-        'RANGE_MISMATCH',
-        `${st.name} bytes [${u.start}, ${u.end}) do not match the signed ${st.granularity}${tensors.length ? ` (tensors: ${tensors.slice(0, 8).join(', ')}${tensors.length > 8 ? ', …' : ''})` : ''}: the file was altered. No byte of this range was returned.`,
-        { details: { file: st.name, start: u.start, end: u.end, granularity: st.granularity, tensors } },
-      );
-    }
-    this.stats.unitsVerified++;
-    if (len <= CACHE_MAX_UNIT_BYTES) {
-      this.cache.set(key, buf);
-      if (this.cache.size > CACHE_UNITS) this.cache.delete(this.cache.keys().next().value!);
-    }
-    return buf;
   }
 
   private async tensorsOverlapping(st: FileState, start: number, end: number): Promise<string[]> {
@@ -396,13 +477,43 @@ export class VerifiedModel {
     this.checkRange(st, start, e - start);
     // Up to PREFETCH_UNITS units are read and verified ahead, in order; memory stays bounded by them.
     const units = this.unitsOver(st, start, e);
+    // more than one unit: on the worker pool, in batches of consecutive units, two batches per
+    // worker ahead of the consumer; a single-unit read (a header, a small tensor) stays on this
+    // thread, where it needs no worker start
+    const onPool = this.workers > 0 && units.length > 1;
+    const perBatch = Math.max(1, Math.floor(POOL_BATCH_BYTES / Math.max(1, st.unitBytes)));
+    const depth = onPool ? POOL_BATCHES_PER_WORKER * this.workers * perBatch : PREFETCH_UNITS;
     const ahead: Array<Promise<Buffer>> = [];
     let next = 0;
     const fill = (): void => {
-      while (next < units.length && ahead.length < PREFETCH_UNITS) {
-        const p = this.unit(st, units[next++]!);
-        p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
-        ahead.push(p);
+      while (next < units.length && ahead.length < depth) {
+        let ps: Array<Promise<Buffer>>;
+        const u = units[next]!;
+        const hit = this.cached(st, u);
+        if (hit) {
+          ps = [Promise.resolve(hit)];
+          next++;
+        } else if (!onPool || u.end - u.start > MAX_UNIT_BYTES) {
+          // (a unit over the limit: unit() rejects it with RANGE_TOO_COARSE in its turn)
+          ps = [this.unit(st, u)];
+          next++;
+        } else {
+          const group: Unit[] = [];
+          let bytes = 0;
+          while (next < units.length && group.length < perBatch && ahead.length + group.length < depth) {
+            const v = units[next]!;
+            const tooBig = v.end - v.start > MAX_UNIT_BYTES;
+            if (group.length > 0 && (tooBig || bytes + (v.end - v.start) > POOL_BATCH_BYTES || this.cache.has(`${st.name}\0${v.index}`))) break;
+            group.push(v);
+            bytes += v.end - v.start;
+            next++;
+          }
+          ps = this.pooledUnits(st, group);
+        }
+        for (const p of ps) {
+          p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
+          ahead.push(p);
+        }
       }
     };
     for (const u of units) {
@@ -489,17 +600,22 @@ export class VerifiedModel {
    * The companion leaves covering bytes [start, end) of a file, as a layout for `verifyGpuBuffer`:
    * a runtime that uploaded the leaf-aligned `span` of the file into a GPUBuffer (at buffer offset 0)
    * checks exactly those leaves on the device. The expected values come from the sidecar entries,
-   * already checked against the signed root. BLAKE3 companions only: RFC 9162 leaves hash a 0x00
-   * prefix that the GPU kernels do not take (verify those leaves with `verifyRange` on the CPU).
+   * already checked against the signed root. BLAKE3 companions give subtree CVs ('cv'), RFC 9162
+   * SHA-256 companions leaf hashes ('leaf': the kernel adds the 0x00 prefix).
    */
   gpuLeafLayout(path: string, start: number, end: number): { span: { start: number; end: number }; layout: GpuLeafLayout; expected: string[] } {
     const st = this.state(path);
     this.checkRange(st, start, end - start);
-    if (!st.leaf || st.leaf.file.tree !== 'blake3-outboard') {
-      throw new InputError('GPU_LEAVES_UNSUPPORTED', `${st.name} has no BLAKE3 companion leaves; GPU leaf checks need a model signed with --hash blake3 --merkle.`);
+    if (!st.leaf) {
+      throw new InputError('GPU_LEAVES_UNSUPPORTED', `${st.name} has no Merkle companion leaves; GPU leaf checks need a model signed with --merkle.`);
     }
     const units = this.unitsOver(st, start, end);
     const span = { start: units[0]?.start ?? start, end: units[units.length - 1]?.end ?? start };
+    if (st.leaf.file.tree === 'rfc9162-sha256') {
+      const ranges = units.map((u) => ({ name: `${st.name}:${u.start}:${u.end}`, offset: u.start - span.start, length: u.end - u.start, output: 'leaf' as const }));
+      const expected = units.map((u) => Buffer.from(st.leaf!.entries[u.index]!).toString('hex'));
+      return { span, layout: { algorithm: 'sha256', ranges }, expected };
+    }
     const single = st.leaf.entries.length === 0;
     const ranges = units.map((u) => ({
       name: `${st.name}:${u.start}:${u.end}`,
@@ -515,6 +631,10 @@ export class VerifiedModel {
   /** Closes the files. Reads after close are refused. */
   async close(): Promise<void> {
     this.closed = true;
+    // units still on the pool read these descriptors: let them finish before closing them
+    await Promise.allSettled([...this.inFlight]);
+    await this.pool?.close();
+    this.pool = undefined;
     for (const st of this.states.values()) closeSync(st.fd);
     this.states.clear();
     this.cache.clear();
@@ -533,10 +653,9 @@ export class VerifiedModel {
  */
 export async function openVerified(modelPath: string, options: OpenVerifiedOptions): Promise<VerifiedModel> {
   if (typeof options?.signature !== 'string') throw new TypeError('options.signature must be the path of the OMS bundle');
-  const trust: TrustOptions = {};
-  if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
-  if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
-  if (options.sigstore !== undefined) trust.sigstore = options.sigstore;
+  const workers = options.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new InputError('BAD_WORKERS', `workers must be an integer from 0 to 256 (got ${String(options.workers)}).`);
+  const trust = trustOptionsOf(options);
   const bundle = readBundleFile(options.signature);
   const v = await verifyBundleSignature(bundle, trust, { expectedPayloadType: IN_TOTO_PAYLOAD_TYPE });
   const manifest = statementToManifest(parseStatementJson(v.payload)).manifest;
@@ -551,7 +670,7 @@ export async function openVerified(modelPath: string, options: OpenVerifiedOptio
     throw new InputError('MODEL_NOT_FOUND', `${modelPath}: ${(e as Error).message}; check the model path.`, { cause: e });
   }
   const blake3 = manifest.serialization.hashType === 'blake3' ? await blake3LeafHasher() : undefined;
-  return new VerifiedModel(root, isFile, manifest, vc, blake3, v.signer);
+  return new VerifiedModel(root, isFile, manifest, vc, blake3, v.signer, workers);
 }
 
 /** One tensor's outcome in {@link verifyTensors}. */

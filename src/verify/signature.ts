@@ -4,7 +4,6 @@
  * returns the payload bytes only once they are authenticated.
  */
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import { InputError, VerificationError } from '../errors.js';
 import { MAX_BUNDLE_BYTES, parseBundleText, type ParsedBundle } from '../sign/bundle.js';
 import {
@@ -18,7 +17,7 @@ import {
 import { loadPublicKey, parsePemCertificates, type KeySource } from '../sign/signer.js';
 import { verifyCertificateChain } from './cert-chain.js';
 import { verifySigstoreBundle, type SigstorePolicy } from './sigstore.js';
-import { readInputText, readOpenFile } from '../io/input-file.js';
+import { readCappedFile, readInputText } from '../io/input-file.js';
 
 /** What the verifier trusts: exactly one of these. */
 export interface TrustOptions {
@@ -28,6 +27,22 @@ export interface TrustOptions {
   certRoot?: string | Buffer | Array<string | Buffer>;
   /** Identity, issuer and trusted root for Sigstore keyless bundles. */
   sigstore?: SigstorePolicy;
+  /**
+   * With `certRoot`: accept a root certificate that is not self-signed (an intermediate CA) as the
+   * trust anchor (`--allow-partial-chain`, OpenSSL's partial-chain rule). Off by default, as in
+   * model_signing and `openssl verify`: the chain must reach a self-signed root (CERT_CHAIN_PARTIAL).
+   */
+  allowPartialChain?: boolean;
+}
+
+/** The trust fields of `options` (which may carry other options too), copied as given. */
+export function trustOptionsOf(options: TrustOptions): TrustOptions {
+  const trust: TrustOptions = {};
+  if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
+  if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
+  if (options.sigstore !== undefined) trust.sigstore = options.sigstore;
+  if (options.allowPartialChain !== undefined) trust.allowPartialChain = options.allowPartialChain;
+  return trust;
 }
 
 /** Who signed, as established by verification. */
@@ -60,27 +75,17 @@ export interface VerifiedPayload {
  * Reads a bundle file, refusing files over 64 MiB before reading them, and parses it.
  */
 export function readBundleFile(path: string): ParsedBundle {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === 'ENOENT' ? 'BUNDLE_NOT_FOUND' : 'BUNDLE_UNREADABLE',
-      code === 'ENOENT' ? `the signature bundle ${path} does not exist; pass the .sig file the signer wrote.` : `cannot read the signature bundle ${path}: ${(e as Error).message}.`,
-      { cause: e },
-    );
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputError('BUNDLE_UNREADABLE', `${path} is not a regular file.`);
-    if (st.size > MAX_BUNDLE_BYTES) {
-      throw new InputError('BUNDLE_TOO_LARGE', `${path} is ${st.size} bytes, over the ${MAX_BUNDLE_BYTES / 1048576} MiB limit for bundles; refused.`);
-    }
-    return parseBundleText(readOpenFile(fd, st.size).toString('utf8'), path);
-  } finally {
-    closeSync(fd);
-  }
+  const bytes = readCappedFile(path, MAX_BUNDLE_BYTES, {
+    open: (e) =>
+      new InputError(
+        e.code === 'ENOENT' ? 'BUNDLE_NOT_FOUND' : 'BUNDLE_UNREADABLE',
+        e.code === 'ENOENT' ? `the signature bundle ${path} does not exist; pass the .sig file the signer wrote.` : `cannot read the signature bundle ${path}: ${e.message}.`,
+        { cause: e },
+      ),
+    notRegular: () => new InputError('BUNDLE_UNREADABLE', `${path} is not a regular file.`),
+    tooLarge: (size) => new InputError('BUNDLE_TOO_LARGE', `${path} is ${size} bytes, over the ${MAX_BUNDLE_BYTES / 1048576} MiB limit for bundles; refused.`),
+  });
+  return parseBundleText(bytes.toString('utf8'), path);
 }
 
 function methodOf(b: ParsedBundle): SignerInfo['method'] {
@@ -141,6 +146,9 @@ export async function verifyBundleSignature(
   if (given !== 1) {
     throw new InputError('USAGE', 'give exactly one of: a public key (--key), a root certificate (--cert-root), or a Sigstore identity and issuer (--sigstore-identity/--sigstore-issuer).');
   }
+  if (trust.allowPartialChain === true && trust.certRoot === undefined) {
+    throw new InputError('USAGE', 'allowPartialChain (--allow-partial-chain) applies only to certificate verification with a root certificate (--cert-root).');
+  }
   const method = methodOf(b);
   const wanted: SignerInfo['method'] = trust.publicKey !== undefined ? 'key' : trust.certRoot !== undefined ? 'certificate' : 'sigstore';
   if (method !== wanted) {
@@ -188,7 +196,7 @@ export async function verifyBundleSignature(
       const text = Buffer.isBuffer(src) ? src.toString('utf8') : src.includes('-----BEGIN') ? src : readRootFile(src);
       return parsePemCertificates(text, 'the root certificate file');
     });
-    const chain = verifyCertificateChain(b.material.certificates, roots);
+    const chain = verifyCertificateChain(b.material.certificates, roots, { allowPartialChain: trust.allowPartialChain === true });
     const key = chain.leaf.publicKey;
     const curve = ecCurveOf(key, "the signing certificate's key");
     // model_signing's legacy (v0.2) path hashes with SHA-256 for certificates, whatever the curve.

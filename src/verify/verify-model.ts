@@ -12,7 +12,7 @@ import { parseShardName } from '../manifest/oms.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatementJson, statementToManifest, type ParsedStatement } from '../manifest/statement.js';
 import type { Manifest, Resource, Serialization } from '../manifest/types.js';
 import { compareResources, resourceFile, selectResources, type ResourceMismatch } from './compare.js';
-import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
+import { readBundleFile, trustOptionsOf, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
 import { checkCompanion, type CompanionVerdict } from './companion-check.js';
 
 /** Hashing-engine settings passed through unchanged (they never change a digest). */
@@ -132,10 +132,7 @@ function patternInModel(root: string, pattern: string): string {
 export async function verifyModel(modelPath: string, bundlePath: string, options: VerifyModelOptions = {}): Promise<VerifyModelResult> {
   // 1. Bundle and signature: no model file is opened until these pass.
   const bundle = readBundleFile(bundlePath);
-  const trust: TrustOptions = {};
-  if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
-  if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
-  if (options.sigstore !== undefined) trust.sigstore = options.sigstore;
+  const trust = trustOptionsOf(options);
   const verified = await verifyBundleSignature(bundle, trust, { expectedPayloadType: IN_TOTO_PAYLOAD_TYPE });
   const parsed = statementToManifest(parseStatementJson(verified.payload));
   const expectedManifest = parsed.manifest;

@@ -8,7 +8,7 @@ import { loadCpuBackend } from '../../src/backends/registry.js';
 import type { BackendName, HashAlgorithm, HashBackend, Leaf } from '../../src/backends/types.js';
 
 export interface Target {
-  name: BackendName;
+  name: BackendName | 'native-threads';
   algorithms: HashAlgorithm[];
   hashLeaves(algorithm: HashAlgorithm, leaves: Leaf[]): Promise<Uint8Array[]>;
   close(): Promise<void>;
@@ -21,6 +21,25 @@ const REQUIRED: Partial<Record<BackendName, string>> = {
 };
 
 export const ALL_TARGETS: BackendName[] = ['js', 'node-crypto', 'native', 'wasm', 'webgpu'];
+
+/**
+ * Targets that are a backend's other path to the same outputs: `native-threads` is the native
+ * backend's hashLeavesThreaded (BLAKE3 leaves on 3 native threads, files with several leaves mapped
+ * once and shared), which the engine uses instead of the worker pool.
+ */
+export const THREADED_TARGETS = ['native-threads'] as const;
+
+export async function openThreadedTarget(name: (typeof THREADED_TARGETS)[number]): Promise<Target | { skip: string }> {
+  const opened = await openTarget('native');
+  if ('skip' in opened) return opened;
+  const h = (await loadCpuBackend('native')).createLeafHasher();
+  const algorithms = opened.algorithms.filter((a) => h.threadedAlgorithm?.(a) === true);
+  if (!h.hashLeavesThreaded || algorithms.length === 0) {
+    if (process.env.MODELSEAL_REQUIRE_NATIVE === '1') throw new Error('MODELSEAL_REQUIRE_NATIVE=1 but this addon build has no threaded BLAKE3 (blake3LeavesAsync)');
+    return { skip: 'this addon build has no threaded BLAKE3 (blake3LeavesAsync): run `npm run build:native`' };
+  }
+  return { name, algorithms, hashLeaves: (algorithm, leaves) => h.hashLeavesThreaded!({ algorithm, leaves }, 3), close: async () => {} };
+}
 
 export async function openTarget(name: BackendName): Promise<Target | { skip: string }> {
   const p = await probeBackend(name, new Set());

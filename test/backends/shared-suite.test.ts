@@ -1,14 +1,15 @@
 /**
  * One suite, every backend: each backend's leaf outputs must equal the portable reference (`js`) on
  * the same file ranges — boundary lengths, odd offsets, lanes of different lengths in one batch,
- * BLAKE3 subtree CVs, ranges beyond 4 GiB and chunk counters beyond 2^32 (sparse files).
+ * BLAKE3 subtree CVs, ranges beyond 4 GiB and chunk counters beyond 2^32 (sparse files); and the native
+ * backend's threaded BLAKE3 path (`native-threads`) the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSync, openSync, writeSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsBackend } from '../../src/backends/js.js';
 import type { HashAlgorithm, Leaf } from '../../src/backends/types.js';
-import { ALL_TARGETS, openTarget, type Target } from './backend-targets.js';
+import { ALL_TARGETS, THREADED_TARGETS, openTarget, openThreadedTarget, type Target } from './backend-targets.js';
 import { fill251, hex, tempDir } from '../helpers.js';
 
 const MiB = 1 << 20;
@@ -71,9 +72,9 @@ async function expectSame(t: Target, algorithm: HashAlgorithm, leaves: Leaf[]): 
   }
 }
 
-for (const name of ALL_TARGETS) {
+for (const name of [...ALL_TARGETS, ...THREADED_TARGETS]) {
   describe(`backend ${name}`, async () => {
-    const opened = await openTarget(name);
+    const opened = name === 'native-threads' ? await openThreadedTarget(name) : await openTarget(name);
     if ('skip' in opened) {
       it.skip(`unavailable here: ${opened.skip}`, () => {});
       return;

@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { planSha256 } from '../../src/backends/webgpu/planner.js';
 import { REPO_ROOT, tempDir } from '../helpers.js';
 
 const KERNELS = ['sha256_leaves.wgsl', 'sha256_leaves_multi.wgsl', 'blake3_chunks.wgsl', 'blake3_parents.wgsl'];
@@ -19,5 +20,17 @@ it('shaders/*.wgsl equal a fresh run of shaders/generate.mjs', () => {
     for (const k of KERNELS) expect(readFileSync(join(d.path, k), 'utf8'), k).toBe(readFileSync(join(REPO_ROOT, 'shaders', k), 'utf8'));
   } finally {
     d.cleanup();
+  }
+});
+
+it('the SHA-256 kernels take the flags the planner writes (FIRST 1, FINAL 2, RFC 9162 PREFIX 4), in both entry points', () => {
+  const flags = planSha256([{ byteOffset: 0, byteLength: 1, totalLength: 1, first: true, final: true, prefix: true }]).segments[4]!;
+  for (const k of ['sha256_leaves.wgsl', 'sha256_leaves_multi.wgsl']) {
+    const w = readFileSync(join(REPO_ROOT, 'shaders', k), 'utf8');
+    const value = (name: string) => Number(new RegExp(`const ${name}: u32 = (\\d+)u;`).exec(w)?.[1]);
+    expect(value('FIRST') | value('FINAL') | value('PREFIX'), k).toBe(flags);
+    // main and main_coop both read the flag; a prefixed segment never takes an aligned shared-load path
+    expect(w.match(/let prefixed = \(seg\.flags & PREFIX\) != 0u;/g)?.length, k).toBe(2);
+    expect(w, k).toContain('(base & 3u) == 0u && !prefixed');
   }
 });

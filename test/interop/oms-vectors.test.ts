@@ -13,6 +13,7 @@ import { readBundleFile } from '../../src/verify/signature.js';
 import { loadTrustedRootJson } from '../../src/verify/sigstore.js';
 import { inspectBundle } from '../../src/verify/inspect.js';
 import { describeVectors, tempDir, VECTORS_DIR } from '../helpers.js';
+import { runCliInProcess } from '../cli-in-process.js';
 
 const OMS = join(VECTORS_DIR, 'oms');
 const COMPAT = join(OMS, 'model-transparency', 'cli-compat');
@@ -93,11 +94,36 @@ describeVectors('cli-compat vectors (model_signing v0.2.0 … v1.1.0)', () => {
     }
   });
 
-  it('certificate bundle: the intermediate CA as trust anchor verifies; the leaf as anchor is refused', async () => {
+  it('certificate bundle: the intermediate CA as the only trust anchor is refused (CERT_CHAIN_PARTIAL) unless partial chains are allowed; the leaf as anchor is refused', async () => {
+    // issue 11 item 16: model_signing and `openssl verify` refuse a non-self-signed anchor unless
+    // partial chains are allowed.
     const dir = join(COMPAT, 'v1.1.0-certificate');
-    const r = await verifyModel(dir, join(dir, 'model.sig'), { certRoot: join(KEYS, 'int-ca-cert.pem'), ...opts });
-    expect(r.verified).toBe(true);
-    await expectCode(verifyModel(dir, join(dir, 'model.sig'), { certRoot: join(KEYS, 'signing-key-cert.pem'), ...opts }), 'CERT_ROOT_NOT_CA');
+    const sig = join(dir, 'model.sig');
+    const INT = join(KEYS, 'int-ca-cert.pem');
+    await expectCode(verifyModel(dir, sig, { certRoot: INT, ...opts }), 'CERT_CHAIN_PARTIAL');
+    const partial = await verifyModel(dir, sig, { certRoot: INT, allowPartialChain: true, ...opts });
+    expect(partial.verified).toBe(true);
+    expect(partial.signer.certificatePath?.at(-1)).toMatch(/intermediate/);
+    // The intermediate beside its root is a trusted intermediate: the chain reaches the root.
+    const both = await verifyModel(dir, sig, { certRoot: [INT, CA], ...opts });
+    expect(both.verified).toBe(true);
+    expect(both.signer.certificatePath?.length).toBe(3);
+    // The allowance applies to certificate verification only.
+    await expectCode(verifyModel(join(COMPAT, 'v1.1.0-elliptic-key'), join(COMPAT, 'v1.1.0-elliptic-key', 'model.sig'), { publicKey: PUB, allowPartialChain: true, ...opts }), 'USAGE');
+    await expectCode(verifyModel(dir, sig, { certRoot: join(KEYS, 'signing-key-cert.pem'), ...opts }), 'CERT_ROOT_NOT_CA');
+  });
+
+  it('CLI: verify --cert-root INTERMEDIATE exits 1 with CERT_CHAIN_PARTIAL; --allow-partial-chain verifies', async () => {
+    const dir = join(COMPAT, 'v1.1.0-certificate');
+    const args = ['verify', dir, '--sig', join(dir, 'model.sig'), '--cert-root', join(KEYS, 'int-ca-cert.pem'), '--workers', '1'];
+    const refused = await runCliInProcess([...args, '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.out).error.code).toBe('CERT_CHAIN_PARTIAL');
+    expect(refused.err).toMatch(/--allow-partial-chain/);
+    const allowed = await runCliInProcess([...args, '--allow-partial-chain']);
+    expect(allowed.code).toBe(0);
+    const misuse = await runCliInProcess(['verify', 'key', join(COMPAT, 'v1.1.0-elliptic-key'), '--sig', join(COMPAT, 'v1.1.0-elliptic-key', 'model.sig'), '--key', PUB, '--allow-partial-chain']);
+    expect(misuse.code).toBe(2);
   });
 
   it('key bundle with a certificate root, and the reverse, are usage errors (VERIFIER_MISMATCH)', async () => {

@@ -14,6 +14,7 @@ import { BUNDLE_MEDIA_TYPE_V03 } from '../../src/sign/bundle.js';
 import { verifyModel } from '../../src/verify/verify-model.js';
 import { CURVES, hasOpenssl, makeChain, writeKeyPair } from '../interop/pki.js';
 import { describeVectors, fill251, itVectors, tempDir, VECTORS_DIR } from '../helpers.js';
+import { runCliInProcess } from '../cli-in-process.js';
 
 const SCHEMAS = join(VECTORS_DIR, 'oms', 'model-signing-spec', 'schemas', 'v1.0');
 const KEYS = join(VECTORS_DIR, 'oms', 'model-transparency', 'cli-compat', 'keys', 'certificate');
@@ -265,6 +266,24 @@ describe('sign → verify round trips', () => {
       const r2 = await signModel(m, { privateKey: pki.leafKey, certificate: pki.leafCert, output: join(dir, 'noint.sig'), workers: 1 });
       await expect(verifyModel(m, r2.bundlePath!, { certRoot: pki.rootCert, workers: 1 })).rejects.toMatchObject({ code: 'CERT_CHAIN_INVALID' });
     }
+  });
+
+  it.skipIf(!hasOpenssl())('--cert-root with only the intermediate CA is refused (CERT_CHAIN_PARTIAL) unless partial chains are allowed (library and CLI)', async () => {
+    // issue 11 item 16: as model_signing and `openssl verify`, a non-self-signed anchor needs an explicit allowance.
+    const pki = makeChain(t.path, 'P-256');
+    const m = makeModel(t.path);
+    const r = await signModel(m, { privateKey: pki.leafKey, certificate: pki.leafCert, chain: [pki.intCert], workers: 1 });
+    await expect(verifyModel(m, r.bundlePath!, { certRoot: pki.intCert, workers: 1 })).rejects.toMatchObject({ code: 'CERT_CHAIN_PARTIAL', kind: 'verification' });
+    const partial = await verifyModel(m, r.bundlePath!, { certRoot: pki.intCert, allowPartialChain: true, workers: 1 });
+    expect(partial.signer.certificatePath).toEqual(['CN=modelseal test signer', 'CN=modelseal test intermediate']);
+    // Beside its root, the intermediate carries the chain to the root.
+    const both = await verifyModel(m, r.bundlePath!, { certRoot: [pki.intCert, pki.rootCert], workers: 1 });
+    expect(both.signer.certificatePath).toEqual(['CN=modelseal test signer', 'CN=modelseal test intermediate', 'CN=modelseal test root']);
+    const cli = ['verify', m, '--sig', r.bundlePath!, '--cert-root', pki.intCert, '--workers', '1'];
+    const refused = await runCliInProcess(cli);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/CERT_CHAIN_PARTIAL/);
+    expect((await runCliInProcess([...cli, '--allow-partial-chain'])).code).toBe(0);
   });
 
   it.skipIf(!hasOpenssl())('a leaf without digitalSignature / codeSigning is refused (CERT_USAGE_INVALID)', async () => {

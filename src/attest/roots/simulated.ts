@@ -1,43 +1,15 @@
 /**
  * How simulated evidence is recognised. Kept in its own dependency-free module so that every
- * verifier (SNP, TDX, NVIDIA, TDISP) can import it without pulling in the simulator.
+ * verifier (SNP, TDX, NVIDIA, TDISP) can import it without pulling in the simulator. The
+ * certificate tests themselves live in src/crypto/simulated-marker.ts, where the chain verifier
+ * applies them too; this module adds the registry of roots created in this process.
  */
-import { X509Certificate } from 'node:crypto';
+import { isSimulatedRoot } from '../../crypto/simulated-marker.js';
 
-/** Every certificate the simulated platform issues has this word in its subject (and issuer). */
-export const SIMULATED_MARKER = 'SIMULATED';
+export { SIMULATED_MARKER, isSimulatedCertificate, isSimulatedRoot } from '../../crypto/simulated-marker.js';
 
 /** Error code every verifier uses when it refuses simulated evidence (no `allowSimulated`). */
 export const EVIDENCE_SIMULATED = 'EVIDENCE_SIMULATED';
-
-function toCert(cert: Uint8Array | string | X509Certificate): X509Certificate | undefined {
-  try {
-    if (cert instanceof X509Certificate) return cert;
-    return new X509Certificate(typeof cert === 'string' ? cert : Buffer.from(cert.buffer, cert.byteOffset, cert.byteLength));
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when the certificate's subject or issuer names the simulated platform. */
-export function isSimulatedCertificate(cert: Uint8Array | string | X509Certificate): boolean {
-  const c = toCert(cert);
-  return c !== undefined && (c.subject.includes(SIMULATED_MARKER) || c.issuer.includes(SIMULATED_MARKER));
-}
-
-/**
- * True when `cert` (DER, PEM or X509Certificate) is a self-signed root whose subject contains
- * SIMULATED_MARKER: a trust anchor of the simulated platform, never of a real vendor.
- */
-export function isSimulatedRoot(cert: Uint8Array | string | X509Certificate): boolean {
-  const c = toCert(cert);
-  if (!c || !c.subject.includes(SIMULATED_MARKER) || c.subject !== c.issuer) return false;
-  try {
-    return c.verify(c.publicKey);
-  } catch {
-    return false;
-  }
-}
 
 const registry: Uint8Array[] = [];
 

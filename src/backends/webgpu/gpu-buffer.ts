@@ -25,9 +25,10 @@ export interface GpuBufferRange {
   /**
    * 'digest' (default): the plain hash of the range. 'cv' (blake3 only): the chaining value of the
    * aligned subtree whose first chunk has counter `chunkCounter` (default: the range's offset in its
-   * file / 1024 is the caller's to give; 0 if omitted).
+   * file / 1024 is the caller's to give; 0 if omitted). 'leaf' (sha256 only): the RFC 9162 leaf
+   * hash SHA-256(0x00 ‖ bytes) of a Merkle companion (the prefix byte is added in the kernel).
    */
-  output?: 'digest' | 'cv';
+  output?: 'digest' | 'cv' | 'leaf';
   chunkCounter?: number;
 }
 
@@ -66,7 +67,7 @@ interface WindowWork {
   window: DataWindow;
   /** Pieces placed in this window, offsets relative to the window start. */
   b3: Array<{ range: number; piece: number; byteOffset: number; byteLength: number; counter: number; root: boolean }>;
-  sha: Array<{ range: number; piece: number; byteOffset: number; byteLength: number; totalLength: number; first: boolean; final: boolean }>;
+  sha: Array<{ range: number; piece: number; byteOffset: number; byteLength: number; totalLength: number; first: boolean; final: boolean; prefix: boolean }>;
   shaRanges: Set<number>;
 }
 
@@ -93,6 +94,7 @@ function validate(buffer: GPUBuffer, layout: GpuBufferLayout): void {
       throw new RangeError(`${name}: [${r.offset}, ${r.offset + r.length}) lies outside the buffer (${buffer.size} bytes; the last size % 4 bytes are not addressable)`);
     }
     if (r.output === 'cv' && layout.algorithm !== 'blake3') throw new RangeError(`${name}: 'cv' output exists only for blake3`);
+    if (r.output === 'leaf' && layout.algorithm !== 'sha256') throw new RangeError(`${name}: 'leaf' output (RFC 9162) exists only for sha256`);
   });
 }
 
@@ -114,10 +116,24 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
   const bufEnd = Math.floor(buffer.size / 4) * 4;
 
   // Cut into pieces; sort by offset so windows pack consecutive pieces.
-  type P = { range: number; piece: number; offset: number; length: number; counter: number; root: boolean; first: boolean; final: boolean; total: number };
+  // `length`: the buffer bytes a piece reads; an RFC 9162 leaf's first piece hashes one more (the prefix)
+  type P = { range: number; piece: number; offset: number; length: number; counter: number; root: boolean; first: boolean; final: boolean; total: number; prefix: boolean };
   const pieces: P[] = [];
   const counts: number[] = [];
   ranges.forEach((r, ri) => {
+    if (r.output === 'leaf') {
+      // pieces of the message 0x00 ‖ bytes: piece k holds message bytes [k·pieceMax, …), i.e. buffer
+      // bytes from offset − 1 + k·pieceMax, the first piece one fewer (the prefix is not in the buffer)
+      const total = r.length + 1;
+      const n = Math.ceil(total / pieceMax);
+      counts.push(n);
+      for (let k = 0; k < n; k++) {
+        const msg = Math.min(pieceMax, total - k * pieceMax);
+        const first = k === 0;
+        pieces.push({ range: ri, piece: k, offset: first ? r.offset : r.offset - 1 + k * pieceMax, length: first ? msg - 1 : msg, counter: 0, root: false, first, final: k === n - 1, total, prefix: first });
+      }
+      return;
+    }
     const n = Math.max(1, Math.ceil(r.length / pieceMax));
     counts.push(n);
     const base = r.output === 'cv' ? (r.chunkCounter ?? 0) : 0;
@@ -133,6 +149,7 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
         first: k === 0,
         final: k === n - 1,
         total: r.length,
+        prefix: false,
       });
     }
   });
@@ -152,7 +169,9 @@ export async function hashGpuBuffer(device: GPUDevice, buffer: GPUBuffer, layout
     if (algorithm === 'blake3') {
       cur.b3.push({ range: p.range, piece: p.piece, byteOffset: rel, byteLength: p.length, counter: p.counter, root: p.root });
     } else {
-      cur.sha.push({ range: p.range, piece: p.piece, byteOffset: rel, byteLength: p.length, totalLength: p.total, first: p.first, final: p.final });
+      // a prefixed piece starts one byte before its bytes (the kernel never reads that byte)
+      if (p.prefix) cur.sha.push({ range: p.range, piece: p.piece, byteOffset: rel - 1, byteLength: p.length + 1, totalLength: p.total, first: true, final: p.final, prefix: true });
+      else cur.sha.push({ range: p.range, piece: p.piece, byteOffset: rel, byteLength: p.length, totalLength: p.total, first: p.first, final: p.final, prefix: false });
       cur.shaRanges.add(p.range);
     }
   }

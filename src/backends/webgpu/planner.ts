@@ -128,6 +128,11 @@ export interface ShaPiece {
   initState?: Uint32Array;
   /** Which of the dispatch's data windows holds the segment (default 0). */
   binding?: number;
+  /**
+   * RFC 9162 leaf (first segment only): the message is 0x00 then the bytes from byteOffset + 1;
+   * byteOffset is one before the leaf (−1 wraps to 2^32 − 1, never read) and byteLength counts the prefix.
+   */
+  prefix?: boolean;
 }
 
 /** The segment descriptors (and resume states) of one SHA-256 dispatch; segment i's state is state i. */
@@ -137,11 +142,12 @@ export function planSha256(pieces: readonly ShaPiece[]): { segments: Uint32Array
   pieces.forEach((p, i) => {
     if (!p.final && p.byteLength % 64 !== 0) throw new RangeError('a non-final SHA-256 segment must be a multiple of 64 bytes');
     const o = i * DESC_WORDS;
-    segments[o] = p.byteOffset;
+    if (p.prefix && !p.first) throw new RangeError('only the first SHA-256 segment carries the RFC 9162 prefix');
+    segments[o] = p.byteOffset >>> 0;
     segments[o + 1] = p.byteLength;
     segments[o + 2] = p.totalLength % 0x1_0000_0000;
     segments[o + 3] = Math.floor(p.totalLength / 0x1_0000_0000);
-    segments[o + 4] = (p.first ? 1 : 0) | (p.final ? 2 : 0);
+    segments[o + 4] = (p.first ? 1 : 0) | (p.final ? 2 : 0) | (p.prefix ? 4 : 0);
     segments[o + 5] = i;
     segments[o + 6] = p.binding ?? 0;
     if (!p.first) {

@@ -13,6 +13,7 @@ interface CatFlags {
   sig?: string;
   key?: string;
   certRoot?: string[];
+  allowPartialChain?: boolean;
   sigstoreIdentity?: string;
   sigstoreIssuer?: string;
   trustedRoot?: string;
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--sig <bundle>', 'the signature bundle (default <model>.sig)')
     .option('--key <pem>', 'public key of a key-signed bundle (PEM)')
     .option('--cert-root <pem>', 'trusted root CA certificate(s) of a certificate-signed bundle (repeatable)', collect)
+    .option('--allow-partial-chain', 'with --cert-root: accept a root that is not self-signed (an intermediate CA) as the trust anchor')
     .option('--sigstore-identity <id>', 'Sigstore keyless: the signer identity')
     .option('--sigstore-issuer <url>', 'Sigstore keyless: the OIDC issuer URL')
     .option('--trusted-root <file>', 'Sigstore keyless: trusted_root.json')
@@ -60,6 +62,7 @@ export function register(program: Command): void {
           const o: OpenVerifiedOptions = { signature: flags.sig ?? `${model.replace(/\/+$/, '')}.sig` };
           if (flags.key !== undefined) o.publicKey = flags.key;
           if (flags.certRoot !== undefined) o.certRoot = flags.certRoot;
+          if (flags.allowPartialChain === true) o.allowPartialChain = true;
           if (flags.sigstoreIdentity !== undefined || flags.sigstoreIssuer !== undefined) {
             if (flags.sigstoreIdentity === undefined || flags.sigstoreIssuer === undefined) throw new InputError('USAGE', 'Sigstore verification needs both --sigstore-identity and --sigstore-issuer.');
             o.sigstore = { identity: flags.sigstoreIdentity, issuer: flags.sigstoreIssuer, ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}) };

@@ -2,13 +2,13 @@
  * `modelseal sign <model> --key KEY.pem [--cert LEAF.pem --chain CHAIN.pem]`: an OMS bundle that
  * model_signing verifies. model_signing's flag spellings are accepted as hidden aliases.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { defaultBundlePath, readIdentityToken, signModel, signModelKeyless, SIGSTORE_STAGING, type KeylessSignOptions, type SignModelOptions } from '../../index.js';
 import { collect, formatBytes, parseSize } from '../args.js';
 import { addSignAttestOptions, preflightSignAttest, signAttestStep, type SignAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../exit-code.js';
-import { checkMethodFlags, splitMethod, type PkiMethod } from '../model-signing.js';
+import { addModelSigningSpellings, checkMethodFlags, oneSpelling as one, splitMethod, type PkiMethod } from '../model-signing.js';
 import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { withProgress } from '../progress.js';
@@ -42,12 +42,6 @@ interface SignFlags extends HashingFlags {
   leafSize?: string;
 }
 
-function one(name: string, ...values: Array<string | undefined>): string | undefined {
-  const given = values.filter((v): v is string => v !== undefined);
-  if (given.length > 1 && new Set(given).size > 1) throw new InputError('USAGE', `${name} was given twice with different values.`);
-  return given[0];
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command('sign')
@@ -70,18 +64,12 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no human output on stderr')
     .option('--no-progress', 'no progress bar')
     .option('--merkle', 'also write a signed Merkle companion (<bundle>.merkle + .merkle.tree) for range / tensor verification')
-    .option('--leaf-size <size>', 'Merkle leaf size with --merkle: a power of two from 1KiB to 1GiB (default 1MiB)')
-    // model_signing spellings
-    .addOption(new Option('--private-key <pem>').hideHelp())
-    .addOption(new Option('--private_key <pem>').hideHelp())
-    .addOption(new Option('--signing-certificate <pem>').hideHelp())
-    .addOption(new Option('--signing_certificate <pem>').hideHelp())
-    .addOption(new Option('--certificate-chain <pem>').argParser(collect).hideHelp())
-    .addOption(new Option('--certificate_chain <pem>').argParser(collect).hideHelp())
-    .addOption(new Option('--signature <path>').hideHelp())
-    .addOption(new Option('--identity_token <token>').hideHelp())
-    .addOption(new Option('--use_ambient_credentials').hideHelp())
-    .addOption(new Option('--use_staging').hideHelp());
+    .option('--leaf-size <size>', 'Merkle leaf size with --merkle: a power of two from 1KiB to 1GiB (default 1MiB)');
+  addModelSigningSpellings(
+    cmd,
+    ['--private-key <pem>', '--private_key <pem>', '--signing-certificate <pem>', '--signing_certificate <pem>', '--signature <path>', '--identity_token <token>', '--use_ambient_credentials', '--use_staging'],
+    ['--certificate-chain <pem>', '--certificate_chain <pem>'],
+  );
   addSignAttestOptions(cmd);
   addHashingOptions(cmd).action(async (first: string, second: string | undefined, flags: SignFlags & SignAttestFlags) => {
     const ctx = { json: flags.json === true, quiet: flags.quiet === true };
@@ -151,7 +139,7 @@ export function register(program: Command): void {
           );
           if (r.companion) {
             process.stdout.write(`${r.companion.path}\n`);
-            info(ctx, `Merkle companion: ${r.companion.files} files, ${r.companion.tree}, leaf ${formatBytes(r.companion.leafSize)}; read ${formatBytes(r.companion.bytes)} in ${r.companion.seconds.toFixed(3)} s`);
+            info(ctx, `Merkle companion: ${r.companion.files} files, ${r.companion.tree}, leaf ${formatBytes(r.companion.leafSize)}; leaves from the hashing pass (${formatBytes(r.companion.bytes)} read again, ${r.companion.seconds.toFixed(3)} s to build and sign)`);
           }
           for (const line of att.lines) process.stdout.write(`${line}\n`);
         }

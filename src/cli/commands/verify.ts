@@ -3,13 +3,13 @@
  *   --sigstore-identity ID --sigstore-issuer URL [--trusted-root FILE])`.
  * Exit 0 verified, 1 verification failed, 2 usage / unreadable input.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { InputError, ModelsealError } from '../../errors.js';
 import { defaultBundlePath, verifyModel, verifyTensors, type OpenVerifiedOptions, type VerifyModelOptions, type VerifyModelResult, type VerifyTensorsResult } from '../../index.js';
 import { collect, formatBytes, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
 import { setExitCode } from '../exit-code.js';
-import { checkMethodFlags, splitMethod, type PkiMethod } from '../model-signing.js';
+import { addModelSigningSpellings, checkMethodFlags, oneSpelling as one, splitMethod, type PkiMethod } from '../model-signing.js';
 import { addRehashOptions, rehashOptionsFrom, type RehashFlags } from '../hashing-options.js';
 import { info, runCommand, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -23,6 +23,7 @@ interface VerifyFlags extends RehashFlags {
   certRoot?: string[];
   certificateChain?: string[];
   certificate_chain?: string[];
+  allowPartialChain?: boolean;
   sigstoreIdentity?: string;
   identity?: string;
   sigstoreIssuer?: string;
@@ -45,12 +46,6 @@ interface VerifyFlags extends RehashFlags {
   log_fingerprints?: boolean;
 }
 
-function one(name: string, ...values: Array<string | undefined>): string | undefined {
-  const given = values.filter((v): v is string => v !== undefined);
-  if (given.length > 1 && new Set(given).size > 1) throw new InputError('USAGE', `${name} was given twice with different values.`);
-  return given[0];
-}
-
 function optionsFrom(flags: VerifyFlags): VerifyModelOptions {
   const o: VerifyModelOptions = {};
   const key = one('--key', flags.key, flags.publicKey, flags.public_key);
@@ -64,6 +59,7 @@ function optionsFrom(flags: VerifyFlags): VerifyModelOptions {
   }
   if (key !== undefined) o.publicKey = key;
   if (roots.length) o.certRoot = roots;
+  if (flags.allowPartialChain === true) o.allowPartialChain = true;
   if (identity !== undefined || issuer !== undefined) {
     if (identity === undefined || issuer === undefined) throw new InputError('USAGE', 'Sigstore verification needs both --sigstore-identity and --sigstore-issuer.');
     o.sigstore = { identity, issuer, ...(trustedRoot !== undefined ? { trustedRoot } : {}) };
@@ -87,7 +83,7 @@ function givenMethodFlags(f: VerifyFlags): Record<PkiMethod, string[]> {
   const named = (pairs: Array<[unknown, string]>) => pairs.filter(([v]) => v !== undefined && v !== false).map(([, n]) => n);
   return {
     key: named([[f.key, '--key'], [f.publicKey, '--public-key'], [f.public_key, '--public_key']]),
-    certificate: named([[f.certRoot, '--cert-root'], [f.certificateChain, '--certificate-chain'], [f.certificate_chain, '--certificate_chain']]),
+    certificate: named([[f.certRoot, '--cert-root'], [f.certificateChain, '--certificate-chain'], [f.certificate_chain, '--certificate_chain'], [f.allowPartialChain, '--allow-partial-chain']]),
     sigstore: named([
       [f.sigstoreIdentity, '--sigstore-identity'], [f.identity, '--identity'], [f.sigstoreIssuer, '--sigstore-issuer'],
       [f.identityProvider, '--identity-provider'], [f.identity_provider, '--identity_provider'],
@@ -123,12 +119,9 @@ function human(r: VerifyModelResult, max: number): string {
 /** `verify --tensor`: only the leaves under the named tensors (and the header bytes that place them). */
 async function tensorVerdict(model: string, bundle: string, o: VerifyModelOptions, flags: VerifyFlags, ctx: { json: boolean; quiet: boolean }, max: number): Promise<number> {
   if (o.only !== undefined || o.ignoreUnsignedFiles) throw new InputError('USAGE', '--tensor cannot be combined with --only or --ignore-unsigned-files.');
-  const opts: OpenVerifiedOptions & { files?: string[] } = { signature: bundle };
-  if (o.publicKey !== undefined) opts.publicKey = o.publicKey;
-  if (o.certRoot !== undefined) opts.certRoot = o.certRoot;
-  if (o.sigstore !== undefined) opts.sigstore = o.sigstore;
-  if (o.companion !== undefined) opts.companion = o.companion;
-  if (flags.file !== undefined) opts.files = flags.file;
+  // The library copies only the trust options that are set (an undefined one is not given).
+  const { publicKey, certRoot, allowPartialChain, sigstore, companion } = o;
+  const opts: OpenVerifiedOptions & { files?: string[] } = { signature: bundle, publicKey, certRoot, allowPartialChain, sigstore, companion, files: flags.file };
   let r: VerifyTensorsResult;
   try {
     r = await verifyTensors(model, flags.tensor!, opts);
@@ -163,6 +156,7 @@ export function register(program: Command): void {
     .option('--sig <bundle>', 'the signature bundle (default <model>.sig)')
     .option('--key <pem>', 'public key of a key-signed bundle (PEM)')
     .option('--cert-root <pem>', 'trusted root CA certificate(s) of a certificate-signed bundle (repeatable)', collect)
+    .option('--allow-partial-chain', 'with --cert-root: accept a root that is not self-signed (an intermediate CA) as the trust anchor')
     .option('--sigstore-identity <id>', 'Sigstore keyless: the signer identity (e-mail or URI), matched exactly')
     .option('--sigstore-issuer <url>', 'Sigstore keyless: the OIDC issuer URL, matched exactly')
     .option('--trusted-root <file>', 'Sigstore keyless: trusted_root.json (default: the public-good root shipped with @sigstore/tuf)')
@@ -176,22 +170,12 @@ export function register(program: Command): void {
     .option('--max-list <n>', 'at most this many names per list in human output', '20')
     .option('--json', 'print one JSON result object on stdout')
     .option('-q, --quiet', 'no human output on stderr')
-    .option('--no-progress', 'no progress bar')
-    // model_signing spellings
-    .addOption(new Option('--signature <bundle>').hideHelp())
-    .addOption(new Option('--public-key <pem>').hideHelp())
-    .addOption(new Option('--public_key <pem>').hideHelp())
-    .addOption(new Option('--certificate-chain <pem>').argParser(collect).hideHelp())
-    .addOption(new Option('--certificate_chain <pem>').argParser(collect).hideHelp())
-    .addOption(new Option('--identity <id>').hideHelp())
-    .addOption(new Option('--identity-provider <url>').hideHelp())
-    .addOption(new Option('--identity_provider <url>').hideHelp())
-    .addOption(new Option('--trust-config <file>').hideHelp())
-    .addOption(new Option('--trust_config <file>').hideHelp())
-    .addOption(new Option('--ignore_unsigned_files').hideHelp())
-    .addOption(new Option('--allow_symlinks').hideHelp())
-    .addOption(new Option('--use_staging').hideHelp())
-    .addOption(new Option('--log_fingerprints').hideHelp());
+    .option('--no-progress', 'no progress bar');
+  addModelSigningSpellings(
+    cmd,
+    ['--signature <bundle>', '--public-key <pem>', '--public_key <pem>', '--identity <id>', '--identity-provider <url>', '--identity_provider <url>', '--trust-config <file>', '--trust_config <file>', '--ignore_unsigned_files', '--allow_symlinks', '--use_staging', '--log_fingerprints'],
+    ['--certificate-chain <pem>', '--certificate_chain <pem>'],
+  );
   addVerifyAttestOptions(cmd);
   cmd.action(async (first: string, second: string | undefined, flags: VerifyFlags & VerifyAttestFlags) => {
       const ctx = { json: flags.json === true, quiet: flags.quiet === true };

@@ -1,0 +1,101 @@
+/**
+ * openVerified with verification on the worker pool: multi-unit reads go to the workers (each unit
+ * read once, by a worker, and handed out as the very bytes it hashed), single-unit reads stay on
+ * the calling thread; `workers: 0` keeps everything on the calling thread. The same bytes, the same
+ * verdicts and the same RANGE_MISMATCH either way, for every companion tree and without one.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelsealError, openVerified, signModel } from '../../src/index.js';
+import { fill251, tempDir } from '../helpers.js';
+import { writeKeys } from './fixtures.js';
+
+const LEAF = 1024;
+const SIZE = 40 * LEAF + 333;
+let t: { path: string; cleanup: () => void };
+let keys: { priv: string; pub: string };
+beforeAll(() => {
+  t = tempDir();
+  keys = writeKeys(t.path);
+});
+afterAll(() => t.cleanup());
+
+type Case = { hash: 'sha256' | 'blake3' | 'blake2b'; method?: 'shards'; merkle: boolean };
+const CASES: Case[] = [
+  { hash: 'sha256', merkle: true },
+  { hash: 'blake3', merkle: true },
+  { hash: 'blake2b', merkle: true },
+  { hash: 'sha256', method: 'shards', merkle: false },
+  { hash: 'blake2b', merkle: false },
+];
+
+async function signed(c: Case, name: string): Promise<{ dir: string; sig: string; bytes: Buffer }> {
+  const dir = join(t.path, name);
+  mkdirSync(dir, { recursive: true });
+  const bytes = Buffer.from(fill251(SIZE, 3));
+  writeFileSync(join(dir, 'w.bin'), bytes);
+  const sig = join(t.path, `${name}.sig`);
+  await signModel(dir, { privateKey: keys.priv, output: sig, hash: c.hash, ...(c.method ? { method: 'shards', shardSize: 4000 } : {}), ...(c.merkle ? { merkle: { leafSize: LEAF } } : {}) });
+  return { dir, sig, bytes };
+}
+
+describe.each(CASES)('openVerified on the worker pool: $hash $method companion=$merkle', (c) => {
+  const tag = `${c.hash}-${c.method ?? 'files'}-${c.merkle ? 'm' : 'n'}`;
+  it('streams the whole file through the workers, each unit read once; equal to workers: 0', async () => {
+    const m = await signed(c, `ok-${tag}`);
+    for (const workers of [2, 0]) {
+      const v = await openVerified(m.dir, { signature: m.sig, publicKey: keys.pub, workers });
+      try {
+        const parts: Buffer[] = [];
+        for await (const chunk of v.chunks('w.bin')) parts.push(Buffer.from(chunk));
+        expect(Buffer.concat(parts).equals(m.bytes)).toBe(true);
+        expect(v.stats.bytesRead).toBe(SIZE);
+        // leaves, 4000-byte shards, or the whole file (one unit: never worth a worker)
+        const units = c.merkle ? Math.ceil(SIZE / LEAF) : c.method ? Math.ceil(SIZE / 4000) : 1;
+        expect(v.stats.unitsVerified).toBe(units);
+        expect(v.stats.unitsOnWorkers).toBe(workers > 0 && units > 1 ? units : 0);
+        // a read inside one unit stays on this thread
+        const before = v.stats.unitsOnWorkers;
+        expect((await v.read('w.bin', SIZE - 10, 10)).equals(m.bytes.subarray(SIZE - 10))).toBe(true);
+        expect(v.stats.unitsOnWorkers).toBe(before);
+      } finally {
+        await v.close();
+      }
+    }
+  });
+
+  it('a flipped byte fails its unit on the workers with RANGE_MISMATCH; earlier bytes were handed out, later units still read', async () => {
+    if (!c.merkle) return; // whole-file and 4000-byte-shard units: covered by the leaf cases' logic
+    const m = await signed(c, `flip-${tag}`);
+    const at = 17 * LEAF + 5;
+    const bad = Buffer.from(m.bytes);
+    bad[at] ^= 1;
+    writeFileSync(join(m.dir, 'w.bin'), bad);
+    const v = await openVerified(m.dir, { signature: m.sig, publicKey: keys.pub, workers: 2 });
+    try {
+      let got = 0;
+      let err: unknown;
+      try {
+        for await (const chunk of v.chunks('w.bin')) {
+          expect(Buffer.from(chunk).equals(bad.subarray(got, got + chunk.length))).toBe(true);
+          got += chunk.length;
+        }
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ModelsealError);
+      expect(err).toMatchObject({ code: 'RANGE_MISMATCH', details: { file: 'w.bin', start: 17 * LEAF, end: 18 * LEAF } });
+      expect(got).toBe(17 * LEAF);
+      const rest = await v.read('w.bin', 18 * LEAF, SIZE - 18 * LEAF);
+      expect(rest.equals(bad.subarray(18 * LEAF))).toBe(true);
+      expect(v.stats.unitsOnWorkers).toBeGreaterThan(0);
+    } finally {
+      await v.close();
+    }
+  });
+});
+
+it('refuses a bad worker count', async () => {
+  await expect(openVerified(t.path, { signature: join(t.path, 'none.sig'), publicKey: keys.pub, workers: -1 })).rejects.toMatchObject({ code: 'BAD_WORKERS' });
+});
