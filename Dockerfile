@@ -22,7 +22,7 @@ COPY shaders shaders
 COPY wasm wasm
 # the install script builds the addon; strict: a failed native build fails the image build
 RUN MODELSEAL_NATIVE_STRICT=1 npm ci \
- && npx tsc -p tsconfig.json \
+ && npm run build:ts \
  && npm prune --omit=dev
 
 # --- runtime: Node, the compiled CLI, the addon, production dependencies only ---

@@ -22,6 +22,8 @@ fi
 tar tzf "$TARBALL" > "$WORK/contents"
 grep -qx 'package/prebuilds/linux-x64/modelseal.napi.glibc.node' "$WORK/contents" || fail "the tarball has no linux-x64 prebuilt addon"
 grep -qx 'package/LICENSE' "$WORK/contents" || fail "the tarball has no LICENSE"
+# the CLI ships bundled (scripts/bundle-cli.mjs, run by prepare): bin/modelseal.js runs it, doctor below
+grep -qx 'package/dist/cli-bundle/main.js' "$WORK/contents" || fail "the tarball has no CLI bundle (dist/cli-bundle/)"
 echo "tarball: $(du -k "$TARBALL" | cut -f1) KiB, prebuilt addons: $(grep -c '^package/prebuilds/.*\.node$' "$WORK/contents") ($(grep '^package/prebuilds/.*\.node$' "$WORK/contents" | cut -d/ -f3 | tr '\n' ' '))"
 
 C=$WORK/consumer

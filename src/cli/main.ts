@@ -12,8 +12,8 @@ type CommandModule = { register(program: Command): void };
 
 /**
  * Command registrations, by command name (one entry per command file; a name may need several files).
- * Only the invoked command's modules are loaded and registered; `--help` and unknown names load them
- * all. (The library behind them is one import, src/index.ts, whichever command runs.)
+ * Only the invoked command's modules are loaded and registered; `--version` loads none, `--help` and
+ * unknown names load them all. (The library behind them is one import, src/index.ts, whichever command runs.)
  */
 const COMMANDS: Record<string, Array<() => Promise<CommandModule>>> = {
   // @commands
@@ -44,7 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const invoked = argv[2];
-  const selected = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [COMMANDS[invoked]!] : Object.values(COMMANDS);
+  const selected =
+    invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [COMMANDS[invoked]!] : invoked === '-v' || invoked === '--version' ? [] : Object.values(COMMANDS);
   takeExitCode();
   if (argv.length <= 2) {
     // no subcommand is a usage error: say so, show the commands, exit 2

@@ -7,9 +7,9 @@ import { hashModel } from '../engine/hash-model.js';
 import type { HashModelOptions } from '../engine/types.js';
 import { InputError } from '../errors.js';
 import { readCappedFile } from '../io/input-file.js';
+import { writeOutputFile } from '../io/output-file.js';
 import { formatSumsFile, parseSumsFile, type SumsFile } from '../manifest/sums.js';
 import type { Manifest } from '../manifest/types.js';
-import { writeFileAtomic } from '../sign/sign-model.js';
 import { compareResources, type ResourceMismatch } from './compare.js';
 
 /** A manifest file over this size is refused (a million shards take about 100 MB). */
@@ -42,7 +42,9 @@ export interface CheckSumsResult {
 export function writeSumsFile(path: string, manifest: Manifest, modelPath: string): void {
   const abs = resolve(modelPath);
   const rel = relative(dirname(resolve(path)), abs) || '.';
-  writeFileAtomic(path, formatSumsFile(manifest, isAbsolute(rel) ? abs : rel), true);
+  // straight to the one output writer: sign/'s wrapper named the file "the signature" in its errors,
+  // and importing it put the signing code in `modelseal hash`'s start-up
+  writeOutputFile(path, formatSumsFile(manifest, isAbsolute(rel) ? abs : rel), { force: true, what: 'the manifest file' });
 }
 
 /** Reads and parses a manifest file (a regular file, size-capped). */

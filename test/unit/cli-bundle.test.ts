@@ -1,0 +1,218 @@
+/**
+ * Issue 13 target 3: the CLI runs from one build-time bundle (scripts/bundle-cli.mjs, dist/cli-bundle/)
+ * so its start-up loads a few files, not ~140 modules. What must hold: bin/modelseal.js runs the
+ * bundle while it is fresh and the unbundled dist/cli/ otherwise; a command loads only its own code;
+ * the bundled CLI answers exactly as the unbundled one, with every file it finds by path (native addon,
+ * WASM module, piscina worker, package.json) where it was. The bundle itself is built by the test
+ * run's global setup (test/cli-bundle-setup.ts) or `npm run build:ts`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+// @ts-expect-error: a build script in plain JavaScript, without declarations
+import { DIST, rewriteModule } from '../../scripts/bundle-cli.mjs';
+import { REPO_ROOT, fill251, tempDir } from '../helpers.js';
+
+const BIN = join(REPO_ROOT, 'bin', 'modelseal.js');
+const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'cli-bundle');
+type Run = { status: number | null; stdout: string; stderr: string };
+
+let d: { path: string; cleanup: () => void };
+/** Runs dist/cli/main.js directly: the unbundled CLI, whatever the bundle's state. */
+let unbundledRunner: string;
+/** A loader hook that appends every URL the main thread loads to the file in its `data`. */
+let hook: string;
+
+const run = (file: string, args: string[], nodeArgs: string[] = []): Run =>
+  spawnSync(process.execPath, [...nodeArgs, file, ...args], { encoding: 'utf8', timeout: 120_000 });
+const bundled = (args: string[]) => run(BIN, args);
+const unbundled = (args: string[]) => run(unbundledRunner, args);
+
+/** The files a bundled run loads in its main thread, and the dist/ source modules inside them. */
+function loadedBy(args: string[]): { files: string[]; sources: Set<string>; r: Run } {
+  const log = join(d.path, `loaded-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(log, '');
+  const reg = join(d.path, 'register.mjs');
+  writeFileSync(reg, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)}, { data: ${JSON.stringify(log)} });\n`);
+  const r = run(BIN, args, ['--import', pathToFileURL(reg).href]);
+  const files = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((u) => u.startsWith('file:'))
+    .map((u) => new URL(u).pathname);
+  const sources = new Set<string>();
+  for (const f of files.filter((f) => f.startsWith(BUNDLE_DIR))) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/^\/\/ (dist\/\S+\.js)$/gm)) sources.add(m[1]!);
+  }
+  return { files, sources, r };
+}
+
+/** The result line of `hash --json` (after the progress lines), without the fields that vary run to run. */
+const hashJson = (r: Run) => {
+  const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  expect(j.type).toBe('result');
+  for (const k of ['seconds', 'bytesPerSecond', 'peakRssBytes']) delete j[k];
+  return j;
+};
+
+beforeAll(() => {
+  d = tempDir('modelseal-bundle-');
+  unbundledRunner = join(d.path, 'unbundled.mjs');
+  writeFileSync(
+    unbundledRunner,
+    `const { main } = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist', 'cli', 'main.js')).href)});\nprocess.exitCode = await main(process.argv);\n`,
+  );
+  hook = join(d.path, 'hook.mjs');
+  writeFileSync(
+    hook,
+    `import { appendFileSync } from 'node:fs';\nlet log;\nexport function initialize(data) { log = data; }\nexport async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }\n`,
+  );
+  mkdirSync(join(d.path, 'tiny'));
+  writeFileSync(join(d.path, 'tiny', 'w.bin'), 'abc');
+  // over the 1 MiB in-thread limit (engine/hash-model.ts): hashed on the piscina pool
+  mkdirSync(join(d.path, 'big'));
+  writeFileSync(join(d.path, 'big', 'a.bin'), fill251(3 * 2 ** 20 + 7));
+  writeFileSync(join(d.path, 'big', 'b.bin'), fill251(2 ** 20 + 1, 3));
+});
+afterAll(() => d.cleanup());
+
+describe('bin/modelseal.js runs the bundle', () => {
+  it('hash of a tiny file loads the bundle only, and only the hash command code (no signing, attestation, benchmark or GPU code)', () => {
+    const { files, sources, r } = loadedBy(['hash', join(d.path, 'tiny'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(hashJson(r)).toEqual(hashJson(unbundled(['hash', join(d.path, 'tiny'), '--json'])));
+    const distFiles = files.filter((f) => f.startsWith(join(REPO_ROOT, 'dist') + '/'));
+    expect(distFiles.length).toBeGreaterThan(0);
+    expect(distFiles.filter((f) => !f.startsWith(BUNDLE_DIR + '/'))).toEqual([]);
+    expect(files.filter((f) => f.includes('/node_modules/'))).toEqual([]);
+    expect(sources).toContain('dist/cli/commands/hash.js');
+    expect(sources).toContain('dist/engine/hash-model.js');
+    const foreign = [...sources].filter((s) => /^dist\/(attest|sign|bench|formats)\/|^dist\/crypto\/(dsse|x509|pem)\.js|^dist\/backends\/(webgpu|wasm)|^dist\/cli\/commands\/(?!hash\.js)/.test(s));
+    expect(foreign).toEqual([]);
+  });
+
+  it('--version loads no command', () => {
+    const { sources, r } = loadedBy(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version);
+    expect([...sources].filter((s) => s.startsWith('dist/cli/commands/'))).toEqual([]);
+  });
+});
+
+describe('the bundled CLI answers as the unbundled one', () => {
+  it('hash --json of a model over the in-thread limit: same manifest, hashed on worker threads (the worker file resolved from the bundle)', () => {
+    const b = bundled(['hash', join(d.path, 'big'), '--json', '--workers', '2']);
+    const u = unbundled(['hash', join(d.path, 'big'), '--json', '--workers', '2']);
+    expect(b.status, b.stderr).toBe(0);
+    expect(u.status, u.stderr).toBe(0);
+    expect(hashJson(b)).toEqual(hashJson(u));
+    expect(hashJson(b).workers).toBeGreaterThan(0);
+  });
+
+  it('hash --backend wasm (the WASM module found by path from the bundle)', () => {
+    const b = bundled(['hash', join(d.path, 'big'), '--json', '--backend', 'wasm', '--workers', '1']);
+    const u = unbundled(['hash', join(d.path, 'big'), '--json', '--backend', 'wasm', '--workers', '1']);
+    expect(b.status, b.stderr).toBe(0);
+    expect(hashJson(b)).toEqual(hashJson(u));
+    expect(hashJson(b).backend).toBe('wasm');
+  });
+
+  it('doctor --json: the same native addon (path and origin), the same backends', () => {
+    const b = bundled(['doctor', '--json']);
+    const u = unbundled(['doctor', '--json']);
+    expect(b.status, b.stderr).toBe(u.status);
+    const [jb, ju] = [JSON.parse(b.stdout), JSON.parse(u.stdout)];
+    expect(jb.native).toEqual(ju.native);
+    expect(jb.backends.map((x: { name: string; ok: boolean }) => [x.name, x.ok])).toEqual(ju.backends.map((x: { name: string; ok: boolean }) => [x.name, x.ok]));
+    expect(jb.preference).toEqual(ju.preference);
+  });
+
+  it('sign then verify: the same exit codes and messages; a bad flag and a missing model: exit 2, the same sentence', () => {
+    const key = join(d.path, 'key.pem');
+    const pub = join(d.path, 'pub.pem');
+    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(key, k.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(pub, k.publicKey.export({ type: 'spki', format: 'pem' }));
+    const sig = join(d.path, 'tiny.sig');
+    const s = bundled(['sign', join(d.path, 'tiny'), '--key', key, '--output', sig]);
+    expect(s.status, s.stderr).toBe(0);
+    for (const [code, args] of [
+      [0, ['verify', join(d.path, 'tiny'), '--sig', sig, '--key', pub, '--json']],
+      [2, ['hash', join(d.path, 'no-such-model')]],
+      [2, ['hash', '--no-such-flag']],
+      [2, ['no-such-command']],
+    ] as const) {
+      const [b, u] = [bundled([...args]), unbundled([...args])];
+      expect(b.status, args.join(' ')).toBe(code);
+      expect(u.status, args.join(' ')).toBe(code);
+      expect(b.stdout.replace(/"seconds":[\d.e-]+/g, '')).toBe(u.stdout.replace(/"seconds":[\d.e-]+/g, ''));
+      expect(b.stderr.replace(/\d+(\.\d+)? ?(ms|s)\b/g, 'T')).toBe(u.stderr.replace(/\d+(\.\d+)? ?(ms|s)\b/g, 'T'));
+    }
+  });
+});
+
+describe('bin/modelseal.js picks the bundle only while it is fresh', () => {
+  // a copy of bin/ beside stub dist/ entries, to set their times without touching the real build
+  const layout = () => {
+    const root = join(d.path, `layout-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    copyFileSync(BIN, join(root, 'bin', 'modelseal.js'));
+    writeFileSync(join(root, 'package.json'), '{"type":"module"}');
+    const entry = (dir: string, name: string) => {
+      mkdirSync(join(root, 'dist', dir), { recursive: true });
+      const f = join(root, 'dist', dir, 'main.js');
+      writeFileSync(f, `export async function main() { process.stdout.write(${JSON.stringify(name)}); return 0; }\n`);
+      return f;
+    };
+    return { root, cli: entry('cli', 'unbundled'), bundle: entry('cli-bundle', 'bundled') };
+  };
+  const which = (root: string) => run(join(root, 'bin', 'modelseal.js'), []).stdout;
+  const at = (f: string, s: number) => utimesSync(f, s, s);
+
+  it('bundle newer or as new (an installed package: one time stamp): the bundle', () => {
+    const l = layout();
+    at(l.cli, 1000);
+    at(l.bundle, 2000);
+    expect(which(l.root)).toBe('bundled');
+    at(l.bundle, 1000);
+    expect(which(l.root)).toBe('bundled');
+  });
+
+  it('tsc ran after the bundle, or no bundle: dist/cli/', () => {
+    const l = layout();
+    at(l.bundle, 1000);
+    at(l.cli, 2000);
+    expect(which(l.root)).toBe('unbundled');
+    const m = layout();
+    rmSync(resolve(m.bundle, '..'), { recursive: true });
+    expect(which(m.root)).toBe('unbundled');
+  });
+});
+
+describe('scripts/bundle-cli.mjs rewrites (tsc output in, bundle input out)', () => {
+  const file = (p: string) => join(DIST as string, p);
+  const rewrite = rewriteModule as (code: string, file: string) => { code?: string; error?: string };
+
+  it('import.meta.url becomes the module’s own dist/ URL, relative to the bundle folder', () => {
+    const r = rewrite(`const here = import.meta.url;\n`, file('engine/pool.js'));
+    expect(r.code).toBe(`const here = new URL("../engine/pool.js", import.meta.url).href;\n`);
+  });
+
+  it('import() of a module-level const joins the bundle; any other non-literal import() fails the build', () => {
+    const ok = rewrite(`const NATIVE_MODULE = './native.js';\nconst m = await import(NATIVE_MODULE);\n`, file('backends/registry.js'));
+    expect(ok.code).toContain(`await import("./native.js")`);
+    const bad = rewrite(`const m = await import(someName);\n`, file('backends/registry.js'));
+    expect(bad.error).toMatch(/non-literal dynamic import in dist\/backends\/registry\.js:1/);
+  });
+
+  it('imports through index.js go to the modules that define the names (the CLI’s one import, DESIGN §8, kept in src/)', () => {
+    if (!existsSync(file('index.js'))) throw new Error('dist/index.js is missing: run `npm run build:ts` first');
+    const r = rewrite(`import { hashModel, writeOutputFile as w, EXIT_USAGE } from '../index.js';\n`, file('cli/x.js'));
+    expect(r.code).toContain(`import { hashModel } from '../engine/hash-model.js';`);
+    expect(r.code).toContain(`import { writeOutputFile as w } from '../io/output-file.js';`);
+    expect(r.code).toContain(`import { EXIT_USAGE } from '../errors.js';`);
+    expect(r.code).not.toContain('index.js');
+  });
+});
