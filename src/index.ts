@@ -7,7 +7,7 @@
 export { hashModel, reducePlan } from './engine/hash-model.js';
 export { DEFAULT_SHARD_BYTES, HASH_ALGORITHMS, DIGEST_BYTES, BLAKE3_CHUNK_BYTES, BLAKE3_SUBTREE_BYTES } from './hash/vocabulary.js';
 export type { HashAlgorithm, Leaf, LeafBatch } from './hash/vocabulary.js';
-export type { HashModelOptions, HashResult, ProgressEvent } from './engine/types.js';
+export type { HashModelOptions, HashPhases, HashResult, ProgressEvent } from './engine/types.js';
 export type { Manifest, Resource, Serialization } from './manifest/types.js';
 export type { SerializationMethod } from './hash/vocabulary.js';
 export { rootDigestOf, compareResourceNames, parseShardName } from './manifest/oms.js';

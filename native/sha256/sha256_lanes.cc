@@ -19,13 +19,6 @@ namespace {
 
 constexpr int kMaxLanes = kMaxKernelLanes;
 
-// Linux pre-faults a MAP_POPULATE mapping in one pass; elsewhere pages fault in on first touch.
-#if defined(MAP_POPULATE)
-constexpr int kMapPopulate = MAP_POPULATE;
-#else
-constexpr int kMapPopulate = 0;
-#endif
-
 struct Lane {
   alignas(64) uint32_t state[8];
   alignas(64) uint8_t pad[128];  // the last partial block plus padding (1 or 2 blocks)
@@ -252,10 +245,17 @@ struct PreadSource : PlainAccess {
   }
 };
 
-// Maps each read window of a leaf (MAP_POPULATE: one batched fault-in instead of a fault per 64 KiB)
-// and hashes straight out of the page cache. Reads of the mapping run under guard_sigbus so that a
-// file truncated meanwhile is FILE_CHANGED, not a crash. Pieces under kMinMapBytes are copied with
-// pread instead: mmap + munmap cost more than the copy below about 1 MiB (measured here: 16 KiB
+// Maps each read window of a leaf and hashes straight out of the page cache; the pages fault in as
+// the kernel reads them (the kernel's fault-around maps 16 pages per fault, as b3sum relies on).
+// No MAP_POPULATE: on the 2-vCPU EPYC Milan VM (Linux 6.18, ext4, 4 KiB page-cache folios) populating
+// went through get_user_pages, which marks every page accessed (LRU lock, contended between two
+// workers) and holds the mmap lock for the whole window, so a second worker's mmap/munmap waited:
+// touching every page of a page-cached 2 GiB file in 16 MiB windows cost 0.38-0.57 s of system time
+// populated against 0.25-0.33 s faulted (window size and MAP_SHARED made no difference), and two
+// workers hashing 4 x 2 GiB spent 1.53 s of system time against 1.06-1.33 s. Where the page cache
+// holds large folios the faulted mapping is nearly free (bench/native-sha256.mjs: mapped = in memory).
+// Reads of the mapping run under guard_sigbus so that a file truncated meanwhile is FILE_CHANGED,
+// not a crash. Pieces under kMinMapBytes are copied with pread instead: mmap + munmap cost more than the copy below about 1 MiB (measured here: 16 KiB
 // leaves 0.9 vs 1.8 GB/s, 1 MiB equal, 4 MiB 2.4 vs 1.9); so are files that cannot be mapped.
 struct MmapSource {
   static constexpr size_t kMinMapBytes = size_t(1) << 20;
@@ -291,7 +291,7 @@ struct MmapSource {
     const size_t delta = static_cast<size_t>(off - aligned);
     *got = n;
     void* p = n < kMinMapBytes ? MAP_FAILED
-                               : ::mmap(nullptr, delta + n, PROT_READ, MAP_PRIVATE | kMapPopulate, files.fd[lane]->get(),
+                               : ::mmap(nullptr, delta + n, PROT_READ, MAP_PRIVATE, files.fd[lane]->get(),
                                         static_cast<off_t>(aligned));
     if (p == MAP_FAILED) {  // small, or not mappable: copy
       AlignedBuffer& buf = lane_buffer(lane, n);

@@ -32,7 +32,7 @@ struct FileLeaf {
   FileIdentity id;  // compared with the opened file (io.h)
 };
 
-// kMmap (default): hash straight from MAP_POPULATE'd windows of the page cache, no copy; measured
+// kMmap (default): hash straight from mapped windows of the page cache (faulted in as read), no copy; measured
 // ~15-25% faster than pread here. A truncated file is caught (SIGBUS guard in io.h) → FILE_CHANGED.
 // kPread: copy into page-aligned per-lane buffers; kept for file systems and benchmarks.
 enum class IoMode { kPread, kMmap };

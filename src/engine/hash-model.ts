@@ -15,7 +15,7 @@ import { makePlan, type ChunkPlan } from '../plan/plan.js';
 import { walkModel, type WalkResult } from '../plan/walk.js';
 import { LOW_MEMORY_IN_THREAD_MAX_BYTES, lowMemoryWorkers, memoryPolicy } from './memory.js';
 import { HashPool, defaultWorkers } from './pool.js';
-import type { HashModelOptions, HashResult, MerkleLeaves, ProgressEvent } from './types.js';
+import type { HashModelOptions, HashPhases, HashResult, MerkleLeaves, ProgressEvent } from './types.js';
 import { isValidLeafSize } from '../manifest/companion.js';
 import type { MerkleLeafSpec } from '../backends/types.js';
 
@@ -58,6 +58,18 @@ function sha256LeafCount(files: readonly { size: number }[], r: Resolved): numbe
   return files.reduce((n, f) => n + Math.ceil(f.size / r.shardSize!), 0);
 }
 
+/**
+ * Fewest leaves per pool task. Multi-buffer native SHA-256 interleaves independent leaves, so each
+ * task gets a couple as soon as there are more leaves than workers. Up to as many leaves as workers,
+ * one stream each (2 big files on 2 workers: two single streams beat one x2 task and an idle worker).
+ * Beyond that, pairs even if a worker then idles: a SHA-NI x2 task takes ~1.1x one stream's time on
+ * Zen 3 (2.5 GB/s for two streams against 1.4 for one), while leaves taken one by one make some worker
+ * hash two streams in a row (3 files on 2 workers: 2 stream-times one by one, ~1.1 as [pair, single]).
+ */
+export function minLeavesPerTask(backend: BackendName, hash: HashAlgorithm, leaves: number, workers: number): number {
+  return backend === 'native' && hash === 'sha256' && leaves > workers ? 2 : 1;
+}
+
 /** Hands out plan tasks in order; `take(maxBytes)` groups consecutive tasks up to maxBytes (at least one). */
 class TaskQueue {
   private next = 0;
@@ -81,13 +93,13 @@ class TaskQueue {
 }
 
 /**
- * The backend's own threads, when it has them for this algorithm (native BLAKE3): they replace the
- * worker pool. A pool worker is a fresh isolate that loads the modules and the addon again, measured
+ * The backend's own threads, when it has them for this algorithm (native SHA-256 and BLAKE3): they
+ * replace the worker pool. A pool worker is a fresh isolate that loads the modules and the addon again, measured
  * ~0.13 s CPU per worker on the 2-vCPU EPYC Milan host before the first byte is hashed; the native
  * threads start in microseconds and hash the same leaves into the same outputs.
  */
 async function threadedHasher(backend: BackendName, hash: HashAlgorithm, kernels: Record<string, string> | undefined): Promise<LeafHasher | undefined> {
-  if (backend !== 'native' || hash !== 'blake3') return undefined;
+  if (backend !== 'native' || (hash !== 'blake3' && hash !== 'sha256')) return undefined;
   const h = (await loadCpuBackend(backend)).createLeafHasher(kernels ? { kernels } : {});
   return h.hashLeavesThreaded && h.threadedAlgorithm?.(hash) ? h : undefined;
 }
@@ -168,6 +180,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   if (options.ignorePaths) walkOpts.ignorePaths = options.ignorePaths;
   const walk = walkModel(modelPath, walkOpts);
   const files = options.only ? walk.files.filter((f) => options.only!(f.rel)) : walk.files;
+  const tWalk = performance.now();
   if (options.only && files.length === 0 && walk.files.length > 0) {
     throw new InputError('SUBSET_EMPTY', 'no file of the model matches the requested subset.');
   }
@@ -186,9 +199,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       hash: r.hash,
       method: r.method,
       ...(r.shardSize !== undefined ? { shardSize: r.shardSize } : {}),
-      // multi-buffer native SHA-256 interleaves independent leaves: give each task a couple, but never
-      // at the price of idle workers (2 big files on 2 workers: one stream each beats one x2 task)
-      minLeavesPerTask: backend === 'native' && r.hash === 'sha256' && sha256LeafCount(files, r) >= 2 * r.workers ? 2 : 1,
+      minLeavesPerTask: minLeavesPerTask(backend, r.hash, sha256LeafCount(files, r), r.workers),
       ...(options.taskTargetBytes !== undefined ? { taskTargetBytes: options.taskTargetBytes } : {}),
       ...(blake3Outboard ? { blake3SubtreeBytes: merkleBytes } : {}),
     },
@@ -199,6 +210,8 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     throw new InputError('MODEL_EMPTY', `${modelPath} contains no data to hash (no files, or only empty files in shards mode, after ignores); check the path.`);
   }
 
+  const tPlan = performance.now();
+  let tFirst = 0;
   const leafOutputs: Uint8Array[] = new Array(plan.leaves.length);
   const progress: ProgressEvent = { phase: 'hash', bytesDone: 0, bytesTotal: plan.totalBytes, resourcesDone: 0, resourcesTotal: plan.resources.length };
   const report = options.onProgress;
@@ -208,6 +221,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   const queue = new TaskQueue(plan);
   const backendBytes: Partial<Record<BackendName, number>> = {};
   const done = (name: BackendName, leafIdx: number[], outs: Uint8Array[]) => {
+    if (tFirst === 0) tFirst = performance.now();
     let bytes = 0;
     leafIdx.forEach((leaf, k) => {
       leafOutputs[leaf] = outs[k]!;
@@ -256,6 +270,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
   const lanes: Promise<void>[] = [];
   const closers: Array<() => Promise<void>> = [];
   let workers = 0;
+  let tHashed = 0;
   let threaded: LeafHasher | undefined;
   const cpuBackend: BackendName | undefined = backend === 'webgpu' ? undefined : backend;
   try {
@@ -292,7 +307,7 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
           return reply.digests;
         }, 1),
       );
-    } else if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && (threaded = await threadedHasher(cpuBackend, r.hash, options.kernels))) {
+    } else if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && !merkle && (threaded = await threadedHasher(cpuBackend, r.hash, options.kernels))) {
       // one call for the whole plan: the threads take leaves from a shared counter until none is left
       workers = Math.min(r.workers, plan.leaves.length);
       const cpu = cpuBackend;
@@ -323,10 +338,12 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     }
     await settleAll(lanes);
   } finally {
+    tHashed = performance.now();
     if (timer) clearInterval(timer);
     options.signal?.removeEventListener('abort', onAbort);
     for (const close of closers.reverse()) await close();
   }
+  const tClosed = performance.now();
   checkUnchanged(walk, plan);
   const resources = reducePlan(plan, leafOutputs);
   progress.resourcesDone = resources.length;
@@ -343,10 +360,20 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
     resources,
     rootDigest: rootDigestOf(resources),
   };
+  const tEnd = performance.now();
+  const phases: HashPhases = {
+    walk: (tWalk - t0) / 1000,
+    plan: (tPlan - tWalk) / 1000,
+    hash: (tHashed - tPlan) / 1000,
+    firstResult: tFirst === 0 ? 0 : (tFirst - tPlan) / 1000,
+    close: (tClosed - tHashed) / 1000,
+    reduce: (tEnd - tClosed) / 1000,
+  };
   return {
     manifest,
     bytes: plan.totalBytes,
-    seconds: (performance.now() - t0) / 1000,
+    seconds: (tEnd - t0) / 1000,
+    phases,
     backend: gpuMode === 'hybrid' ? 'hybrid' : backend,
     workers,
     backendBytes,

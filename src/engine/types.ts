@@ -76,4 +76,26 @@ export interface HashResult {
   backendBytes: Partial<Record<BackendName, number>>;
   /** With `merkleLeafBytes`: the companion leaves computed in the same pass. */
   merkle?: MerkleLeaves;
+  /** Where `seconds` went, in wall-clock seconds (profiling; printed by `hash --json`). */
+  phases: HashPhases;
+}
+
+/**
+ * Wall-clock seconds of each step of one hashModel call; they add up to `seconds` (less rounding).
+ * `firstResult` is inside `hash`: from the start of hashing until the first task came back, which on
+ * a fresh pool includes starting the worker threads.
+ */
+export interface HashPhases {
+  /** Listing the model (walk, ignores, identities). */
+  walk: number;
+  /** Choosing the backend and making the plan. */
+  plan: number;
+  /** Hashing every leaf (worker start included). */
+  hash: number;
+  /** Until the first task's digests came back (0 when there was nothing to hash). */
+  firstResult: number;
+  /** Stopping the workers (or the GPU). */
+  close: number;
+  /** Re-checking the files and reducing the leaf outputs into the manifest. */
+  reduce: number;
 }

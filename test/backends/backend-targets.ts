@@ -25,7 +25,8 @@ export const ALL_TARGETS: BackendName[] = ['js', 'node-crypto', 'native', 'wasm'
 /**
  * Targets that are a backend's other path to the same outputs: `native-threads` is the native
  * backend's hashLeavesThreaded (BLAKE3 leaves on 3 native threads, files with several leaves mapped
- * once and shared), which the engine uses instead of the worker pool.
+ * once and shared; SHA-256 leaves grouped natively, pairs for the x2 kernel, taken by 3 native
+ * threads), which the engine uses instead of the worker pool.
  */
 export const THREADED_TARGETS = ['native-threads'] as const;
 

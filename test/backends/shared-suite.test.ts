@@ -2,7 +2,7 @@
  * One suite, every backend: each backend's leaf outputs must equal the portable reference (`js`) on
  * the same file ranges — boundary lengths, odd offsets, lanes of different lengths in one batch,
  * BLAKE3 subtree CVs, ranges beyond 4 GiB and chunk counters beyond 2^32 (sparse files); and the native
- * backend's threaded BLAKE3 path (`native-threads`) the same way.
+ * backend's threaded SHA-256 and BLAKE3 paths (`native-threads`) the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSync, openSync, writeSync, ftruncateSync, writeFileSync } from 'node:fs';

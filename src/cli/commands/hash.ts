@@ -59,6 +59,7 @@ export function register(program: Command): void {
               backend: res.backend,
               workers: res.workers,
               backendBytes: res.backendBytes,
+              phases: res.phases,
               // process-wide peak resident set (worker threads included), for the memory bound
               peakRssBytes: process.resourceUsage().maxRSS * 1024,
               ...(flags.output !== undefined ? { output: flags.output } : {}),
