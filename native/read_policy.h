@@ -1,7 +1,7 @@
 // How file ranges are read when memory is short: the one place that decides it for every native
 // reader (SHA-256 lanes, BLAKE3 ranges).
 //
-// Normally the readers hash straight out of MAP_POPULATE'd windows of the page cache (16 MiB per
+// Normally the readers hash straight out of mapped windows of the page cache (16 MiB per
 // SHA-256 lane, 4 MiB for BLAKE3) with POSIX_FADV_SEQUENTIAL readahead (twice read_ahead_kb per
 // stream; 8 MiB × 2 on the development host). Under a tight memory limit those windows and that
 // readahead do not fit: pages are evicted before they are hashed and read again, so the same bytes

@@ -13,10 +13,6 @@
 #include "progress.h"
 #include "read_policy.h"
 
-#ifndef MAP_POPULATE
-#define MAP_POPULATE 0  // not on every Unix: pages are then faulted in as they are read
-#endif
-
 namespace modelseal {
 namespace blake3 {
 
@@ -246,8 +242,10 @@ void hash_mapped_job(void* arg) {
 }
 
 // Maps the range window by window (each a power-of-two number of chunks, like the pread blocks,
-// so the CV stack carries the tree across windows). MAP_POPULATE maps a window's pages in one
-// call instead of one page fault per 64 KiB of readahead.
+// so the CV stack carries the tree across windows). No MAP_POPULATE, for the reason measured in
+// sha256/sha256_lanes.cc (populating marks every page accessed under the LRU lock and holds the
+// mmap lock per window; faulting in as read cost less system time in 6 of 6 paired BLAKE3 runs on
+// the 2-vCPU EPYC Milan VM, notes of the s2-blake3 branch).
 void hash_mapped(const Fd& fd, uint64_t offset, uint64_t len, size_t window, AlignedBuffer& buf, Hasher& h) {
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) throw IoError("IO_ERROR", "cannot stat " + fd.path() + ": " + std::strerror(errno));
@@ -261,7 +259,7 @@ void hash_mapped(const Fd& fd, uint64_t offset, uint64_t len, size_t window, Ali
     batch_progress(n);
     const uint64_t start = pos & ~(page - 1);
     const size_t map_len = static_cast<size_t>(pos + n - start);
-    void* p = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), static_cast<off_t>(start));
+    void* p = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE, fd.get(), static_cast<off_t>(start));
     if (p == MAP_FAILED) {
       // Some file systems cannot map files (ENODEV); others run out of map space: read instead.
       buf.reserve(n);
