@@ -6,10 +6,10 @@
 // (/proc/self/io rchar). Signs DIR with --merkle (1 MiB leaves) first, per hash, into a temp dir.
 // Needs `npm run build:ts`.
 //
-//   flock -x -w 900 /work/notes/bench.lock node bench/verified-stream-ab.mjs DIR [RUNS=3]
+//   flock -x -w 900 /work/notes/bench.lock node bench/verified-stream-ab.mjs DIR [RUNS=3] [OUT.json]
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib.mjs';
 
@@ -24,6 +24,8 @@ writeFileSync(join(tmp, 'p.pem'), publicKey.export({ type: 'spki', format: 'pem'
 const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
 const med = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
 const cores = availableParallelism();
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+const report = { bench: 'verified-stream-ab', dir, runs: RUNS, node: process.version, cpu: cpus()[0]?.model, cores, loadBefore: loadavg(), results: [] };
 console.log(`# ${cores} cores, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 try {
   for (const hash of ['sha256', 'blake3']) {
@@ -53,10 +55,13 @@ try {
     const h = med(runs.hash.map((x) => x.s));
     for (const [k, v] of Object.entries(runs)) {
       const s = med(v.map((x) => x.s));
+      report.results.push({ hash, variant: k, bytes, wallS: s, gbPerS: bytes / s / 1e9, percentOfHash: (h / s) * 100, cpuS: med(v.map((x) => x.cpu)), readsPerByte: med(v.map((x) => x.reads)), runs: v });
       console.log(`${hash} ${k.padEnd(6)} ${(bytes / s / 1e9).toFixed(3)} GB/s (${((h / s) * 100).toFixed(0)} % of hash), wall ${s.toFixed(3)} s, cpu ${med(v.map((x) => x.cpu)).toFixed(3)} s, reads/byte ${med(v.map((x) => x.reads)).toFixed(4)}`);
     }
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
+report.loadAfter = loadavg();
+if (process.argv[4]) writeFileSync(process.argv[4], `${JSON.stringify(report, null, 2)}\n`);
 console.log(`# load after ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
