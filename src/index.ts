@@ -44,14 +44,18 @@ export { bindingDigest, attestationNonce, attestationPathFor, verifyAttestation 
 export type { AttestationNonce, AttestationVerification, VerifyAttestationOptions, CollectedEvidence, EvidenceSource } from './attest/binding/index.js';
 export { attestSignature } from './sign/index.js';
 export type { AttestSignatureOptions, AttestSignatureResult } from './sign/index.js';
-export { ATTEST_MODES, evidenceSourceFor } from './attest/sources.js';
-export type { AttestMode, EvidenceSourceOptions } from './attest/sources.js';
+export { evidenceSourceFor } from './attest/sources.js';
+export type { EvidenceSourceOptions } from './attest/sources.js';
+export { ATTEST_MODES } from './attest/modes.js';
+export type { AttestMode } from './attest/modes.js';
 
 // Attesting a signed bundle and checking a bundle's attestation (with receipts): the library steps
 // behind `sign --attest` and `verify --attestation / --policy / --receipt`.
 export { attestBundle } from './sign/index.js';
 export type { AttestBundleOptions, AttestBundleResult } from './sign/index.js';
 export { checkAttestation, writeVerificationReceipt } from './verify/index.js';
+export { loadAttestSteps } from './verify/index.js';
+export type { AttestSteps } from './verify/index.js';
 export type { CheckAttestationOptions, CheckAttestationResult, VerificationReceiptOptions, VerifiedModelRef } from './verify/index.js';
 export { validatePolicy, loadPolicy, parsePolicy } from './attest/policy/index.js';
 export type { Policy, PolicyResult } from './attest/policy/index.js';
@@ -75,6 +79,8 @@ export type { DoctorReport } from './engine/doctor.js';
 
 // Load-time verification: Merkle companion, verified reads, tensor-file headers (issue 14)
 export { openVerified, verifyTensors, VerifiedModel, MAX_UNIT_BYTES } from './verify/open-verified.js';
+export { loadOpenVerified } from './verify/index.js';
+export type { OpenVerifiedModule } from './verify/index.js';
 export type { OpenVerifiedOptions, ChunkOptions, GpuLeafLayout, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
 export { verifyCompanion, findCompanion, inspectCompanion } from './verify/companion.js';
 export type { VerifiedCompanion, CompanionInspection } from './verify/companion.js';

@@ -7,10 +7,9 @@ import { InputError } from '../errors.js';
 import { createHardwareEvidenceSource } from './acquire/index.js';
 import type { EvidenceSource } from './core/types.js';
 
-/** What `--attest` accepts. */
-export type AttestMode = 'auto' | 'snp' | 'tdx' | 'nvidia' | 'simulated';
-/** Every {@link AttestMode}, in the order help texts list them. */
-export const ATTEST_MODES: readonly AttestMode[] = ['auto', 'snp', 'tdx', 'nvidia', 'simulated'];
+import { ATTEST_MODES, type AttestMode } from './modes.js';
+
+export { ATTEST_MODES, type AttestMode } from './modes.js';
 
 /** Which devices a source includes besides the CPU report. */
 export interface EvidenceSourceOptions {

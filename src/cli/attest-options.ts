@@ -14,11 +14,7 @@ import { InputError, ModelsealError } from '../errors.js';
 import { parseHex, parseTime } from './args.js';
 import {
   ATTEST_MODES,
-  attestBundle as attestBundleLib,
-  attestationPathFor,
-  checkAttestation as checkAttestationLib,
-  evidenceSourceFor,
-  writeVerificationReceipt,
+  loadAttestSteps,
   type AttestBundleResult,
   type AttestMode,
   type CheckAttestationResult,
@@ -26,7 +22,9 @@ import {
   type ReceiptResult,
 } from '../index.js';
 
-export { ATTEST_MODES, evidenceSourceFor, type AttestMode };
+// The steps themselves (evidence parsers, roots, policy, receipts, acquisition: ~420 KB) load only when
+// an attestation flag is given (loadAttestSteps): a plain `verify --key` / `sign --key` never runs them.
+export { ATTEST_MODES, type AttestMode };
 
 /** The flag-shaped form of the library's `attestBundle` that the sign hook passes. */
 export interface AttestBundleFlags {
@@ -45,7 +43,7 @@ export interface AttestBundleFlags {
 /** `sign --attest`: the library's `attestBundle` on the bundle just written. */
 export async function attestBundle(o: AttestBundleFlags): Promise<AttestBundleResult & { path: string }> {
   const { bundlePath, ...options } = o;
-  const r = await attestBundleLib(bundlePath, options);
+  const r = await (await loadAttestSteps()).attestBundle(bundlePath, options);
   return { ...r, path: r.path! };
 }
 
@@ -63,8 +61,8 @@ export interface CheckAttestationFlags {
 }
 
 /** `verify --attestation`: the library's `checkAttestation`. */
-export function checkAttestation(o: CheckAttestationFlags): Promise<CheckAttestationResult> {
-  return checkAttestationLib(o.rootDigest, o.bundlePath, o.attestationPath, {
+export async function checkAttestation(o: CheckAttestationFlags): Promise<CheckAttestationResult> {
+  return (await loadAttestSteps()).checkAttestation(o.rootDigest, o.bundlePath, o.attestationPath, {
     ...(o.publicKey !== undefined ? { publicKey: o.publicKey } : {}),
     ...(o.policyPath !== undefined ? { policy: o.policyPath } : {}),
     ...(o.nonce !== undefined ? { expectedNonce: o.nonce } : {}),
@@ -75,8 +73,8 @@ export function checkAttestation(o: CheckAttestationFlags): Promise<CheckAttesta
 }
 
 /** `verify --receipt`: the library's `writeVerificationReceipt`. */
-export function writeReceipt(o: { rootDigest: string; verifyResult: ReceiptResult; nonce: Uint8Array; out: string; mode: AttestMode; force?: boolean }): Promise<{ path: string; simulated: boolean; source: string }> {
-  return writeVerificationReceipt(o.rootDigest, o.verifyResult, { nonce: o.nonce, out: o.out, mode: o.mode, ...(o.force !== undefined ? { force: o.force } : {}) });
+export async function writeReceipt(o: { rootDigest: string; verifyResult: ReceiptResult; nonce: Uint8Array; out: string; mode: AttestMode; force?: boolean }): Promise<{ path: string; simulated: boolean; source: string }> {
+  return (await loadAttestSteps()).writeVerificationReceipt(o.rootDigest, o.verifyResult, { nonce: o.nonce, out: o.out, mode: o.mode, ...(o.force !== undefined ? { force: o.force } : {}) });
 }
 
 // ---- hooks for the sign and verify commands ---------------------------------------------------------
@@ -115,6 +113,7 @@ export async function preflightSignAttest(flags: SignAttestFlags, bundlePath: st
   if (flags.attest === undefined) return undefined;
   const mode = flags.attest as AttestMode;
   if (flags.attestNonce) parseHex(flags.attestNonce, '--attest-nonce', 32);
+  const { attestationPathFor, evidenceSourceFor } = await loadAttestSteps();
   const att = attestationPathFor(bundlePath);
   if (flags.force !== true && existsSync(att)) {
     throw new InputError('ATT_EXISTS', `${att} already exists; pass --force to replace it (and the bundle), or -o to sign to another path.`);

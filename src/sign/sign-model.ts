@@ -15,6 +15,7 @@ import { DEFAULT_LEAF_BYTES, isValidLeafSize } from '../manifest/companion.js';
 import { buildCompanionFromLeaves, companionPaths, type BuiltCompanion } from './companion.js';
 import { decodeBase64Strict, verifyDsseSignature } from '../crypto/dsse.js';
 import { createCertificateSigner, createKeySigner, signStatement, type KeySource, type Signer } from './signer.js';
+import { defaultBundlePath } from './bundle-path.js';
 
 function companionSidePaths(bundle: string): string[] {
   const c = companionPaths(bundle);
@@ -84,10 +85,7 @@ export interface SignModelResult {
   };
 }
 
-/** The default bundle path for a model: `<model>.sig` beside the directory or file. */
-export function defaultBundlePath(modelPath: string): string {
-  return resolve(modelPath) + '.sig';
-}
+export { defaultBundlePath } from './bundle-path.js';
 
 /**
  * Writes `data` to `path` atomically (see {@link writeOutputFile}: temporary file, full writes, fsync,

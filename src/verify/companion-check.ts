@@ -5,7 +5,7 @@
  */
 import { ModelsealError } from '../errors.js';
 import { findCompanion } from './companion.js';
-import { openVerified } from './open-verified.js';
+import { loadOpenVerified } from './open-verified-loader.js';
 import type { TrustOptions } from './signature.js';
 
 /** The companion part of a verify result. */
@@ -36,6 +36,7 @@ export async function checkCompanion(
 ): Promise<CompanionVerdict | undefined> {
   const path = findCompanion(bundlePath, companion);
   if (path === undefined) return undefined;
+  const { openVerified } = await loadOpenVerified();
   const m = await openVerified(modelPath, { ...trust, signature: bundlePath, companion: path });
   try {
     const mismatches: CompanionVerdict['mismatches'] = [];

@@ -19,3 +19,5 @@ export {
   type VerificationReceiptOptions,
   type VerifiedModelRef,
 } from './attestation.js';
+export { loadAttestSteps, type AttestSteps } from './attest-steps-loader.js';
+export { loadOpenVerified, type OpenVerifiedModule } from './open-verified-loader.js';

@@ -99,6 +99,35 @@ describe('bin/modelseal.js runs the bundle', () => {
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version);
     expect([...sources].filter((s) => s.startsWith('dist/cli/commands/'))).toEqual([]);
   });
+
+  it('sign --key and verify --key load no attestation or open-verified code; verify --attestation loads it from the bundle, answering as unbundled', () => {
+    const key = join(d.path, 'lazy-key.pem');
+    const pub = join(d.path, 'lazy-pub.pem');
+    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(key, k.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(pub, k.publicKey.export({ type: 'spki', format: 'pem' }));
+    const sig = join(d.path, 'lazy.sig');
+    const lazyOnly = /^dist\/attest\/(?!modes\.js)|^dist\/verify\/(attestation|attest-steps|open-verified)\.js|^dist\/sign\/attest-|^dist\/crypto\/x509\.js|^dist\/formats\//;
+    const s = loadedBy(['sign', join(d.path, 'tiny'), '--key', key, '--output', sig]);
+    expect(s.r.status, s.r.stderr).toBe(0);
+    expect(s.sources).toContain('dist/cli/commands/sign.js');
+    expect([...s.sources].filter((x) => lazyOnly.test(x))).toEqual([]);
+    const v = loadedBy(['verify', join(d.path, 'tiny'), '--sig', sig, '--key', pub, '--json']);
+    expect(v.r.status, v.r.stderr).toBe(0);
+    expect(v.sources).toContain('dist/verify/verify-model.js');
+    expect([...v.sources].filter((x) => lazyOnly.test(x))).toEqual([]);
+    // --attestation with no <bundle>.att beside the bundle: the steps load (from the bundle, so the
+    // error is the bundle's own ModelsealError class) and refuse as the unbundled CLI does.
+    const args = ['verify', join(d.path, 'tiny'), '--sig', sig, '--key', pub, '--attestation'];
+    const a = loadedBy(args);
+    const u = unbundled(args);
+    expect(a.r.status).toBe(u.status);
+    expect(a.r.status).not.toBe(0);
+    expect(a.r.status).not.toBe(70);
+    expect(a.r.stderr).toBe(u.stderr);
+    expect(a.sources).toContain('dist/verify/attestation.js');
+    expect(a.files.filter((f) => f.startsWith(join(REPO_ROOT, 'dist') + '/') && !f.startsWith(BUNDLE_DIR + '/'))).toEqual([]);
+  });
 });
 
 describe('the bundled CLI answers as the unbundled one', () => {

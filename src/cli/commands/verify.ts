@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { InputError, ModelsealError } from '../../errors.js';
-import { defaultBundlePath, verifyModel, verifyTensors, type OpenVerifiedOptions, type VerifyModelOptions, type VerifyModelResult, type VerifyTensorsResult } from '../../index.js';
+import { defaultBundlePath, loadOpenVerified, verifyModel, type OpenVerifiedOptions, type VerifyModelOptions, type VerifyModelResult, type VerifyTensorsResult } from '../../index.js';
 import { collect, formatBytes, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
 import { addModelSigningSpellings, checkMethodFlags, oneSpelling as one, splitMethod, type PkiMethod } from '../model-signing.js';
@@ -123,7 +123,8 @@ async function tensorVerdict(model: string, bundle: string, o: VerifyModelOption
   const opts: OpenVerifiedOptions & { files?: string[] } = { signature: bundle, publicKey, certRoot, allowPartialChain, sigstore, companion, files: flags.file };
   let r: VerifyTensorsResult;
   try {
-    r = await verifyTensors(model, flags.tensor!, opts);
+    // open-verified.ts loads only here (and for a companion): ~42 KB a plain verify never runs
+    r = await (await loadOpenVerified()).verifyTensors(model, flags.tensor!, opts);
   } catch (e) {
     if (!(e instanceof ModelsealError) || e.kind !== 'verification') throw e;
     if (ctx.json) writeJson({ verified: false, scope: 'tensors', summary: `verification FAILED: ${e.code}`, error: e.toJSON(), model, bundle });
