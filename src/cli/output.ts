@@ -4,6 +4,7 @@
  */
 import { ModelsealError } from '../errors.js';
 import { removePendingOutputs } from '../index.js';
+import { setExitCode } from './exit-code.js';
 
 /** How a command prints: `--json` (one JSON result on stdout) and `--quiet` (no human text on stderr). */
 export interface CommandContext {
@@ -30,6 +31,16 @@ function jsonReplacer(_k: string, v: unknown): unknown {
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
   return v;
+}
+
+/** A command's output context from its `--json` / `-q` flags (`quiet` overrides for commands without -q). */
+export function contextOf(flags: { json?: boolean; quiet?: boolean }, quiet = flags.quiet === true): CommandContext {
+  return { json: flags.json === true, quiet };
+}
+
+/** A commander action's whole run: {@link runCommand}, then its exit code recorded for `main`. */
+export async function runAction(ctx: CommandContext, body: () => Promise<number>): Promise<void> {
+  setExitCode(await runCommand(ctx, body));
 }
 
 /**

@@ -78,6 +78,12 @@ beforeAll(async () => {
   const ca = await initializeCA(key(), ctlog);
   const tlog = await initializeTLog(REKOR, key());
   const tsa = await initializeTSA(key());
+  // The mock stamps genTime through asn1js, which drops trailing zeros of the milliseconds (".12Z"),
+  // and @sigstore/core accepts only three fraction digits or none: about 1 run in 10 failed with
+  // "invalid time". Whole seconds (no fraction) are what both accept; a stamp taken after the
+  // certificate was issued still falls inside its validity, which X.509 counts in whole seconds.
+  const mockClock = (tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime;
+  (tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () => new Date(Math.floor(mockClock().getTime() / 1000) * 1000);
   const log = tlog.log.bind(tlog);
   tlog.log = (proposed: object) => log(canonicalDsse(proposed));
   serve(FULCIO, fulcioHandler(ca));

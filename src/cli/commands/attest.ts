@@ -7,8 +7,7 @@ import type { Command } from 'commander';
 import { InputError, UnavailableError, EXIT_OK, EXIT_VERIFY_FAILED } from '../../errors.js';
 import { collectEvidence, inspectEvidence, readInputFile, verifyEvidence, writeOutputFile, type EvidenceKind, type InputKind, type VerifyEvidenceOptions } from '../../index.js';
 import { collect, parseHex, parseTime } from '../args.js';
-import { setExitCode } from '../exit-code.js';
-import { info, runCommand, writeJson } from '../output.js';
+import { contextOf, info, runAction, writeJson } from '../output.js';
 
 interface CommonFlags {
   json?: boolean;
@@ -64,22 +63,20 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .option('-q, --quiet', 'no output except errors')
     .action(async (file: string, flags: CommonFlags) => {
-      const ctx = { json: flags.json === true, quiet: flags.quiet === true };
-      setExitCode(
-        await runCommand(ctx, async () => {
-          const r = await inspectEvidence(readInput(file, 'evidence file'));
-          if (ctx.json) writeJson({ ok: true, ...r });
-          else {
-            printFields(flags, '', { kind: r.kind, format: r.format, encoding: r.encoding, envelope: r.envelope, unwrapped: r.unwrapped });
-            printFields(flags, '', r.fields);
-            r.certificates.forEach((c, i) => printFields(flags, `certificate[${i}]`, c));
-            if (r.meta) printFields(flags, 'meta', r.meta);
-            if (r.trailingBytes > 0 && r.format !== 'tdx-quote') printFields(flags, 'trailingBytes', r.trailingBytes);
-            for (const w of r.warnings) info(ctx, `warning: ${w}`);
-          }
-          return EXIT_OK;
-        }),
-      );
+      const ctx = contextOf(flags);
+      await runAction(ctx, async () => {
+        const r = await inspectEvidence(readInput(file, 'evidence file'));
+        if (ctx.json) writeJson({ ok: true, ...r });
+        else {
+          printFields(flags, '', { kind: r.kind, format: r.format, encoding: r.encoding, envelope: r.envelope, unwrapped: r.unwrapped });
+          printFields(flags, '', r.fields);
+          r.certificates.forEach((c, i) => printFields(flags, `certificate[${i}]`, c));
+          if (r.meta) printFields(flags, 'meta', r.meta);
+          if (r.trailingBytes > 0 && r.format !== 'tdx-quote') printFields(flags, 'trailingBytes', r.trailingBytes);
+          for (const w of r.warnings) info(ctx, `warning: ${w}`);
+        }
+        return EXIT_OK;
+      });
     });
 
   attest
@@ -99,34 +96,32 @@ export function register(program: Command): void {
     .option('--json', 'print the verdict as one JSON object on stdout')
     .option('-q, --quiet', 'no human output')
     .action(async (file: string, flags: VerifyFlags) => {
-      const ctx = { json: flags.json === true, quiet: flags.quiet === true };
-      setExitCode(
-        await runCommand(ctx, async () => {
-          const opts: VerifyEvidenceOptions = {};
-          if (flags.at) opts.at = parseTime(flags.at, '--at');
-          if (flags.collateralAt) opts.collateralAt = parseTime(flags.collateralAt, '--collateral-at');
-          if (flags.certs?.length) opts.certs = flags.certs.map((f) => readInput(f, 'certificate file', 'certificate'));
-          if (flags.collateral) opts.collateralDir = flags.collateral;
-          if (flags.allowSimulated) opts.allowSimulated = true;
-          if (flags.simulatedRoot?.length) opts.simulatedRoots = flags.simulatedRoot.map((f) => readInput(f, 'simulated root', 'certificate'));
-          if (flags.reportData) opts.expectedReportData = parseHex(flags.reportData, '--report-data', 1, 64);
-          if (flags.nonce) opts.expectedNonce = parseHex(flags.nonce, '--nonce', 1, 64);
-          if (flags.rims?.length) opts.rims = flags.rims.map((f) => readInput(f, 'RIM file', 'rim'));
-          if (flags.signatureOnly) opts.signatureOnly = true;
-          const v = await verifyEvidence(readInput(file, 'evidence file'), opts);
-          const code = v.verified ? EXIT_OK : EXIT_VERIFY_FAILED;
-          if (ctx.json) {
-            writeJson({ ok: v.verified, ...v });
-          } else if (!ctx.quiet) {
-            process.stdout.write(`${v.verified ? 'VERIFIED' : 'REFUSED'}${v.code ? ` [${v.code}]` : ''}${v.simulated ? ' (SIMULATED)' : ''}: ${v.message}\n`);
-            if (v.chain.length) process.stdout.write(`chain: ${v.chain.join(' <- ')}\n`);
-            for (const w of v.warnings) info(ctx, `warning: ${w}`);
-            // A refused verdict's claims are what the evidence says, not what was proven.
-            printFields(flags, v.verified ? 'claims' : 'unverified-claims', v.claims);
-          }
-          return code;
-        }),
-      );
+      const ctx = contextOf(flags);
+      await runAction(ctx, async () => {
+        const opts: VerifyEvidenceOptions = {};
+        if (flags.at) opts.at = parseTime(flags.at, '--at');
+        if (flags.collateralAt) opts.collateralAt = parseTime(flags.collateralAt, '--collateral-at');
+        if (flags.certs?.length) opts.certs = flags.certs.map((f) => readInput(f, 'certificate file', 'certificate'));
+        if (flags.collateral) opts.collateralDir = flags.collateral;
+        if (flags.allowSimulated) opts.allowSimulated = true;
+        if (flags.simulatedRoot?.length) opts.simulatedRoots = flags.simulatedRoot.map((f) => readInput(f, 'simulated root', 'certificate'));
+        if (flags.reportData) opts.expectedReportData = parseHex(flags.reportData, '--report-data', 1, 64);
+        if (flags.nonce) opts.expectedNonce = parseHex(flags.nonce, '--nonce', 1, 64);
+        if (flags.rims?.length) opts.rims = flags.rims.map((f) => readInput(f, 'RIM file', 'rim'));
+        if (flags.signatureOnly) opts.signatureOnly = true;
+        const v = await verifyEvidence(readInput(file, 'evidence file'), opts);
+        const code = v.verified ? EXIT_OK : EXIT_VERIFY_FAILED;
+        if (ctx.json) {
+          writeJson({ ok: v.verified, ...v });
+        } else if (!ctx.quiet) {
+          process.stdout.write(`${v.verified ? 'VERIFIED' : 'REFUSED'}${v.code ? ` [${v.code}]` : ''}${v.simulated ? ' (SIMULATED)' : ''}: ${v.message}\n`);
+          if (v.chain.length) process.stdout.write(`chain: ${v.chain.join(' <- ')}\n`);
+          for (const w of v.warnings) info(ctx, `warning: ${w}`);
+          // A refused verdict's claims are what the evidence says, not what was proven.
+          printFields(flags, v.verified ? 'claims' : 'unverified-claims', v.claims);
+        }
+        return code;
+      });
     });
 
   attest
@@ -139,34 +134,32 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .option('-q, --quiet', 'no human output')
     .action(async (flags: CollectFlags) => {
-      const ctx = { json: flags.json === true, quiet: flags.quiet === true };
-      setExitCode(
-        await runCommand(ctx, async () => {
-          const kinds = { auto: undefined, snp: ['sev-snp'], tdx: ['tdx'], nvidia: ['nvidia-gpu'], tdisp: ['tdisp'] }[flags.kind];
-          if (kinds === undefined && flags.kind !== 'auto') throw new InputError('USAGE', `--kind must be one of auto, snp, tdx, nvidia, tdisp (got "${flags.kind}").`);
-          const o: NonNullable<Parameters<typeof collectEvidence>[0]> = {};
-          if (kinds) o.kinds = kinds as EvidenceKind[];
-          if (flags.reportData) o.reportData = parseHex(flags.reportData, '--report-data', 1, 64);
-          if (flags.nonce) o.nonce = parseHex(flags.nonce, '--nonce', 32);
-          const { records, unavailable } = await collectEvidence(o);
-          for (const u of unavailable) info(ctx, `${u.kind}: not available — ${u.reason} (probed: ${u.probed.join(', ')})`);
-          if (records.length === 0) {
-            throw new UnavailableError('EVIDENCE_UNAVAILABLE', `No evidence could be collected here: ${unavailable.map((u) => `${u.kind}: ${u.reason}`).join('; ')}.`);
-          }
-          // Each record becomes a modelseal evidence envelope, which `attest verify/inspect` read back.
-          const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-          const envelopes = records.map(({ evidence, certs, auxblob, ...rest }) => ({ ...rest, evidence: b64(evidence), certs: certs.map(b64), ...(auxblob ? { auxblob: b64(auxblob) } : {}) }));
-          if (flags.out) {
-            const files = envelopes.map((e) => (envelopes.length === 1 ? flags.out! : `${flags.out}.${e.kind as string}.json`));
-            // replaces an earlier regular file as before; never a device, FIFO or directory
-            envelopes.forEach((e, i) => writeOutputFile(files[i]!, JSON.stringify(e, null, 2) + '\n', { force: true, what: 'the evidence' }));
-            for (const f of files) info(ctx, `evidence written to ${f}`);
-            if (ctx.json) writeJson({ ok: true, files, unavailable });
-          } else {
-            writeJson({ ok: true, evidence: envelopes, unavailable });
-          }
-          return EXIT_OK;
-        }),
-      );
+      const ctx = contextOf(flags);
+      await runAction(ctx, async () => {
+        const kinds = { auto: undefined, snp: ['sev-snp'], tdx: ['tdx'], nvidia: ['nvidia-gpu'], tdisp: ['tdisp'] }[flags.kind];
+        if (kinds === undefined && flags.kind !== 'auto') throw new InputError('USAGE', `--kind must be one of auto, snp, tdx, nvidia, tdisp (got "${flags.kind}").`);
+        const o: NonNullable<Parameters<typeof collectEvidence>[0]> = {};
+        if (kinds) o.kinds = kinds as EvidenceKind[];
+        if (flags.reportData) o.reportData = parseHex(flags.reportData, '--report-data', 1, 64);
+        if (flags.nonce) o.nonce = parseHex(flags.nonce, '--nonce', 32);
+        const { records, unavailable } = await collectEvidence(o);
+        for (const u of unavailable) info(ctx, `${u.kind}: not available — ${u.reason} (probed: ${u.probed.join(', ')})`);
+        if (records.length === 0) {
+          throw new UnavailableError('EVIDENCE_UNAVAILABLE', `No evidence could be collected here: ${unavailable.map((u) => `${u.kind}: ${u.reason}`).join('; ')}.`);
+        }
+        // Each record becomes a modelseal evidence envelope, which `attest verify/inspect` read back.
+        const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+        const envelopes = records.map(({ evidence, certs, auxblob, ...rest }) => ({ ...rest, evidence: b64(evidence), certs: certs.map(b64), ...(auxblob ? { auxblob: b64(auxblob) } : {}) }));
+        if (flags.out) {
+          const files = envelopes.map((e) => (envelopes.length === 1 ? flags.out! : `${flags.out}.${e.kind as string}.json`));
+          // replaces an earlier regular file as before; never a device, FIFO or directory
+          envelopes.forEach((e, i) => writeOutputFile(files[i]!, JSON.stringify(e, null, 2) + '\n', { force: true, what: 'the evidence' }));
+          for (const f of files) info(ctx, `evidence written to ${f}`);
+          if (ctx.json) writeJson({ ok: true, files, unavailable });
+        } else {
+          writeJson({ ok: true, evidence: envelopes, unavailable });
+        }
+        return EXIT_OK;
+      });
     });
 }

@@ -6,8 +6,7 @@
 import type { Command } from 'commander';
 import { InputError, ModelsealError, openVerified, type OpenVerifiedOptions } from '../../index.js';
 import { collect } from '../args.js';
-import { setExitCode } from '../exit-code.js';
-import { runCommand } from '../output.js';
+import { contextOf, runAction } from '../output.js';
 
 interface CatFlags {
   sig?: string;
@@ -53,45 +52,43 @@ export function register(program: Command): void {
     .option('--tensor <name>', 'only this tensor of a safetensors / GGUF file')
     .option('--json', 'errors as one JSON object on stdout (the bytes still go to stdout on success)')
     .action(async (model: string, path: string, flags: CatFlags) => {
-      const ctx = { json: flags.json === true, quiet: false };
-      setExitCode(
-        await runCommand(ctx, async () => {
-          if (flags.range !== undefined && flags.tensor !== undefined) throw new InputError('USAGE', 'give --range or --tensor, not both.');
-          const methods = [flags.key !== undefined, flags.certRoot !== undefined, flags.sigstoreIdentity !== undefined || flags.sigstoreIssuer !== undefined].filter(Boolean).length;
-          if (methods !== 1) throw new InputError('USAGE', 'cat needs exactly one of: --key PUB.pem, --cert-root CA.pem, or --sigstore-identity ID --sigstore-issuer URL.');
-          const o: OpenVerifiedOptions = { signature: flags.sig ?? `${model.replace(/\/+$/, '')}.sig` };
-          if (flags.key !== undefined) o.publicKey = flags.key;
-          if (flags.certRoot !== undefined) o.certRoot = flags.certRoot;
-          if (flags.allowPartialChain === true) o.allowPartialChain = true;
-          if (flags.sigstoreIdentity !== undefined || flags.sigstoreIssuer !== undefined) {
-            if (flags.sigstoreIdentity === undefined || flags.sigstoreIssuer === undefined) throw new InputError('USAGE', 'Sigstore verification needs both --sigstore-identity and --sigstore-issuer.');
-            o.sigstore = { identity: flags.sigstoreIdentity, issuer: flags.sigstoreIssuer, ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}) };
+      const ctx = contextOf(flags, false);
+      await runAction(ctx, async () => {
+        if (flags.range !== undefined && flags.tensor !== undefined) throw new InputError('USAGE', 'give --range or --tensor, not both.');
+        const methods = [flags.key !== undefined, flags.certRoot !== undefined, flags.sigstoreIdentity !== undefined || flags.sigstoreIssuer !== undefined].filter(Boolean).length;
+        if (methods !== 1) throw new InputError('USAGE', 'cat needs exactly one of: --key PUB.pem, --cert-root CA.pem, or --sigstore-identity ID --sigstore-issuer URL.');
+        const o: OpenVerifiedOptions = { signature: flags.sig ?? `${model.replace(/\/+$/, '')}.sig` };
+        if (flags.key !== undefined) o.publicKey = flags.key;
+        if (flags.certRoot !== undefined) o.certRoot = flags.certRoot;
+        if (flags.allowPartialChain === true) o.allowPartialChain = true;
+        if (flags.sigstoreIdentity !== undefined || flags.sigstoreIssuer !== undefined) {
+          if (flags.sigstoreIdentity === undefined || flags.sigstoreIssuer === undefined) throw new InputError('USAGE', 'Sigstore verification needs both --sigstore-identity and --sigstore-issuer.');
+          o.sigstore = { identity: flags.sigstoreIdentity, issuer: flags.sigstoreIssuer, ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}) };
+        }
+        if (flags.companion !== undefined) o.companion = flags.companion;
+        const range = flags.range !== undefined ? parseRange(flags.range) : undefined;
+        const m = await openVerified(model, o);
+        try {
+          let start = range?.start ?? 0;
+          let endExcl = range?.end !== undefined ? range.end + 1 : m.fileInfo(path).size;
+          if (flags.tensor !== undefined) {
+            const t = (await m.tensors(path)).find((x) => x.name === flags.tensor);
+            if (!t) throw new InputError('TENSOR_NOT_FOUND', `${path} has no tensor ${JSON.stringify(flags.tensor)}; \`modelseal verify --tensor '*' --json\` lists them.`);
+            start = t.start;
+            endExcl = t.end;
           }
-          if (flags.companion !== undefined) o.companion = flags.companion;
-          const range = flags.range !== undefined ? parseRange(flags.range) : undefined;
-          const m = await openVerified(model, o);
-          try {
-            let start = range?.start ?? 0;
-            let endExcl = range?.end !== undefined ? range.end + 1 : m.fileInfo(path).size;
-            if (flags.tensor !== undefined) {
-              const t = (await m.tensors(path)).find((x) => x.name === flags.tensor);
-              if (!t) throw new InputError('TENSOR_NOT_FOUND', `${path} has no tensor ${JSON.stringify(flags.tensor)}; \`modelseal verify --tensor '*' --json\` lists them.`);
-              start = t.start;
-              endExcl = t.end;
-            }
-            if (endExcl > m.fileInfo(path).size) throw new InputError('RANGE_INVALID', `--range ends past the end of ${path} (${m.fileInfo(path).size} bytes).`);
-            // Each chunk is written only after its unit verified; a failing unit throws before any of it is written.
-            for await (const chunk of m.chunks(path, start, endExcl)) {
-              if (!process.stdout.write(chunk)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
-            }
-            return 0;
-          } catch (e) {
-            if (e instanceof ModelsealError && e.kind === 'verification') process.stderr.write(`modelseal: verification FAILED; output stopped before the failing bytes.\n`);
-            throw e;
-          } finally {
-            await m.close();
+          if (endExcl > m.fileInfo(path).size) throw new InputError('RANGE_INVALID', `--range ends past the end of ${path} (${m.fileInfo(path).size} bytes).`);
+          // Each chunk is written only after its unit verified; a failing unit throws before any of it is written.
+          for await (const chunk of m.chunks(path, start, endExcl)) {
+            if (!process.stdout.write(chunk)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
           }
-        }),
-      );
+          return 0;
+        } catch (e) {
+          if (e instanceof ModelsealError && e.kind === 'verification') process.stderr.write(`modelseal: verification FAILED; output stopped before the failing bytes.\n`);
+          throw e;
+        } finally {
+          await m.close();
+        }
+      });
     });
 }

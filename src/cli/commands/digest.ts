@@ -1,9 +1,8 @@
 /** `modelseal digest MODEL`: the model's OMS root digest alone on stdout (model_signing's `digest`). */
 import type { Command } from 'commander';
 import { hashModel } from '../../index.js';
-import { setExitCode } from '../exit-code.js';
 import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
-import { runCommand, writeJson } from '../output.js';
+import { contextOf, runAction, writeJson } from '../output.js';
 import { withProgress } from '../progress.js';
 
 export function register(program: Command): void {
@@ -16,18 +15,16 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON result object on stdout')
     .option('--no-progress', 'no progress bar')
     .action(async (model: string, flags: HashingFlags & { json?: boolean; progress: boolean }) => {
-      const ctx = { json: flags.json === true, quiet: true };
-      setExitCode(
-        await runCommand(ctx, async () => {
-          const options = hashingOptionsFrom(flags);
-          const res = await withProgress({ json: false, quiet: ctx.json, progress: flags.progress }, (onProgress) => {
-            options.onProgress = onProgress;
-            return hashModel(model, options);
-          });
-          if (ctx.json) writeJson({ ok: true, model, rootDigest: res.manifest.rootDigest, serialization: res.manifest.serialization });
-          else process.stdout.write(`${res.manifest.rootDigest}\n`);
-          return 0;
-        }),
-      );
+      const ctx = contextOf(flags, true);
+      await runAction(ctx, async () => {
+        const options = hashingOptionsFrom(flags);
+        const res = await withProgress({ json: false, quiet: ctx.json, progress: flags.progress }, (onProgress) => {
+          options.onProgress = onProgress;
+          return hashModel(model, options);
+        });
+        if (ctx.json) writeJson({ ok: true, model, rootDigest: res.manifest.rootDigest, serialization: res.manifest.serialization });
+        else process.stdout.write(`${res.manifest.rootDigest}\n`);
+        return 0;
+      });
     });
 }

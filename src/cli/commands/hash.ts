@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { checkModelSums, hashModel, writeSumsFile } from '../../index.js';
 import { formatBytes, formatRate } from '../args.js';
-import { setExitCode } from '../exit-code.js';
 import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
-import { info, runCommand, writeJson } from '../output.js';
+import { contextOf, info, runAction, writeJson } from '../output.js';
 import { withProgress } from '../progress.js';
 
 interface HashFlags extends HashingFlags {
@@ -32,51 +31,49 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no human output on stderr (with --check: print only the failures)')
     .option('--no-progress', 'no progress bar');
   cmd.action(async (model: string | undefined, flags: HashFlags & { output?: string; check?: string }) => {
-      const ctx = { json: flags.json === true, quiet: flags.quiet === true };
-      setExitCode(
-        await runCommand(ctx, async () => {
-          if (flags.check !== undefined) return checkCommand(cmd, model, flags.check, flags, ctx);
-          if (model === undefined) throw new InputError('USAGE', 'hash needs a model: modelseal hash MODEL (or hash --check FILE).');
-          const options = hashingOptionsFrom(flags);
-          const res = await withProgress({ json: ctx.json, quiet: ctx.quiet, progress: flags.progress }, (onProgress) => {
-            options.onProgress = onProgress;
-            return hashModel(model, options);
+      const ctx = contextOf(flags);
+      await runAction(ctx, async () => {
+        if (flags.check !== undefined) return checkCommand(cmd, model, flags.check, flags, ctx);
+        if (model === undefined) throw new InputError('USAGE', 'hash needs a model: modelseal hash MODEL (or hash --check FILE).');
+        const options = hashingOptionsFrom(flags);
+        const res = await withProgress({ json: ctx.json, quiet: ctx.quiet, progress: flags.progress }, (onProgress) => {
+          options.onProgress = onProgress;
+          return hashModel(model, options);
+        });
+        const m = res.manifest;
+        if (flags.output !== undefined) writeSumsFile(flags.output, m, model);
+        if (ctx.json) {
+          writeJson({
+            type: 'result',
+            ok: true,
+            model: model,
+            modelName: m.modelName,
+            rootDigest: m.rootDigest,
+            serialization: m.serialization,
+            resources: m.resources,
+            bytes: res.bytes,
+            seconds: res.seconds,
+            bytesPerSecond: res.bytes / Math.max(res.seconds, 1e-9),
+            backend: res.backend,
+            workers: res.workers,
+            backendBytes: res.backendBytes,
+            phases: res.phases,
+            // process-wide peak resident set (worker threads included), for the memory bound
+            peakRssBytes: process.resourceUsage().maxRSS * 1024,
+            ...(flags.output !== undefined ? { output: flags.output } : {}),
           });
-          const m = res.manifest;
-          if (flags.output !== undefined) writeSumsFile(flags.output, m, model);
-          if (ctx.json) {
-            writeJson({
-              type: 'result',
-              ok: true,
-              model: model,
-              modelName: m.modelName,
-              rootDigest: m.rootDigest,
-              serialization: m.serialization,
-              resources: m.resources,
-              bytes: res.bytes,
-              seconds: res.seconds,
-              bytesPerSecond: res.bytes / Math.max(res.seconds, 1e-9),
-              backend: res.backend,
-              workers: res.workers,
-              backendBytes: res.backendBytes,
-              phases: res.phases,
-              // process-wide peak resident set (worker threads included), for the memory bound
-              peakRssBytes: process.resourceUsage().maxRSS * 1024,
-              ...(flags.output !== undefined ? { output: flags.output } : {}),
-            });
-          } else {
-            if (flags.manifest) for (const r of m.resources) process.stdout.write(`${r.digest}  ${r.algorithm}  ${r.name}\n`);
-            process.stdout.write(`${m.rootDigest}  ${m.modelName}\n`);
-            info(
-              ctx,
-              `root digest ${m.rootDigest} (sha256 over ${m.resources.length} ${m.serialization.method === 'shards' ? 'shard' : 'file'} resource${m.resources.length === 1 ? '' : 's'}, ${m.serialization.hashType})\n` +
-                `hashed ${formatBytes(res.bytes)} in ${res.seconds.toFixed(3)} s, ${formatRate(res.bytes, res.seconds)}, backend=${res.backend}${res.workers > 0 ? `, workers=${res.workers}` : ''}` +
-                (flags.output !== undefined ? `\nmanifest file written to ${flags.output} (check with: modelseal hash --check ${flags.output})` : ''),
-            );
-          }
-          return 0;
-        }),
-      );
+        } else {
+          if (flags.manifest) for (const r of m.resources) process.stdout.write(`${r.digest}  ${r.algorithm}  ${r.name}\n`);
+          process.stdout.write(`${m.rootDigest}  ${m.modelName}\n`);
+          info(
+            ctx,
+            `root digest ${m.rootDigest} (sha256 over ${m.resources.length} ${m.serialization.method === 'shards' ? 'shard' : 'file'} resource${m.resources.length === 1 ? '' : 's'}, ${m.serialization.hashType})\n` +
+              `hashed ${formatBytes(res.bytes)} in ${res.seconds.toFixed(3)} s, ${formatRate(res.bytes, res.seconds)}, backend=${res.backend}${res.workers > 0 ? `, workers=${res.workers}` : ''}` +
+              (flags.output !== undefined ? `\nmanifest file written to ${flags.output} (check with: modelseal hash --check ${flags.output})` : ''),
+          );
+        }
+        return 0;
+      });
     });
 }
 

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { COMPANION_PREDICATE_TYPE, inspectBundle, inspectCompanion, type BundleInspection, type CompanionInspection } from '../../index.js';
 import { parseIntArg } from '../args.js';
-import { setExitCode } from '../exit-code.js';
-import { runCommand, writeJson } from '../output.js';
+import { contextOf, runAction, writeJson } from '../output.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -66,21 +65,19 @@ export function register(program: Command): void {
     .option('--resources', 'list every resource (default: the first --max-list)')
     .option('--max-list <n>', 'resources listed in human output', '50')
     .action(async (bundle: string, flags: InspectFlags) => {
-      const ctx = { json: flags.json === true, quiet: false };
-      setExitCode(
-        await runCommand(ctx, async () => {
-          const max = parseIntArg(flags.maxList ?? '50', '--max-list', 1, 1_000_000);
-          const r = inspectBundle(bundle);
-          // a companion given directly, or the one beside the bundle (sign --merkle)
-          const cpath = r.predicateType === COMPANION_PREDICATE_TYPE ? bundle : existsSync(`${bundle}.merkle`) ? `${bundle}.merkle` : undefined;
-          const companion = cpath !== undefined ? inspectCompanion(cpath) : undefined;
-          if (ctx.json) writeJson(companion ? { ...r, companion } : r);
-          else {
-            if (r.predicateType !== COMPANION_PREDICATE_TYPE) process.stdout.write(human(r, flags.resources === true, max) + '\n');
-            if (companion) process.stdout.write(companionLines(companion, r.predicateType === COMPANION_PREDICATE_TYPE, flags.resources === true, max) + '\n');
-          }
-          return 0;
-        }),
-      );
+      const ctx = contextOf(flags, false);
+      await runAction(ctx, async () => {
+        const max = parseIntArg(flags.maxList ?? '50', '--max-list', 1, 1_000_000);
+        const r = inspectBundle(bundle);
+        // a companion given directly, or the one beside the bundle (sign --merkle)
+        const cpath = r.predicateType === COMPANION_PREDICATE_TYPE ? bundle : existsSync(`${bundle}.merkle`) ? `${bundle}.merkle` : undefined;
+        const companion = cpath !== undefined ? inspectCompanion(cpath) : undefined;
+        if (ctx.json) writeJson(companion ? { ...r, companion } : r);
+        else {
+          if (r.predicateType !== COMPANION_PREDICATE_TYPE) process.stdout.write(human(r, flags.resources === true, max) + '\n');
+          if (companion) process.stdout.write(companionLines(companion, r.predicateType === COMPANION_PREDICATE_TYPE, flags.resources === true, max) + '\n');
+        }
+        return 0;
+      });
     });
 }

@@ -7,10 +7,9 @@ import { InputError } from '../../errors.js';
 import { defaultBundlePath, readIdentityToken, signModel, signModelKeyless, SIGSTORE_STAGING, type KeylessSignOptions, type SignModelOptions } from '../../index.js';
 import { collect, formatBytes, parseSize } from '../args.js';
 import { addSignAttestOptions, preflightSignAttest, signAttestStep, type SignAttestFlags } from '../attest-options.js';
-import { setExitCode } from '../exit-code.js';
 import { addModelSigningSpellings, checkMethodFlags, oneSpelling as one, splitMethod, type PkiMethod } from '../model-signing.js';
 import { addHashingOptions, hashingOptionsFrom, type HashingFlags } from '../hashing-options.js';
-import { info, runCommand, writeJson } from '../output.js';
+import { contextOf, info, runAction, writeJson } from '../output.js';
 import { withProgress } from '../progress.js';
 
 interface SignFlags extends HashingFlags {
@@ -72,80 +71,78 @@ export function register(program: Command): void {
   );
   addSignAttestOptions(cmd);
   addHashingOptions(cmd).action(async (first: string, second: string | undefined, flags: SignFlags & SignAttestFlags) => {
-    const ctx = { json: flags.json === true, quiet: flags.quiet === true };
-    setExitCode(
-      await runCommand(ctx, async () => {
-        const { method, model } = splitMethod(first, second, 'sign');
-        const key = one('--key', flags.key, flags.privateKey, flags.private_key);
-        const keyless = method === 'sigstore' || flags.sigstore === true;
-        if (method !== undefined) {
-          checkMethodFlags('sign', method, givenSignMethodFlags(flags));
-          if (method === 'key' && key === undefined) throw new InputError('USAGE', 'sign key needs --private_key KEY.pem.');
-          if (method === 'certificate' && one('--cert', flags.cert, flags.signingCertificate, flags.signing_certificate) === undefined) {
-            throw new InputError('USAGE', 'sign certificate needs --private_key KEY.pem and --signing_certificate CERT.pem.');
-          }
-          // model_signing's default: model.sig in the current directory, replaced if it exists
-          if (one('--output', flags.output, flags.signature) === undefined) flags.signature = 'model.sig';
-          flags.force = true;
+    const ctx = contextOf(flags);
+    await runAction(ctx, async () => {
+      const { method, model } = splitMethod(first, second, 'sign');
+      const key = one('--key', flags.key, flags.privateKey, flags.private_key);
+      const keyless = method === 'sigstore' || flags.sigstore === true;
+      if (method !== undefined) {
+        checkMethodFlags('sign', method, givenSignMethodFlags(flags));
+        if (method === 'key' && key === undefined) throw new InputError('USAGE', 'sign key needs --private_key KEY.pem.');
+        if (method === 'certificate' && one('--cert', flags.cert, flags.signingCertificate, flags.signing_certificate) === undefined) {
+          throw new InputError('USAGE', 'sign certificate needs --private_key KEY.pem and --signing_certificate CERT.pem.');
         }
-        if (keyless) return keylessSign(model, flags, ctx, key !== undefined);
-        if (key === undefined) throw new InputError('USAGE', 'sign needs a private key (--key KEY.pem), or --sigstore for keyless signing.');
-        const cert = one('--cert', flags.cert, flags.signingCertificate, flags.signing_certificate);
-        const chain = [...(flags.chain ?? []), ...(flags.certificateChain ?? []), ...(flags.certificate_chain ?? [])];
-        const output = one('--output', flags.output, flags.signature);
-        const hashing = hashingOptionsFrom(flags);
-        const options: SignModelOptions = { ...hashing, privateKey: key };
-        const password = flags.password ?? process.env.MODELSEAL_KEY_PASSWORD;
-        if (password !== undefined) options.password = password;
-        if (cert !== undefined) options.certificate = cert;
-        if (chain.length) options.chain = chain;
-        if (output !== undefined) options.output = output;
-        if (flags.force) options.force = true;
-        if (flags.leafSize !== undefined && !flags.merkle) throw new InputError('USAGE', '--leaf-size applies only with --merkle.');
-        if (flags.merkle) options.merkle = flags.leafSize !== undefined ? { leafSize: parseSize(flags.leafSize, '--leaf-size') } : true;
-        // --attest: everything that can be checked before hashing is (an existing .att, the mode)
-        const source = await preflightSignAttest(flags, output !== undefined ? output : defaultBundlePath(model));
-        const r = await withProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress }, (onProgress) => {
-          options.onProgress = onProgress;
-          return signModel(model, options);
+        // model_signing's default: model.sig in the current directory, replaced if it exists
+        if (one('--output', flags.output, flags.signature) === undefined) flags.signature = 'model.sig';
+        flags.force = true;
+      }
+      if (keyless) return keylessSign(model, flags, ctx, key !== undefined);
+      if (key === undefined) throw new InputError('USAGE', 'sign needs a private key (--key KEY.pem), or --sigstore for keyless signing.');
+      const cert = one('--cert', flags.cert, flags.signingCertificate, flags.signing_certificate);
+      const chain = [...(flags.chain ?? []), ...(flags.certificateChain ?? []), ...(flags.certificate_chain ?? [])];
+      const output = one('--output', flags.output, flags.signature);
+      const hashing = hashingOptionsFrom(flags);
+      const options: SignModelOptions = { ...hashing, privateKey: key };
+      const password = flags.password ?? process.env.MODELSEAL_KEY_PASSWORD;
+      if (password !== undefined) options.password = password;
+      if (cert !== undefined) options.certificate = cert;
+      if (chain.length) options.chain = chain;
+      if (output !== undefined) options.output = output;
+      if (flags.force) options.force = true;
+      if (flags.leafSize !== undefined && !flags.merkle) throw new InputError('USAGE', '--leaf-size applies only with --merkle.');
+      if (flags.merkle) options.merkle = flags.leafSize !== undefined ? { leafSize: parseSize(flags.leafSize, '--leaf-size') } : true;
+      // --attest: everything that can be checked before hashing is (an existing .att, the mode)
+      const source = await preflightSignAttest(flags, output !== undefined ? output : defaultBundlePath(model));
+      const r = await withProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress }, (onProgress) => {
+        options.onProgress = onProgress;
+        return signModel(model, options);
+      });
+      const m = r.manifest;
+      // --attest: bind TEE evidence to the signature just written (<bundle>.att)
+      const att = await signAttestStep({ ...flags, ...(password !== undefined ? { password } : {}) }, { bundlePath: r.bundlePath, privateKey: key, ...(source ? { source } : {}) });
+      if (ctx.json) {
+        writeJson({
+          ok: true,
+          ...(att.json ? { attestation: att.json } : {}),
+          bundle: r.bundlePath,
+          model,
+          modelName: m.modelName,
+          rootDigest: r.rootDigest,
+          resources: m.resources.length,
+          serialization: m.serialization,
+          signer: r.signer,
+          bytes: r.hashing.bytes,
+          hashSeconds: r.hashing.seconds,
+          signSeconds: r.signSeconds,
+          backend: r.hashing.backend,
+          ...(r.companion ? { companion: r.companion } : {}),
         });
-        const m = r.manifest;
-        // --attest: bind TEE evidence to the signature just written (<bundle>.att)
-        const att = await signAttestStep({ ...flags, ...(password !== undefined ? { password } : {}) }, { bundlePath: r.bundlePath, privateKey: key, ...(source ? { source } : {}) });
-        if (ctx.json) {
-          writeJson({
-            ok: true,
-            ...(att.json ? { attestation: att.json } : {}),
-            bundle: r.bundlePath,
-            model,
-            modelName: m.modelName,
-            rootDigest: r.rootDigest,
-            resources: m.resources.length,
-            serialization: m.serialization,
-            signer: r.signer,
-            bytes: r.hashing.bytes,
-            hashSeconds: r.hashing.seconds,
-            signSeconds: r.signSeconds,
-            backend: r.hashing.backend,
-            ...(r.companion ? { companion: r.companion } : {}),
-          });
-        } else {
-          process.stdout.write(`${r.bundlePath}\n`);
-          info(
-            ctx,
-            `signed ${m.modelName}: root ${r.rootDigest} (${m.resources.length} ${m.serialization.method === 'shards' ? 'shard' : 'file'} resources, ${m.serialization.hashType})\n` +
-              `signer: ${r.signer}\n` +
-              `hashed ${formatBytes(r.hashing.bytes)} in ${r.hashing.seconds.toFixed(3)} s (backend=${r.hashing.backend}); signed and written in ${(r.signSeconds * 1000).toFixed(1)} ms`,
-          );
-          if (r.companion) {
-            process.stdout.write(`${r.companion.path}\n`);
-            info(ctx, `Merkle companion: ${r.companion.files} files, ${r.companion.tree}, leaf ${formatBytes(r.companion.leafSize)}; leaves from the hashing pass (${formatBytes(r.companion.bytes)} read again, ${r.companion.seconds.toFixed(3)} s to build and sign)`);
-          }
-          for (const line of att.lines) process.stdout.write(`${line}\n`);
+      } else {
+        process.stdout.write(`${r.bundlePath}\n`);
+        info(
+          ctx,
+          `signed ${m.modelName}: root ${r.rootDigest} (${m.resources.length} ${m.serialization.method === 'shards' ? 'shard' : 'file'} resources, ${m.serialization.hashType})\n` +
+            `signer: ${r.signer}\n` +
+            `hashed ${formatBytes(r.hashing.bytes)} in ${r.hashing.seconds.toFixed(3)} s (backend=${r.hashing.backend}); signed and written in ${(r.signSeconds * 1000).toFixed(1)} ms`,
+        );
+        if (r.companion) {
+          process.stdout.write(`${r.companion.path}\n`);
+          info(ctx, `Merkle companion: ${r.companion.files} files, ${r.companion.tree}, leaf ${formatBytes(r.companion.leafSize)}; leaves from the hashing pass (${formatBytes(r.companion.bytes)} read again, ${r.companion.seconds.toFixed(3)} s to build and sign)`);
         }
-        return att.exitCode;
-      }),
-    );
+        for (const line of att.lines) process.stdout.write(`${line}\n`);
+      }
+      return att.exitCode;
+    });
   });
 }
 /** Which signing method's flags were given (for the model_signing form's method word). */

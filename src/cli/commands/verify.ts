@@ -8,10 +8,9 @@ import { InputError, ModelsealError } from '../../errors.js';
 import { defaultBundlePath, verifyModel, verifyTensors, type OpenVerifiedOptions, type VerifyModelOptions, type VerifyModelResult, type VerifyTensorsResult } from '../../index.js';
 import { collect, formatBytes, parseIntArg } from '../args.js';
 import { addVerifyAttestOptions, verifyAttestStep, type VerifyAttestFlags } from '../attest-options.js';
-import { setExitCode } from '../exit-code.js';
 import { addModelSigningSpellings, checkMethodFlags, oneSpelling as one, splitMethod, type PkiMethod } from '../model-signing.js';
 import { addRehashOptions, rehashOptionsFrom, type RehashFlags } from '../hashing-options.js';
-import { info, runCommand, writeJson } from '../output.js';
+import { contextOf, info, runAction, writeJson } from '../output.js';
 import { createProgress } from '../progress.js';
 
 interface VerifyFlags extends RehashFlags {
@@ -178,73 +177,71 @@ export function register(program: Command): void {
   );
   addVerifyAttestOptions(cmd);
   cmd.action(async (first: string, second: string | undefined, flags: VerifyFlags & VerifyAttestFlags) => {
-      const ctx = { json: flags.json === true, quiet: flags.quiet === true };
-      setExitCode(
-        await runCommand(ctx, async () => {
-          const { method, model } = splitMethod(first, second, 'verify');
-          if (method !== undefined) checkMethodFlags('verify', method, givenMethodFlags(flags));
-          if (flags.log_fingerprints) throw new InputError('USAGE', '--log_fingerprints is not supported by modelseal; drop it (the signer and its certificate chain are printed without -q, and by `modelseal inspect BUNDLE`).');
-          if (flags.use_staging) throw new InputError('USAGE', "--use_staging: modelseal verifies offline and ships no staging trust root; pass the staging trusted_root.json with --trust_config instead.");
-          const bundle = one('--sig', flags.sig, flags.signature) ?? defaultBundlePath(model);
-          const options = optionsFrom(flags);
-          const max = parseIntArg(flags.maxList ?? '20', '--max-list', 1, 1_000_000);
-          const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
-          options.onProgress = (e) => progress.update(e);
-          if (flags.file !== undefined && flags.tensor === undefined) throw new InputError('USAGE', '--file applies only with --tensor.');
-          if (flags.tensor !== undefined) return tensorVerdict(model, bundle, options, flags, ctx, max);
-          let r: VerifyModelResult;
-          try {
-            r = await verifyModel(model, bundle, options);
-          } catch (e) {
-            // A signature / key / chain failure is a verdict too: --json still answers `verified: false`.
-            if (!(e instanceof ModelsealError) || e.kind !== 'verification') throw e;
-            if (ctx.json) {
-              writeJson({ verified: false, scope: options.only ? 'subset' : 'model', summary: `verification FAILED: ${e.code}`, rootDigest: null, mismatches: [], missing: [], extra: [], unmatched: [], error: e.toJSON(), model, bundle });
-            }
-            process.stderr.write(`modelseal: verification FAILED [${e.code}]: ${e.message}\n`);
-            if (!ctx.json) process.stdout.write(`verification FAILED: ${e.code}\n`);
-            return 1;
-          } finally {
-            progress.stop();
-          }
-          // --attestation/--policy: evidence chains, binding and policy; --receipt: a receipt of this verdict
-          const att = await verifyAttestStep(flags, {
-            bundlePath: bundle,
-            ...(typeof options.publicKey === 'string' ? { publicKey: options.publicKey } : {}),
-            result: r,
-          });
+      const ctx = contextOf(flags);
+      await runAction(ctx, async () => {
+        const { method, model } = splitMethod(first, second, 'verify');
+        if (method !== undefined) checkMethodFlags('verify', method, givenMethodFlags(flags));
+        if (flags.log_fingerprints) throw new InputError('USAGE', '--log_fingerprints is not supported by modelseal; drop it (the signer and its certificate chain are printed without -q, and by `modelseal inspect BUNDLE`).');
+        if (flags.use_staging) throw new InputError('USAGE', "--use_staging: modelseal verifies offline and ships no staging trust root; pass the staging trusted_root.json with --trust_config instead.");
+        const bundle = one('--sig', flags.sig, flags.signature) ?? defaultBundlePath(model);
+        const options = optionsFrom(flags);
+        const max = parseIntArg(flags.maxList ?? '20', '--max-list', 1, 1_000_000);
+        const progress = createProgress({ json: false, quiet: ctx.quiet || ctx.json, progress: flags.progress });
+        options.onProgress = (e) => progress.update(e);
+        if (flags.file !== undefined && flags.tensor === undefined) throw new InputError('USAGE', '--file applies only with --tensor.');
+        if (flags.tensor !== undefined) return tensorVerdict(model, bundle, options, flags, ctx, max);
+        let r: VerifyModelResult;
+        try {
+          r = await verifyModel(model, bundle, options);
+        } catch (e) {
+          // A signature / key / chain failure is a verdict too: --json still answers `verified: false`.
+          if (!(e instanceof ModelsealError) || e.kind !== 'verification') throw e;
           if (ctx.json) {
-            writeJson({
-              ...(att.json ? { attestation: att.json } : {}),
-              verified: r.verified,
-              scope: r.scope,
-              summary: r.summary,
-              rootDigest: r.rootDigest,
-              checked: r.checked,
-              total: r.total,
-              mismatches: r.mismatches,
-              missing: r.missing,
-              extra: r.extra,
-              unmatched: r.unmatched,
-              signer: r.signer,
-              format: r.format,
-              encoding: r.encoding,
-              serialization: r.serialization,
-              warnings: r.warnings,
-              hashing: r.hashing,
-              ...(r.companion ? { companion: r.companion } : {}),
-              model,
-              bundle,
-            });
-          } else {
-            info(ctx, human(r, max));
-            if (ctx.quiet && !r.verified) process.stderr.write(problemLines(r, max).join('\n') + '\n');
-            // The verdict goes to stdout so scripts can read it without --json.
-            process.stdout.write(`${r.summary}\n`);
-            for (const line of att.lines) process.stdout.write(`${line}\n`);
+            writeJson({ verified: false, scope: options.only ? 'subset' : 'model', summary: `verification FAILED: ${e.code}`, rootDigest: null, mismatches: [], missing: [], extra: [], unmatched: [], error: e.toJSON(), model, bundle });
           }
-          return r.verified ? att.exitCode : 1;
-        }),
-      );
+          process.stderr.write(`modelseal: verification FAILED [${e.code}]: ${e.message}\n`);
+          if (!ctx.json) process.stdout.write(`verification FAILED: ${e.code}\n`);
+          return 1;
+        } finally {
+          progress.stop();
+        }
+        // --attestation/--policy: evidence chains, binding and policy; --receipt: a receipt of this verdict
+        const att = await verifyAttestStep(flags, {
+          bundlePath: bundle,
+          ...(typeof options.publicKey === 'string' ? { publicKey: options.publicKey } : {}),
+          result: r,
+        });
+        if (ctx.json) {
+          writeJson({
+            ...(att.json ? { attestation: att.json } : {}),
+            verified: r.verified,
+            scope: r.scope,
+            summary: r.summary,
+            rootDigest: r.rootDigest,
+            checked: r.checked,
+            total: r.total,
+            mismatches: r.mismatches,
+            missing: r.missing,
+            extra: r.extra,
+            unmatched: r.unmatched,
+            signer: r.signer,
+            format: r.format,
+            encoding: r.encoding,
+            serialization: r.serialization,
+            warnings: r.warnings,
+            hashing: r.hashing,
+            ...(r.companion ? { companion: r.companion } : {}),
+            model,
+            bundle,
+          });
+        } else {
+          info(ctx, human(r, max));
+          if (ctx.quiet && !r.verified) process.stderr.write(problemLines(r, max).join('\n') + '\n');
+          // The verdict goes to stdout so scripts can read it without --json.
+          process.stdout.write(`${r.summary}\n`);
+          for (const line of att.lines) process.stdout.write(`${line}\n`);
+        }
+        return r.verified ? att.exitCode : 1;
+      });
     });
 }
