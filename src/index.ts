@@ -75,7 +75,7 @@ export type { DoctorReport } from './engine/doctor.js';
 
 // Load-time verification: Merkle companion, verified reads, tensor-file headers (issue 14)
 export { openVerified, verifyTensors, VerifiedModel, MAX_UNIT_BYTES } from './verify/open-verified.js';
-export type { OpenVerifiedOptions, GpuLeafLayout, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
+export type { OpenVerifiedOptions, ChunkOptions, GpuLeafLayout, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
 export { verifyCompanion, findCompanion, inspectCompanion } from './verify/companion.js';
 export type { VerifiedCompanion, CompanionInspection } from './verify/companion.js';
 export type { CompanionVerdict } from './verify/companion-check.js';

@@ -21,6 +21,14 @@ export type HashedUnit = { bytes: Buffer; digest: Uint8Array } | { short: true }
 export class UnitPool {
   private readonly pool: HashPool;
   private readonly backend: Promise<BackendName>;
+  /**
+   * Batch buffers handed back by {@link release} (opt-in recycling): a stream of full 4 MiB batches
+   * reuses the same few ArrayBuffers instead of a fresh one per task. Measured (s2-onepass profile,
+   * 2-vCPU EPYC Milan): fresh buffers cost ~0.37 s of GC per GiB on the calling thread plus their page faults.
+   */
+  private readonly free: ArrayBuffer[] = [];
+  /** Buffers of replies asked with `recycle`, the only ones {@link release} takes back. */
+  private readonly recyclable = new WeakSet<ArrayBufferLike>();
 
   /** @param workers threads (≥ 1). */
   constructor(
@@ -38,10 +46,13 @@ export class UnitPool {
    * task's round trip: ~0.1 ms, a fifth of hashing one 1 MiB leaf). One result per unit; all `short`
    * when the file ended inside the batch.
    */
-  async hash(fd: number, units: Array<{ offset: number; length: number; mode: UnitMode }>): Promise<HashedUnit[]> {
+  async hash(fd: number, units: Array<{ offset: number; length: number; mode: UnitMode }>, recycle = false): Promise<HashedUnit[]> {
     const total = units.reduce((a, u) => a + u.length + 1 + 64, 0);
-    // allocUnsafeSlow: an ArrayBuffer of its own (transferable), not zero-filled (every byte is read into)
-    const buffer = Buffer.allocUnsafeSlow(total).buffer as ArrayBuffer;
+    // a recycled buffer of exactly this size (the worker lays units and digests out over the whole
+    // buffer), else allocUnsafeSlow: an ArrayBuffer of its own (transferable), not zero-filled
+    // (every byte is read into)
+    const reuse = recycle ? this.free.findIndex((b) => b.byteLength === total) : -1;
+    const buffer = reuse >= 0 ? this.free.splice(reuse, 1)[0]! : (Buffer.allocUnsafeSlow(total).buffer as ArrayBuffer);
     const backend = await this.backend;
     const algorithm = (m: UnitMode): HashAlgorithm => (m === 'rfc9162' ? 'sha256' : this.algorithm);
     const task: UnitTask = { backend, algorithm: this.algorithm === 'blake2b' ? 'blake2b' : this.algorithm, fd, units, buffer };
@@ -52,6 +63,7 @@ export class UnitPool {
     }
     // the file ended inside the batch: it changed since it was opened, so no unit of it is handed out
     if (!(reply instanceof Uint8Array)) return units.map(() => ({ short: true as const }));
+    if (recycle) this.recyclable.add(reply.buffer);
     const digests = reply.length - 64 * units.length;
     let at = 0;
     return units.map((u, k) => {
@@ -61,7 +73,17 @@ export class UnitPool {
     });
   }
 
+  /**
+   * Takes back the buffer of a reply asked with `recycle` once nothing reads its bytes any more (the
+   * caller's promise); other buffers are ignored. At most `keep` buffers are kept.
+   */
+  release(buffer: ArrayBufferLike, keep: number): void {
+    if (!this.recyclable.delete(buffer)) return;
+    if (this.free.length < keep) this.free.push(buffer as ArrayBuffer);
+  }
+
   async close(): Promise<void> {
+    this.free.length = 0;
     await this.pool.close();
   }
 }

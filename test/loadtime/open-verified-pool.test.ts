@@ -65,6 +65,34 @@ describe.each(CASES)('openVerified on the worker pool: $hash $method companion=$
     }
   });
 
+  it('reuseBuffers: the same bytes, each unit read once per stream, and the next stream reads into the recycled buffer', async () => {
+    if (!c.merkle) return; // one unit (whole file) or shards: the same pool path, covered by the leaf cases
+    const m = await signed(c, `reuse-${tag}`);
+    const v = await openVerified(m.dir, { signature: m.sig, publicKey: keys.pub, workers: 2 });
+    try {
+      const seen: ArrayBufferLike[][] = [];
+      for (let pass = 0; pass < 2; pass++) {
+        const parts: Buffer[] = [];
+        const buffers: ArrayBufferLike[] = [];
+        for await (const chunk of v.chunks('w.bin', 0, undefined, { reuseBuffers: true })) {
+          parts.push(Buffer.from(chunk));
+          buffers.push(chunk.buffer);
+        }
+        expect(Buffer.concat(parts).equals(m.bytes)).toBe(true);
+        seen.push(buffers);
+      }
+      // recycled units are not cached: both passes read every unit from storage
+      expect(v.stats.bytesRead).toBe(2 * SIZE);
+      expect(v.stats.unitsOnWorkers).toBe(2 * Math.ceil(SIZE / LEAF));
+      // the second pass's batch (the same size) was read into the buffer the first pass handed back:
+      // it went to a worker again (transferred, so detached here); the second pass's own is intact
+      expect(seen[0]![seen[0]!.length - 1]!.byteLength).toBe(0);
+      expect(seen[1]![seen[1]!.length - 1]!.byteLength).toBeGreaterThan(0);
+    } finally {
+      await v.close();
+    }
+  });
+
   it('a flipped byte fails its unit on the workers with RANGE_MISMATCH; earlier bytes were handed out, later units still read', async () => {
     if (!c.merkle) return; // whole-file and 4000-byte-shard units: covered by the leaf cases' logic
     const m = await signed(c, `flip-${tag}`);
