@@ -88,13 +88,7 @@ ParsedLeaves parse_leaves(const Napi::CallbackInfo& info, const char* fn) {
   if (out.ByteLength() < OUT_LEN * n) bad_range(env, "out must hold 32 bytes per leaf (" + std::to_string(OUT_LEN * n) + ")");
   const Kernel& k = kernel_arg(env, info, 5);
 
-  const double* ids = nullptr;
-  if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
-    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-        info[6].As<Napi::Float64Array>().ElementLength() != 2 * n)
-      bad_type(env, "identities must be a Float64Array of 2 * paths.length numbers");
-    ids = info[6].As<Napi::Float64Array>().Data();
-  }
+  const double* ids = info.Length() > 6 && !info[6].IsNull() ? identities_arg(env, info[6], n, "identities") : nullptr;
   std::vector<LeafArgs> leaves(n);
   for (size_t i = 0; i < n; i++) {
     const std::string idx = "[" + std::to_string(i) + "]";

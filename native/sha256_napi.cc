@@ -110,14 +110,7 @@ ParsedSha256 parse_sha256_leaves(const Napi::CallbackInfo& info) {
         if (c < 4096 || c > (uint64_t(256) << 20)) bad_range(env, "options.chunkBytes must be between 4096 and 268435456");
         chunk = static_cast<size_t>(c);
       }
-      // identities: Float64Array [dev0, ino0, dev1, ino1, ...]; NaN where the caller has no record
-      Napi::Value idv = o.Get("identities");
-      if (!idv.IsUndefined()) {
-        if (!idv.IsTypedArray() || idv.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-            idv.As<Napi::Float64Array>().ElementLength() != size_t(2) * n)
-          bad_type(env, "options.identities must be a Float64Array of 2 * paths.length numbers");
-        ids = idv.As<Napi::Float64Array>().Data();
-      }
+      ids = identities_arg(env, o.Get("identities"), n, "options.identities");
     }
 
     if (chunk == 0) chunk = sha256::default_chunk_bytes(k, mode);
