@@ -20,6 +20,7 @@
 #include "progress_napi.h"
 #include "read_policy.h"
 #include "registry.h"
+#include "threaded_leaves.h"
 
 namespace modelseal {
 
@@ -87,13 +88,7 @@ ParsedLeaves parse_leaves(const Napi::CallbackInfo& info, const char* fn) {
   if (out.ByteLength() < OUT_LEN * n) bad_range(env, "out must hold 32 bytes per leaf (" + std::to_string(OUT_LEN * n) + ")");
   const Kernel& k = kernel_arg(env, info, 5);
 
-  const double* ids = nullptr;
-  if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
-    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-        info[6].As<Napi::Float64Array>().ElementLength() != 2 * n)
-      bad_type(env, "identities must be a Float64Array of 2 * paths.length numbers");
-    ids = info[6].As<Napi::Float64Array>().Data();
-  }
+  const double* ids = info.Length() > 6 && !info[6].IsNull() ? identities_arg(env, info[6], n, "identities") : nullptr;
   std::vector<LeafArgs> leaves(n);
   for (size_t i = 0; i < n; i++) {
     const std::string idx = "[" + std::to_string(i) + "]";
@@ -151,22 +146,19 @@ Napi::Value Blake3Leaves(const Napi::CallbackInfo& info) {
 // 2-vCPU EPYC Milan host), where a native thread costs microseconds. All threads add their bytes
 // to the one progress slot of `control`; an abort or the first error stops every thread within
 // one read window. The promise rejects with the same coded errors as blake3Leaves.
-class LeavesWorker : public Napi::AsyncWorker {
+class LeavesWorker : public ThreadedLeavesWorker {
  public:
   LeavesWorker(Napi::Env env, ParsedLeaves&& a, BatchProgress control, size_t threads)
-      : Napi::AsyncWorker(env, "modelseal:blake3LeavesAsync"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : ThreadedLeavesWorker(env, "modelseal:blake3LeavesAsync", "BLAKE3", a.out, a.control, control),
         leaves_(std::move(a.leaves)),
         kernel_(*a.kernel),
         dst_(a.out.Data()),
-        control_(control),
-        threads_(std::min(threads, std::max<size_t>(leaves_.size(), 1))),
         io_(blake3::io_options()) {
+    threads_ = std::min(threads, std::max<size_t>(leaves_.size(), 1));
     // Files with several leaves are mapped once and shared (FileMapping); single-leaf files are
     // read per thread as blake3Leaves reads them, so a model of many small files never holds many
-    // descriptors or mappings at once.
-    // Memory short (read_policy.h): no shared mappings; every leaf takes hash_file_range's
-    // bounded-read path, which applies the low-memory rule itself.
+    // descriptors or mappings at once. Memory short (read_policy.h): no shared mappings; every
+    // leaf takes hash_file_range's bounded-read path, which applies the low-memory rule itself.
     std::unordered_map<std::string, size_t> count;
     if (!low_memory_reads())
       for (const LeafArgs& l : leaves_) count[l.path]++;
@@ -182,95 +174,44 @@ class LeavesWorker : public Napi::AsyncWorker {
       }
       file_of_[i] = it->second;
     }
-    // Keep the output and the shared counters alive until the threads are done with them.
-    out_ref_ = Napi::Persistent(static_cast<Napi::Object>(a.out));
-    if (a.control.IsObject()) control_ref_ = Napi::Persistent(a.control.As<Napi::Object>());
   }
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    std::vector<std::thread> extra;
-    try {
-      for (size_t t = 1; t < threads_; t++) extra.emplace_back([this] { run(); });
-    } catch (const std::system_error&) {
-      // fewer threads than asked (a thread limit): the ones running take all the leaves
-    }
-    run();
-    for (std::thread& t : extra) t.join();
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (failed_) {
-      Napi::Error e = Napi::Error::New(env, err_msg_);
-      e.Value().Set("code", Napi::String::New(env, err_code_));
-      deferred_.Reject(e.Value());
-    } else {
-      deferred_.Resolve(env.Undefined());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  void fail(const std::string& code, const std::string& msg) {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_.store(true, std::memory_order_relaxed);
-    // The first failure is the one reported; an ABORTED that follows it only echoes the stop.
-    if (!failed_) {
-      failed_ = true;
-      err_code_ = code;
-      err_msg_ = msg;
-    }
-  }
-
-  void run() {
+  void run() override {
     blake3::io_options() = io_;
-    BatchProgressScope progress(control_);
-    try {
-      AlignedBuffer buf;
-      std::unique_ptr<Fd> fd;
-      for (;;) {
-        if (stop_.load(std::memory_order_relaxed)) return;
-        const size_t i = next_.fetch_add(1, std::memory_order_relaxed);
-        if (i >= leaves_.size()) return;
-        const LeafArgs& l = leaves_[i];
-        uint8_t* out = dst_ + OUT_LEN * i;
-        SharedFile* sf = file_of_[i] == kNoFile ? nullptr : files_[file_of_[i]].get();
-        if (sf) {
-          {
+    AlignedBuffer buf;
+    std::unique_ptr<Fd> fd;
+    for (size_t i; (i = claim(leaves_.size())) != kNone;) {
+      const LeafArgs& l = leaves_[i];
+      uint8_t* out = dst_ + OUT_LEN * i;
+      SharedFile* sf = file_of_[i] == kNoFile ? nullptr : files_[file_of_[i]].get();
+      if (sf) {
+        {
+          std::lock_guard<std::mutex> lock(sf->mu);
+          if (!sf->tried) {
+            // A failed open leaves no mapping: the pread path below reopens and reports it.
+            sf->tried = true;
+            Fd file(l.path, l.id);
+            sf->map = std::make_unique<blake3::FileMapping>(file);
+          }
+        }
+        // The mapping lives until this file's last leaf is done (or the call ends), so reading it
+        // without the lock is safe.
+        if (sf->map && sf->map->data()) {
+          blake3::hash_mapped_range(kernel_, *sf->map, l.path, l.offset, l.length, l.cv, out);
+          sf->map->release(l.offset, l.length);
+          if (sf->remaining.fetch_sub(1) == 1) {
             std::lock_guard<std::mutex> lock(sf->mu);
-            if (!sf->tried) {
-              // A failed open leaves no mapping: the pread path below reopens and reports it.
-              sf->tried = true;
-              Fd file(l.path, l.id);
-              sf->map = std::make_unique<blake3::FileMapping>(file);
-            }
+            sf->map.reset();
           }
-          // The mapping lives until this file's last leaf is done (or the call ends), so reading it
-          // without the lock is safe.
-          if (sf->map && sf->map->data()) {
-            blake3::hash_mapped_range(kernel_, *sf->map, l.path, l.offset, l.length, l.cv, out);
-            sf->map->release(l.offset, l.length);
-            if (sf->remaining.fetch_sub(1) == 1) {
-              std::lock_guard<std::mutex> lock(sf->mu);
-              sf->map.reset();
-            }
-            continue;
-          }
+          continue;
         }
-        if (!fd || fd->path() != l.path) {
-          fd.reset();
-          fd = std::make_unique<Fd>(l.path, l.id);
-        }
-        blake3::hash_file_range(kernel_, *fd, l.offset, l.length, l.cv, buf, out);
       }
-    } catch (const IoError& e) {
-      fail(e.code, e.what());
-    } catch (const std::bad_alloc&) {
-      fail("OUT_OF_MEMORY", "not enough memory for BLAKE3 read buffers");
-    } catch (const std::exception& e) {
-      fail("IO_ERROR", std::string("BLAKE3 failed: ") + e.what());
+      if (!fd || fd->path() != l.path) {
+        fd.reset();
+        fd = std::make_unique<Fd>(l.path, l.id);
+      }
+      blake3::hash_file_range(kernel_, *fd, l.offset, l.length, l.cv, buf, out);
     }
   }
 
@@ -282,22 +223,12 @@ class LeavesWorker : public Napi::AsyncWorker {
   };
   static constexpr size_t kNoFile = ~size_t(0);
 
-  Napi::Promise::Deferred deferred_;
   const std::vector<LeafArgs> leaves_;
   std::vector<size_t> file_of_;
   std::vector<std::unique_ptr<SharedFile>> files_;
   const Kernel& kernel_;
   uint8_t* const dst_;
-  const BatchProgress control_;
-  const size_t threads_;
   const blake3::IoOptions io_;
-  Napi::ObjectReference out_ref_;
-  Napi::ObjectReference control_ref_;
-  std::atomic<size_t> next_{0};
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  bool failed_ = false;
-  std::string err_code_, err_msg_;
 };
 
 Napi::Value Blake3LeavesAsync(const Napi::CallbackInfo& info) {

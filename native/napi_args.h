@@ -49,6 +49,17 @@ inline Napi::Array array_arg(const Napi::CallbackInfo& info, size_t index, const
   return info[index].As<Napi::Array>();
 }
 
+// The walk's file identities: `v` as a Float64Array [dev0, ino0, dev1, ino1, ...] of 2 * n numbers
+// (NaN where the caller has no record), or nullptr when `v` is undefined. `name` names the
+// argument in the message ("identities", "options.identities").
+inline const double* identities_arg(Napi::Env env, const Napi::Value& v, size_t n, const std::string& name) {
+  if (v.IsUndefined()) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      v.As<Napi::Float64Array>().ElementLength() != 2 * n)
+    bad_type(env, name + " must be a Float64Array of 2 * paths.length numbers");
+  return v.As<Napi::Float64Array>().Data();
+}
+
 // Largest integer a JS number holds exactly: offsets, lengths and counters beyond it are refused.
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 

@@ -67,13 +67,7 @@ Napi::Value Sha256LeavesMerkle(const Napi::CallbackInfo& info) {
       if (!info[9].IsObject()) bad_type(env, "options must be an object");
       Napi::Object o = info[9].As<Napi::Object>();
       control = batch_progress_arg(env, o.Get("control"));
-      Napi::Value idv = o.Get("identities");
-      if (!idv.IsUndefined()) {
-        if (!idv.IsTypedArray() || idv.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-            idv.As<Napi::Float64Array>().ElementLength() != size_t(2) * n)
-          bad_type(env, "options.identities must be a Float64Array of 2 * paths.length numbers");
-        ids = idv.As<Napi::Float64Array>().Data();
-      }
+      ids = identities_arg(env, o.Get("identities"), n, "options.identities");
     }
     std::vector<sha256::MerkleRange> ranges(n);
     uint64_t total_leaves = 0;

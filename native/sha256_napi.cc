@@ -26,6 +26,7 @@
 #include "registry.h"
 #include "sha256/sha256_impl.h"
 #include "sha256/sha256_lanes.h"
+#include "threaded_leaves.h"
 
 namespace modelseal {
 
@@ -109,14 +110,7 @@ ParsedSha256 parse_sha256_leaves(const Napi::CallbackInfo& info) {
         if (c < 4096 || c > (uint64_t(256) << 20)) bad_range(env, "options.chunkBytes must be between 4096 and 268435456");
         chunk = static_cast<size_t>(c);
       }
-      // identities: Float64Array [dev0, ino0, dev1, ino1, ...]; NaN where the caller has no record
-      Napi::Value idv = o.Get("identities");
-      if (!idv.IsUndefined()) {
-        if (!idv.IsTypedArray() || idv.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-            idv.As<Napi::Float64Array>().ElementLength() != size_t(2) * n)
-          bad_type(env, "options.identities must be a Float64Array of 2 * paths.length numbers");
-        ids = idv.As<Napi::Float64Array>().Data();
-      }
+      ids = identities_arg(env, o.Get("identities"), n, "options.identities");
     }
 
     if (chunk == 0) chunk = sha256::default_chunk_bytes(k, mode);
@@ -162,17 +156,15 @@ Napi::Value Sha256Leaves(const Napi::CallbackInfo& info) {
 // Outputs land in `out` as with sha256Leaves, so the digests are the same bytes. All threads add
 // their bytes to the one progress slot of `options.control`; an abort or the first error stops every
 // thread within one read window. The promise rejects with the same coded errors as sha256Leaves.
-class Sha256LeavesWorker : public Napi::AsyncWorker {
+class Sha256LeavesWorker : public ThreadedLeavesWorker {
  public:
   Sha256LeavesWorker(Napi::Env env, ParsedSha256&& a, size_t threads)
-      : Napi::AsyncWorker(env, "modelseal:sha256LeavesAsync"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : ThreadedLeavesWorker(env, "modelseal:sha256LeavesAsync", "SHA-256", a.out, a.control_obj, a.control),
         leaves_(std::move(a.leaves)),
         kernel_(*a.kernel),
         mode_(a.mode),
         chunk_(a.chunk),
-        dst_(a.out.Data()),
-        control_(a.control) {
+        dst_(a.out.Data()) {
     constexpr uint64_t kGroupBytes = uint64_t(32) << 20;
     constexpr size_t kGroupMaxLeaves = 256;
     const size_t min_leaves = leaves_.size() > threads ? 2 : 1;
@@ -190,81 +182,22 @@ class Sha256LeavesWorker : public Napi::AsyncWorker {
     }
     groups_.push_back(leaves_.size());
     threads_ = std::min(threads, std::max<size_t>(groups_.size() - 1, 1));
-    out_ref_ = Napi::Persistent(static_cast<Napi::Object>(a.out));
-    if (a.control_obj.IsObject()) control_ref_ = Napi::Persistent(a.control_obj.As<Napi::Object>());
   }
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    std::vector<std::thread> extra;
-    try {
-      for (size_t t = 1; t < threads_; t++) extra.emplace_back([this] { run(); });
-    } catch (const std::system_error&) {
-      // fewer threads than asked (a thread limit): the ones running take all the groups
-    }
-    run();
-    for (std::thread& t : extra) t.join();
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (failed_) {
-      Napi::Error e = Napi::Error::New(env, err_msg_);
-      e.Value().Set("code", Napi::String::New(env, err_code_));
-      deferred_.Reject(e.Value());
-    } else {
-      deferred_.Resolve(env.Undefined());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  void fail(const std::string& code, const std::string& msg) {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_.store(true, std::memory_order_relaxed);
-    if (!failed_) {  // the first failure is the one reported
-      failed_ = true;
-      err_code_ = code;
-      err_msg_ = msg;
+  void run() override {
+    for (size_t g; (g = claim(groups_.size() - 1)) != kNone;) {
+      const size_t a = groups_[g], b = groups_[g + 1];
+      sha256::hash_file_leaves(kernel_, leaves_.data() + a, b - a, dst_ + 32 * a, mode_, chunk_);
     }
   }
 
-  void run() {
-    BatchProgressScope progress(control_);
-    try {
-      for (;;) {
-        if (stop_.load(std::memory_order_relaxed)) return;
-        const size_t g = next_.fetch_add(1, std::memory_order_relaxed);
-        if (g + 1 >= groups_.size()) return;
-        const size_t a = groups_[g], b = groups_[g + 1];
-        sha256::hash_file_leaves(kernel_, leaves_.data() + a, b - a, dst_ + 32 * a, mode_, chunk_);
-      }
-    } catch (const IoError& e) {
-      fail(e.code, e.what());
-    } catch (const std::bad_alloc&) {
-      fail("OUT_OF_MEMORY", "not enough memory for SHA-256 read buffers");
-    } catch (const std::exception& e) {
-      fail("IO_ERROR", std::string("SHA-256 failed: ") + e.what());
-    }
-  }
-
-  Napi::Promise::Deferred deferred_;
   const std::vector<sha256::FileLeaf> leaves_;
   std::vector<size_t> groups_;  // group i is leaves [groups_[i], groups_[i + 1])
   const Kernel& kernel_;
   const sha256::IoMode mode_;
   const size_t chunk_;
   uint8_t* const dst_;
-  const BatchProgress control_;
-  size_t threads_ = 1;
-  Napi::ObjectReference out_ref_;
-  Napi::ObjectReference control_ref_;
-  std::atomic<size_t> next_{0};
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  bool failed_ = false;
-  std::string err_code_, err_msg_;
 };
 
 Napi::Value Sha256LeavesAsync(const Napi::CallbackInfo& info) {
