@@ -3,35 +3,22 @@
  * checked leaf by leaf on the device against the BLAKE3 companion; a flipped byte in the upload
  * fails exactly its leaf. The layout itself is also checked on the CPU (runs without a GPU).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blake3SubtreeCv } from '../../src/backends/js/blake3.js';
-import { openVerified, signModel, type VerifiedModel } from '../../src/index.js';
-import { hex, tempDir } from '../helpers.js';
-import { f32, safetensorsBytes, writeKeys } from '../loadtime/fixtures.js';
+import type { VerifiedModel } from '../../src/index.js';
+import { hex } from '../helpers.js';
+import { openSignedTensorModel, type SignedTensorModel } from '../loadtime/fixtures.js';
 import { skipReason } from './gpu-env.js';
 
 const LEAF = 4096;
-let t: { path: string; cleanup: () => void };
+let m: SignedTensorModel;
 let v: VerifiedModel;
 let file: Buffer;
-
 beforeAll(async () => {
-  t = tempDir();
-  const keys = writeKeys(t.path);
-  const dir = join(t.path, 'model');
-  mkdirSync(dir);
-  file = safetensorsBytes([f32('a', 1000), f32('b', 10_000), f32('c', 3)]);
-  writeFileSync(join(dir, 'model.safetensors'), file);
-  const sig = join(t.path, 'model.sig');
-  await signModel(dir, { privateKey: keys.priv, output: sig, hash: 'blake3', merkle: { leafSize: LEAF } });
-  v = await openVerified(dir, { signature: sig, publicKey: keys.pub });
+  m = await openSignedTensorModel('blake3', LEAF);
+  ({ v, file } = m);
 });
-afterAll(async () => {
-  await v.close();
-  t.cleanup();
-});
+afterAll(() => m.close());
 
 describe('companion leaves as a GPU layout', () => {
   it('covers the tensor with leaf-aligned ranges whose expected CVs are the CPU reference', async () => {

@@ -5,14 +5,12 @@
  * mixed with plain digests, on the cooperative kernel too; and a SHA-256 companion's gpuLeafLayout
  * checks an uploaded tensor span leaf by leaf. The layout is also checked on the CPU.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rfc9162Leaf } from '../../src/engine/merkle.js';
 import { planSha256 } from '../../src/backends/webgpu/planner.js';
-import { openVerified, signModel, type VerifiedModel } from '../../src/index.js';
-import { fill251, hex, tempDir } from '../helpers.js';
-import { f32, safetensorsBytes, writeKeys } from '../loadtime/fixtures.js';
+import type { VerifiedModel } from '../../src/index.js';
+import { fill251, hex } from '../helpers.js';
+import { openSignedTensorModel, type SignedTensorModel } from '../loadtime/fixtures.js';
 import { skipReason } from './gpu-env.js';
 
 const KiB = 1024;
@@ -21,24 +19,14 @@ const STORAGE = 0x80;
 const COPY_DST = 0x08;
 const LEAF = 4096;
 
-let t: { path: string; cleanup: () => void };
+let m: SignedTensorModel;
 let v: VerifiedModel;
 let file: Buffer;
 beforeAll(async () => {
-  t = tempDir();
-  const keys = writeKeys(t.path);
-  const dir = join(t.path, 'model');
-  mkdirSync(dir);
-  file = safetensorsBytes([f32('a', 1000), f32('b', 10_000), f32('c', 3)]);
-  writeFileSync(join(dir, 'model.safetensors'), file);
-  const sig = join(t.path, 'model.sig');
-  await signModel(dir, { privateKey: keys.priv, output: sig, hash: 'sha256', merkle: { leafSize: LEAF } });
-  v = await openVerified(dir, { signature: sig, publicKey: keys.pub });
+  m = await openSignedTensorModel('sha256', LEAF);
+  ({ v, file } = m);
 });
-afterAll(async () => {
-  await v.close();
-  t.cleanup();
-});
+afterAll(() => m.close());
 
 describe('RFC 9162 leaves as a GPU layout (CPU side)', () => {
   it("a SHA-256 companion's layout: 'leaf' ranges over the leaf-aligned span, expected = the sidecar's leaf hashes", async () => {

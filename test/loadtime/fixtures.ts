@@ -1,8 +1,9 @@
 /** Generated tensor files in the real formats (small), and keys, for the load-time tests. */
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fill251 } from '../helpers.js';
+import { openVerified, signModel, type VerifiedModel } from '../../src/index.js';
+import { fill251, tempDir } from '../helpers.js';
 
 export interface GenTensor {
   name: string;
@@ -84,4 +85,33 @@ export function writeKeys(dir: string, name = 'key'): { priv: string; pub: strin
   writeFileSync(priv, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
   return { priv, pub };
+}
+
+/** A signed one-file safetensors model (tensors a, b, c) with a Merkle companion, opened for verified reads. */
+export interface SignedTensorModel {
+  v: VerifiedModel;
+  /** The bytes of model.safetensors. */
+  file: Buffer;
+  close(): Promise<void>;
+}
+
+/** Writes, signs (`hash`, companion leaves of `leafSize`) and opens the model of {@link SignedTensorModel}. */
+export async function openSignedTensorModel(hash: 'sha256' | 'blake3', leafSize: number): Promise<SignedTensorModel> {
+  const t = tempDir();
+  const keys = writeKeys(t.path);
+  const dir = join(t.path, 'model');
+  mkdirSync(dir);
+  const file = safetensorsBytes([f32('a', 1000), f32('b', 10_000), f32('c', 3)]);
+  writeFileSync(join(dir, 'model.safetensors'), file);
+  const sig = join(t.path, 'model.sig');
+  await signModel(dir, { privateKey: keys.priv, output: sig, hash, merkle: { leafSize } });
+  const v = await openVerified(dir, { signature: sig, publicKey: keys.pub });
+  return {
+    v,
+    file,
+    close: async () => {
+      await v.close();
+      t.cleanup();
+    },
+  };
 }
