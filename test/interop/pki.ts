@@ -29,6 +29,19 @@ export function writeKeyPair(dir: string, name: string, curve: Curve, format: 'p
   return { priv, pub };
 }
 
+/** The openssl config lines every test PKI here starts from: no prompts, and a CA extension section `[ca]`. */
+export const OPENSSL_CA_CONFIG = [
+  '[req]',
+  'distinguished_name=dn',
+  'prompt=no',
+  '[dn]',
+  'CN=unused',
+  '[ca]',
+  'basicConstraints=critical,CA:TRUE',
+  'keyUsage=critical,keyCertSign,cRLSign',
+  'subjectKeyIdentifier=hash',
+];
+
 function ossl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
@@ -43,15 +56,7 @@ export function makeChain(dir: string, leafCurve: Curve, opts: { leafUsage?: 'ok
   writeFileSync(
     ext,
     [
-      '[req]',
-      'distinguished_name=dn',
-      'prompt=no',
-      '[dn]',
-      'CN=unused',
-      '[ca]',
-      'basicConstraints=critical,CA:TRUE',
-      'keyUsage=critical,keyCertSign,cRLSign',
-      'subjectKeyIdentifier=hash',
+      ...OPENSSL_CA_CONFIG,
       '[leaf]',
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',

@@ -10,19 +10,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainCert, isSelfSigned, verifyCertChain, type ChainCert, type ChainPolicy } from '../../src/crypto/chain.js';
-import { hasOpenssl } from '../interop/pki.js';
+import { hasOpenssl, OPENSSL_CA_CONFIG } from '../interop/pki.js';
 import { tempDir } from '../helpers.js';
 
 const EXT = [
-  '[req]',
-  'distinguished_name=dn',
-  'prompt=no',
-  '[dn]',
-  'CN=unused',
-  '[ca]',
-  'basicConstraints=critical,CA:TRUE',
-  'keyUsage=critical,keyCertSign,cRLSign',
-  'subjectKeyIdentifier=hash',
+  ...OPENSSL_CA_CONFIG,
   '[notca]',
   'basicConstraints=critical,CA:FALSE',
   'keyUsage=critical,digitalSignature,keyCertSign',
