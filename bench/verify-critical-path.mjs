@@ -4,7 +4,7 @@
 // to exit_group, from `strace -f -ttt --seccomp-bpf -e trace=execve,openat,exit_group` (only those
 // calls are traced: the rest of the run is not slowed). Whole-process wall figures swing by several
 // per cent on a loaded 2-vCPU VM; this start offset is read off one timeline per run and is steadier.
-// Runs alternate between the commands; medians of --runs (default 15).
+// Runs alternate between the commands; medians (and minima: fixed costs under load) of --runs (default 15).
 //
 //   node bench/verify-critical-path.mjs [--model /work/data/m2g-16f] [--runs 15] [--bin bin/modelseal.js ...]
 //
@@ -56,7 +56,10 @@ for (let i = 0; i < runs; i++) {
 }
 for (const [k, c] of cmds.entries()) {
   const s = samples[k];
-  console.log(`${c.name.padEnd(60)} hashing starts ${(median(s.map((x) => x.start)) * 1000).toFixed(1)} ms   exit ${(median(s.map((x) => x.total)) * 1000).toFixed(1)} ms`);
+  const ms = (v) => (v * 1000).toFixed(1);
+  const st = s.map((x) => x.start);
+  const tt = s.map((x) => x.total);
+  console.log(`${c.name.padEnd(60)} hashing starts ${ms(median(st))} ms (min ${ms(Math.min(...st))})   exit ${ms(median(tt))} ms (min ${ms(Math.min(...tt))})`);
 }
 console.log(`runs ${runs}, load ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}, model ${model}`);
 rmSync(tmp, { recursive: true, force: true });
