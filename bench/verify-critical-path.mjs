@@ -34,7 +34,7 @@ function trace(args) {
   const r = spawnSync('strace', ['-f', '-ttt', '--seccomp-bpf', '-e', 'trace=execve,openat,exit_group', '-o', log, 'node', ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.status} ${r.stderr.slice(-500)}`);
   const lines = readFileSync(log, 'utf8').split('\n');
-  const at = (re) => Number(lines.find((l) => re.test(l))?.split(' ')[1]);
+  const at = (re) => Number(lines.find((l) => re.test(l))?.trim().split(/\s+/)[1]);
   const t0 = at(/ execve\(/);
   const esc = model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const first = at(new RegExp(`openat\\([^"]*"${esc}/[^"]+"`));
