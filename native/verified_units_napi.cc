@@ -24,6 +24,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,23 @@ namespace {
 // piece (256 KiB) stays inside the 512 KiB L2 of a Zen 3 core between the pread and the hash.
 constexpr size_t kPieceBytes = size_t(128) << 10;
 constexpr uint8_t kDigest = 0, kCv = 1, kLeaf = 2;
+
+// Memory of alignedBuffer(), owned jointly by its ArrayBuffer and by every call writing into it: a
+// process that exits (SIGINT) while threads still read into a buffer frees the ArrayBuffer at
+// isolate teardown, and the threads must not then write into freed memory.
+struct Block {
+  void* p;
+  ~Block() { std::free(p); }
+};
+std::mutex g_blocks_mu;
+// never destroyed: threads may still hold blocks while static destructors run at exit
+auto* const g_blocks = new std::map<const void*, std::shared_ptr<Block>>();
+
+std::shared_ptr<Block> block_of(const void* p) {
+  std::lock_guard<std::mutex> lock(g_blocks_mu);
+  auto it = g_blocks->find(p);
+  return it == g_blocks->end() ? nullptr : it->second;
+}
 
 struct Unit {
   uint64_t offset, length, at;
@@ -76,8 +96,10 @@ class UnitsWorker : public ThreadedLeavesWorker {
         sk_(sk),
         bk_(bk),
         buf_(buffer.Data()),
-        out_(out.Data()) {
-    // the buffer stays alive (and is not collected) until every thread is done writing into it
+        out_(out.Data()),
+        block_(block_of(buffer.ArrayBuffer().Data())) {
+    // the buffer stays alive (and is not collected) until every thread is done writing into it;
+    // an alignedBuffer's memory even past the isolate (block_)
     buf_ref_ = Napi::Persistent(buffer.As<Napi::Object>());
     // SHA-256 units go two at a time, as the two lanes of the 2-lane kernel
     items_ = sha_ ? (units_.size() + 1) / 2 : units_.size();
@@ -135,6 +157,7 @@ class UnitsWorker : public ThreadedLeavesWorker {
   const blake3::Kernel* const bk_;
   uint8_t* const buf_;
   uint8_t* const out_;
+  const std::shared_ptr<Block> block_;
   size_t items_ = 0;
   Napi::ObjectReference buf_ref_;
 };
@@ -234,10 +257,19 @@ Napi::Value AlignedArrayBuffer(const Napi::CallbackInfo& info) {
     void* p = nullptr;
     const size_t rounded = (static_cast<size_t>(n) + 4095) & ~size_t(4095);
     if (posix_memalign(&p, 4096, rounded) != 0) throw std::bad_alloc();
+    auto block = std::make_shared<Block>();
+    block->p = p;
+    {
+      std::lock_guard<std::mutex> lock(g_blocks_mu);
+      g_blocks->emplace(p, std::move(block));
+    }
     // V8 is told of the memory, so that dropped buffers are collected as soon as JS ones would be
     Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(rounded));
     return Napi::ArrayBuffer::New(env, p, static_cast<size_t>(n), [rounded](Napi::Env e, void* data) {
-      std::free(data);
+      {
+        std::lock_guard<std::mutex> lock(g_blocks_mu);
+        g_blocks->erase(data);  // freed here, or by the last call still writing into it
+      }
       Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(rounded));
     });
   });
