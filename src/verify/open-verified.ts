@@ -608,7 +608,10 @@ export class VerifiedModel {
         } else {
           const group: Unit[] = [];
           let bytes = 0;
-          while (next < units.length && group.length < perBatch && ahead.length + group.length < depth) {
+          // a native stream's first batch is one lane pair, alone on the cores, so the first verified
+          // byte waits for two leaves hashed side by side (about the time of one), not for 4 MiB batches
+          const limit = native && next === 0 ? Math.min(perBatch, 2) : perBatch;
+          while (next < units.length && group.length < limit && ahead.length + group.length < depth) {
             const v = units[next]!;
             const tooBig = v.end - v.start > MAX_UNIT_BYTES;
             if (group.length > 0 && (tooBig || (!native && bytes + (v.end - v.start) > POOL_BATCH_BYTES) || this.cache.has(`${st.name}\0${v.index}`))) break;
@@ -624,6 +627,8 @@ export class VerifiedModel {
           p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
           ahead.push(p);
         }
+        // the first pair runs alone (the rest would share its cores); the others go out on the next turn
+        if (native && ahead.length === 2 && next === 2 && units.length > 2) break;
       }
     };
     for (const u of units) {
