@@ -114,14 +114,26 @@ class UnitsWorker : public ThreadedLeavesWorker {
         sk_(sk),
         bk_(bk),
         buf_(buffer.Data()),
-        out_(out.Data()),
+        digests_(32 * units_.size()),
+        out_(digests_.data()),
         block_(block_of(buffer.ArrayBuffer().Data())) {
+    out_js_ = Napi::Persistent(out.As<Napi::Object>());
     // the buffer stays alive (and is not collected) until every thread is done writing into it;
     // an alignedBuffer's memory even past the isolate (block_)
     buf_ref_ = Napi::Persistent(buffer.As<Napi::Object>());
     // SHA-256 units go two at a time, as the two lanes of the 2-lane kernel
     items_ = sha_ ? (units_.size() + 1) / 2 : units_.size();
     threads_ = std::max<size_t>(1, std::min(threads, items_));
+  }
+
+ protected:
+  void OnOK() override {
+    {
+      Napi::HandleScope scope(Env());
+      Napi::Uint8Array out = out_js_.Value().As<Napi::Uint8Array>();
+      std::memcpy(out.Data(), digests_.data(), digests_.size());
+    }
+    ThreadedLeavesWorker::OnOK();
   }
 
  private:
@@ -174,7 +186,11 @@ class UnitsWorker : public ThreadedLeavesWorker {
   const sha256::Kernel* const sk_;
   const blake3::Kernel* const bk_;
   uint8_t* const buf_;
+  // digests land in native memory and are copied into `out` on the JS thread (OnOK): threads still
+  // running when the process exits never write into memory V8 may have freed
+  std::vector<uint8_t> digests_;
   uint8_t* const out_;
+  Napi::ObjectReference out_js_;
   const std::shared_ptr<Block> block_;
   size_t items_ = 0;
   Napi::ObjectReference buf_ref_;
