@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "blake3/blake3_impl.h"
@@ -74,7 +75,7 @@ struct Block {
       g_spare->emplace(bytes, p);
       g_spare_bytes += bytes;
     } else {
-      std::free(p);
+      ::munmap(p, bytes);
     }
   }
 };
@@ -299,7 +300,12 @@ Napi::Value AlignedArrayBuffer(const Napi::CallbackInfo& info) {
         g_spare_bytes -= rounded;
       }
     }
-    if (!p && posix_memalign(&p, 4096, rounded) != 0) throw std::bad_alloc();
+    if (!p) {
+      // populated in one call: a fresh 2 MiB batch faulted in page by page by pread took 2.9 ms
+      // against 1.0 ms into reused memory (the first pair of a stream, 2-vCPU EPYC Milan)
+      p = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+    }
     auto block = std::make_shared<Block>();
     block->p = p;
     block->bytes = rounded;
