@@ -3,11 +3,12 @@
  * the pool and the calling thread: the same bytes for ranges cut at every leaf boundary ±1 (with
  * and without reuseBuffers, through chunks, createReadStream and createWebStream), tampered leaves
  * in either SHA-256 lane of a pair and in the short last leaf, and a consumer that stops early
- * (break, return, close) while batches are still being read. Skipped, with one line, without the addon.
+ * (break, return, close) while batches are still being read (skipped, with one line, without the
+ * addon); and with the addon disabled, the default verifier on the pool.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nativeUnitsApi } from '../../src/engine/native-units.js';
 import { ModelsealError, openVerified, signModel, type VerifiedModel } from '../../src/index.js';
 import { fill251, tempDir } from '../helpers.js';
@@ -158,5 +159,27 @@ describe.skipIf(!NATIVE)(`openVerified on native threads${NATIVE ? '' : ' (skipp
   it("refuses a verifier other than 'native' or 'pool'", async () => {
     const m = await signed('sha256', 'bad-verifier');
     await expect(openVerified(m.dir, { signature: m.sig, publicKey: keys.pub, verifier: 'gpu' as 'pool' })).rejects.toMatchObject({ code: 'USAGE' });
+  });
+});
+
+describe('openVerified without the addon', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('MODELSEAL_DISABLE_NATIVE=1: the default verifier streams on the pool, the same bytes, no native unit', async () => {
+    const m = await signed('sha256', 'no-addon');
+    vi.stubEnv('MODELSEAL_DISABLE_NATIVE', '1');
+    vi.resetModules();
+    const lib = (await import('../../src/index.js')) as typeof import('../../src/index.js');
+    const v = await lib.openVerified(m.dir, { signature: m.sig, publicKey: keys.pub, workers: 2 });
+    try {
+      expect((await collect(v, LEAF - 1, SIZE, true)).equals(m.bytes.subarray(LEAF - 1))).toBe(true);
+      expect(v.stats.unitsOnWorkers).toBe(LEAVES + 1);
+      expect(v.stats.unitsNative).toBe(0);
+    } finally {
+      await v.close();
+    }
   });
 });
