@@ -98,9 +98,10 @@ export class NativeUnitRing {
         forcedKernel(algorithm),
       );
     } catch (e) {
-      const m = fromNativeError(e, 'verified read');
+      // a read error is the file's (FILE_UNREADABLE, as on the pool); FILE_CHANGED (the file ended
+      // inside a unit) and the rest keep their codes
       if ((e as { code?: string }).code === 'IO_ERROR') throw new InputError('FILE_UNREADABLE', (e as Error).message, { cause: e });
-      throw m;
+      throw fromNativeError(e, 'verified read');
     }
     if (reuse) this.recyclable.add(buffer);
     let at = 0;
