@@ -165,22 +165,7 @@ class Sha256LeavesWorker : public ThreadedLeavesWorker {
         mode_(a.mode),
         chunk_(a.chunk),
         dst_(a.out.Data()) {
-    constexpr uint64_t kGroupBytes = uint64_t(32) << 20;
-    constexpr size_t kGroupMaxLeaves = 256;
-    const size_t min_leaves = leaves_.size() > threads ? 2 : 1;
-    size_t start = 0;
-    while (start < leaves_.size()) {
-      size_t end = start;
-      uint64_t bytes = 0;
-      while (end < leaves_.size() && end - start < kGroupMaxLeaves &&
-             (end - start < min_leaves || bytes + leaves_[end].length <= kGroupBytes)) {
-        bytes += leaves_[end].length;
-        ++end;
-      }
-      groups_.push_back(start);
-      start = end;
-    }
-    groups_.push_back(leaves_.size());
+    groups_ = group_ranges(leaves_.size(), leaves_.size() > threads ? 2 : 1, [this](size_t i) { return leaves_[i].length; });
     threads_ = std::min(threads, std::max<size_t>(groups_.size() - 1, 1));
   }
 

@@ -1,4 +1,4 @@
-// The one shape of the `*LeavesAsync` calls (sha256LeavesAsync, blake3LeavesAsync): an N-API async
+// The one shape of the `*LeavesAsync` calls (sha256LeavesAsync, blake3LeavesAsync, sha256LeavesMerkleAsync): an N-API async
 // worker whose Execute() runs `threads` native threads over a shared work counter and settles a
 // promise. A subclass supplies run(): one thread's loop, which claims work with claim() until it
 // returns kNone or stopped() turns true. The first failure of any thread (a coded IoError, out of
@@ -9,6 +9,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -19,6 +20,30 @@
 #include "progress_napi.h"
 
 namespace modelseal {
+
+// Work items for the threads: consecutive items cut into groups of about 32 MiB and at most 256 items
+// (the way the plan cuts tasks), each with at least `min_items` items while more are left (2 for
+// sha256LeavesAsync, so a group feeds both lanes of shani-x2). Returns the group starts followed by
+// `n`: group i is items [g[i], g[i + 1]).
+template <class LengthOf>
+std::vector<size_t> group_ranges(size_t n, size_t min_items, LengthOf length_of) {
+  constexpr uint64_t kGroupBytes = uint64_t(32) << 20;
+  constexpr size_t kGroupMaxItems = 256;
+  std::vector<size_t> groups;
+  size_t start = 0;
+  while (start < n) {
+    size_t end = start;
+    uint64_t bytes = 0;
+    while (end < n && end - start < kGroupMaxItems && (end - start < min_items || bytes + length_of(end) <= kGroupBytes)) {
+      bytes += length_of(end);
+      ++end;
+    }
+    groups.push_back(start);
+    start = end;
+  }
+  groups.push_back(n);
+  return groups;
+}
 
 class ThreadedLeavesWorker : public Napi::AsyncWorker {
  public:

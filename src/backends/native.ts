@@ -28,6 +28,8 @@ interface Sha256Api {
 interface Sha256MerkleApi {
   sha256LeavesMerkle(paths: string[], offsets: number[], lengths: number[], leafFirst: number[], leafCount: number[], leafBytes: number, out: Uint8Array, leavesOut: Uint8Array, kernel?: string, options?: { identities?: Float64Array; control?: BatchControl }): void;
   sha256BytesMerkle(data: Uint8Array, leafBytes: number, kernel?: string): Uint8Array;
+  /** sha256LeavesMerkle on `threads` native threads off the JS thread (absent from older builds). */
+  sha256LeavesMerkleAsync?(paths: string[], offsets: number[], lengths: number[], leafFirst: number[], leafCount: number[], leafBytes: number, out: Uint8Array, leavesOut: Uint8Array, kernel?: string, options?: { identities?: Float64Array; control?: BatchControl }, threads?: number): Promise<void>;
 }
 
 /** The BLAKE3 functions of native/blake3_napi.cc (optional: an addon built without them still serves SHA-256). */
@@ -110,12 +112,17 @@ class NativeLeafHasher implements LeafHasher {
   private readonly b3: Blake3Api | undefined;
   private readonly kernels: Record<string, string>;
   readonly hashLeavesMerkle?: (batch: LeafBatch, merkle: MerkleLeafSpec) => { digests: Uint8Array[]; leafHashes: Uint8Array };
+  readonly hashLeavesMerkleThreaded?: (batch: LeafBatch, merkle: MerkleLeafSpec, threads: number) => Promise<{ digests: Uint8Array[]; leafHashes: Uint8Array }>;
 
   constructor(addon: NativeAddon, options?: BackendOptions) {
     this.sha = addon as unknown as Sha256Api;
     if (hasFunctions(addon, ['sha256LeavesMerkle'])) {
       const m = addon as unknown as Sha256MerkleApi;
       this.hashLeavesMerkle = (batch, merkle) => this.leavesMerkle(m, batch, merkle);
+      if (typeof m.sha256LeavesMerkleAsync === 'function') {
+        const run = m.sha256LeavesMerkleAsync.bind(m);
+        this.hashLeavesMerkleThreaded = (batch, merkle, threads) => this.leavesMerkleThreaded(run, batch, merkle, threads);
+      }
     }
     this.b3 = hasFunctions(addon, BLAKE3_FUNCTIONS) ? (addon as unknown as Blake3Api) : undefined;
     this.kernels = forcedKernels(options);
@@ -224,36 +231,38 @@ class NativeLeafHasher implements LeafHasher {
     return NativeLeafHasher.split(out, n);
   }
 
+  /** The addon arguments of sha256LeavesMerkle(Async) for a batch, and its output arrays. */
+  private merkleArgs(batch: LeafBatch, merkle: MerkleLeafSpec) {
+    if (batch.algorithm !== 'sha256' || batch.leaves.some((l) => l.output !== 'digest')) throw new RangeError('Merkle leaves in one read exist for SHA-256 digest leaves only');
+    const { paths, offsets, lengths, identities } = this.leafArrays(batch);
+    const out = new Uint8Array(32 * batch.leaves.length);
+    const leafHashes = new Uint8Array(32 * merkle.count.reduce((a, c) => a + c, 0));
+    const options = batch.control ? { identities, control: batch.control } : { identities };
+    const args = [paths, offsets, lengths, merkle.first, merkle.count, merkle.leafBytes, out, leafHashes, this.kernels.sha256, options] as const;
+    return { args, result: () => ({ digests: NativeLeafHasher.split(out, batch.leaves.length), leafHashes }) };
+  }
+
   /** See LeafHasher.hashLeavesMerkle: SHA-256 'digest' leaves only; one read, range and leaf streams as two SHA lanes. */
   private leavesMerkle(m: Sha256MerkleApi, batch: LeafBatch, merkle: MerkleLeafSpec): { digests: Uint8Array[]; leafHashes: Uint8Array } {
-    if (batch.algorithm !== 'sha256' || batch.leaves.some((l) => l.output !== 'digest')) throw new RangeError('Merkle leaves in one read exist for SHA-256 digest leaves only');
-    const n = batch.leaves.length;
-    const identities = new Float64Array(2 * n).fill(NaN);
-    batch.leaves.forEach((l, i) => {
-      if (l.dev !== undefined && l.ino !== undefined) {
-        identities[2 * i] = l.dev;
-        identities[2 * i + 1] = l.ino;
-      }
-    });
-    const out = new Uint8Array(32 * n);
-    const leafHashes = new Uint8Array(32 * merkle.count.reduce((a, c) => a + c, 0));
-    callNative(() =>
-      m.sha256LeavesMerkle(
-        batch.leaves.map((l) => l.path),
-        batch.leaves.map((l) => l.offset),
-        batch.leaves.map((l) => l.length),
-        merkle.first,
-        merkle.count,
-        merkle.leafBytes,
-        out,
-        leafHashes,
-        this.kernels.sha256,
-        batch.control ? { identities, control: batch.control } : { identities },
-      ),
-    );
-    const digests = new Array<Uint8Array>(n);
-    for (let i = 0; i < n; i++) digests[i] = out.subarray(32 * i, 32 * i + 32);
-    return { digests, leafHashes };
+    const { args, result } = this.merkleArgs(batch, merkle);
+    callNative(() => m.sha256LeavesMerkle(...args));
+    return result();
+  }
+
+  /** See LeafHasher.hashLeavesMerkleThreaded: {@link leavesMerkle} on native threads. */
+  private async leavesMerkleThreaded(
+    run: NonNullable<Sha256MerkleApi['sha256LeavesMerkleAsync']>,
+    batch: LeafBatch,
+    merkle: MerkleLeafSpec,
+    threads: number,
+  ): Promise<{ digests: Uint8Array[]; leafHashes: Uint8Array }> {
+    const { args, result } = this.merkleArgs(batch, merkle);
+    try {
+      await run(...args, threads);
+    } catch (e) {
+      throw toModelsealError(e);
+    }
+    return result();
   }
 
   hashBytesMulti(algorithm: 'sha256', datas: Uint8Array[]): Uint8Array[] {

@@ -56,6 +56,12 @@ export interface LeafHasher {
    */
   hashLeavesMerkle?(batch: LeafBatch, merkle: MerkleLeafSpec): { digests: Uint8Array[]; leafHashes: Uint8Array };
   /**
+   * Optional (native SHA-256, addons with sha256LeavesMerkleAsync): the outputs of
+   * {@link LeafHasher.hashLeavesMerkle} computed by `threads` native threads off the calling thread,
+   * as {@link LeafHasher.hashLeavesThreaded} is to `hashLeaves`. The same bytes either way.
+   */
+  hashLeavesMerkleThreaded?(batch: LeafBatch, merkle: MerkleLeafSpec, threads: number): Promise<{ digests: Uint8Array[]; leafHashes: Uint8Array }>;
+  /**
    * Optional (native SHA-256): plain digests of several buffers in one call, interleaved on the
    * multi-buffer kernel (verified reads hash a batch of leaves this way). Equal to `hashBytes` of each.
    */

@@ -98,9 +98,13 @@ class TaskQueue {
  * ~0.13 s CPU per worker on the 2-vCPU EPYC Milan host before the first byte is hashed; the native
  * threads start in microseconds and hash the same leaves into the same outputs.
  */
-async function threadedHasher(backend: BackendName, hash: HashAlgorithm, kernels: Record<string, string> | undefined): Promise<LeafHasher | undefined> {
+async function threadedHasher(backend: BackendName, hash: HashAlgorithm, kernels: Record<string, string> | undefined, merkle: boolean): Promise<LeafHasher | undefined> {
   if (backend !== 'native' || (hash !== 'blake3' && hash !== 'sha256')) return undefined;
+  // RFC 9162 leaves in the same read exist natively for SHA-256 only (BLAKE3 files need none: their
+  // subtree CVs are the outboard; BLAKE3 shards with a companion keep the pool's second read)
+  if (merkle && hash !== 'sha256') return undefined;
   const h = (await loadCpuBackend(backend)).createLeafHasher(kernels ? { kernels } : {});
+  if (merkle) return h.hashLeavesMerkleThreaded ? h : undefined;
   return h.hashLeavesThreaded && h.threadedAlgorithm?.(hash) ? h : undefined;
 }
 
@@ -307,14 +311,24 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
           return reply.digests;
         }, 1),
       );
-    } else if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && !merkle && (threaded = await threadedHasher(cpuBackend, r.hash, options.kernels))) {
+    } else if (cpuBackend && plan.tasks.length > 0 && gpuMode === 'off' && (threaded = await threadedHasher(cpuBackend, r.hash, options.kernels, merkle !== undefined))) {
       // one call for the whole plan: the threads take leaves from a shared counter until none is left
       workers = Math.min(r.workers, plan.leaves.length);
       const cpu = cpuBackend;
       const h = threaded;
       const threads = workers;
       const control = { counters, slot: 1 };
-      lanes.push(lane(cpu, Infinity, (t) => h.hashLeavesThreaded!({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control }, threads), 1));
+      const batch = (t: number[]) => ({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control });
+      lanes.push(
+        lane(cpu, Infinity, merkle
+          ? async (t) => {
+              // the companion's RFC 9162 leaves in the same read, on the same threads (no worker pool to start)
+              const reply = await h.hashLeavesMerkleThreaded!(batch(t), merkle.spec(t), threads);
+              merkle.store(t, reply.leafHashes);
+              return reply.digests;
+            }
+          : (t) => h.hashLeavesThreaded!(batch(t), threads), 1),
+      );
     } else if (cpuBackend && plan.tasks.length > 0) {
       workers = Math.min(r.workers, plan.tasks.length);
       const pool = new HashPool(workers);

@@ -2,7 +2,8 @@
  * One suite, every backend: each backend's leaf outputs must equal the portable reference (`js`) on
  * the same file ranges — boundary lengths, odd offsets, lanes of different lengths in one batch,
  * BLAKE3 subtree CVs, ranges beyond 4 GiB and chunk counters beyond 2^32 (sparse files); and the native
- * backend's threaded SHA-256 and BLAKE3 paths (`native-threads`) the same way.
+ * backend's threaded SHA-256 and BLAKE3 paths (`native-threads`) and its threaded SHA-256 with
+ * RFC 9162 leaves (`native-merkle-threads`, leaves also checked against the pool call) the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSync, openSync, writeSync, ftruncateSync, writeFileSync } from 'node:fs';
@@ -74,7 +75,7 @@ async function expectSame(t: Target, algorithm: HashAlgorithm, leaves: Leaf[]): 
 
 for (const name of [...ALL_TARGETS, ...THREADED_TARGETS]) {
   describe(`backend ${name}`, async () => {
-    const opened = name === 'native-threads' ? await openThreadedTarget(name) : await openTarget(name);
+    const opened = name === 'native-threads' || name === 'native-merkle-threads' ? await openThreadedTarget(name) : await openTarget(name);
     if ('skip' in opened) {
       it.skip(`unavailable here: ${opened.skip}`, () => {});
       return;
