@@ -1,8 +1,8 @@
 /**
  * `sign --merkle` in one pass: the companion built from the leaves the hashing workers emit
  * (buildCompanionFromLeaves) is bit-identical to the two-pass reference (buildCompanion, which reads
- * every file again), for SHA-256 files and shards (shard edges that cut leaves), the worker-pool and
- * in-thread paths, the JS-side backends, BLAKE2b and BLAKE3 outboards; and signModel writes it.
+ * every file again), for SHA-256 files and shards (shard edges that cut leaves), the native-thread,
+ * worker-pool (node-crypto) and in-thread paths, the JS-side backends, BLAKE2b and BLAKE3 outboards; and signModel writes it.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,9 +51,10 @@ async function compare(dir: string, leaf: number, opts: HashModelOptions): Promi
 }
 
 describe('sign --merkle in one pass: companion equal to the two-pass reference', () => {
-  it('sha256 files, worker pool (native two-lane leaves)', async () => {
+  it('sha256 files, native threads (two-lane leaves, hashLeavesMerkleThreaded) with 1, 2 and 3 threads', async () => {
     await compare(big, 1024, { hash: 'sha256', workers: 2 });
     await compare(big, 4096, { hash: 'sha256', workers: 1 });
+    await compare(big, 1024, { hash: 'sha256', workers: 3 });
   });
   it('sha256 files, in-thread path (model ≤ 1 MiB)', async () => {
     await compare(small, 1024, { hash: 'sha256' });

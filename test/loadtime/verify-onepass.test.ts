@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKeySigner, signModel, verifyModel } from '../../src/index.js';
 import { treeRoot } from '../../src/engine/merkle.js';
 import { companionToStatement, encodeSidecar, parseCompanionPayload, SIDECAR_MAGIC } from '../../src/manifest/companion.js';
@@ -17,15 +17,23 @@ import { serializeBundle } from '../../src/sign/bundle.js';
 import { signStatement } from '../../src/sign/signer.js';
 import { checkCompanion } from '../../src/verify/companion-check.js';
 import { readBundleFile } from '../../src/verify/signature.js';
+import { loadCpuBackend } from '../../src/backends/registry.js';
+import { HashPool } from '../../src/engine/pool.js';
 import { fill251, REPO_ROOT, tempDir } from '../helpers.js';
 import { writeKeys } from './fixtures.js';
+
+const nativeMerkleThreads = await loadCpuBackend('native').then(
+  (m) => m.probe().ok && m.createLeafHasher().hashLeavesMerkleThreaded !== undefined,
+  () => false,
+);
 
 let t: { path: string; cleanup: () => void };
 let keys: { priv: string; pub: string };
 
 const LEAF = 1024;
-// leaf edges ±1, an empty file, and enough bytes (> 1 MiB) for the threads / worker pool
-const SIZES = [0, 1, 1023, 1024, 1025, 4097, 9000, 3 * 2 ** 20 + 777, 2 ** 20 + 1];
+// leaf edges ±1 (one leaf and exactly 3 leaves), an empty file, and enough bytes (> 1 MiB) for the
+// native threads / worker pool
+const SIZES = [0, 1, 1023, 1024, 1025, 4097, 9000, 3 * 2 ** 20 + 777, 2 ** 20 + 1, 3071, 3072, 3073];
 const TOTAL = SIZES.reduce((a, b) => a + b, 0);
 
 beforeAll(() => {
@@ -102,6 +110,24 @@ function alterEntry(sig: string, name: string, k: number, resign: boolean): void
     writeFileSync(path, serializeBundle(signStatement(companionToStatement(c), createKeySigner(keys.priv))));
   }
 }
+
+describe.skipIf(!nativeMerkleThreads)('verify with a companion in one pass: the pass runs on native threads', () => {
+  afterEach(() => vi.restoreAllMocks());
+  it('SHA-256 and BLAKE3 companions: verified with no worker pool started (the leaves come from the native threads)', async () => {
+    const started = vi.spyOn(HashPool.prototype, 'runWithLeaves');
+    const run = vi.spyOn(HashPool.prototype, 'run');
+    for (const c of [CASES[0]!, CASES[1]!, CASES[2]!]) {
+      const m = await signed(`threads-${c.hash}-${c.method}`, c);
+      started.mockClear();
+      run.mockClear();
+      const r = await verifyModel(m.dir, m.sig, { publicKey: keys.pub });
+      expect(r.verified, c.name).toBe(true);
+      if (c.method === 'files') expect(r.companion!.bytes, c.name).toBe(0);
+      expect(started, c.name).not.toHaveBeenCalled();
+      expect(run, c.name).not.toHaveBeenCalled();
+    }
+  });
+});
 
 describe('verify with a companion in one pass: failures, the same as reading again', () => {
   const c: Case = { name: 'sha256 files', hash: 'sha256', method: 'files' };
