@@ -31,6 +31,13 @@ const PROGRESS_INTERVAL_MS = 200;
  */
 const IN_THREAD_MAX_BYTES = 2 ** 20;
 
+/**
+ * Most companion leaves per native-thread call with `merkleLeafBytes` (32 MiB of leaf hashes): one
+ * call for any model at the default 1 MiB leaves up to 1 TiB; smaller leaves cut the plan into calls
+ * of leafBytes × 2^20 bytes, whose start costs microseconds.
+ */
+const MERKLE_CALL_LEAVES = 2 ** 20;
+
 interface Resolved {
   hash: HashAlgorithm;
   method: SerializationMethod;
@@ -319,8 +326,10 @@ export async function hashModel(modelPath: string, options: HashModelOptions = {
       const threads = workers;
       const control = { counters, slot: 1 };
       const batch = (t: number[]) => ({ algorithm: r.hash, leaves: t.map((i) => plan.leaves[i]!), control });
+      // with Merkle leaves, calls of at most MERKLE_CALL_LEAVES leaves: one call's leaf hashes are one
+      // Uint8Array (Node 20 caps those at 4 GiB, 134 M leaves: a 128 GiB model at 1 KiB leaves)
       lanes.push(
-        lane(cpu, Infinity, merkle
+        lane(cpu, merkle ? MERKLE_CALL_LEAVES * merkleBytes! : Infinity, merkle
           ? async (t) => {
               // the companion's RFC 9162 leaves in the same read, on the same threads (no worker pool to start)
               const reply = await h.hashLeavesMerkleThreaded!(batch(t), merkle.spec(t), threads);
