@@ -1,30 +1,35 @@
 #!/usr/bin/env node
 /**
  * Bundles the CLI's module graph (tsc's dist/cli/main.js and everything it imports from dist/) into
- * dist/cli-bundle/ with esbuild: an entry file plus chunks split per lazily loaded command, so
- * `modelseal hash` loads 21 files (commander included) instead of ~140 modules; the ESM loader's
- * per-module resolve/read/link cost was ~45 % of a `hash` run of a 3-byte file (issue 13 target 3).
- * Run by `npm run build:ts` (so `prepare`, `build` and `test`) and by the test run's global setup when
- * stale; bin/modelseal.js uses the bundle only while it is at least as new as dist/cli/main.js, so a
- * later plain `tsc` never runs stale code.
+ * dist/cli-bundle/ with esbuild: one CommonJS file per time-critical command (`hash.cjs`, `digest.cjs`,
+ * `sign.cjs`, `verify.cjs`: main.js with that command's code only), `_version.cjs` (no command) and
+ * `_all.cjs` (every command: help, unknown names, the other commands), each with a V8 code cache made
+ * by running it once (`<name>.cjs.<build id>.v8cache`). bin/modelseal.js picks the file by the first
+ * argument and, on Node 20, compiles it through vm with that cache; Node >= 22.1 require()s it with
+ * its own compile cache. Measured on a `hash` of a 3 B file (issue 13): the ESM loader's per-module
+ * cost was ~45 % of the unbundled start; of the ESM bundle's ~50 ms over `node -e 0`, compiling its
+ * chunks without a cache, the ESM loader itself and the async file opens were most (CommonJS + cache:
+ * ~15 ms). Run by `npm run build:ts` (so `prepare`, `build` and `test`) and by the test run's global
+ * setup when stale; bin/modelseal.js uses a bundle only while it is at least as new as
+ * dist/cli/main.js, so a later plain `tsc` never runs stale code.
  *
  *   node scripts/bundle-cli.mjs            build (after tsc)
  *   node scripts/bundle-cli.mjs --if-stale build only when missing or older than dist/cli/main.js
  *
  * The library (`import 'modelseal'`, dist/index.js) and the piscina worker (dist/engine/worker.js, in
- * its own thread; bundling it did not shorten its start here) stay unbundled; npm packages stay
- * external (resolved from node_modules at run time, as before) except commander. Rewrites of each
- * dist/ module on the way in (rewriteModule):
+ * its own thread) stay unbundled; npm packages stay external (resolved from node_modules at run time,
+ * as before) except commander and @noble/hashes. Rewrites of each dist/ module on the way in
+ * (rewriteModule, then the plugin below):
  *   - `import { a } from '../index.js'` (the CLI's one import, DESIGN §8) → imports from the modules
- *     defining the names: esbuild's code splitting assigns whole files to every command that reaches
- *     them, so through the barrel every command pulled in the whole library. This relies on our
- *     modules doing no work at import time (declarations and constant tables only);
+ *     defining the names, so a command's bundle holds only what it uses. This relies on our modules
+ *     doing no work at import time (declarations and constant tables only);
  *   - `import.meta.url` → the URL of the module's own dist/ file (addon, worker, WASM, shaders,
- *     package.json and createRequire all resolve from there, whichever chunk the code lands in);
+ *     package.json and createRequire all resolve from there, whichever bundle the code lands in);
  *   - `import(NAME)` of a module-level `const NAME = './x.js'` (the lazy-loading idiom here) →
- *     `import('./x.js')`, so the module joins the bundle: left as a run-time import it would load a
- *     second copy of errors.js & co. beside the bundle's, and `instanceof ModelsealError` would fail.
- *     Any other non-literal `import(…)` fails the build rather than load a second copy.
+ *     `import('./x.js')`, so the module joins the bundle (initialized on first use): left as a run-time
+ *     import it would load a second copy of errors.js & co. beside the bundle's, and `instanceof
+ *     ModelsealError` would fail. Any other non-literal `import(…)` fails the build;
+ *   - `import('package')` → the loader's import function (see banner()).
  * The layering check (scripts/check-layers.mjs) reads src/, where none of this shows.
  */
 import { spawnSync } from 'node:child_process';
@@ -243,7 +248,9 @@ runBundle(file, script).main([process.execPath, ${JSON.stringify(bin)}, ...${JSO
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const r = spawnSync(process.execPath, ['-e', script], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`making the code cache of ${toPosix(relative(ROOT, file))} failed: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
+  // not fatal: without its cache a bundle compiles from source (slower, same behaviour); the test
+  // suite requires every cache (test/unit/cli-bundle.test.ts)
+  if (r.status !== 0) process.stderr.write(`bundle-cli: no code cache for ${toPosix(relative(ROOT, file))}: ${r.stderr || r.error?.message || `exit ${r.status}`}\n`);
 }
 
 /** Builds dist/cli-bundle/ from dist/ (tsc's output), replacing the previous bundle in one rename. */
@@ -316,7 +323,7 @@ export async function bundleCli() {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  // code caches last, from the bundles in place: a failure leaves a working bundle without caches
+  // code caches last, from the bundles in place
   try {
     for (const b of bundles) makeCodeCache(join(OUT_DIR, `${b.name}.cjs`), b.warm);
   } finally {
