@@ -35,7 +35,7 @@ const MAX_TOKEN_BYTES = 64 * 1024;
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** Options of signModelKeyless: hashing and output as for signModel, then where the token and services are. */
-export type KeylessSignOptions = Omit<SignModelOptions, 'privateKey' | 'password' | 'certificate' | 'chain' | 'signer' | 'dryRun'> & {
+export type KeylessSignOptions = Omit<SignModelOptions, 'privateKey' | 'password' | 'certificate' | 'chain' | 'signer' | 'dryRun' | 'merkle'> & {
   /**
    * The OIDC identity token (a JWT). Default: the ambient CI credentials as sigstore-js finds them
    * (GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_* variables, or SIGSTORE_ID_TOKEN).
@@ -111,6 +111,12 @@ function keylessError(step: string, e: unknown): ModelsealError {
  * await signModelKeyless('./model', { identityToken: process.env.TOKEN });
  */
 export async function signModelKeyless(modelPath: string, options: KeylessSignOptions = {}): Promise<SignModelResult> {
+  // The companion is a DSSE envelope signed by the bundle's own signer; a keyless signer exists only
+  // inside sigstore-js for one bundle, so a companion would need a second certificate and log entry
+  // and a verifier for it. Until that exists, say so instead of writing a bundle without the companion.
+  if ((options as { merkle?: unknown }).merkle !== undefined && (options as { merkle?: unknown }).merkle !== false) {
+    throw new InputError('USAGE', 'a Merkle companion (merkle / --merkle) is not available with keyless signing; sign with a key (--key) or a certificate (--cert) for a companion, or drop --merkle.');
+  }
   const sign = await loadSigstoreSign();
   const token = options.identityToken?.trim();
   if (token !== undefined) identityTokenClaims(token);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signModelKeyless } from '../../src/sign/keyless.js';
+import { signModelKeyless, type KeylessSignOptions } from '../../src/sign/keyless.js';
 import { verifyModel } from '../../src/verify/verify-model.js';
 import { runCliInProcess } from '../cli-in-process.js';
 import { tempDir } from '../helpers.js';
@@ -143,5 +143,22 @@ describe('keyless signing against the sigstore-js mock services', () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: { code: 'IDENTITY_TOKEN_INVALID' } });
     expect(existsSync(join(dir.path, 'bad.sig'))).toBe(false);
+  });
+
+  it('--merkle with keyless signing is refused (exit 2, nothing written), not silently dropped; the library refuses it too', async () => {
+    const sig = join(dir.path, 'merkle.sig');
+    const tokenFile = join(dir.path, 'token-merkle.jwt');
+    writeFileSync(tokenFile, `${token({ iss: ISSUER, sub: IDENTITY })}\n`);
+    for (const extra of [['--merkle'], ['--merkle', '--leaf-size', '64KiB']]) {
+      const r = await runCliInProcess(['sign', 'sigstore', model, '--identity-token', tokenFile, '--signature', sig, '--fulcio-url', FULCIO, '--rekor-url', REKOR, '--workers', '1', '--json', ...extra]);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+      expect(JSON.parse(r.out).error.message).toContain('keyless');
+      expect(existsSync(sig)).toBe(false);
+      expect(existsSync(`${sig}.merkle`)).toBe(false);
+    }
+    const options = { identityToken: token({ iss: ISSUER, sub: IDENTITY }), output: sig, fulcioURL: FULCIO, rekorURL: REKOR, merkle: true } as unknown as KeylessSignOptions;
+    await expect(signModelKeyless(model, options)).rejects.toMatchObject({ code: 'USAGE' });
+    expect(existsSync(sig)).toBe(false);
   });
 });

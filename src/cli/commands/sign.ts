@@ -159,6 +159,7 @@ async function keylessSign(model: string, flags: SignFlags & SignAttestFlags, ct
   if (keyGiven) throw new InputError('USAGE', 'keyless signing (--sigstore / sign sigstore) takes no private key; drop --key, or drop --sigstore.');
   if (flags.cert !== undefined || flags.signingCertificate !== undefined || flags.signing_certificate !== undefined) throw new InputError('USAGE', 'keyless signing gets its certificate from Fulcio; drop --cert / --signing_certificate.');
   if ((flags as { attest?: unknown }).attest !== undefined) throw new InputError('USAGE', '--attest binds evidence with the signing key, which keyless signing does not keep; sign with --key to attest.');
+  if (flags.merkle || flags.leafSize !== undefined) throw new InputError('USAGE', 'a Merkle companion (--merkle, --leaf-size) is not available with keyless signing; sign with --key or --cert for a companion, or drop --merkle.');
   const tokenArg = one('--identity-token', flags.identityToken, flags.identity_token);
   const urls = flags.use_staging ? SIGSTORE_STAGING : undefined;
   const output = one('--output', flags.output, flags.signature);
