@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Streaming a whole model through openVerified (pool workers; pool workers with recycled buffers,
-// `chunks(…, { reuseBuffers: true })`; and workers: 0) against hashModel, same
+// Streaming a whole model through openVerified against hashModel: `native` (the addon's native
+// threads, verifier 'native', with `chunks(…, { reuseBuffers: true })`: the ring of reused buffers),
+// `owned` (native threads, a fresh buffer per batch: what createReadStream and cat get), `pool`
+// and `reuse` (pool workers, verifier 'pool', without and with reuseBuffers) and `thread`
+// (workers: 0), same
 // algorithm and cores, alternating in one process (a loaded machine drifts between separate runs):
 // median wall and CPU (user + system, all threads) seconds, GB/s, and reads per model byte
 // (/proc/self/io rchar). Signs DIR with --merkle (1 MiB leaves) first, per hash, into a temp dir.
@@ -32,7 +35,7 @@ try {
     const sig = join(tmp, `${hash}.sig`);
     const signed = await ms.signModel(dir, { privateKey: join(tmp, 'k.pem'), output: sig, hash, merkle: true });
     const bytes = signed.hashing.bytes;
-    const runs = { hash: [], pool: [], reuse: [], thread: [] };
+    const runs = { hash: [], native: [], owned: [], pool: [], reuse: [], thread: [] };
     const time = async (k, fn) => {
       const c0 = process.cpuUsage();
       const r0 = rchar();
@@ -41,13 +44,15 @@ try {
       const c = process.cpuUsage(c0);
       runs[k].push({ s: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, reads: (rchar() - r0) / bytes });
     };
-    const stream = (workers, reuseBuffers = false) => async () => {
-      const m = await ms.openVerified(dir, { signature: sig, publicKey: join(tmp, 'p.pem'), workers });
+    const stream = (workers, reuseBuffers = false, verifier = 'pool') => async () => {
+      const m = await ms.openVerified(dir, { signature: sig, publicKey: join(tmp, 'p.pem'), workers, verifier });
       for (const f of m.files()) for await (const c of m.chunks(f.path, 0, undefined, { reuseBuffers })) void c;
       await m.close();
     };
     for (let i = 0; i < RUNS; i++) {
       await time('hash', () => ms.hashModel(dir, { hash }));
+      await time('native', stream(cores, true, 'native'));
+      await time('owned', stream(cores, false, 'native'));
       await time('pool', stream(cores));
       await time('reuse', stream(cores, true));
       await time('thread', stream(0));

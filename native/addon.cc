@@ -71,6 +71,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSha256Merkle(env, exports);
   RegisterBlake3(env, exports);
   RegisterTee(env, exports);
+  RegisterVerifiedUnits(env, exports);
   return exports;
 }
 

@@ -172,5 +172,85 @@ void hash_bytes_with_leaves(const Kernel& k, const uint8_t* data, size_t length,
        [&](uint64_t pos, size_t) -> const uint8_t* { return data + pos; });
 }
 
+
+MessagePair::MessagePair(const Kernel& k) {
+  const Fns f = fns_of(k);
+  x1_ = f.x1;
+  x2_ = f.x2;
+  start(0, false);
+  start(1, false);
+}
+
+void MessagePair::start(int lane, bool rfc9162_leaf) {
+  State& s = s_[lane];
+  std::memcpy(s.state, IV256, sizeof s.state);
+  s.carry[0] = 0x00;
+  s.r = rfc9162_leaf ? 1 : 0;
+  s.total = s.r;
+}
+
+void MessagePair::feed(const uint8_t* a, size_t na, const uint8_t* b, size_t nb) {
+  const uint8_t* p[2] = {a, b};
+  const size_t n[2] = {na, nb};
+  size_t used[2], blocks[2];
+  for (int l = 0; l < 2; ++l) {
+    State& s = s_[l];
+    used[l] = 0;
+    // complete a carried partial block first
+    if (s.r != 0 && n[l] > 0) {
+      used[l] = std::min(64 - s.r, n[l]);
+      std::memcpy(s.carry + s.r, p[l], used[l]);
+      s.r += used[l];
+      if (s.r == 64) {
+        uint32_t* st[1] = {s.state};
+        const uint8_t* d[1] = {s.carry};
+        x1_(st, d, 1);
+        s.r = 0;
+      }
+    }
+    // a message whose carry is still partial took all its bytes, so it has no whole blocks
+    blocks[l] = (n[l] - used[l]) / 64;
+  }
+  size_t both = 0;
+  if (x2_) {
+    both = std::min(blocks[0], blocks[1]);
+    if (both > 0) {
+      uint32_t* st[2] = {s_[0].state, s_[1].state};
+      const uint8_t* d[2] = {p[0] + used[0], p[1] + used[1]};
+      x2_(st, d, both);
+    }
+  }
+  for (int l = 0; l < 2; ++l) {
+    State& s = s_[l];
+    if (blocks[l] > both) {
+      uint32_t* st[1] = {s.state};
+      const uint8_t* d[1] = {p[l] + used[l] + 64 * both};
+      x1_(st, d, blocks[l] - both);
+    }
+    const size_t rest = (n[l] - used[l]) % 64;
+    std::memcpy(s.carry + s.r, p[l] + n[l] - rest, rest);
+    s.r += rest;
+    s.total += n[l];
+  }
+}
+
+void MessagePair::finish(int lane, uint8_t out[32]) {
+  State& s = s_[lane];
+  const uint64_t bits = s.total * 8;
+  std::memset(s.carry + s.r, 0, sizeof s.carry - s.r);
+  s.carry[s.r] = 0x80;
+  const size_t blocks = (s.r + 9 <= 64) ? 1 : 2;
+  for (int i = 0; i < 8; ++i) s.carry[64 * blocks - 8 + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+  uint32_t* st[1] = {s.state};
+  const uint8_t* d[1] = {s.carry};
+  x1_(st, d, blocks);
+  for (int i = 0; i < 8; ++i) {
+    out[4 * i] = static_cast<uint8_t>(s.state[i] >> 24);
+    out[4 * i + 1] = static_cast<uint8_t>(s.state[i] >> 16);
+    out[4 * i + 2] = static_cast<uint8_t>(s.state[i] >> 8);
+    out[4 * i + 3] = static_cast<uint8_t>(s.state[i]);
+  }
+}
+
 }  // namespace sha256
 }  // namespace modelseal

@@ -37,5 +37,32 @@ void hash_ranges_with_leaves(const Kernel& k, const MerkleRange* ranges, size_t 
 void hash_bytes_with_leaves(const Kernel& k, const uint8_t* data, size_t length, uint64_t leaf_bytes,
                             uint8_t* digest, uint8_t* leaf_hashes);
 
+
+// Two SHA-256 messages fed piece by piece in lockstep: the whole blocks both have ready run on the
+// family's 2-lane kernel (shani-x2, armv8-sha2-x2), the rest of either on its one-lane kernel. For
+// verified reads (native/verified_units_napi.cc), which hash two leaves read into memory side by
+// side while they are still in L2. Either message may be empty or absent (length 0 pieces).
+class MessagePair {
+ public:
+  explicit MessagePair(const Kernel& k);
+  // Starts message `lane` (0 or 1); `rfc9162_leaf`: the message begins with the byte 0x00.
+  void start(int lane, bool rfc9162_leaf);
+  // Appends a[0, na) to message 0 and b[0, nb) to message 1.
+  void feed(const uint8_t* a, size_t na, const uint8_t* b, size_t nb);
+  // The 32-byte digest of message `lane` (padding and length; the lane must be started again to reuse it).
+  void finish(int lane, uint8_t out[32]);
+
+ private:
+  struct State {
+    alignas(16) uint32_t state[8];
+    alignas(16) uint8_t carry[128];
+    size_t r;
+    uint64_t total;
+  };
+  MultiFn x1_;
+  MultiFn x2_;
+  State s_[2];
+};
+
 }  // namespace sha256
 }  // namespace modelseal

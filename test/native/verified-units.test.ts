@@ -1,0 +1,134 @@
+/**
+ * verifiedUnitsAsync (native/verified_units_napi.cc): a run of units of one open file read into a
+ * caller buffer and hashed while in L2, for openVerified's native path. Bytes and digests against
+ * node:crypto and blake3Bytes on every runnable kernel: RFC 9162 leaves as SHA-256 lane pairs of
+ * equal and unequal lengths (block edges ±1, pieces over 128 KiB, a lone last unit), plain digests,
+ * BLAKE3 subtree CVs and digests; a file that ends inside a unit; bad arguments.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadNative } from '../../src/native/addon.js';
+import { fill251, tempDir } from '../helpers.js';
+
+interface UnitsAddon {
+  verifiedUnitsAsync(fd: number, offsets: Float64Array, lengths: Float64Array, modes: Uint8Array, algorithm: string, buffer: Uint8Array, out: Uint8Array, threads?: number, kernel?: string): Promise<void>;
+  alignedBuffer(bytes: number): ArrayBuffer;
+  sha256Kernels(): string[];
+  blake3Kernels?(): string[];
+  blake3Bytes?(data: Uint8Array, chunkCounter: number, output: 'cv' | 'digest', kernel?: string): Uint8Array;
+}
+const load = loadNative();
+const addon = load.ok && typeof load.addon.verifiedUnitsAsync === 'function' ? (load.addon as unknown as UnitsAddon) : undefined;
+const why = load.ok ? 'this addon build has no verifiedUnitsAsync; run `npm run build:native`' : load.reason;
+
+const sha = (prefix: boolean, d: Uint8Array) => {
+  const h = createHash('sha256');
+  if (prefix) h.update(Buffer.from([0]));
+  return h.update(d).digest('hex');
+};
+const hexAt = (b: Uint8Array, k: number) => Buffer.from(b.subarray(32 * k, 32 * k + 32)).toString('hex');
+
+describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})`}`, () => {
+  const a = addon!;
+  let dir: { path: string; cleanup: () => void };
+  let fd: number;
+  const data = fill251(3 * 256 * 1024 + 4096 + 77, 5);
+  beforeAll(() => {
+    dir = tempDir();
+    const file = join(dir.path, 'f.bin');
+    writeFileSync(file, data);
+    fd = openSync(file, 'r');
+  });
+  afterAll(() => {
+    closeSync(fd);
+    dir.cleanup();
+  });
+
+  async function run(units: Array<[number, number, number]>, algorithm: string, threads: number, kernel?: string, buffer?: Uint8Array) {
+    const total = units.reduce((s, u) => s + u[1], 0);
+    const buf = buffer ?? new Uint8Array(a.alignedBuffer(Math.max(1, total)));
+    const out = new Uint8Array(32 * units.length);
+    await a.verifiedUnitsAsync(fd, Float64Array.from(units, (u) => u[0]), Float64Array.from(units, (u) => u[1]), Uint8Array.from(units, (u) => u[2]), algorithm, buf, out, threads, kernel);
+    return { buf, out };
+  }
+
+  it('SHA-256: RFC 9162 leaves and digests in lane pairs of equal and unequal lengths, every kernel, bytes land in order', async () => {
+    // lengths around the 64-byte block (the leaf's 0x00 shifts it by one) and the 128 KiB piece
+    const lengths = [0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 4095, 4096, 131071, 131072, 131073, 300001];
+    for (const kernel of a.sha256Kernels()) {
+      for (const mode of [2, 0]) {
+        for (let i = 0; i + 1 < lengths.length; i++) {
+          // a pair (i, i+1) and a lone third unit, at unaligned offsets
+          const units: Array<[number, number, number]> = [
+            [7 * i, lengths[i]!, mode],
+            [200000 + i, lengths[i + 1]!, mode],
+            [1000, lengths[lengths.length - 1 - i]!, mode],
+          ];
+          const { buf, out } = await run(units, 'sha256', 1 + (i % 3), kernel);
+          let at = 0;
+          units.forEach(([o, l], k) => {
+            const want = data.subarray(o, o + l);
+            expect(Buffer.from(buf.subarray(at, at + l)).equals(want), `${kernel} bytes ${k}`).toBe(true);
+            expect(hexAt(out, k), `${kernel} mode ${mode} lengths ${l}`).toBe(sha(mode === 2, want));
+            at += l;
+          });
+        }
+      }
+    }
+  });
+
+  it('BLAKE3: subtree CVs at the leaf offset and whole-input digests, every kernel, equal to blake3Bytes', async () => {
+    if (!a.blake3Bytes || !a.blake3Kernels) return; // an addon built without BLAKE3 serves SHA-256 only
+    for (const kernel of a.blake3Kernels()) {
+      for (const leaf of [1024, 4096, 256 * 1024]) {
+        const units: Array<[number, number, number]> = [];
+        for (let o = 0; o < data.length; o += leaf) units.push([o, Math.min(leaf, data.length - o), 1]);
+        const { buf, out } = await run(units, 'blake3', 2, kernel);
+        expect(Buffer.from(buf.subarray(0, data.length)).equals(data)).toBe(true);
+        units.forEach(([o, l], k) => expect(hexAt(out, k)).toBe(Buffer.from(a.blake3Bytes!(data.subarray(o, o + l), o / 1024, 'cv', kernel)).toString('hex')));
+      }
+      const whole = await run([[0, data.length, 0], [3, 0, 0], [5, 600000, 0]], 'blake3', 3, kernel);
+      expect(hexAt(whole.out, 0)).toBe(Buffer.from(a.blake3Bytes(data, 0, 'digest', kernel)).toString('hex'));
+      expect(hexAt(whole.out, 1)).toBe(Buffer.from(a.blake3Bytes(new Uint8Array(0), 0, 'digest', kernel)).toString('hex'));
+      expect(hexAt(whole.out, 2)).toBe(Buffer.from(a.blake3Bytes(data.subarray(5, 600005), 0, 'digest', kernel)).toString('hex'));
+    }
+  });
+
+  it('reads into an ordinary Uint8Array too (alignment is speed, not correctness), at any offset inside it', async () => {
+    const backing = new Uint8Array(70000);
+    const view = backing.subarray(3, 3 + 65537);
+    const { out } = await run([[11, 65537, 2]], 'sha256', 1, undefined, view);
+    expect(Buffer.from(view).equals(data.subarray(11, 11 + 65537))).toBe(true);
+    expect(hexAt(out, 0)).toBe(sha(true, data.subarray(11, 11 + 65537)));
+  });
+
+  it('a unit past the end of the file rejects with FILE_CHANGED (the file ended inside it)', async () => {
+    await expect(run([[data.length - 10, 11, 2]], 'sha256', 1)).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+    await expect(run([[0, 1024, 1], [Math.floor(data.length / 1024) * 1024, 2048, 1]], 'blake3', 2)).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+  });
+
+  it('refuses bad arguments with BAD_ARGUMENT naming them', async () => {
+    const b = new Uint8Array(a.alignedBuffer(4096));
+    const o = new Uint8Array(32);
+    const call = (...args: unknown[]) => (a.verifiedUnitsAsync as unknown as (...x: unknown[]) => Promise<void>)(...args);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(4097), Uint8Array.of(2), 'sha256', b, o)).toThrow(/buffer must hold/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(1), 'sha256', b, o)).toThrow(/needs algorithm 'blake3'/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(2), 'blake3', b, o)).toThrow(/needs algorithm 'sha256'/);
+    expect(() => call(fd, Float64Array.of(512), Float64Array.of(10), Uint8Array.of(1), 'blake3', b, o)).toThrow(/multiple of 1024/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(3), 'sha256', b, o)).toThrow(/modes\[0\]/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'md5', b, o)).toThrow(/algorithm/);
+    expect(() => call(fd, [0], Float64Array.of(10), Uint8Array.of(0), 'sha256', b, o)).toThrow(/offsets must be a Float64Array/);
+    expect(() => call(fd, Float64Array.of(-1), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, o)).toThrow(/offsets\[0\]/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, new Uint8Array(31))).toThrow(/32 bytes per unit/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, o, 0)).toThrow(/threads/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, o, 1, 'nope')).toThrow(/not a SHA-256 kernel/);
+    try {
+      call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(9), 'sha256', b, o);
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'BAD_ARGUMENT' });
+    }
+    expect(() => a.alignedBuffer(0)).toThrow(/bytes must be/);
+  });
+});
