@@ -15,6 +15,8 @@
 //   one2g-files    hash F (one 2 GiB file: files/sha256 is one stream, one core)       openssl dgst -sha256 F           (info)
 //   one2g-shards   hash --method shards --shard-size 16MiB F (all cores, x2 streams)   openssl dgst -sha256 F           (info)
 //   one2g-blake3   hash --hash blake3 F (all cores)                                   b3sum F                          (info)
+//   verify-merkle-2g-16f        verify MODEL_16F with its Merkle companion (sign --merkle, 1 MiB leaves)   verify --no-companion   (info, issue 14)
+//   verify-merkle-blake3-2g-16f the same, signed --hash blake3 --merkle (subtree CVs: no second hash)    verify --no-companion   (info, issue 14)
 //
 //   node bench/delivered-sha256.mjs [--case all|files-8g,verify-2g-16f,...] [--runs 5]
 //        [--model-8g /work/data/m8g-4f] [--model-16f /work/data/m2g-16f] [--file-2g /work/data/one2g/weights.bin]
@@ -40,7 +42,7 @@ const cores = availableParallelism();
 // --bin: another CLI entry (e.g. an older build's) for a before/after in the same conditions
 const bin = opt('bin', join(root, 'bin', 'modelseal.js'));
 const ALL = ['files-8g', 'files-2g-16f', 'shards-2g-w1', 'verify-2g-16f', 'verify-8g'];
-const EXTRA = ['blake3-8g', 'shards-8g', 'one2g-files', 'one2g-shards', 'one2g-blake3'];
+const EXTRA = ['blake3-8g', 'shards-8g', 'one2g-files', 'one2g-shards', 'one2g-blake3', 'verify-merkle-2g-16f', 'verify-merkle-blake3-2g-16f'];
 const wanted = opt('case', 'all');
 const cases = wanted === 'all' ? ALL : wanted.split(',');
 for (const c of cases) if (![...ALL, ...EXTRA].includes(c)) throw new Error(`unknown case ${c} (one of ${[...ALL, ...EXTRA].join(', ')})`);
@@ -94,14 +96,14 @@ function machine() {
   };
 }
 
-function signOnce(model) {
+function signOnce(model, extra = [], tag = '') {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const key = join(tmp, 'key.pem');
-  const pub = join(tmp, 'pub.pem');
+  const key = join(tmp, `key${tag}.pem`);
+  const pub = join(tmp, `pub${tag}.pem`);
   writeFileSync(key, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
-  const sig = join(tmp, `${model.split('/').pop()}.sig`);
-  execFileSync('node', [bin, 'sign', model, '--key', key, '-o', sig, '-q']);
+  const sig = join(tmp, `${model.split('/').pop()}${tag}.sig`);
+  execFileSync('node', [bin, 'sign', model, '--key', key, '-o', sig, '-q', ...extra]);
   return { sig, pub };
 }
 
@@ -132,6 +134,14 @@ function define(name) {
       const model = name === 'verify-8g' ? model8g : model16f;
       const { sig, pub } = signOnce(model);
       return { bytes: bytesOf(model), files: filesOf(model), a: ms(`verify ${sh(model)} --sig ${sh(sig)} --key ${sh(pub)} -q`), b: ms(`hash ${sh(model)} -q`), aName: 'modelseal verify', bName: 'modelseal hash', target: '<= +2 %' };
+    }
+    case 'verify-merkle-2g-16f':
+    case 'verify-merkle-blake3-2g-16f': {
+      // the companion lies beside the bundle (<sig>.merkle, <sig>.merkle.tree): verify finds it
+      const blake3 = name.includes('blake3');
+      const { sig, pub } = signOnce(model16f, ['--merkle', ...(blake3 ? ['--hash', 'blake3'] : [])], blake3 ? '-b3m' : '-m');
+      const v = `verify ${sh(model16f)} --sig ${sh(sig)} --key ${sh(pub)} -q`;
+      return { bytes: bytesOf(model16f), files: filesOf(model16f), a: ms(v), b: ms(`${v} --no-companion`), aName: 'modelseal verify (companion)', bName: 'modelseal verify --no-companion', target: 'info' };
     }
   }
   throw new Error(name);

@@ -4,6 +4,7 @@
  * envelopes) goes through this check first. The formats differ in what they allow, so the rules are
  * parameters; callers turn `undefined` into their own error code and sentence.
  */
+import { InputError } from '../errors.js';
 
 /** What a format allows. */
 export interface Base64Rules {
@@ -49,3 +50,21 @@ export function encodeBase64(data: Uint8Array): string {
 
 /** Base64 as vendors write it in evidence files, JSON and XML: line breaks, either alphabet, canonical, not empty. */
 export const VENDOR_TEXT_BASE64: Base64Rules = { alphabet: 'mixed', whitespace: true, canonical: true, nonEmpty: true };
+
+/**
+ * Strict base64 decoding for bundle fields (standard or URL-safe alphabet, padding optional, as DSSE
+ * allows; the encoding must be canonical): a bundle with characters Node's decoder would skip is
+ * refused as corrupt.
+ */
+export function decodeBase64Strict(text: unknown, field: string): Buffer {
+  if (typeof text !== 'string') throw new InputError('BUNDLE_MALFORMED', `${field} is missing or not a string.`);
+  const rules = { alphabet: 'standard-or-url', strictPadding: true } as const;
+  if (!decodeBase64Text(text, rules)) throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not valid base64; the bundle is corrupt.`);
+  // Stray low bits in the last character decode to the same bytes as the canonical text: refuse them,
+  // as docs/oms.md says, so one byte string has one encoding.
+  const bytes = decodeBase64Text(text, { ...rules, canonical: true });
+  if (!bytes) {
+    throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not canonical base64 (stray bits in its last character); the bundle is corrupt.`);
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -105,23 +105,8 @@ export function pythonBytesRepr(data: Uint8Array): string {
   return out + quote;
 }
 
-/**
- * Strict base64 decoding for bundle fields (standard or URL-safe alphabet, padding optional, as DSSE
- * allows; the encoding must be canonical): a bundle with characters Node's decoder would skip is
- * refused as corrupt.
- */
-export function decodeBase64Strict(text: unknown, field: string): Buffer {
-  if (typeof text !== 'string') throw new InputError('BUNDLE_MALFORMED', `${field} is missing or not a string.`);
-  const rules = { alphabet: 'standard-or-url', strictPadding: true } as const;
-  if (!decodeBase64Text(text, rules)) throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not valid base64; the bundle is corrupt.`);
-  // Stray low bits in the last character decode to the same bytes as the canonical text: refuse them,
-  // as docs/oms.md says, so one byte string has one encoding.
-  const bytes = decodeBase64Text(text, { ...rules, canonical: true });
-  if (!bytes) {
-    throw new InputError('BUNDLE_BASE64_INVALID', `${field} is not canonical base64 (stray bits in its last character); the bundle is corrupt.`);
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+// in base64.ts, so that parsing a bundle (sign/bundle.ts) does not load the DSSE/ECDSA code
+export { decodeBase64Strict } from './base64.js';
 
 /**
  * Checks that `sig` is a well-formed DER ECDSA signature, SEQUENCE { INTEGER r, INTEGER s }, with

@@ -3,7 +3,7 @@
  * every way a bundle can be wrong) and writing (the shape model_signing ≥ 1.1 writes).
  */
 import { InputError } from '../errors.js';
-import { decodeBase64Strict } from '../crypto/dsse.js';
+import { decodeBase64Strict } from '../crypto/base64.js';
 import { MAX_JSON_DEPTH, jsonTooDeep } from '../io/json-depth.js';
 
 /** The only bundle media type model_signing's key/certificate verifier accepts. */

@@ -3,7 +3,7 @@
  * the same signer), its subject (the verified OMS root), its consistency with the OMS manifest, and
  * the unsigned sidecar, whose per-file entries are accepted only once they reproduce the signed root.
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, ModelsealError, VerificationError } from '../errors.js';
 import { sidecarEntries, treeRoot } from '../engine/merkle.js';
 import { COMPANION_PREDICATE_TYPE, parseCompanionPayload, SIDECAR_MAGIC, type Companion, type CompanionFile } from '../manifest/companion.js';
@@ -15,13 +15,7 @@ import { readBundleFile, verifyBundleSignature, type SignerInfo, type TrustOptio
 /** Largest sidecar accepted (32 bytes per leaf: 1 GiB is a 32 TiB model at 1 MiB leaves). */
 export const MAX_SIDECAR_BYTES = 1024 * 1024 * 1024;
 
-/** Where a companion is looked for: the given path, or `<bundle>.merkle` when it exists. */
-export function findCompanion(bundlePath: string, given: string | false | undefined): string | undefined {
-  if (given === false) return undefined;
-  if (given !== undefined) return given;
-  const beside = `${bundlePath}.merkle`;
-  return existsSync(beside) ? beside : undefined;
-}
+export { findCompanion } from './bundle-file.js';
 
 /** A companion whose signature, subject and manifest consistency have been checked. */
 export interface VerifiedCompanion {

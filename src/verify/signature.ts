@@ -5,7 +5,7 @@
  */
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { InputError, VerificationError } from '../errors.js';
-import { MAX_BUNDLE_BYTES, parseBundleText, type ParsedBundle } from '../sign/bundle.js';
+import type { ParsedBundle } from '../sign/bundle.js';
 import {
   CURVE_KEY_DETAILS,
   CURVE_NAMES,
@@ -14,36 +14,14 @@ import {
   verifyDsseSignature,
   type SupportedCurve,
 } from '../crypto/dsse.js';
-import { loadPublicKey, parsePemCertificates, type KeySource } from '../sign/signer.js';
+import { loadPublicKey, parsePemCertificates } from '../sign/signer.js';
 import { verifyCertificateChain } from './cert-chain.js';
-import { verifySigstoreBundle, type SigstorePolicy } from './sigstore.js';
-import { readCappedFile, readInputText } from '../io/input-file.js';
+import { verifySigstoreBundle } from './sigstore.js';
+import { readInputText } from '../io/input-file.js';
 
-/** What the verifier trusts: exactly one of these. */
-export interface TrustOptions {
-  /** Public key (PEM path, PEM text or KeyObject) for `key` bundles. */
-  publicKey?: KeySource;
-  /** Root CA certificate(s) (PEM paths or PEM texts; a file may hold several) for `certificate` bundles. */
-  certRoot?: string | Buffer | Array<string | Buffer>;
-  /** Identity, issuer and trusted root for Sigstore keyless bundles. */
-  sigstore?: SigstorePolicy;
-  /**
-   * With `certRoot`: accept a root certificate that is not self-signed (an intermediate CA) as the
-   * trust anchor (`--allow-partial-chain`, OpenSSL's partial-chain rule). Off by default, as in
-   * model_signing and `openssl verify`: the chain must reach a self-signed root (CERT_CHAIN_PARTIAL).
-   */
-  allowPartialChain?: boolean;
-}
-
-/** The trust fields of `options` (which may carry other options too), copied as given. */
-export function trustOptionsOf(options: TrustOptions): TrustOptions {
-  const trust: TrustOptions = {};
-  if (options.publicKey !== undefined) trust.publicKey = options.publicKey;
-  if (options.certRoot !== undefined) trust.certRoot = options.certRoot;
-  if (options.sigstore !== undefined) trust.sigstore = options.sigstore;
-  if (options.allowPartialChain !== undefined) trust.allowPartialChain = options.allowPartialChain;
-  return trust;
-}
+// the bundle file and trust options live in bundle-file.ts (loaded before this module: verify-model.ts)
+export { readBundleFile, trustOptionsOf, type TrustOptions } from './bundle-file.js';
+import type { TrustOptions } from './bundle-file.js';
 
 /** Who signed, as established by verification. */
 export interface SignerInfo {
@@ -71,22 +49,6 @@ export interface VerifiedPayload {
   warnings: string[];
 }
 
-/**
- * Reads a bundle file, refusing files over 64 MiB before reading them, and parses it.
- */
-export function readBundleFile(path: string): ParsedBundle {
-  const bytes = readCappedFile(path, MAX_BUNDLE_BYTES, {
-    open: (e) =>
-      new InputError(
-        e.code === 'ENOENT' ? 'BUNDLE_NOT_FOUND' : 'BUNDLE_UNREADABLE',
-        e.code === 'ENOENT' ? `the signature bundle ${path} does not exist; pass the .sig file the signer wrote.` : `cannot read the signature bundle ${path}: ${e.message}.`,
-        { cause: e },
-      ),
-    notRegular: () => new InputError('BUNDLE_UNREADABLE', `${path} is not a regular file.`),
-    tooLarge: (size) => new InputError('BUNDLE_TOO_LARGE', `${path} is ${size} bytes, over the ${MAX_BUNDLE_BYTES / 1048576} MiB limit for bundles; refused.`),
-  });
-  return parseBundleText(bytes.toString('utf8'), path);
-}
 
 function methodOf(b: ParsedBundle): SignerInfo['method'] {
   return b.material.kind === 'public-key' ? 'key' : b.material.kind === 'certificate-chain' ? 'certificate' : 'sigstore';

@@ -1,19 +1,40 @@
 /**
  * verifyModel: bundle → signature → statement → manifest → re-hash (same engine and backends as
- * `hash`, settings from the bundle) → compare. Everything about the bundle is validated before any
- * model file is opened.
+ * `hash`, settings from the bundle) → compare → Merkle companion.
+ *
+ * The signature check and the hashing run at the same time. The hashing starts with the settings of
+ * the bundle's statement as parsed before authentication, and its result is used only once the
+ * signature over those very payload bytes has verified; a bad signature aborts it and is reported as
+ * a bad signature (never as a digest mismatch), and no result is returned before both halves are done.
+ * The statement and model checks (malformed statement, missing model, bad --only) are reported in the
+ * order they always were: after the signature. Native hashing runs on its own threads, so the main
+ * thread meanwhile loads and runs the signature check (deferred-steps.ts: DSSE, key, certificate
+ * chain, Sigstore), which used to precede the hashing (issue 13 target 5).
+ *
+ * With a Merkle companion the same pass emits the companion's leaves (RFC 9162 leaf hashes for
+ * SHA-256, subtree CVs for BLAKE3, as `sign --merkle`), and the companion check compares them: the
+ * model is read once (issue 14 §1).
  */
 import { realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { hashModel } from '../engine/hash-model.js';
-import type { HashModelOptions } from '../engine/types.js';
+import type { HashModelOptions, HashResult } from '../engine/types.js';
 import { InputError, ModelsealError } from '../errors.js';
 import { parseShardName } from '../manifest/oms.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatementJson, statementToManifest, type ParsedStatement } from '../manifest/statement.js';
 import type { Manifest, Resource, Serialization } from '../manifest/types.js';
+import type { ParsedBundle } from '../sign/bundle.js';
 import { compareResources, resourceFile, selectResources, type ResourceMismatch } from './compare.js';
-import { readBundleFile, trustOptionsOf, verifyBundleSignature, type SignerInfo, type TrustOptions } from './signature.js';
-import { checkCompanion, type CompanionVerdict } from './companion-check.js';
+import { findCompanion, readBundleFile, trustOptionsOf, type TrustOptions } from './bundle-file.js';
+import type { SignerInfo, VerifiedPayload } from './signature.js';
+import type { CompanionVerdict } from './companion-check.js';
+import { loadDeferredSteps, type DeferredSteps } from './deferred-steps-loader.js';
+
+/**
+ * Smallest shard size an unauthenticated statement may start hashing with: a forged bundle naming
+ * tiny shards would otherwise make the plan (one leaf per shard) large before its signature fails.
+ */
+const EARLY_MIN_SHARD_BYTES = 2 ** 20;
 
 /** Hashing-engine settings passed through unchanged (they never change a digest). */
 export interface VerifyModelOptions extends TrustOptions, Pick<HashModelOptions, 'backend' | 'disableBackends' | 'workers' | 'signal'> {
@@ -117,33 +138,34 @@ function patternInModel(root: string, pattern: string): string {
   return rel;
 }
 
-/**
- * Verifies a model against an OMS bundle.
- *
- * Throws a ModelsealError (with `code`) when the comparison cannot be made: unreadable or malformed
- * bundle (InputError, exit 2), bad signature / wrong key / certificate not chaining / inconsistent
- * statement (VerificationError, exit 1). Returns `verified: false` with the differences listed by
- * name when the model differs from what was signed.
- *
- * @example
- * const r = await verifyModel('./model', './model.sig', { publicKey: 'pub.pem' });
- * if (!r.verified) console.error(r.summary, r.mismatches);
- */
-export async function verifyModel(modelPath: string, bundlePath: string, options: VerifyModelOptions = {}): Promise<VerifyModelResult> {
-  // 1. Bundle and signature: no model file is opened until these pass.
-  const bundle = readBundleFile(bundlePath);
-  const trust = trustOptionsOf(options);
-  const verified = await verifyBundleSignature(bundle, trust, { expectedPayloadType: IN_TOTO_PAYLOAD_TYPE });
-  const parsed = statementToManifest(parseStatementJson(verified.payload));
+/** Everything verify derives from the statement and the options before hashing. Pure but for stat calls. */
+interface VerifyPlan {
+  parsed: ReturnType<typeof statementToManifest>;
+  /** Notes on the statement and the model, in the order they are reported. */
+  notes: string[];
+  root: string;
+  isFile: boolean;
+  expected: Resource[];
+  inScope: Resource[];
+  unmatched: string[];
+  subset: boolean;
+  hashOpts: HashModelOptions;
+  /** The companion to check, and the leaf size its (not yet verified) statement names. */
+  companionPath: string | undefined;
+}
+
+/** The statement, scope and hashing settings from a payload; throws what each step throws. */
+function planVerify(payload: Buffer, modelPath: string, bundlePath: string, options: VerifyModelOptions): VerifyPlan {
+  const parsed = statementToManifest(parseStatementJson(payload));
   const expectedManifest = parsed.manifest;
   const s = expectedManifest.serialization;
   const sharded = s.method === 'shards';
-  const warnings = [...verified.warnings, ...parsed.notes];
-  if (expectedManifest.resources.length === 0) warnings.push('the signed manifest lists no resources (an empty model)');
+  const notes = [...parsed.notes];
+  if (expectedManifest.resources.length === 0) notes.push('the signed manifest lists no resources (an empty model)');
 
-  // 2. Scope.
+  // Scope.
   const { root, isFile } = modelRoot(modelPath);
-  const expected = isFile ? singleFileNames(expectedManifest, modelPath, warnings) : expectedManifest.resources;
+  const expected = isFile ? singleFileNames(expectedManifest, modelPath, notes) : expectedManifest.resources;
   let inScope: Resource[] = expected;
   let unmatched: string[] = [];
   let only: ((rel: string) => boolean) | undefined;
@@ -160,7 +182,7 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
     only = (rel) => signedFiles.has(rel);
   }
 
-  // 3. Re-hash with the bundle's settings.
+  // Hashing settings: the bundle's.
   const ignorePaths = [...s.ignorePaths, ...(options.ignorePaths ?? [])];
   const bundleRel = isFile ? undefined : insideRoot(root, bundlePath);
   if (bundleRel !== undefined) ignorePaths.push(bundleRel);
@@ -185,21 +207,119 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   if (options.backend !== undefined) hashOpts.backend = options.backend;
   if (options.disableBackends !== undefined) hashOpts.disableBackends = options.disableBackends;
   if (options.workers !== undefined) hashOpts.workers = options.workers;
-  if (options.signal !== undefined) hashOpts.signal = options.signal;
   if (options.onProgress !== undefined) hashOpts.onProgress = options.onProgress;
+  const companionPath = findCompanion(bundlePath, options.companion);
+  return { parsed, notes, root, isFile, expected, inScope, unmatched, subset, hashOpts, companionPath };
+}
 
-  let actual: Resource[] = [];
-  let hashing = { bytes: 0, seconds: 0, backend: 'none', workers: 0 };
-  if (!(subset && inScope.length === 0)) {
+/** A hashing run started before its settings were authenticated: cancellable, never an unhandled rejection. */
+interface HashRun {
+  /** Settles when hashModel does. */
+  result: Promise<{ ok: true; value: HashResult } | { ok: false; error: unknown }>;
+  /** Resolves once hashing is under way (the first progress event), or when it settled. */
+  started: Promise<void>;
+  /** Aborts the run and waits until it has stopped (no hashing left running). */
+  cancel(): Promise<void>;
+}
+
+function startHash(modelPath: string, hashOpts: HashModelOptions, signal: AbortSignal | undefined): HashRun {
+  const ac = new AbortController();
+  const forward = () => ac.abort(signal!.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener('abort', forward, { once: true });
+  let began!: () => void;
+  const started = new Promise<void>((r) => (began = r));
+  const report = hashOpts.onProgress;
+  const opts: HashModelOptions = {
+    ...hashOpts,
+    signal: ac.signal,
+    onProgress: (e) => {
+      began();
+      report?.(e);
+    },
+  };
+  const result = (async () => {
     try {
-      const h = await hashModel(modelPath, hashOpts);
-      actual = h.manifest.resources;
-      hashing = { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers };
-    } catch (e) {
-      // No file of the model is in scope: every signed resource in scope is missing.
-      if (!(e instanceof ModelsealError && (e.code === 'SUBSET_EMPTY' || e.code === 'MODEL_EMPTY'))) throw e;
+      return { ok: true as const, value: await hashModel(modelPath, opts) };
+    } catch (error) {
+      return { ok: false as const, error };
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      began();
+    }
+  })();
+  return {
+    result,
+    started,
+    cancel: async () => {
+      ac.abort(new ModelsealError('ABORTED', 'verification stopped: the bundle was refused.'));
+      await result;
+    },
+  };
+}
+
+/** Hashes, treating "nothing of the model in scope" as no resources (every signed one is then missing). */
+async function settleHash(run: HashRun | undefined): Promise<HashResult | undefined> {
+  if (!run) return undefined;
+  const r = await run.result;
+  if (r.ok) return r.value;
+  const e = r.error;
+  if (e instanceof ModelsealError && (e.code === 'SUBSET_EMPTY' || e.code === 'MODEL_EMPTY')) return undefined;
+  throw e;
+}
+
+/**
+ * Verifies a model against an OMS bundle.
+ *
+ * Throws a ModelsealError (with `code`) when the comparison cannot be made: unreadable or malformed
+ * bundle (InputError, exit 2), bad signature / wrong key / certificate not chaining / inconsistent
+ * statement (VerificationError, exit 1). Returns `verified: false` with the differences listed by
+ * name when the model differs from what was signed. The model is hashed while the signature is being
+ * checked; a bad signature stops the hashing and is what is reported.
+ *
+ * @example
+ * const r = await verifyModel('./model', './model.sig', { publicKey: 'pub.pem' });
+ * if (!r.verified) console.error(r.summary, r.mismatches);
+ */
+export async function verifyModel(modelPath: string, bundlePath: string, options: VerifyModelOptions = {}): Promise<VerifyModelResult> {
+  // 1. The bundle file, read and parsed (a malformed bundle stops here, before any model file is opened).
+  const bundle = readBundleFile(bundlePath);
+  const trust = trustOptionsOf(options);
+
+  // 2. Hashing starts with the statement's settings as parsed now; the signature is checked meanwhile.
+  const early = await earlyPlan(bundle, modelPath, bundlePath, options);
+  let run = early ? startHash(modelPath, early.hashOpts, options.signal) : undefined;
+  // the check's modules compile once the hashing threads are under way (they do not need the main thread)
+  if (run) await Promise.race([run.started, run.result]);
+  let steps: DeferredSteps;
+  let verified: VerifiedPayload;
+  try {
+    steps = await loadDeferredSteps();
+    verified = await steps.verifyBundleSignature(bundle, trust, { expectedPayloadType: IN_TOTO_PAYLOAD_TYPE });
+  } catch (e) {
+    await run?.cancel();
+    throw e;
+  }
+  // 3. The authenticated statement. It is the payload the early plan parsed (the same bytes); if it
+  // were not, that run is dropped and the model hashed again with the verified settings.
+  let plan: VerifyPlan;
+  if (early && verified.payload.equals(bundle.payload)) plan = early;
+  else {
+    await run?.cancel();
+    run = undefined;
+    plan = planVerify(verified.payload, modelPath, bundlePath, options);
+    if (!(plan.subset && plan.inScope.length === 0)) {
+      if (plan.companionPath !== undefined) await withCompanionLeaves(plan);
+      run = startHash(modelPath, plan.hashOpts, options.signal);
     }
   }
+  const { parsed, inScope, unmatched, subset, expected } = plan;
+  const s = parsed.manifest.serialization;
+  const sharded = s.method === 'shards';
+  const warnings = [...verified.warnings, ...plan.notes];
+  const h = await settleHash(run);
+  const actual = h?.manifest.resources ?? [];
+  const hashing = h ? { bytes: h.bytes, seconds: h.seconds, backend: h.backend, workers: h.workers } : { bytes: 0, seconds: 0, backend: 'none', workers: 0 };
 
   // 4. Compare.
   const cmp = compareResources(inScope, actual);
@@ -207,9 +327,15 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
   const ok = cmp.mismatches.length === 0 && cmp.missing.length === 0 && extra.length === 0 && unmatched.length === 0 && (!subset || inScope.length > 0);
   // 5. The Merkle companion, after an OMS pass only: it can add a failure, never excuse one.
   let companion: CompanionVerdict | undefined;
-  if (ok) {
+  if (ok && plan.companionPath !== undefined) {
     const files = new Set(inScope.map((r) => resourceFile(r.name, sharded)));
-    companion = await checkCompanion(modelPath, bundlePath, trust, options.companion, (f) => files.has(f));
+    const inCompanionScope = (f: string) => files.has(f);
+    if (h?.merkle) {
+      const digests = new Map(s.method === 'files' ? actual.map((r) => [r.name, r.digest] as const) : []);
+      companion = await steps.checkCompanionLeaves(plan.companionPath, trust, verified.signer, parsed.manifest, { root: plan.root, isFile: plan.isFile, merkle: h.merkle, digests }, inCompanionScope);
+    }
+    // the pass did not produce this companion's leaves: read them
+    companion ??= await steps.checkCompanion(modelPath, bundlePath, trust, plan.companionPath, inCompanionScope);
   }
   const total = expected.length;
   let summary: string;
@@ -242,4 +368,35 @@ export async function verifyModel(modelPath: string, bundlePath: string, options
     hashing,
     ...(companion ? { companion } : {}),
   };
+}
+
+/**
+ * The companion's leaf size into the hashing settings, so the pass emits its leaves. (The companion
+ * module loads before hashing here: with a companion the check needs it anyway.)
+ */
+async function withCompanionLeaves(plan: VerifyPlan): Promise<void> {
+  const leaf = (await loadDeferredSteps()).companionLeafBytes(plan.companionPath!);
+  if (leaf !== undefined) plan.hashOpts.merkleLeafBytes = leaf;
+}
+
+/**
+ * The plan from the not yet authenticated statement, when it can start hashing: undefined when any
+ * step fails (the same step fails again after the signature check and reports then, in the usual
+ * order), when nothing is in scope, or when its settings would widen what is read beyond the user's
+ * choice (symlinks followed on the statement's word alone) or make a large plan (tiny shards).
+ */
+async function earlyPlan(bundle: ParsedBundle, modelPath: string, bundlePath: string, options: VerifyModelOptions): Promise<VerifyPlan | undefined> {
+  if (bundle.payloadType !== IN_TOTO_PAYLOAD_TYPE) return undefined;
+  let plan: VerifyPlan;
+  try {
+    plan = planVerify(bundle.payload, modelPath, bundlePath, options);
+  } catch {
+    return undefined;
+  }
+  const s = plan.parsed.manifest.serialization;
+  if (plan.subset && plan.inScope.length === 0) return undefined;
+  if (s.allowSymlinks && options.allowSymlinks === undefined) return undefined;
+  if (s.method === 'shards' && (s.shardSize ?? 0) < EARLY_MIN_SHARD_BYTES) return undefined;
+  if (plan.companionPath !== undefined) await withCompanionLeaves(plan);
+  return plan;
 }

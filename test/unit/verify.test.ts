@@ -1,5 +1,6 @@
 /**
- * Verification: tampered bundles (each refused with its code, before any model file is opened),
+ * Verification: tampered bundles (each refused with its code, ahead of any model error; the model is
+ * hashed while the signature is checked, and a bad signature stops that and is what is reported),
  * tampered models (differences listed by name with digests), verify modes (whole model,
  * ignore-unsigned, subsets), accepted variants, inspect, and the CLI's exit codes.
  */
@@ -67,7 +68,52 @@ async function rejectsWith(p: Promise<unknown>, code: string, kind?: string): Pr
   await expect(p).rejects.toMatchObject(kind ? { code, kind } : { code });
 }
 
-describe('tampered or malformed bundles are refused with specific codes, before the model is read', () => {
+describe('the signature is checked while the model is hashed', () => {
+  const flippedSignature = () => {
+    const b = readBundle();
+    const sig = Buffer.from(b.dsseEnvelope.signatures[0]!.sig, 'base64');
+    sig[sig.length - 3]! ^= 0x01;
+    b.dsseEnvelope.signatures[0]!.sig = sig.toString('base64');
+    return writeBundle(b);
+  };
+
+  it('a bad signature over a tampered model is SIGNATURE_INVALID (never a digest mismatch); the hashing had started, and nothing of it runs on afterwards', async () => {
+    writeFileSync(join(model, 'config.json'), '{"layers": 3}');
+    const events: string[] = [];
+    await rejectsWith(verifyModel(model, flippedSignature(), { publicKey: key.pub, ...E, onProgress: (e) => events.push(e.phase) }), 'SIGNATURE_INVALID', 'verification');
+    // the hashing began before the verdict on the signature (the two halves overlap) ...
+    expect(events[0]).toBe('hash');
+    // ... and was stopped, or had finished, by the time the rejection came: no event arrives later
+    const seen = events.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events.length).toBe(seen);
+  });
+
+  it('a wrong key with a missing model reports the key; statement and model errors come after the signature, as before', async () => {
+    const other = writeKeyPair(t.path, 'other', 'P-256');
+    await rejectsWith(verifyModel(missingModel(), bundlePath, { publicKey: other.pub, ...E }), 'KEY_MISMATCH', 'verification');
+    await rejectsWith(verifyModel(model, flippedSignature(), { publicKey: key.pub, ...E, only: ['../outside'] }), 'SIGNATURE_INVALID', 'verification');
+    await rejectsWith(verifyModel(model, bundlePath, { publicKey: key.pub, ...E, only: ['../outside'] }), 'ONLY_PATTERN_INVALID');
+    await rejectsWith(verifyModel(missingModel(), bundlePath, { publicKey: key.pub, ...E }), 'MODEL_NOT_FOUND', 'input');
+  });
+
+  it("an aborted signal rejects with the signal's reason, after a good signature as before", async () => {
+    const ac = new AbortController();
+    const reason = new Error('stop');
+    ac.abort(reason);
+    await expect(verifyModel(model, bundlePath, { publicKey: key.pub, ...E, signal: ac.signal })).rejects.toBe(reason);
+    await rejectsWith(verifyModel(model, flippedSignature(), { publicKey: key.pub, ...E, signal: ac.signal }), 'SIGNATURE_INVALID', 'verification');
+  });
+
+  it('the verdict is the same as a sequential run: a tampered model with a good signature is a mismatch', async () => {
+    writeFileSync(join(model, 'config.json'), '{"layers": 3}');
+    const r = await verifyModel(model, bundlePath, { publicKey: key.pub, ...E });
+    expect(r).toMatchObject({ verified: false, summary: 'verification FAILED: 1 mismatched' });
+    expect(r.mismatches.map((m) => m.name)).toEqual(['config.json']);
+  });
+});
+
+describe('tampered or malformed bundles are refused with specific codes, ahead of any model error', () => {
   // The model path does not exist: if any of these reached the model, the error would be MODEL_NOT_FOUND.
   const v = (p: string, o: VerifyModelOptions = { publicKey: key.pub }) => verifyModel(missingModel(), p, { ...o, ...E });
 
