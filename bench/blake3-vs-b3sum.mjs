@@ -23,7 +23,8 @@ const one = opt('one', '/work/data/one2g/weights.bin');
 const modelDir = opt('model', '/work/data/m8g-4f');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const out = opt('out', join(ROOT, 'bench', 'results', `blake3-vs-b3sum-${stamp}.json`));
-const cli = join(ROOT, 'bin', 'modelseal.js');
+// --bin: another CLI entry (e.g. an older build's) for a before/after in the same conditions
+const cli = opt('bin', join(ROOT, 'bin', 'modelseal.js'));
 
 const modelFiles = readdirSync(modelDir)
   .map((f) => join(modelDir, f))

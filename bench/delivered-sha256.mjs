@@ -39,7 +39,8 @@ const model8g = opt('model-8g', '/work/data/m8g-4f');
 const model16f = opt('model-16f', '/work/data/m2g-16f');
 const file2g = opt('file-2g', '/work/data/one2g/weights.bin');
 const cores = availableParallelism();
-const bin = join(root, 'bin', 'modelseal.js');
+// --bin: another CLI entry (e.g. an older build's) for a before/after in the same conditions
+const bin = opt('bin', join(root, 'bin', 'modelseal.js'));
 const ALL = ['files-8g', 'files-2g-16f', 'shards-2g-w1', 'verify-2g-16f', 'verify-8g'];
 const EXTRA = ['blake3-8g', 'shards-8g', 'one2g-files', 'one2g-shards', 'one2g-blake3', 'verify-merkle-2g-16f', 'verify-merkle-blake3-2g-16f'];
 const wanted = opt('case', 'all');

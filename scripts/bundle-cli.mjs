@@ -1,43 +1,51 @@
 #!/usr/bin/env node
 /**
  * Bundles the CLI's module graph (tsc's dist/cli/main.js and everything it imports from dist/) into
- * dist/cli-bundle/ with esbuild: an entry file plus chunks split per lazily loaded command, so
- * `modelseal hash` loads 21 files (commander included) instead of ~140 modules; the ESM loader's
- * per-module resolve/read/link cost was ~45 % of a `hash` run of a 3-byte file (issue 13 target 3).
- * Run by `npm run build:ts` (so `prepare`, `build` and `test`) and by the test run's global setup when
- * stale; bin/modelseal.js uses the bundle only while it is at least as new as dist/cli/main.js, so a
- * later plain `tsc` never runs stale code.
+ * dist/cli-bundle/ with esbuild: one CommonJS file per time-critical command (`hash.cjs`, `digest.cjs`,
+ * `sign.cjs`, `verify.cjs`: main.js with that command's code only), `_version.cjs` (no command) and
+ * `_all.cjs` (every command: help, unknown names, the other commands), each with a V8 code cache made
+ * by running it once (`<name>.cjs.<build id>.v8cache`). bin/modelseal.js picks the file by the first
+ * argument and, on Node 20, compiles it through vm with that cache; Node >= 22.1 require()s it with
+ * its own compile cache. Measured on a `hash` of a 3 B file (issue 13): the ESM loader's per-module
+ * cost was ~45 % of the unbundled start; of the ESM bundle's ~50 ms over `node -e 0`, compiling its
+ * chunks without a cache, the ESM loader itself and the async file opens were most (CommonJS + cache:
+ * ~15 ms). Run by `npm run build:ts` (so `prepare`, `build` and `test`) and by the test run's global
+ * setup when stale; bin/modelseal.js uses a bundle only while it is at least as new as
+ * dist/cli/main.js, so a later plain `tsc` never runs stale code.
  *
  *   node scripts/bundle-cli.mjs            build (after tsc)
  *   node scripts/bundle-cli.mjs --if-stale build only when missing or older than dist/cli/main.js
  *
  * The library (`import 'modelseal'`, dist/index.js) and the piscina worker (dist/engine/worker.js, in
- * its own thread; bundling it did not shorten its start here) stay unbundled; npm packages stay
- * external (resolved from node_modules at run time, as before) except commander. Rewrites of each
- * dist/ module on the way in (rewriteModule):
+ * its own thread) stay unbundled; npm packages stay external (resolved from node_modules at run time,
+ * as before) except commander and @noble/hashes. Rewrites of each dist/ module on the way in
+ * (rewriteModule, then the plugin below):
  *   - `import { a } from '../index.js'` (the CLI's one import, DESIGN §8) → imports from the modules
- *     defining the names: esbuild's code splitting assigns whole files to every command that reaches
- *     them, so through the barrel every command pulled in the whole library. This relies on our
- *     modules doing no work at import time (declarations and constant tables only);
+ *     defining the names, so a command's bundle holds only what it uses. This relies on our modules
+ *     doing no work at import time (declarations and constant tables only);
  *   - `import.meta.url` → the URL of the module's own dist/ file (addon, worker, WASM, shaders,
- *     package.json and createRequire all resolve from there, whichever chunk the code lands in);
+ *     package.json and createRequire all resolve from there, whichever bundle the code lands in);
  *   - `import(NAME)` of a module-level `const NAME = './x.js'` (the lazy-loading idiom here) →
- *     `import('./x.js')`, so the module joins the bundle: left as a run-time import it would load a
- *     second copy of errors.js & co. beside the bundle's, and `instanceof ModelsealError` would fail.
- *     Any other non-literal `import(…)` fails the build rather than load a second copy.
+ *     `import('./x.js')`, so the module joins the bundle (initialized on first use): left as a run-time
+ *     import it would load a second copy of errors.js & co. beside the bundle's, and `instanceof
+ *     ModelsealError` would fail. Any other non-literal `import(…)` fails the build;
+ *   - `import('package')` → the loader's import function (see banner()).
  * The layering check (scripts/check-layers.mjs) reads src/, where none of this shows.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(ROOT, 'dist');
 const ENTRY = join(DIST, 'cli', 'main.js');
 export const OUT_DIR = join(DIST, 'cli-bundle');
-const OUT_ENTRY = join(OUT_DIR, 'main.js');
+const OUT_ENTRY = join(OUT_DIR, '_all.cjs');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-const BUNDLED_PACKAGES = ['commander'];
+const BUNDLED_PACKAGES = ['commander', '@noble/hashes'];
 
 /** Whether the bundle is missing or older than tsc's output (the rule bin/modelseal.js applies). */
 export function bundleIsStale() {
@@ -131,51 +139,164 @@ export function rewriteModule(code, file) {
   return { code: out };
 }
 
-/** The esbuild plugin applying rewriteModule to every file under dist/. */
-const distPaths = {
+/**
+ * The command table of dist/cli/main.js (the `// @commands` block): command name → the command files
+ * its loaders import. One bundle is made per name, with only those files' code.
+ */
+export function commandTable(mainCode) {
+  const block = /\/\/ @commands\n([\s\S]*?)\n\s*\};/.exec(mainCode);
+  if (!block) throw new Error('dist/cli/main.js has no `// @commands` table: scripts/bundle-cli.mjs cannot tell the commands apart');
+  const table = new Map();
+  for (const line of block[1].split('\n')) {
+    const m = /^\s*'?([a-z][a-z0-9-]*)'?: \[(.*)\],?$/.exec(line);
+    if (!m) throw new Error(`unexpected line in the command table of dist/cli/main.js: ${line.trim()}`);
+    table.set(m[1], [...m[2].matchAll(/import\('(\.\/commands\/[^']+\.js)'\)/g)].map((x) => x[1]));
+  }
+  return table;
+}
+
+/**
+ * Commands with a bundle of their own: those whose start-up counts against the hashing they do
+ * (issue 13). The others run from `_all.cjs`: each own bundle repeats the library code it uses (the
+ * package's tarball grew from 1.1 to 4.4 MiB with one bundle per command).
+ */
+const OWN_BUNDLE = ['hash', 'digest', 'sign', 'verify'];
+
+/**
+ * The bundles: one per command in OWN_BUNDLE (`hash.cjs`: main.js and that command's files),
+ * `_version.cjs` (none) and `_all.cjs` (all: help, unknown names and the other commands).
+ * bin/modelseal.js picks one by the first argument.
+ */
+function bundlesOf(table, tinyModel) {
+  const all = [...table.values()].flat();
+  const missing = OWN_BUNDLE.filter((name) => !table.has(name));
+  if (missing.length > 0) throw new Error(`scripts/bundle-cli.mjs OWN_BUNDLE names ${missing.join(', ')}, which dist/cli/main.js does not have`);
+  // warmed by a run: `hash` of a 3-byte model (the start-up measured in issue 13), the others' --help
+  const warm = (name) => (name === 'hash' ? ['hash', tinyModel] : [name, '--help']);
+  return [...OWN_BUNDLE.map((name) => ({ name, files: table.get(name), warm: warm(name) })), { name: '_version', files: [], warm: ['--version'] }, { name: '_all', files: all, warm: ['--help'] }];
+}
+
+/** The esbuild plugin applying rewriteModule to every file under dist/ and leaving out the other commands' files. */
+const distPaths = (commandFiles) => ({
   name: 'modelseal-dist-paths',
   setup(build) {
+    // another command's file, reached only through main.js's table, which never loads it for this
+    // bundle's first argument: a stub that says so rather than a second copy of the library
+    build.onResolve({ filter: /^\.\/commands\/[^/]+\.js$/ }, (args) => {
+      if (args.importer !== ENTRY || commandFiles.includes(args.path)) return undefined;
+      return { path: args.path, namespace: 'modelseal-other-command' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'modelseal-other-command' }, (args) => ({
+      contents: `export function register() { throw new Error(${JSON.stringify(`this CLI bundle has no ${args.path} (scripts/bundle-cli.mjs)`)}); }\n`,
+      loader: 'js',
+    }));
     build.onLoad({ filter: /\.js$/ }, (args) => {
-      if (!args.path.startsWith(DIST + sep)) return undefined;
-      const r = rewriteModule(readFileSync(args.path, 'utf8'), args.path);
-      return r.error ? { errors: [{ text: r.error }] } : { contents: r.code, loader: 'js' };
+      if (args.path.startsWith(DIST + sep)) {
+        const r = rewriteModule(readFileSync(args.path, 'utf8'), args.path);
+        // CommonJS output: the bundle file's own URL (set in the banner) stands for import.meta.url
+        if (r.error) return { errors: [{ text: r.error }] };
+        // CommonJS output: the bundle file's own URL (set in the banner) stands for import.meta.url, and
+        // a package's `import()` goes through the loader's function (see BANNER): vm-compiled code has
+        // no working import() of its own on Node 20 (a code-cached script loses its callback)
+        const code = r.code.replaceAll('import.meta.url', '__modelsealBundleUrl').replace(/\bimport\((['"])([^.'"][^'"]*)\1\)/g, (_, q, spec) => `__modelsealImport(${JSON.stringify(spec)})`);
+        return { contents: code, loader: 'js' };
+      }
+      // commander requires child_process (and with it net, dgram, streams: ~4 ms of builtins) at load,
+      // for executable subcommands this CLI does not have: required on first use instead
+      if (args.path.endsWith(`${sep}commander${sep}lib${sep}command.js`)) {
+        const code = readFileSync(args.path, 'utf8');
+        const eager = "const childProcess = require('node:child_process');";
+        const uses = [...code.matchAll(/\bchildProcess\.(\w+)/g)].map((m) => m[1]);
+        if (!code.includes(eager) || uses.some((u) => u !== 'spawn')) throw new Error(`commander's lib/command.js changed (child_process import): update the lazy-require rewrite in scripts/bundle-cli.mjs`);
+        return { contents: code.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+      }
+      return undefined;
     });
   },
-};
+});
+
+/**
+ * The first lines of every bundle: the build id (its code cache carries the same, bin/modelseal.js
+ * checks it), the file's own URL for import.meta.url, and `import()` of packages: the loader's
+ * function when it runs the bundle through vm (bin/modelseal.js, Node 20), else the bundle's own
+ * import() (required as a module, Node >= 22.1).
+ */
+function banner(id) {
+  return [
+    `// modelseal CLI bundle ${id} (scripts/bundle-cli.mjs); bundled packages' licenses: THIRD_PARTY_LICENSES`,
+    'var __modelsealBundleUrl = require("node:url").pathToFileURL(__filename).href;',
+    'var __modelsealImport = module.modelsealImport ?? ((specifier) => import(specifier));',
+  ].join('\n');
+}
+
+/**
+ * Makes `file`'s V8 code cache in a fresh `node` (no flags: V8 rejects a cache made under other
+ * flags), through bin/modelseal.js's own compile function, after running the CLI once with `warm`
+ * arguments so the functions that run compiled lazily join the cache.
+ */
+function makeCodeCache(file, warm) {
+  const bin = join(ROOT, 'bin', 'modelseal.js');
+  const script = `
+const { readFileSync, writeFileSync } = require('node:fs');
+const { cacheFileOf, compileBundle, runBundle } = require(${JSON.stringify(bin)});
+const file = ${JSON.stringify(file)};
+const source = readFileSync(file, 'latin1');
+const script = compileBundle(file, source, undefined);
+const done = () => writeFileSync(cacheFileOf(file, source), script.createCachedData());
+runBundle(file, script).main([process.execPath, ${JSON.stringify(bin)}, ...${JSON.stringify(warm)}]).then(done, done);
+`;
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const r = spawnSync(process.execPath, ['-e', script], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+  // not fatal: without its cache a bundle compiles from source (slower, same behaviour); the test
+  // suite requires every cache (test/unit/cli-bundle.test.ts)
+  if (r.status !== 0) process.stderr.write(`bundle-cli: no code cache for ${toPosix(relative(ROOT, file))}: ${r.stderr || r.error?.message || `exit ${r.status}`}\n`);
+}
 
 /** Builds dist/cli-bundle/ from dist/ (tsc's output), replacing the previous bundle in one rename. */
 export async function bundleCli() {
   if (!existsSync(ENTRY)) throw new Error(`${toPosix(relative(ROOT, ENTRY))} is missing: run \`tsc -p tsconfig.json\` first.`);
   const { build } = await import('esbuild');
-  // built beside the final folder (same depth, so the relative paths above hold) and swapped in whole:
-  // a CLI starting meanwhile sees the old bundle or none (then bin/modelseal.js runs dist/cli/)
+  // built beside the final folder and swapped in whole: a CLI starting meanwhile sees the old bundle
+  // or none (then bin/modelseal.js runs dist/cli/)
   const tmp = `${OUT_DIR}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
+  const id = randomBytes(8).toString('hex');
+  const tiny = mkdtempSync(join(tmpdir(), 'modelseal-bundle-warm-'));
+  writeFileSync(join(tiny, 'w.bin'), 'abc');
+  const bundles = bundlesOf(commandTable(readFileSync(ENTRY, 'utf8')), tiny);
   try {
-    const result = await build({
-      entryPoints: { main: ENTRY },
-      outdir: tmp,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      // npm packages stay external (loaded from node_modules, at the version installed), except
-      // commander, which every command loads first: bundled, its import took 25 ms instead of 63 ms
-      // (medians of 21 paired runs, load 10), without the CommonJS loader and ESM-to-CJS export scan.
-      external: [...Object.keys(PKG.dependencies ?? {}), ...Object.keys(PKG.peerDependencies ?? {})].filter((d) => !BUNDLED_PACKAGES.includes(d)),
-      banner: { js: `// modelseal CLI bundle (scripts/bundle-cli.mjs); bundled packages' licenses: THIRD_PARTY_LICENSES` },
-      chunkNames: '[name]-[hash]',
-      logLevel: 'warning',
-      legalComments: 'none',
-      plugins: [distPaths],
-      metafile: true,
-    });
+    const results = await Promise.all(
+      bundles.map((b) =>
+        build({
+          entryPoints: [ENTRY],
+          outfile: join(tmp, `${b.name}.cjs`),
+          bundle: true,
+          // CommonJS: Node 20 compiles it through vm with a code cache (bin/modelseal.js); ES modules
+          // have no code cache before Node 22's compile cache
+          format: 'cjs',
+          platform: 'node',
+          target: 'node20',
+          // npm packages stay external (loaded from node_modules, at the version installed), except
+          // commander, which every command loads first (bundled, its import took 25 ms instead of 63 ms,
+          // medians of 21 paired runs, load 10), and @noble/hashes, an ES-module-only package that a
+          // CommonJS bundle could not require() on Node 20.17-20.18
+          external: [...Object.keys(PKG.dependencies ?? {}), ...Object.keys(PKG.peerDependencies ?? {})].filter((d) => !BUNDLED_PACKAGES.includes(d)),
+          banner: { js: banner(id) },
+          logLevel: 'warning',
+          legalComments: 'none',
+          plugins: [distPaths(b.files)],
+          metafile: true,
+        }),
+      ),
+    );
     // a package imported statically by CLI code would otherwise be copied in silently
     const copied = new Set(
-      Object.keys(result.metafile.inputs)
-        .filter((f) => f.includes('node_modules/'))
-        .map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)[1]),
+      results.flatMap((result) =>
+        Object.keys(result.metafile.inputs)
+          .filter((f) => f.includes('node_modules/'))
+          .map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)[1]),
+      ),
     );
     const unexpected = [...copied].filter((name) => !BUNDLED_PACKAGES.includes(name));
     if (unexpected.length > 0) throw new Error(`the CLI bundle would copy in ${unexpected.join(', ')}: list it in package.json dependencies (kept external) or in BUNDLED_PACKAGES`);
@@ -186,14 +307,14 @@ export async function bundleCli() {
       return `${name}@${version}\n\n${file ? readFileSync(join(dir, file), 'utf8').trim() : '(no license file)'}\n`;
     });
     writeFileSync(join(tmp, 'THIRD_PARTY_LICENSES'), licenses.join('\n----\n\n'));
-    // commander is CommonJS: its require() of node: builtins goes through esbuild's __require helper,
-    // which needs a `require` in scope. Given to the one chunk defining the helper, not as a banner on
-    // every chunk: createRequire per chunk cost ~4 ms of a 160 ms profiled `hash` run (21 chunks).
-    const helper = readdirSync(tmp).filter((f) => f.endsWith('.js') && /^var __require = /m.test(readFileSync(join(tmp, f), 'utf8')));
-    for (const f of helper) {
-      const code = readFileSync(join(tmp, f), 'utf8');
-      const nl = code.indexOf('\n') + 1;
-      writeFileSync(join(tmp, f), `${code.slice(0, nl)}import { createRequire as __modelsealCreateRequire } from 'node:module';\nconst require = __modelsealCreateRequire(import.meta.url);\n${code.slice(nl)}`);
+    for (const b of bundles) {
+      const f = join(tmp, `${b.name}.cjs`);
+      // esbuild escapes non-ASCII in code (charset ascii) but not in comments: escaped here, so the
+      // bundle reads as latin1 (no UTF-8 decoding, a one-byte string for V8)
+      const code = readFileSync(f, 'utf8').replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+      const imports = code.split('\n').filter((l) => /\bimport\(/.test(l) && !l.startsWith('var __modelsealImport = '));
+      if (imports.length > 0) throw new Error(`${b.name}.cjs keeps an import() the vm-run bundle cannot make: ${imports[0].trim()}`);
+      writeFileSync(f, code);
     }
     const old = `${OUT_DIR}.old-${process.pid}`;
     if (existsSync(OUT_DIR)) renameSync(OUT_DIR, old);
@@ -201,6 +322,12 @@ export async function bundleCli() {
     rmSync(old, { recursive: true, force: true });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+  // code caches last, from the bundles in place
+  try {
+    for (const b of bundles) makeCodeCache(join(OUT_DIR, `${b.name}.cjs`), b.warm);
+  } finally {
+    rmSync(tiny, { recursive: true, force: true });
   }
 }
 

@@ -23,7 +23,10 @@ tar tzf "$TARBALL" > "$WORK/contents"
 grep -qx 'package/prebuilds/linux-x64/modelseal.napi.glibc.node' "$WORK/contents" || fail "the tarball has no linux-x64 prebuilt addon"
 grep -qx 'package/LICENSE' "$WORK/contents" || fail "the tarball has no LICENSE"
 # the CLI ships bundled (scripts/bundle-cli.mjs, run by prepare): bin/modelseal.js runs it, doctor below
-grep -qx 'package/dist/cli-bundle/main.js' "$WORK/contents" || fail "the tarball has no CLI bundle (dist/cli-bundle/)"
+grep -qx 'package/dist/cli-bundle/hash.cjs' "$WORK/contents" || fail "the tarball has no CLI bundle (dist/cli-bundle/)"
+grep -qx 'package/dist/cli-bundle/_all.cjs' "$WORK/contents" || fail "the tarball has no CLI bundle for help and unknown commands (dist/cli-bundle/_all.cjs)"
+grep -q '^package/dist/cli-bundle/hash\.cjs\.[0-9a-f]*\.v8cache$' "$WORK/contents" || fail "the tarball has no code cache for the hash bundle"
+grep -qx 'package/bin/package.json' "$WORK/contents" || fail "the tarball has no bin/package.json (bin/modelseal.js is CommonJS)"
 echo "tarball: $(du -k "$TARBALL" | cut -f1) KiB, prebuilt addons: $(grep -c '^package/prebuilds/.*\.node$' "$WORK/contents") ($(grep '^package/prebuilds/.*\.node$' "$WORK/contents" | cut -d/ -f3 | tr '\n' ' '))"
 
 C=$WORK/consumer
