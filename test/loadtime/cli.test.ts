@@ -3,6 +3,7 @@
  * before the first byte of a failing leaf). In process, so the TypeScript sources are what runs.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,7 +16,13 @@ import { f32, safetensorsBytes, writeKeys } from './fixtures.js';
 async function runBinary(args: string[]): Promise<{ code: number; out: Buffer; err: string }> {
   const out: Buffer[] = [];
   let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(Buffer.from(s as Uint8Array)), true));
+  // as a real stream: the bytes are taken now (copied) and the write callback runs after (cat waits for it)
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation(((s: string | Uint8Array, a?: unknown, b?: unknown) => {
+    out.push(Buffer.from(s as Uint8Array));
+    const cb = typeof a === 'function' ? a : b;
+    if (typeof cb === 'function') process.nextTick(cb as () => void);
+    return true;
+  }) as typeof process.stdout.write);
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
   try {
     const code = await main(['node', 'modelseal', ...args]);
@@ -105,6 +112,31 @@ describe('cat', () => {
     expect(r.code).toBe(1);
     expect(r.out.length).toBe(5 * 1024);
     expect(r.err).toMatch(/RANGE_MISMATCH/);
+  });
+});
+
+describe('cat through a real pipe (bin/modelseal.js, the built CLI)', () => {
+  it('writes every byte of a many-leaf file in order: the ring buffers are reused only after stdout took each chunk', async () => {
+    const m = join(t.path, 'pipe-model');
+    mkdirSync(m);
+    const size = 3 * 1024 * 1024 + 123;
+    const bytes = randomBytes(size);
+    writeFileSync(join(m, 'w.bin'), bytes);
+    const s2 = join(t.path, 'pipe-model.sig');
+    expect((await runCliInProcess(['sign', m, '--key', keys.priv, '-o', s2, '--merkle', '--leaf-size', '4KiB', '--no-progress'])).code).toBe(0);
+    const bin = join(REPO_ROOT, 'bin', 'modelseal.js');
+    const r = spawnSync(process.execPath, [bin, 'cat', m, 'w.bin', '--sig', s2, '--key', keys.pub], { maxBuffer: 64 * 1024 * 1024 });
+    expect(r.stderr.toString()).toBe('');
+    expect(r.status).toBe(0);
+    expect(Buffer.compare(r.stdout, bytes)).toBe(0);
+    // a flipped byte deep in the file: everything before its leaf, and nothing of it
+    const bad = Buffer.from(bytes);
+    bad[2 * 1024 * 1024 + 5000] ^= 1;
+    writeFileSync(join(m, 'w.bin'), bad);
+    const f = spawnSync(process.execPath, [bin, 'cat', m, 'w.bin', '--sig', s2, '--key', keys.pub], { maxBuffer: 64 * 1024 * 1024 });
+    expect(f.status).toBe(1);
+    expect(f.stdout.length).toBe(2 * 1024 * 1024 + 4096);
+    expect(Buffer.compare(f.stdout, bytes.subarray(0, 2 * 1024 * 1024 + 4096))).toBe(0);
   });
 });
 

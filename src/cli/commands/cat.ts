@@ -79,8 +79,12 @@ export function register(program: Command): void {
           }
           if (endExcl > m.fileInfo(path).size) throw new InputError('RANGE_INVALID', `--range ends past the end of ${path} (${m.fileInfo(path).size} bytes).`);
           // Each chunk is written only after its unit verified; a failing unit throws before any of it is written.
-          for await (const chunk of m.chunks(path, start, endExcl)) {
-            if (!process.stdout.write(chunk)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
+          // The next chunk is asked for only once stdout has taken this one (its write callback), so the
+          // chunks can come from openVerified's ring of reused buffers: a fresh buffer per batch cost
+          // 2.2 CPU-s per 2 GiB against 1.2 with the ring (bench/verified-stream-ab.mjs, 2-vCPU EPYC Milan).
+          // A failed write ends the process through io/stdio.ts's handler (exit 141 on a closed pipe).
+          for await (const chunk of m.chunks(path, start, endExcl, { reuseBuffers: true })) {
+            await new Promise<void>((r) => process.stdout.write(chunk, () => r()));
           }
           return 0;
         } catch (e) {
