@@ -10,6 +10,8 @@
  *   outboard: its one leaf is checked against the digest directly.
  */
 import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { InputError, ModelsealError } from '../errors.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
 
 /** The two tree kinds a companion names. */
@@ -90,4 +92,47 @@ export async function blake3LeafHasher(): Promise<LeafHasher> {
 export function leafEntry(tree: MerkleTree, data: Uint8Array, offset: number, blake3: LeafHasher | undefined): Uint8Array {
   if (tree === 'rfc9162-sha256') return rfc9162Leaf(data);
   return blake3!.hashBytes('blake3', data, 'cv', offset / 1024);
+}
+
+/** How a caller words the two faults of readRfc9162Leaves: the file would not open, or its size changed. */
+export interface LeafReadFaults {
+  open(e: Error): ModelsealError;
+  changed(): ModelsealError;
+}
+
+/**
+ * RFC 9162 leaf hashes of leaves `which` of a file of `size` bytes into `into` (the leaves a shard
+ * edge cut, which a hashing pass could not emit); returns the bytes read. Any other read error is
+ * FILE_UNREADABLE naming the file.
+ */
+export function readRfc9162Leaves(abs: string, name: string, size: number, leafSize: number, which: readonly number[], into: Array<Uint8Array | undefined>, faults: LeafReadFaults): number {
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    throw faults.open(e as Error);
+  }
+  const buf = Buffer.allocUnsafe(Math.min(leafSize, size));
+  let bytes = 0;
+  try {
+    if (fstatSync(fd).size !== size) throw faults.changed();
+    for (const i of which) {
+      const off = i * leafSize;
+      const len = Math.min(leafSize, size - off);
+      let got = 0;
+      while (got < len) {
+        const k = readSync(fd, buf, got, len - got, off + got);
+        if (k === 0) throw faults.changed();
+        got += k;
+      }
+      into[i] = rfc9162Leaf(buf.subarray(0, len));
+      bytes += len;
+    }
+  } catch (e) {
+    if (e instanceof ModelsealError) throw e;
+    throw new InputError('FILE_UNREADABLE', `${name}: ${(e as Error).message}.`, { cause: e });
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
 }

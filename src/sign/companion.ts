@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, ModelsealError } from '../errors.js';
-import { blake3LeafHasher, leafEntry, leafCount, sidecarEntries, treeRoot, type MerkleTree } from '../engine/merkle.js';
+import { blake3LeafHasher, leafEntry, leafCount, readRfc9162Leaves, sidecarEntries, treeRoot, type MerkleTree } from '../engine/merkle.js';
 import { companionToStatement, encodeSidecar, type Companion, type CompanionFile } from '../manifest/companion.js';
 import { parseShardName } from '../manifest/oms.js';
 import type { Manifest } from '../manifest/types.js';
@@ -133,7 +133,10 @@ export async function buildCompanionFromLeaves(modelPath: string, manifest: Mani
     const missing = m.entries.flatMap((e, i) => (e === undefined ? [i] : []));
     if (missing.length > 0) {
       if (merkle.tree !== 'rfc9162-sha256') throw changed(f.name);
-      bytes += readLeaves(isFile ? root : join(root, ...f.name.split('/')), f.name, m.size, leafSize, missing, m.entries);
+      bytes += readRfc9162Leaves(isFile ? root : join(root, ...f.name.split('/')), f.name, m.size, leafSize, missing, m.entries, {
+        open: (e) => new InputError('FILE_CHANGED', `${f.name} could not be opened after hashing (${e.message}); the model changed while being signed.`, { cause: e }),
+        changed: () => changed(f.name),
+      });
     }
     const list = m.entries as Uint8Array[];
     let rootHex: string;
@@ -149,39 +152,6 @@ export async function buildCompanionFromLeaves(modelPath: string, manifest: Mani
   const companion: Companion = { omsRoot: manifest.rootDigest, modelName: manifest.modelName, files };
   const bundle = signStatement(companionToStatement(companion), signer);
   return { companion, bundle, sidecar: encodeSidecar(entries), bytes, seconds: (performance.now() - t0) / 1000 };
-}
-
-/** RFC 9162 leaf hashes of leaves `which` of a file into `into`; returns the bytes read. */
-function readLeaves(abs: string, name: string, size: number, leafSize: number, which: number[], into: Array<Uint8Array | undefined>): number {
-  let fd: number;
-  try {
-    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (e) {
-    throw new InputError('FILE_CHANGED', `${name} could not be opened after hashing (${(e as Error).message}); the model changed while being signed.`, { cause: e });
-  }
-  const buf = Buffer.allocUnsafe(Math.min(leafSize, size));
-  let bytes = 0;
-  try {
-    if (fstatSync(fd).size !== size) throw changed(name);
-    for (const i of which) {
-      const off = i * leafSize;
-      const len = Math.min(leafSize, size - off);
-      let got = 0;
-      while (got < len) {
-        const k = readSync(fd, buf, got, len - got, off + got);
-        if (k === 0) throw changed(name);
-        got += k;
-      }
-      into[i] = leafEntry('rfc9162-sha256', buf.subarray(0, len), off, undefined);
-      bytes += len;
-    }
-  } catch (e) {
-    if (e instanceof ModelsealError) throw e;
-    throw new InputError('FILE_UNREADABLE', `${name}: ${(e as Error).message}.`, { cause: e });
-  } finally {
-    closeSync(fd);
-  }
-  return bytes;
 }
 
 function changed(name: string): InputError {

@@ -8,10 +8,9 @@
  * as `sign --merkle` does), so the model is read once; {@link checkCompanion} reads the model again
  * leaf by leaf through openVerified, for the cases the pass could not cover.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, ModelsealError, VerificationError } from '../errors.js';
-import { rfc9162Leaf } from '../engine/merkle.js';
+import { readRfc9162Leaves } from '../engine/merkle.js';
 import type { MerkleLeaves } from '../engine/types.js';
 import type { Manifest } from '../manifest/types.js';
 import { loadFileEntries, verifyCompanion } from './companion.js';
@@ -164,7 +163,10 @@ export async function checkCompanionLeaves(
     const missing = entries.flatMap((e, i) => (e === undefined ? [i] : []));
     if (missing.length > 0) {
       try {
-        bytes += readRfc9162Leaves(hashed.isFile ? hashed.root : join(hashed.root, ...f.name.split('/')), f.name, f.size, f.leafSize, missing, entries);
+        bytes += readRfc9162Leaves(hashed.isFile ? hashed.root : join(hashed.root, ...f.name.split('/')), f.name, f.size, f.leafSize, missing, entries, {
+          open: (e) => new InputError('FILE_UNREADABLE', `${f.name}: ${e.message}.`, { cause: e }),
+          changed: () => shorter(f.name),
+        });
       } catch (e) {
         if (!(e instanceof ModelsealError) || e.kind !== 'verification') throw e;
         mismatches.push({ file: f.name, code: e.code });
@@ -179,43 +181,6 @@ export async function checkCompanionLeaves(
 
 function lookupDigest(hashed: HashedLeaves, name: string): string | undefined {
   return hashed.digests.get(name) ?? (hashed.isFile && hashed.digests.size === 1 ? [...hashed.digests.values()][0] : undefined);
-}
-
-/**
- * RFC 9162 leaf hashes of leaves `which` of a file into `into` (the leaves a shard edge cut, which the
- * hashing pass could not emit); returns the bytes read. A file that changed size reads as
- * FILE_SIZE_MISMATCH, as in a verified read.
- */
-function readRfc9162Leaves(abs: string, name: string, size: number, leafSize: number, which: number[], into: Array<Uint8Array | undefined>): number {
-  let fd: number;
-  try {
-    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (e) {
-    throw new InputError('FILE_UNREADABLE', `${name}: ${(e as Error).message}.`, { cause: e });
-  }
-  const buf = Buffer.allocUnsafe(Math.min(leafSize, size));
-  let bytes = 0;
-  try {
-    if (fstatSync(fd).size !== size) throw shorter(name);
-    for (const i of which) {
-      const off = i * leafSize;
-      const len = Math.min(leafSize, size - off);
-      let got = 0;
-      while (got < len) {
-        const k = readSync(fd, buf, got, len - got, off + got);
-        if (k === 0) throw shorter(name);
-        got += k;
-      }
-      into[i] = rfc9162Leaf(buf.subarray(0, len));
-      bytes += len;
-    }
-  } catch (e) {
-    if (e instanceof ModelsealError) throw e;
-    throw new InputError('FILE_UNREADABLE', `${name}: ${(e as Error).message}.`, { cause: e });
-  } finally {
-    closeSync(fd);
-  }
-  return bytes;
 }
 
 function shorter(name: string): VerificationError {
