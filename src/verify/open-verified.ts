@@ -53,13 +53,18 @@ const POOL_BATCH_BYTES = 4 * 1024 * 1024;
 /**
  * Native path (the addon's verifiedUnitsAsync): batches of about 2 MiB of units per native thread
  * (at least two: the two lanes of SHA-256's 2-lane kernel), ⌈workers / NATIVE_CALLS⌉ threads per
- * call, and calls + 1 batches in flight, so that every core hashes while the consumer reads an
- * earlier, verified batch. 2 MiB, not 4: a file's last batch runs alone on one core while the
- * other idles, and a model streams file after file; on the 2-vCPU EPYC Milan host (2 GiB in 16
- * files, SHA-256, load 3.7) 2 MiB batches reached 99-101 % of `hash` where 4 MiB reached 80-85 %.
- * Memory: (calls + 2) batches per stream.
+ * call, and calls + NATIVE_EXTRA_BATCHES batches in flight, so that every core hashes while the
+ * consumer reads an earlier, verified batch. 2 MiB, not 4: a file's last batch runs alone on one
+ * core while the other idles, and a model streams file after file; on the 2-vCPU EPYC Milan host
+ * (2 GiB in 16 files, SHA-256, load 3.7) 2 MiB batches reached 99-101 % of `hash` where 4 MiB
+ * reached 80-85 %. Five extra batches, not one: a batch that finished out of order, or one the
+ * calling thread has not yet taken (it shares the cores with the hashing threads), holds its place,
+ * and with one extra the threads ran dry; quiet 2-vCPU EPYC Milan, same model, 11 alternating rounds
+ * twice: SHA-256 73-75 % of `hash` with one, 80-82 % with five (ten: 82 %); BLAKE3 80 → 81 %.
+ * Memory: (calls + NATIVE_EXTRA_BATCHES + 1) batches per stream (16 MiB on 2 cores).
  */
 const NATIVE_BATCH_BYTES = 2 * 1024 * 1024;
+const NATIVE_EXTRA_BATCHES = 5;
 const NATIVE_CALLS = 3; // libuv's pool has 4 threads: one stays free for the consumer's own file reads
 /** Units above this go to the pool (a shard-granular file's shards can be up to MAX_UNIT_BYTES). */
 const NATIVE_MAX_UNIT_BYTES = 16 * 1024 * 1024;
@@ -586,7 +591,7 @@ export class VerifiedModel {
     const perBatch = native
       ? Math.max(st.unitBytes <= NATIVE_MAX_UNIT_BYTES ? 2 : 1, Math.floor(NATIVE_BATCH_BYTES / Math.max(1, st.unitBytes))) * shape.threads
       : Math.max(1, Math.floor(POOL_BATCH_BYTES / Math.max(1, st.unitBytes)));
-    const batchesAhead = native ? shape.calls + 1 : POOL_BATCHES_PER_WORKER * this.workers;
+    const batchesAhead = native ? shape.calls + NATIVE_EXTRA_BATCHES : POOL_BATCHES_PER_WORKER * this.workers;
     const depth = onPool ? batchesAhead * perBatch : PREFETCH_UNITS;
     const ahead: Array<Promise<Buffer>> = [];
     // the last unit of each recycled pool batch: its buffer goes back once the consumer moves past it
