@@ -216,7 +216,13 @@ function planVerify(payload: Buffer, modelPath: string, bundlePath: string, opti
 interface HashRun {
   /** Settles when hashModel does. */
   result: Promise<{ ok: true; value: HashResult } | { ok: false; error: unknown }>;
-  /** Resolves once hashing is under way (the first progress event), or when it settled. */
+  /**
+   * Resolves once hashing is under way, or when it settled: one macrotask after hashModel's first
+   * progress event (sent once the plan is made), by when its remaining microtask steps have issued
+   * the native call. Resolving on the event itself let the signature check's loading and work run
+   * on the main thread before the threads were started: the hashing began ~12 ms later than in
+   * `hash` (cpu profile, 2 GiB / 16 files, 2-vCPU EPYC Milan).
+   */
   started: Promise<void>;
   /** Aborts the run and waits until it has stopped (no hashing left running). */
   cancel(): Promise<void>;
@@ -229,12 +235,16 @@ function startHash(modelPath: string, hashOpts: HashModelOptions, signal: AbortS
   else signal?.addEventListener('abort', forward, { once: true });
   let began!: () => void;
   const started = new Promise<void>((r) => (began = r));
+  let kicked = false;
   const report = hashOpts.onProgress;
   const opts: HashModelOptions = {
     ...hashOpts,
     signal: ac.signal,
     onProgress: (e) => {
-      began();
+      if (!kicked) {
+        kicked = true;
+        setImmediate(began);
+      }
       report?.(e);
     },
   };
