@@ -16,6 +16,7 @@
 #include "blake3/blake3_impl.h"
 #include "blake3/blake3_tree.h"
 #include "io.h"
+#include "kernel_args.h"
 #include "napi_args.h"
 #include "progress_napi.h"
 #include "read_policy.h"
@@ -28,22 +29,6 @@ namespace {
 
 using blake3::Kernel;
 using blake3::OUT_LEN;
-
-const Kernel& kernel_arg(Napi::Env env, const Napi::CallbackInfo& info, size_t index) {
-  if (info.Length() <= index || info[index].IsUndefined()) return blake3::default_kernel();
-  if (!info[index].IsString()) bad_type(env, "kernel must be a string (e.g. 'avx2') or undefined");
-  const std::string name = info[index].As<Napi::String>().Utf8Value();
-  bool known = false;
-  const Kernel* k = blake3::find_kernel(name.c_str(), &known);
-  if (k) return *k;
-  std::string runnable;
-  size_t count = 0;
-  const Kernel* const* list = blake3::runnable_kernels(&count);
-  for (size_t i = 0; i < count; i++) runnable += (i ? ", " : "") + std::string(list[i]->name);
-  if (!known) bad_range(env, "kernel '" + name + "' is not a BLAKE3 kernel; this machine runs: " + runnable);
-  throw_coded(env, "KERNEL_UNAVAILABLE",
-              "BLAKE3 kernel '" + name + "' cannot run on this CPU or build; this machine runs: " + runnable);
-}
 
 Napi::Uint8Array new_bytes(Napi::Env env, const uint8_t* p, size_t n) {
   Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n);
@@ -86,7 +71,7 @@ ParsedLeaves parse_leaves(const Napi::CallbackInfo& info, const char* fn) {
   if (flags.ByteLength() != n) bad_range(env, "cvFlags must have one entry per path");
   Napi::Uint8Array out = u8_arg(env, info[4], "out");
   if (out.ByteLength() < OUT_LEN * n) bad_range(env, "out must hold 32 bytes per leaf (" + std::to_string(OUT_LEN * n) + ")");
-  const Kernel& k = kernel_arg(env, info, 5);
+  const Kernel& k = blake3_kernel_arg(env, info[5]);
 
   const double* ids = info.Length() > 6 && !info[6].IsNull() ? identities_arg(env, info[6], n, "identities") : nullptr;
   std::vector<LeafArgs> leaves(n);
@@ -235,12 +220,7 @@ Napi::Value Blake3LeavesAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ParsedLeaves a = parse_leaves(info, "blake3LeavesAsync");
   const BatchProgress control = batch_progress_arg(env, a.control);
-  size_t threads = 1;
-  if (info.Length() > 8 && !info[8].IsUndefined()) {
-    const uint64_t t = safe_u64(env, info[8], "threads");
-    if (t < 1 || t > 256) bad_range(env, "threads must be an integer from 1 to 256");
-    threads = static_cast<size_t>(t);
-  }
+  const size_t threads = threads_arg(env, info[8]);
   LeavesWorker* w = new LeavesWorker(env, std::move(a), control, threads);
   Napi::Promise p = w->promise();
   w->Queue();
@@ -259,7 +239,7 @@ Napi::Value Blake3Bytes(const Napi::CallbackInfo& info) {
   const bool root = output == "digest";
   if (root && counter != 0) bad_range(env, "chunkCounter must be 0 for output 'digest' (a whole input starts at chunk 0)");
   if (!root && data.ByteLength() == 0) bad_range(env, "data must not be empty for output 'cv' (an empty input is a 'digest')");
-  const Kernel& k = kernel_arg(env, info, 3);
+  const Kernel& k = blake3_kernel_arg(env, info[3]);
   uint8_t out[OUT_LEN];
   blake3::hash_bytes(k, data.Data(), data.ByteLength(), counter, root, out);
   return new_bytes(env, out, OUT_LEN);

@@ -75,6 +75,14 @@ inline uint64_t safe_u64(Napi::Env env, const Napi::Value& v, const std::string&
   return static_cast<uint64_t>(d);
 }
 
+// The `threads` argument of the *Async calls: undefined is one thread, else an integer from 1 to 256.
+inline size_t threads_arg(Napi::Env env, const Napi::Value& v) {
+  if (v.IsUndefined()) return 1;
+  const uint64_t t = safe_u64(env, v, "threads");
+  if (t < 1 || t > 256) bad_range(env, "threads must be an integer from 1 to 256");
+  return static_cast<size_t>(t);
+}
+
 // Runs `body`, turning C++ exceptions into coded JS errors (JS errors pass through unchanged).
 // `what` names the operation in the messages, e.g. "SHA-256".
 template <class F>

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "io.h"
+#include "kernel_args.h"
 #include "napi_args.h"
 #include "progress_napi.h"
 #include "registry.h"
@@ -29,18 +30,6 @@ using sha256::Kernel;
 
 // 1 MiB pieces: the buffer stays in L2 while both lanes read it (as the pread path of sha256_lanes).
 constexpr size_t kReadBytes = size_t(1) << 20;
-
-const Kernel& kernel_arg(const Napi::CallbackInfo& info, size_t index) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= index || info[index].IsUndefined() || info[index].IsNull()) return sha256::default_kernel();
-  if (!info[index].IsString()) bad_type(env, "kernel must be a string");
-  const std::string name = info[index].As<Napi::String>().Utf8Value();
-  bool runnable = false;
-  const Kernel* k = sha256::find_kernel(name.c_str(), &runnable);
-  if (!k) bad_range(env, "kernel '" + name + "' is not a SHA-256 kernel");
-  if (!runnable) throw_coded(env, "KERNEL_UNAVAILABLE", "SHA-256 kernel '" + name + "' needs CPU features this machine lacks");
-  return *k;
-}
 
 uint64_t leaf_bytes_arg(const Napi::CallbackInfo& info, size_t index) {
   Napi::Env env = info.Env();
@@ -77,7 +66,7 @@ ParsedMerkle parse_merkle_args(const Napi::CallbackInfo& info) {
   a.out = u8_arg(info, 6, "out");
   a.leaves_out = u8_arg(info, 7, "leavesOut");
   if (a.out.ByteLength() != size_t(32) * n) bad_range(env, "out must be 32 * paths.length bytes");
-  a.kernel = &kernel_arg(info, 8);
+  a.kernel = &sha256_kernel_arg(info.Env(), info[8]);
   const double* ids = nullptr;
   if (info.Length() > 9 && !info[9].IsUndefined() && !info[9].IsNull()) {
     if (!info[9].IsObject()) bad_type(env, "options must be an object");
@@ -167,12 +156,7 @@ Napi::Value Sha256LeavesMerkleAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, "SHA-256", [&]() -> Napi::Value {
     ParsedMerkle a = parse_merkle_args(info);
-    size_t threads = 1;
-    if (info.Length() > 10 && !info[10].IsUndefined()) {
-      const uint64_t t = safe_u64(env, info[10], "threads");
-      if (t < 1 || t > 256) bad_range(env, "threads must be an integer from 1 to 256");
-      threads = static_cast<size_t>(t);
-    }
+    const size_t threads = threads_arg(env, info[10]);
     Sha256MerkleWorker* w = new Sha256MerkleWorker(env, std::move(a), threads);
     Napi::Promise p = w->promise();
     w->Queue();
@@ -185,7 +169,7 @@ Napi::Value Sha256BytesMerkle(const Napi::CallbackInfo& info) {
   return guarded(env, "SHA-256", [&]() -> Napi::Value {
     Napi::Uint8Array data = u8_arg(info, 0, "data");
     const uint64_t leaf_bytes = leaf_bytes_arg(info, 1);
-    const Kernel& k = kernel_arg(info, 2);
+    const Kernel& k = sha256_kernel_arg(info.Env(), info[2]);
     const size_t count = (data.ByteLength() + leaf_bytes - 1) / leaf_bytes;
     Napi::Uint8Array out = Napi::Uint8Array::New(env, 32 * (1 + count));
     sha256::hash_bytes_with_leaves(k, data.Data(), data.ByteLength(), leaf_bytes, out.Data(), out.Data() + 32);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "io.h"
+#include "kernel_args.h"
 #include "napi_args.h"
 #include "registry.h"
 #include "sha256/sha256_impl.h"
@@ -33,28 +34,6 @@ namespace modelseal {
 namespace {
 
 using sha256::Kernel;
-
-std::string kernel_list() {
-  const Kernel* list[16];
-  const int n = sha256::available_kernels(list, 16);
-  std::string s;
-  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::string(list[i]->name);
-  return s;
-}
-
-const Kernel& kernel_arg(const Napi::CallbackInfo& info, size_t index) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= index || info[index].IsUndefined() || info[index].IsNull()) return sha256::default_kernel();
-  if (!info[index].IsString()) bad_type(env, "kernel must be a string (one of: " + kernel_list() + ")");
-  const std::string name = info[index].As<Napi::String>().Utf8Value();
-  bool runnable = false;
-  const Kernel* k = sha256::find_kernel(name.c_str(), &runnable);
-  if (!k) bad_range(env, "kernel '" + name + "' is not a SHA-256 kernel (runnable here: " + kernel_list() + ")");
-  if (!runnable)
-    throw_coded(env, "KERNEL_UNAVAILABLE",
-                "SHA-256 kernel '" + name + "' needs CPU features this machine lacks (runnable here: " + kernel_list() + ")");
-  return *k;
-}
 
 // A byte offset or length in an array argument (element `i`).
 uint64_t byte_count(Napi::Env env, Napi::Value v, const char* name, uint32_t i) {
@@ -87,7 +66,7 @@ ParsedSha256 parse_sha256_leaves(const Napi::CallbackInfo& info) {
     if (out.ByteLength() != size_t(32) * n)
       bad_range(env, "out must be 32 * paths.length = " + std::to_string(size_t(32) * n) + " bytes (got " +
                          std::to_string(out.ByteLength()) + ")");
-    const Kernel& k = kernel_arg(info, 4);
+    const Kernel& k = sha256_kernel_arg(env, info[4]);
 
     sha256::IoMode mode = sha256::IoMode::kMmap;
     size_t chunk = 0;
@@ -189,12 +168,7 @@ Napi::Value Sha256LeavesAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, "SHA-256", [&]() -> Napi::Value {
     ParsedSha256 a = parse_sha256_leaves(info);
-    size_t threads = 1;
-    if (info.Length() > 6 && !info[6].IsUndefined()) {
-      const uint64_t t = safe_u64(env, info[6], "threads");
-      if (t < 1 || t > 256) bad_range(env, "threads must be an integer from 1 to 256");
-      threads = static_cast<size_t>(t);
-    }
+    const size_t threads = threads_arg(env, info[6]);
     Sha256LeavesWorker* w = new Sha256LeavesWorker(env, std::move(a), threads);
     Napi::Promise p = w->promise();
     w->Queue();
@@ -206,7 +180,7 @@ Napi::Value Sha256Bytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, "SHA-256", [&]() -> Napi::Value {
     Napi::Uint8Array data = u8_arg(info, 0, "data");
-    const Kernel& k = kernel_arg(info, 1);
+    const Kernel& k = sha256_kernel_arg(env, info[1]);
     Napi::Uint8Array out = Napi::Uint8Array::New(env, 32);
     const sha256::MemInput in{data.Data(), data.ByteLength()};
     sha256::hash_buffers(k, &in, 1, out.Data());
@@ -227,7 +201,7 @@ Napi::Value Sha256BytesMulti(const Napi::CallbackInfo& info) {
       keep.push_back(u8_arg(env, datas.Get(i), "datas[" + std::to_string(i) + "]"));
       ins[i] = {keep.back().Data(), keep.back().ByteLength()};
     }
-    const Kernel& k = kernel_arg(info, 1);
+    const Kernel& k = sha256_kernel_arg(env, info[1]);
     Napi::Uint8Array out = Napi::Uint8Array::New(env, size_t(32) * n);
     sha256::hash_buffers(k, ins.data(), n, out.Data());
     return out;

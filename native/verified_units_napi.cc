@@ -36,6 +36,7 @@
 #include "blake3/blake3_impl.h"
 #include "blake3/blake3_tree.h"
 #include "io.h"
+#include "kernel_args.h"
 #include "napi_args.h"
 #include "registry.h"
 #include "sha256/sha256_impl.h"
@@ -197,28 +198,6 @@ class UnitsWorker : public ThreadedLeavesWorker {
   Napi::ObjectReference buf_ref_;
 };
 
-const sha256::Kernel& sha_kernel(Napi::Env env, const Napi::Value& v) {
-  if (v.IsUndefined() || v.IsNull()) return sha256::default_kernel();
-  if (!v.IsString()) bad_type(env, "kernel must be a string");
-  const std::string name = v.As<Napi::String>().Utf8Value();
-  bool runnable = false;
-  const sha256::Kernel* k = sha256::find_kernel(name.c_str(), &runnable);
-  if (!k) bad_range(env, "kernel '" + name + "' is not a SHA-256 kernel");
-  if (!runnable) throw_coded(env, "KERNEL_UNAVAILABLE", "SHA-256 kernel '" + name + "' needs CPU features this machine lacks");
-  return *k;
-}
-
-const blake3::Kernel& blake3_kernel(Napi::Env env, const Napi::Value& v) {
-  if (v.IsUndefined() || v.IsNull()) return blake3::default_kernel();
-  if (!v.IsString()) bad_type(env, "kernel must be a string");
-  const std::string name = v.As<Napi::String>().Utf8Value();
-  bool known = false;
-  const blake3::Kernel* k = blake3::find_kernel(name.c_str(), &known);
-  if (!k && !known) bad_range(env, "kernel '" + name + "' is not a BLAKE3 kernel");
-  if (!k) throw_coded(env, "KERNEL_UNAVAILABLE", "BLAKE3 kernel '" + name + "' cannot run on this CPU or build");
-  return *k;
-}
-
 const double* f64_arg(Napi::Env env, const Napi::Value& v, size_t n, const std::string& name) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
       v.As<Napi::Float64Array>().ElementLength() != n)
@@ -250,15 +229,9 @@ Napi::Value VerifiedUnitsAsync(const Napi::CallbackInfo& info) {
     Napi::Uint8Array buffer = u8_arg(env, info[5], "buffer");
     Napi::Uint8Array out = u8_arg(env, info[6], "out");
     if (out.ByteLength() != 32 * n) bad_range(env, "out must be 32 bytes per unit (" + std::to_string(32 * n) + ")");
-    size_t threads = 1;
-    if (info.Length() > 7 && !info[7].IsUndefined()) {
-      const uint64_t t = safe_u64(env, info[7], "threads");
-      if (t < 1 || t > 256) bad_range(env, "threads must be an integer from 1 to 256");
-      threads = static_cast<size_t>(t);
-    }
-    const Napi::Value kv = info.Length() > 8 ? info[8] : env.Undefined();
-    const sha256::Kernel* sk = sha ? &sha_kernel(env, kv) : nullptr;
-    const blake3::Kernel* bk = sha ? nullptr : &blake3_kernel(env, kv);
+    const size_t threads = threads_arg(env, info[7]);
+    const sha256::Kernel* sk = sha ? &sha256_kernel_arg(env, info[8]) : nullptr;
+    const blake3::Kernel* bk = sha ? nullptr : &blake3_kernel_arg(env, info[8]);
     std::vector<Unit> units(n);
     uint64_t at = 0;
     for (size_t i = 0; i < n; i++) {
