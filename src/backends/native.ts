@@ -65,7 +65,7 @@ function callNative<T>(fn: () => T): T {
  * Kernels forced by options, or by MODELSEAL_NATIVE_KERNELS (e.g. `sha256=avx2-x8,blake3=sse41`)
  * for benchmarks and CI; options win.
  */
-function forcedKernels(options?: BackendOptions): Record<string, string> {
+export function forcedKernels(options?: BackendOptions): Record<string, string> {
   const fromEnv: Record<string, string> = {};
   for (const part of (process.env.MODELSEAL_NATIVE_KERNELS ?? '').split(',')) {
     const [alg, kernel] = part.split('=').map((s) => s.trim());

@@ -11,6 +11,7 @@
  * path's figures. Optional like every use of the addon: without it openVerified uses the pool.
  */
 import { fromNativeError, InputError } from '../errors.js';
+import { forcedKernels } from '../backends/native.js';
 import { loadNative } from '../native/addon.js';
 import type { UnitMode } from './unit-pool.js';
 
@@ -43,15 +44,6 @@ export function nativeUnitsApi(): VerifiedUnitsApi | undefined {
     api = load.ok && typeof load.addon.verifiedUnitsAsync === 'function' && typeof load.addon.alignedBuffer === 'function' ? (load.addon as unknown as VerifiedUnitsApi) : null;
   }
   return api ?? undefined;
-}
-
-/** A kernel forced by MODELSEAL_NATIVE_KERNELS (`sha256=shani,blake3=sse41`), as hashing honours it. */
-function forcedKernel(algorithm: string): string | undefined {
-  for (const part of (process.env.MODELSEAL_NATIVE_KERNELS ?? '').split(',')) {
-    const [alg, kernel] = part.split('=').map((s) => s.trim());
-    if (alg === algorithm && kernel) return kernel;
-  }
-  return undefined;
 }
 
 /** A batch read and hashed: unit k's bytes and its 32-byte digest. */
@@ -95,7 +87,7 @@ export class NativeUnitRing {
         new Uint8Array(buffer),
         out,
         this.threads,
-        forcedKernel(algorithm),
+        forcedKernels()[algorithm], // MODELSEAL_NATIVE_KERNELS, as hashing honours it
       );
     } catch (e) {
       // a read error is the file's (FILE_UNREADABLE, as on the pool); FILE_CHANGED (the file ended
