@@ -5,12 +5,15 @@
 //
 //   verifiedUnitsAsync(fd: number, offsets: Float64Array, lengths: Float64Array, modes: Uint8Array,
 //                      algorithm: 'sha256' | 'blake3', buffer: Uint8Array, out: Uint8Array,
-//                      threads?: number, kernel?: string) -> Promise<undefined>
+//                      threads?: number, kernel?: string, io?: 'pread' | 'map' | 'map-memcpy')
+//                      -> Promise<undefined>
 //     modes[i]: 0 a digest of the unit as a whole input, 1 a BLAKE3 subtree CV at chunk
 //     offsets[i] / 1024, 2 an RFC 9162 leaf hash SHA-256(0x00 ‖ bytes). Unit i's bytes land at
 //     buffer[lengths[0] + … + lengths[i-1]], its 32-byte digest at out[32 i]. The promise settles
 //     only once every thread has stopped writing, so the caller may reuse `buffer` after it.
-//     Rejects with FILE_CHANGED when the file ends inside a unit, IO_ERROR on a read error.
+//     Rejects with FILE_CHANGED when the file ends inside a unit (also when it is truncated while
+//     mapped), IO_ERROR on a read error. `io` (tests, benchmarks): how the bytes are read, `Io`
+//     below; undefined picks the measured default (kDefaultIo*), and pread whenever memory is short.
 //   alignedBuffer(bytes: number) -> ArrayBuffer
 //     Page-aligned memory for `buffer` (a pread into memory at page offset 16, where a large
 //     ArrayBuffer of V8 starts, ran 4-5x slower on the Zen 3 host: io.h's AlignedBuffer note).
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blake3/blake3_impl.h"
@@ -38,6 +42,7 @@
 #include "io.h"
 #include "kernel_args.h"
 #include "napi_args.h"
+#include "read_policy.h"
 #include "registry.h"
 #include "sha256/sha256_impl.h"
 #include "sha256/sha256_merkle.h"
@@ -92,6 +97,116 @@ struct Unit {
   uint8_t mode;
 };
 
+// How a unit's bytes reach the buffer. kPread: pread a piece into the buffer, hash it there.
+// kMap: map the unit's file range and copy each piece from the mapping into the buffer as it is
+// hashed (SHA-256: the copy-out kernels store the very blocks they load, MessagePair::feed_copy;
+// BLAKE3 and families without copy-out kernels: memcpy a piece, hash the copy from L2). kMapMemcpy:
+// the map path with memcpy then hash also for SHA-256 (the measured comparison, bench/fused-copy.mjs).
+// Either way one read of the source feeds both the bytes handed out and the hash.
+enum class Io : uint8_t { kPread, kMap, kMapMemcpy };
+// Defaults, by measurement (bench/fused-copy.mjs, 2 GiB page-cached as 16 x 128 MiB, 1 MiB units,
+// 2-vCPU EPYC Milan, user+sys CPU-s of the whole process, medians of 5;
+// bench/results/fused-copy{,-large-folios}-amd-epyc-2026-12-05.json):
+//   SHA-256, 4 KiB folios:  pread 1.02, map + memcpy 1.16, map fused (copy-out kernels) 1.03
+//   SHA-256, large folios:  pread 0.98, map + memcpy 0.97, map fused 0.81
+//   BLAKE3,  4 KiB folios:  pread 0.89, map + memcpy 1.07;  large folios: pread 0.83, map 0.95
+// Mapping a 4 KiB-folio page cache costs as much system time as the kernel's copy (the faults),
+// so the fused path only breaks even there; with large folios it saves the copy outright, since
+// the copy-out kernels' stores cost no measurable user time. A user-space memcpy costs as much as
+// the kernel's, so BLAKE3 (no copy-out kernel) and SHA-256 families without one stay on pread.
+constexpr Io kDefaultIoFusedSha256 = Io::kMap;
+constexpr Io kDefaultIoOther = Io::kPread;
+
+void throw_shorter() { throw IoError("FILE_CHANGED", "the file became shorter while it was being read"); }
+
+uint64_t file_size(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) throw IoError("IO_ERROR", std::string("cannot stat the file: ") + std::strerror(errno));
+  return static_cast<uint64_t>(st.st_size);
+}
+
+// Mappings start and end on 2 MiB file offsets: the kernel then places them on 2 MiB virtual
+// addresses, and a page cache held in 2 MiB folios is mapped with one fault per folio instead of
+// one per 64 KiB (fault-around). Measured (bench/fused-copy.mjs, large-folio copy of m2g-16f,
+// 2-vCPU EPYC Milan): 1 MiB BLAKE3 units mapped one by one took 34 400 faults per 2 GiB, 2 MiB-aligned
+// SHA-256 pairs 1 810. The bytes past the end of the file in the last window are never touched.
+constexpr uint64_t kMapAlign = uint64_t(2) << 20;
+
+// A read-only mapping covering [lo, hi) of a file; not ok() when the file system cannot map it
+// (ENODEV) or the address space is short, and the caller then reads with pread.
+class RangeMap {
+ public:
+  RangeMap(int fd, uint64_t lo, uint64_t hi) {
+    const uint64_t start = lo & ~(kMapAlign - 1);
+    len_ = static_cast<size_t>(((hi + kMapAlign - 1) & ~(kMapAlign - 1)) - start);
+    if (len_ == 0) return;
+    void* p = ::mmap(nullptr, len_, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(start));
+    if (p == MAP_FAILED) return;
+    ::madvise(p, len_, MADV_SEQUENTIAL);
+    base_ = static_cast<uint8_t*>(p);
+    data_ = base_ - start;
+  }
+  ~RangeMap() {
+    if (base_) ::munmap(base_, len_);
+  }
+  RangeMap(const RangeMap&) = delete;
+  RangeMap& operator=(const RangeMap&) = delete;
+  bool ok() const { return base_ != nullptr; }
+  // the mapped byte at file offset `off`
+  const uint8_t* at(uint64_t off) const { return data_ + off; }
+
+ private:
+  uint8_t* base_ = nullptr;
+  const uint8_t* data_ = nullptr;
+  size_t len_ = 0;
+};
+
+// The guarded part of a mapped SHA-256 pair (guard_sigbus: nothing here owns a destructor).
+struct ShaMapJob {
+  sha256::MessagePair* m;
+  const uint8_t* src[2];
+  uint8_t* dst[2];
+  uint64_t len[2];
+  bool memcpy_first;
+};
+
+void sha_map_job(void* arg) {
+  ShaMapJob& j = *static_cast<ShaMapJob*>(arg);
+  for (uint64_t pa = 0, pb = 0; pa < j.len[0] || pb < j.len[1];) {
+    const size_t na = static_cast<size_t>(std::min<uint64_t>(kPieceBytes, j.len[0] - pa));
+    const size_t nb = static_cast<size_t>(std::min<uint64_t>(kPieceBytes, j.len[1] - pb));
+    uint8_t* da = j.dst[0] + pa;
+    uint8_t* db = j.dst[1] + pb;
+    if (j.memcpy_first) {
+      std::memcpy(da, j.src[0] + pa, na);
+      std::memcpy(db, j.src[1] + pb, nb);
+      j.m->feed(da, na, db, nb);
+    } else {
+      j.m->feed_copy(j.src[0] + pa, na, da, j.src[1] + pb, nb, db);
+    }
+    pa += na;
+    pb += nb;
+  }
+}
+
+// The guarded part of a mapped BLAKE3 unit: a piece copied from the mapping, then hashed from L2.
+struct Blake3MapJob {
+  blake3::Hasher* h;
+  const uint8_t* src;
+  uint8_t* dst;
+  uint64_t len;
+};
+
+void blake3_map_job(void* arg) {
+  Blake3MapJob& j = *static_cast<Blake3MapJob*>(arg);
+  for (uint64_t p = 0; p < j.len;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(2 * kPieceBytes, j.len - p));
+    std::memcpy(j.dst + p, j.src + p, n);
+    j.h->update(j.dst + p, n);
+    p += n;
+  }
+}
+
 void pread_exact(int fd, uint8_t* dst, size_t n, uint64_t offset) {
   size_t done = 0;
   while (done < n) {
@@ -108,9 +223,12 @@ void pread_exact(int fd, uint8_t* dst, size_t n, uint64_t offset) {
 class UnitsWorker : public ThreadedLeavesWorker {
  public:
   UnitsWorker(Napi::Env env, int fd, std::vector<Unit>&& units, bool sha, const sha256::Kernel* sk, const blake3::Kernel* bk,
-              Napi::Uint8Array buffer, Napi::Uint8Array out, size_t threads)
+              Napi::Uint8Array buffer, Napi::Uint8Array out, size_t threads, Io io)
       : ThreadedLeavesWorker(env, "modelseal:verifiedUnitsAsync", sha ? "SHA-256" : "BLAKE3", out, env.Undefined(), BatchProgress{}),
         fd_(fd),
+        // short of memory (read_policy.h: sampled at most every 100 ms) the pieces are preaded with
+        // the low-memory reader's bounded footprint rather than ranges mapped
+        io_(io != Io::kPread && low_memory_reads() ? Io::kPread : io),
         units_(std::move(units)),
         sha_(sha),
         sk_(sk),
@@ -155,6 +273,11 @@ class UnitsWorker : public ThreadedLeavesWorker {
     const Unit& ub = b == kNone ? none : units_[b];
     m.start(0, ua.mode == kLeaf);
     m.start(1, ub.mode == kLeaf);
+    if (io_ != Io::kPread && sha_pair_mapped(m, ua, ub)) {
+      m.finish(0, out_ + 32 * a);
+      if (b != kNone) m.finish(1, out_ + 32 * b);
+      return;
+    }
     for (uint64_t pa = 0, pb = 0; pa < ua.length || pb < ub.length;) {
       const size_t na = static_cast<size_t>(std::min<uint64_t>(kPieceBytes, ua.length - pa));
       const size_t nb = static_cast<size_t>(std::min<uint64_t>(kPieceBytes, ub.length - pb));
@@ -170,8 +293,42 @@ class UnitsWorker : public ThreadedLeavesWorker {
     if (b != kNone) m.finish(1, out_ + 32 * b);
   }
 
+  // Both units of a pair from one mapping of the range spanning them (adjacent units of a run);
+  // false when it cannot be mapped (nothing consumed: the caller preads instead). FILE_CHANGED when
+  // the file is shorter than the units before, or after (a truncation inside the last page reads as
+  // zeros rather than raising SIGBUS), or a mapped page is gone (SIGBUS).
+  bool sha_pair_mapped(sha256::MessagePair& m, const Unit& ua, const Unit& ub) {
+    uint64_t lo = ua.offset, hi = ua.offset + ua.length;
+    if (ub.length) {
+      lo = std::min(lo, ub.offset);
+      hi = std::max(hi, ub.offset + ub.length);
+    }
+    if (hi == lo) return false;
+    if (file_size(fd_) < hi) throw_shorter();
+    RangeMap map(fd_, lo, hi);
+    if (!map.ok()) return false;
+    ShaMapJob job{&m, {map.at(ua.offset), ub.length ? map.at(ub.offset) : nullptr}, {buf_ + ua.at, buf_ + ub.at},
+                  {ua.length, ub.length}, io_ == Io::kMapMemcpy};
+    if (!guard_sigbus(sha_map_job, &job) || file_size(fd_) < hi) throw_shorter();
+    return true;
+  }
+
+  bool blake3_mapped(blake3::Hasher& h, const Unit& u) {
+    const uint64_t hi = u.offset + u.length;
+    if (file_size(fd_) < hi) throw_shorter();
+    RangeMap map(fd_, u.offset, hi);
+    if (!map.ok()) return false;
+    Blake3MapJob job{&h, map.at(u.offset), buf_ + u.at, u.length};
+    if (!guard_sigbus(blake3_map_job, &job) || file_size(fd_) < hi) throw_shorter();
+    return true;
+  }
+
   void blake3_unit(const Unit& u, uint8_t* out) {
     blake3::Hasher h(*bk_, u.mode == kCv ? u.offset / blake3::CHUNK_LEN : 0);
+    if (io_ != Io::kPread && u.length > 0 && blake3_mapped(h, u)) {
+      h.finalize(u.mode != kCv, out);
+      return;
+    }
     for (uint64_t p = 0; p < u.length;) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(2 * kPieceBytes, u.length - p));
       uint8_t* d = buf_ + u.at + p;
@@ -183,6 +340,7 @@ class UnitsWorker : public ThreadedLeavesWorker {
   }
 
   const int fd_;
+  const Io io_;
   const std::vector<Unit> units_;
   const bool sha_;
   const sha256::Kernel* const sk_;
@@ -232,6 +390,15 @@ Napi::Value VerifiedUnitsAsync(const Napi::CallbackInfo& info) {
     const size_t threads = threads_arg(env, info[7]);
     const sha256::Kernel* sk = sha ? &sha256_kernel_arg(env, info[8]) : nullptr;
     const blake3::Kernel* bk = sha ? nullptr : &blake3_kernel_arg(env, info[8]);
+    Io io = sha && sha256::MessagePair(*sk).fuses_copy() ? kDefaultIoFusedSha256 : kDefaultIoOther;
+    if (info.Length() > 9 && !info[9].IsUndefined()) {
+      const std::string name = info[9].IsString() ? info[9].As<Napi::String>().Utf8Value() : std::string();
+      if (name == "pread") io = Io::kPread;
+      else if (name == "map") io = Io::kMap;
+      else if (name == "map-memcpy") io = Io::kMapMemcpy;
+      else if (!info[9].IsString()) bad_type(env, "io must be 'pread', 'map' or 'map-memcpy' (or undefined for the default)");
+      else bad_range(env, "io must be 'pread', 'map' or 'map-memcpy' (got '" + name + "')");
+    }
     std::vector<Unit> units(n);
     uint64_t at = 0;
     for (size_t i = 0; i < n; i++) {
@@ -250,7 +417,7 @@ Napi::Value VerifiedUnitsAsync(const Napi::CallbackInfo& info) {
       at += u.length;
     }
     if (at > buffer.ByteLength()) bad_range(env, "buffer must hold every unit (" + std::to_string(at) + " bytes)");
-    UnitsWorker* w = new UnitsWorker(env, static_cast<int>(fd64), std::move(units), sha, sk, bk, buffer, out, threads);
+    UnitsWorker* w = new UnitsWorker(env, static_cast<int>(fd64), std::move(units), sha, sk, bk, buffer, out, threads, io);
     Napi::Promise p = w->promise();
     w->Queue();
     return p;

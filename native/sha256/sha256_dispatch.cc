@@ -37,14 +37,17 @@ namespace {
 #endif
 
 const Kernel kAll[] = {
-    {"shani-x2", 2, {2, 1, 0}, {MODELSEAL_X86_FN(compress_shani_x2), MODELSEAL_X86_FN(compress_shani_x1), nullptr}, false},
-    {"shani-x4", 3, {4, 2, 1}, {MODELSEAL_X86_FN(compress_shani_x4), MODELSEAL_X86_FN(compress_shani_x2), MODELSEAL_X86_FN(compress_shani_x1)}, false},
-    {"shani", 1, {1, 0, 0}, {MODELSEAL_X86_FN(compress_shani_x1), nullptr, nullptr}, false},
-    {"armv8-sha2-x2", 2, {2, 1, 0}, {MODELSEAL_ARM_FN(compress_armv8_x2), MODELSEAL_ARM_FN(compress_armv8_x1), nullptr}, false},
-    {"armv8-sha2", 1, {1, 0, 0}, {MODELSEAL_ARM_FN(compress_armv8_x1), nullptr, nullptr}, false},
-    {"avx512-x16", 2, {16, 1, 0}, {MODELSEAL_X86_FN(compress_avx512_x16), compress_best_x1, nullptr}, true},
-    {"avx2-x8", 2, {8, 1, 0}, {MODELSEAL_X86_FN(compress_avx2_x8), compress_best_x1, nullptr}, true},
-    {"scalar", 1, {1, 0, 0}, {compress_scalar, nullptr, nullptr}, false},
+    {"shani-x2", 2, {2, 1, 0}, {MODELSEAL_X86_FN(compress_shani_x2), MODELSEAL_X86_FN(compress_shani_x1), nullptr}, false,
+     {MODELSEAL_X86_FN(compress_shani_x2_copy), MODELSEAL_X86_FN(compress_shani_x1_copy), nullptr}},
+    {"shani-x4", 3, {4, 2, 1}, {MODELSEAL_X86_FN(compress_shani_x4), MODELSEAL_X86_FN(compress_shani_x2), MODELSEAL_X86_FN(compress_shani_x1)}, false,
+     {nullptr, MODELSEAL_X86_FN(compress_shani_x2_copy), MODELSEAL_X86_FN(compress_shani_x1_copy)}},
+    {"shani", 1, {1, 0, 0}, {MODELSEAL_X86_FN(compress_shani_x1), nullptr, nullptr}, false,
+     {MODELSEAL_X86_FN(compress_shani_x1_copy), nullptr, nullptr}},
+    {"armv8-sha2-x2", 2, {2, 1, 0}, {MODELSEAL_ARM_FN(compress_armv8_x2), MODELSEAL_ARM_FN(compress_armv8_x1), nullptr}, false, {nullptr, nullptr, nullptr}},
+    {"armv8-sha2", 1, {1, 0, 0}, {MODELSEAL_ARM_FN(compress_armv8_x1), nullptr, nullptr}, false, {nullptr, nullptr, nullptr}},
+    {"avx512-x16", 2, {16, 1, 0}, {MODELSEAL_X86_FN(compress_avx512_x16), compress_best_x1, nullptr}, true, {nullptr, nullptr, nullptr}},
+    {"avx2-x8", 2, {8, 1, 0}, {MODELSEAL_X86_FN(compress_avx2_x8), compress_best_x1, nullptr}, true, {nullptr, nullptr, nullptr}},
+    {"scalar", 1, {1, 0, 0}, {compress_scalar, nullptr, nullptr}, false, {nullptr, nullptr, nullptr}},
 };
 
 bool armv8_sha2() {

@@ -21,6 +21,13 @@ extern const uint32_t IV256[8];
 // states[i] points to 8 words (a..h); data[i] to nblocks * 64 readable bytes (any alignment).
 using MultiFn = void (*)(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 
+// Copy-out kernels (verified reads, native/verified_units_napi.cc): the same compression as a MultiFn
+// and, when `dst` is not null, every input block of lane i is stored to dst[i] (nblocks * 64
+// writable bytes, any alignment) exactly as it was loaded for hashing. One load feeds the store and
+// the hash, so the bytes stored are the bytes hashed even if data[] changes concurrently (a mapped
+// file rewritten); the copy rides on loads the compute-bound SHA unit needs anyway.
+using CopyFn = void (*)(uint32_t* const* states, const uint8_t* const* data, uint8_t* const* dst, size_t nblocks);
+
 // Portable C++ (the reference the others are tested against). One lane.
 void compress_scalar(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 
@@ -29,6 +36,9 @@ void compress_scalar(uint32_t* const* states, const uint8_t* const* data, size_t
 void compress_shani_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 void compress_shani_x2(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
 void compress_shani_x4(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
+// Copy-out variants of the 1- and 2-lane SHA-NI kernels (the widths verified reads pair units on).
+void compress_shani_x1_copy(uint32_t* const* states, const uint8_t* const* data, uint8_t* const* dst, size_t nblocks);
+void compress_shani_x2_copy(uint32_t* const* states, const uint8_t* const* data, uint8_t* const* dst, size_t nblocks);
 // AVX2, 8 lanes with the message schedule transposed (one 32-bit word of each lane per ymm lane),
 // native/sha256/sha256_avx2.cc.
 void compress_avx2_x8(uint32_t* const* states, const uint8_t* const* data, size_t nblocks);
@@ -62,6 +72,8 @@ struct Kernel {
   int widths[3];
   MultiFn fns[3];
   bool pad_lanes;
+  // copy[i]: the copy-out variant of fns[i], or null (callers then copy with memcpy and hash the copy).
+  CopyFn copy[3];
 };
 
 // Fewest active lanes for which a pad_lanes family still runs its vector kernel: 2 where the

@@ -30,12 +30,17 @@ struct Stream {
 struct Fns {
   MultiFn x1;
   MultiFn x2;  // null when the family has no 2-lane kernel
+  CopyFn x1c;  // copy-out variants, null where the family has none
+  CopyFn x2c;
 };
 
 Fns fns_of(const Kernel& k) {
-  Fns f{k.fns[k.n_widths - 1], nullptr};
+  Fns f{k.fns[k.n_widths - 1], nullptr, k.copy[k.n_widths - 1], nullptr};
   for (int j = 0; j < k.n_widths; ++j)
-    if (k.widths[j] == 2 && k.fns[j]) f.x2 = k.fns[j];
+    if (k.widths[j] == 2 && k.fns[j]) {
+      f.x2 = k.fns[j];
+      f.x2c = k.copy[j];
+    }
   return f;
 }
 
@@ -177,6 +182,8 @@ MessagePair::MessagePair(const Kernel& k) {
   const Fns f = fns_of(k);
   x1_ = f.x1;
   x2_ = f.x2;
+  x1c_ = f.x1c;
+  x2c_ = f.x2c;
   start(0, false);
   start(1, false);
 }
@@ -190,8 +197,26 @@ void MessagePair::start(int lane, bool rfc9162_leaf) {
 }
 
 void MessagePair::feed(const uint8_t* a, size_t na, const uint8_t* b, size_t nb) {
+  feed_impl(a, na, nullptr, b, nb, nullptr);
+}
+
+bool MessagePair::fuses_copy() const { return x1c_ && (!x2_ || x2c_); }
+
+void MessagePair::feed_copy(const uint8_t* a, size_t na, uint8_t* da, const uint8_t* b, size_t nb, uint8_t* db) {
+  if (fuses_copy()) return feed_impl(a, na, da, b, nb, db);
+  // no copy-out kernel in this family: copy, then hash the copy (still the bytes handed out)
+  if (na) std::memcpy(da, a, na);
+  if (nb) std::memcpy(db, b, nb);
+  feed_impl(da, na, nullptr, db, nb, nullptr);
+}
+
+// dst null: hash only. Otherwise dst[l] receives p[l]'s bytes and every byte hashed is either a byte
+// the copy-out kernel stored as it loaded it, or read back from dst (carried partial blocks).
+void MessagePair::feed_impl(const uint8_t* a, size_t na, uint8_t* da, const uint8_t* b, size_t nb, uint8_t* db) {
   const uint8_t* p[2] = {a, b};
+  uint8_t* d[2] = {da, db};
   const size_t n[2] = {na, nb};
+  const bool copy = da || db;
   size_t used[2], blocks[2];
   for (int l = 0; l < 2; ++l) {
     State& s = s_[l];
@@ -199,12 +224,17 @@ void MessagePair::feed(const uint8_t* a, size_t na, const uint8_t* b, size_t nb)
     // complete a carried partial block first
     if (s.r != 0 && n[l] > 0) {
       used[l] = std::min(64 - s.r, n[l]);
-      std::memcpy(s.carry + s.r, p[l], used[l]);
+      const uint8_t* from = p[l];
+      if (d[l]) {
+        std::memcpy(d[l], p[l], used[l]);
+        from = d[l];
+      }
+      std::memcpy(s.carry + s.r, from, used[l]);
       s.r += used[l];
       if (s.r == 64) {
         uint32_t* st[1] = {s.state};
-        const uint8_t* d[1] = {s.carry};
-        x1_(st, d, 1);
+        const uint8_t* dd[1] = {s.carry};
+        x1_(st, dd, 1);
         s.r = 0;
       }
     }
@@ -216,19 +246,34 @@ void MessagePair::feed(const uint8_t* a, size_t na, const uint8_t* b, size_t nb)
     both = std::min(blocks[0], blocks[1]);
     if (both > 0) {
       uint32_t* st[2] = {s_[0].state, s_[1].state};
-      const uint8_t* d[2] = {p[0] + used[0], p[1] + used[1]};
-      x2_(st, d, both);
+      const uint8_t* dd[2] = {p[0] + used[0], p[1] + used[1]};
+      if (copy) {
+        uint8_t* out[2] = {d[0] + used[0], d[1] + used[1]};
+        x2c_(st, dd, out, both);
+      } else {
+        x2_(st, dd, both);
+      }
     }
   }
   for (int l = 0; l < 2; ++l) {
     State& s = s_[l];
     if (blocks[l] > both) {
       uint32_t* st[1] = {s.state};
-      const uint8_t* d[1] = {p[l] + used[l] + 64 * both};
-      x1_(st, d, blocks[l] - both);
+      const uint8_t* dd[1] = {p[l] + used[l] + 64 * both};
+      if (d[l]) {
+        uint8_t* out[1] = {d[l] + used[l] + 64 * both};
+        x1c_(st, dd, out, blocks[l] - both);
+      } else {
+        x1_(st, dd, blocks[l] - both);
+      }
     }
     const size_t rest = (n[l] - used[l]) % 64;
-    std::memcpy(s.carry + s.r, p[l] + n[l] - rest, rest);
+    const uint8_t* from = p[l] + n[l] - rest;
+    if (d[l] && rest) {
+      std::memcpy(d[l] + n[l] - rest, from, rest);
+      from = d[l] + n[l] - rest;
+    }
+    std::memcpy(s.carry + s.r, from, rest);
     s.r += rest;
     s.total += n[l];
   }

@@ -49,6 +49,13 @@ class MessagePair {
   void start(int lane, bool rfc9162_leaf);
   // Appends a[0, na) to message 0 and b[0, nb) to message 1.
   void feed(const uint8_t* a, size_t na, const uint8_t* b, size_t nb);
+  // The same, and stores a[0, na) to da and b[0, nb) to db (either null when its length is 0). With
+  // the family's copy-out kernels (fuses_copy()) the stores ride on the hash's own loads; otherwise
+  // the bytes are copied first and the copy is hashed. Either way the digests are of the bytes
+  // stored, and a and b are read once (a mapping of a file being rewritten cannot split the two).
+  void feed_copy(const uint8_t* a, size_t na, uint8_t* da, const uint8_t* b, size_t nb, uint8_t* db);
+  // Whether this kernel family has copy-out kernels (CopyFn, sha256_impl.h) for the widths used here.
+  bool fuses_copy() const;
   // The 32-byte digest of message `lane` (padding and length; the lane must be started again to reuse it).
   void finish(int lane, uint8_t out[32]);
 
@@ -59,8 +66,11 @@ class MessagePair {
     size_t r;
     uint64_t total;
   };
+  void feed_impl(const uint8_t* a, size_t na, uint8_t* da, const uint8_t* b, size_t nb, uint8_t* db);
   MultiFn x1_;
   MultiFn x2_;
+  CopyFn x1c_;
+  CopyFn x2c_;
   State s_[2];
 };
 

@@ -15,12 +15,15 @@ namespace sha256 {
 
 namespace {
 
-template <int N>
-inline void compress_shani(uint32_t* const* states, const uint8_t* const* data, size_t nblocks) {
+// Copy: every block is also stored to dst[l] exactly as loaded (before the byte swap), so the bytes
+// stored are the bytes hashed even when the source changes meanwhile (a mapped file rewritten).
+template <int N, bool Copy>
+inline void compress_shani(uint32_t* const* states, const uint8_t* const* data, uint8_t* const* dst, size_t nblocks) {
   // Byte order: message words are big-endian.
   const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
   __m128i abef[N], cdgh[N];
   const uint8_t* p[N];
+  uint8_t* q[N];
 #pragma GCC unroll 4
   for (int l = 0; l < N; ++l) {
     // Memory order a,b,c,d / e,f,g,h → ABEF / CDGH register order.
@@ -31,6 +34,7 @@ inline void compress_shani(uint32_t* const* states, const uint8_t* const* data, 
     abef[l] = _mm_alignr_epi8(abcd, efgh, 8);             // (f,e,b,a)
     cdgh[l] = _mm_blend_epi16(efgh, abcd, 0xF0);          // (h,g,d,c)
     p[l] = data[l];
+    q[l] = Copy ? dst[l] : nullptr;
   }
 
   for (size_t blk = 0; blk < nblocks; ++blk) {
@@ -40,9 +44,13 @@ inline void compress_shani(uint32_t* const* states, const uint8_t* const* data, 
       save_abef[l] = abef[l];
       save_cdgh[l] = cdgh[l];
 #pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i)
-        m[l][i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[l] + 16 * i)), bswap);
+      for (int i = 0; i < 4; ++i) {
+        const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[l] + 16 * i));
+        if (Copy) _mm_storeu_si128(reinterpret_cast<__m128i*>(q[l] + 16 * i), raw);
+        m[l][i] = _mm_shuffle_epi8(raw, bswap);
+      }
       p[l] += 64;
+      if (Copy) q[l] += 64;
     }
     // 16 groups of 4 rounds. Group g uses message words 4g..4g+3, kept in a ring of 4 registers;
     // for g >= 4 they are W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], assembled with
@@ -85,13 +93,25 @@ inline void compress_shani(uint32_t* const* states, const uint8_t* const* data, 
 }  // namespace
 
 void compress_shani_x1(uint32_t* const* states, const uint8_t* const* data, size_t nblocks) {
-  compress_shani<1>(states, data, nblocks);
+  compress_shani<1, false>(states, data, nullptr, nblocks);
 }
 void compress_shani_x2(uint32_t* const* states, const uint8_t* const* data, size_t nblocks) {
-  compress_shani<2>(states, data, nblocks);
+  compress_shani<2, false>(states, data, nullptr, nblocks);
 }
 void compress_shani_x4(uint32_t* const* states, const uint8_t* const* data, size_t nblocks) {
-  compress_shani<4>(states, data, nblocks);
+  compress_shani<4, false>(states, data, nullptr, nblocks);
+}
+void compress_shani_x1_copy(uint32_t* const* states, const uint8_t* const* data, uint8_t* const* dst, size_t nblocks) {
+  if (dst)
+    compress_shani<1, true>(states, data, dst, nblocks);
+  else
+    compress_shani<1, false>(states, data, nullptr, nblocks);
+}
+void compress_shani_x2_copy(uint32_t* const* states, const uint8_t* const* data, uint8_t* const* dst, size_t nblocks) {
+  if (dst)
+    compress_shani<2, true>(states, data, dst, nblocks);
+  else
+    compress_shani<2, false>(states, data, nullptr, nblocks);
 }
 
 }  // namespace sha256

@@ -3,17 +3,21 @@
  * caller buffer and hashed while in L2, for openVerified's native path. Bytes and digests against
  * node:crypto and blake3Bytes on every runnable kernel: RFC 9162 leaves as SHA-256 lane pairs of
  * equal and unequal lengths (block edges ±1, pieces over 128 KiB, a lone last unit), plain digests,
- * BLAKE3 subtree CVs and digests; a file that ends inside a unit; bad arguments.
+ * BLAKE3 subtree CVs and digests; a file that ends inside a unit; bad arguments. Every case runs on
+ * each read path (`io`): pread into the buffer, the mapped file copied by the SHA-NI copy-out kernels
+ * as they hash ('map'; families without one memcpy then hash), and mapped with memcpy then hash
+ * ('map-memcpy'); and a file truncated and rewritten while it is mapped never yields bytes other
+ * than the bytes hashed.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/native/addon.js';
 import { fill251, tempDir } from '../helpers.js';
 
 interface UnitsAddon {
-  verifiedUnitsAsync(fd: number, offsets: Float64Array, lengths: Float64Array, modes: Uint8Array, algorithm: string, buffer: Uint8Array, out: Uint8Array, threads?: number, kernel?: string): Promise<void>;
+  verifiedUnitsAsync(fd: number, offsets: Float64Array, lengths: Float64Array, modes: Uint8Array, algorithm: string, buffer: Uint8Array, out: Uint8Array, threads?: number, kernel?: string, io?: string): Promise<void>;
   alignedBuffer(bytes: number): ArrayBuffer;
   sha256Kernels(): string[];
   blake3Kernels?(): string[];
@@ -29,6 +33,7 @@ const sha = (prefix: boolean, d: Uint8Array) => {
   return h.update(d).digest('hex');
 };
 const hexAt = (b: Uint8Array, k: number) => Buffer.from(b.subarray(32 * k, 32 * k + 32)).toString('hex');
+const IOS = ['pread', 'map', 'map-memcpy'] as const;
 
 describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})`}`, () => {
   const a = addon!;
@@ -46,15 +51,15 @@ describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})
     dir.cleanup();
   });
 
-  async function run(units: Array<[number, number, number]>, algorithm: string, threads: number, kernel?: string, buffer?: Uint8Array) {
+  async function run(units: Array<[number, number, number]>, algorithm: string, threads: number, kernel?: string, buffer?: Uint8Array, io?: string, file = fd) {
     const total = units.reduce((s, u) => s + u[1], 0);
     const buf = buffer ?? new Uint8Array(a.alignedBuffer(Math.max(1, total)));
     const out = new Uint8Array(32 * units.length);
-    await a.verifiedUnitsAsync(fd, Float64Array.from(units, (u) => u[0]), Float64Array.from(units, (u) => u[1]), Uint8Array.from(units, (u) => u[2]), algorithm, buf, out, threads, kernel);
+    await a.verifiedUnitsAsync(file, Float64Array.from(units, (u) => u[0]), Float64Array.from(units, (u) => u[1]), Uint8Array.from(units, (u) => u[2]), algorithm, buf, out, threads, kernel, io);
     return { buf, out };
   }
 
-  it('SHA-256: RFC 9162 leaves and digests in lane pairs of equal and unequal lengths, every kernel, bytes land in order', async () => {
+  it.each(IOS)('SHA-256 (io %s): RFC 9162 leaves and digests in lane pairs of equal and unequal lengths, every kernel, bytes land in order', async (io) => {
     // lengths around the 64-byte block (the leaf's 0x00 shifts it by one) and the 128 KiB piece
     const lengths = [0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 4095, 4096, 131071, 131072, 131073, 300001];
     for (const kernel of a.sha256Kernels()) {
@@ -66,7 +71,7 @@ describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})
             [200000 + i, lengths[i + 1]!, mode],
             [1000, lengths[lengths.length - 1 - i]!, mode],
           ];
-          const { buf, out } = await run(units, 'sha256', 1 + (i % 3), kernel);
+          const { buf, out } = await run(units, 'sha256', 1 + (i % 3), kernel, undefined, io);
           let at = 0;
           units.forEach(([o, l], k) => {
             const want = data.subarray(o, o + l);
@@ -79,17 +84,38 @@ describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})
     }
   });
 
-  it('BLAKE3: subtree CVs at the leaf offset and whole-input digests, every kernel, equal to blake3Bytes', async () => {
+  it('SHA-256 (every io): units ending at the last byte of the file, inside its last partial page, and a pair far apart', async () => {
+    const n = data.length;
+    for (const io of [undefined, ...IOS])
+      for (const kernel of a.sha256Kernels()) {
+        const units: Array<[number, number, number]> = [
+          [n - 131073, 131073, 2],
+          [0, 131072, 2],
+          [n - 1, 1, 0],
+          [n - 4097, 4097, 2],
+        ];
+        const { buf, out } = await run(units, 'sha256', 2, kernel, undefined, io);
+        let at = 0;
+        units.forEach(([o, l, m], k) => {
+          const want = data.subarray(o, o + l);
+          expect(Buffer.from(buf.subarray(at, at + l)).equals(want), `${io} ${kernel} bytes ${k}`).toBe(true);
+          expect(hexAt(out, k), `${io} ${kernel} unit ${k}`).toBe(sha(m === 2, want));
+          at += l;
+        });
+      }
+  });
+
+  it.each(['pread', 'map'])('BLAKE3 (io %s): subtree CVs at the leaf offset and whole-input digests, every kernel, equal to blake3Bytes', async (io) => {
     if (!a.blake3Bytes || !a.blake3Kernels) return; // an addon built without BLAKE3 serves SHA-256 only
     for (const kernel of a.blake3Kernels()) {
       for (const leaf of [1024, 4096, 256 * 1024]) {
         const units: Array<[number, number, number]> = [];
         for (let o = 0; o < data.length; o += leaf) units.push([o, Math.min(leaf, data.length - o), 1]);
-        const { buf, out } = await run(units, 'blake3', 2, kernel);
+        const { buf, out } = await run(units, 'blake3', 2, kernel, undefined, io);
         expect(Buffer.from(buf.subarray(0, data.length)).equals(data)).toBe(true);
         units.forEach(([o, l], k) => expect(hexAt(out, k)).toBe(Buffer.from(a.blake3Bytes!(data.subarray(o, o + l), o / 1024, 'cv', kernel)).toString('hex')));
       }
-      const whole = await run([[0, data.length, 0], [3, 0, 0], [5, 600000, 0]], 'blake3', 3, kernel);
+      const whole = await run([[0, data.length, 0], [3, 0, 0], [5, 600000, 0]], 'blake3', 3, kernel, undefined, io);
       expect(hexAt(whole.out, 0)).toBe(Buffer.from(a.blake3Bytes(data, 0, 'digest', kernel)).toString('hex'));
       expect(hexAt(whole.out, 1)).toBe(Buffer.from(a.blake3Bytes(new Uint8Array(0), 0, 'digest', kernel)).toString('hex'));
       expect(hexAt(whole.out, 2)).toBe(Buffer.from(a.blake3Bytes(data.subarray(5, 600005), 0, 'digest', kernel)).toString('hex'));
@@ -104,9 +130,56 @@ describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})
     expect(hexAt(out, 0)).toBe(sha(true, data.subarray(11, 11 + 65537)));
   });
 
-  it('a unit past the end of the file rejects with FILE_CHANGED (the file ended inside it)', async () => {
-    await expect(run([[data.length - 10, 11, 2]], 'sha256', 1)).rejects.toMatchObject({ code: 'FILE_CHANGED' });
-    await expect(run([[0, 1024, 1], [Math.floor(data.length / 1024) * 1024, 2048, 1]], 'blake3', 2)).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+  it.each(IOS)('a unit past the end of the file rejects with FILE_CHANGED (io %s: the file ended inside it)', async (io) => {
+    await expect(run([[data.length - 10, 11, 2]], 'sha256', 1, undefined, undefined, io)).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+    await expect(run([[0, 131072, 2], [data.length - 10, 11, 2]], 'sha256', 1, undefined, undefined, io)).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+    await expect(run([[0, 1024, 1], [Math.floor(data.length / 1024) * 1024, 2048, 1]], 'blake3', 2, undefined, undefined, io)).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+  });
+
+  it('a file truncated and rewritten while mapped: every call either rejects with FILE_CHANGED or hands out exactly the bytes it hashed', async () => {
+    // The writer alternates truncating the file to a page-unaligned length inside the units and
+    // writing it back whole, between and during the calls; which outcome each call gets depends on
+    // the interleaving, the invariant does not (no SIGBUS, no digest of bytes other than the copy).
+    const file = join(dir.path, 'moving.bin');
+    writeFileSync(file, data);
+    const wfd = openSync(file, 'r+');
+    const rfd = openSync(file, 'r');
+    const units: Array<[number, number, number]> = [[0, 393216, 2], [393216, 393216, 2], [4096, 300000, 0]];
+    let stop = false;
+    let flips = 0;
+    const writer = (async () => {
+      while (!stop) {
+        if (flips % 3 === 0) ftruncateSync(wfd, 200001 + (flips % 7) * 70001);
+        await new Promise((r) => setImmediate(r));
+        writeSync(wfd, data, 0, data.length, 0);
+        await new Promise((r) => setImmediate(r));
+        flips++;
+      }
+    })();
+    const outcomes = { ok: 0, changed: 0 };
+    try {
+      for (let i = 0; i < 60; i++) {
+        const kernel = i % 2 ? 'scalar' : undefined; // scalar has no copy-out kernel: memcpy, then hash the copy
+        try {
+          const { buf, out } = await run(units, 'sha256', 2, kernel, undefined, i % 3 === 2 ? 'map-memcpy' : 'map', rfd);
+          let at = 0;
+          units.forEach(([, l, m], k) => {
+            expect(hexAt(out, k), `call ${i} unit ${k}`).toBe(sha(m === 2, buf.subarray(at, at + l)));
+            at += l;
+          });
+          outcomes.ok++;
+        } catch (e) {
+          expect(e).toMatchObject({ code: 'FILE_CHANGED' });
+          outcomes.changed++;
+        }
+      }
+    } finally {
+      stop = true;
+      await writer;
+      closeSync(wfd);
+      closeSync(rfd);
+    }
+    expect(outcomes.ok + outcomes.changed).toBe(60);
   });
 
   it('refuses bad arguments with BAD_ARGUMENT naming them', async () => {
@@ -124,6 +197,8 @@ describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})
     expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, new Uint8Array(31))).toThrow(/32 bytes per unit/);
     expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, o, 0)).toThrow(/threads/);
     expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, o, 1, 'nope')).toThrow(/not a SHA-256 kernel/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, o, 1, undefined, 'mmap')).toThrow(/io must be 'pread', 'map' or 'map-memcpy'/);
+    expect(() => call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(0), 'sha256', b, o, 1, undefined, 3)).toThrow(/io must be/);
     try {
       call(fd, Float64Array.of(0), Float64Array.of(10), Uint8Array.of(9), 'sha256', b, o);
     } catch (e) {
