@@ -3,10 +3,13 @@
  * the pool and the calling thread: the same bytes for ranges cut at every leaf boundary ±1 (with
  * and without reuseBuffers, through chunks, createReadStream and createWebStream), tampered leaves
  * in either SHA-256 lane of a pair and in the short last leaf, and a consumer that stops early
- * (break, return, close) while batches are still being read (skipped, with one line, without the
- * addon); and with the addon disabled, the default verifier on the pool.
+ * (break, return, close) while batches are still being read, and a file truncated after open
+ * (skipped, with one line, without the addon); each on both native read paths: the mapped file
+ * copied by the hashing kernels (MODELSEAL_MEMORY_POLICY=normal, the SHA-256 default) and pread
+ * (=low, the low-memory path and BLAKE3's default); and with the addon disabled, the default
+ * verifier on the pool.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nativeUnitsApi } from '../../src/engine/native-units.js';
@@ -26,7 +29,9 @@ beforeAll(() => {
 });
 afterAll(() => t.cleanup());
 
-async function signed(hash: 'sha256' | 'blake3', name: string): Promise<{ dir: string; sig: string; bytes: Buffer }> {
+let seq = 0;
+async function signed(hash: 'sha256' | 'blake3', base: string): Promise<{ dir: string; sig: string; bytes: Buffer }> {
+  const name = `${base}-${++seq}`;
   const dir = join(t.path, name);
   mkdirSync(dir, { recursive: true });
   const bytes = Buffer.from(fill251(SIZE, 7));
@@ -43,6 +48,16 @@ async function collect(v: VerifiedModel, start: number, end: number, reuseBuffer
 }
 
 describe.skipIf(!NATIVE)(`openVerified on native threads${NATIVE ? '' : ' (skipped: the addon has no verifiedUnitsAsync; run `npm run build:native`)'}`, () => {
+  describe.each([
+    ['normal', 'SHA-256 from the mapped file through the copy-out kernels'],
+    ['low', 'pread into the ring'],
+  ] as const)('MODELSEAL_MEMORY_POLICY=%s (%s)', (policy) => {
+  beforeAll(() => {
+    vi.stubEnv('MODELSEAL_MEMORY_POLICY', policy);
+  });
+  afterAll(() => {
+    vi.unstubAllEnvs();
+  });
   describe.each(['sha256', 'blake3'] as const)('%s companion', (hash) => {
     it('ranges cut at every leaf boundary ±1: the same bytes as the pool and the calling thread, with and without reuseBuffers', async () => {
       const m = await signed(hash, `edges-${hash}`);
@@ -154,6 +169,35 @@ describe.skipIf(!NATIVE)(`openVerified on native threads${NATIVE ? '' : ' (skipp
         await v.close();
       }
     });
+
+    it('a file truncated after open fails with FILE_SIZE_MISMATCH, after only bytes of whole leaves before the cut', async () => {
+      const m = await signed(hash, `cut-${hash}`);
+      const v = await openVerified(m.dir, { signature: m.sig, publicKey: keys.pub, workers: 2, verifier: 'native' });
+      try {
+        const cut = 10 * LEAF + 500; // inside leaf 10, not on a page boundary
+        // the file's state (size, identity) is checked on its first read: cut it after that
+        expect((await v.read('w.bin', 0, 1))[0]).toBe(m.bytes[0]);
+        truncateSync(join(m.dir, 'w.bin'), cut);
+        for (const reuseBuffers of [true, false]) {
+          let got = 0;
+          let err: unknown;
+          try {
+            for await (const c of v.chunks('w.bin', 0, SIZE, { reuseBuffers })) {
+              expect(Buffer.from(c).equals(m.bytes.subarray(got, got + c.length))).toBe(true);
+              got += c.length;
+            }
+          } catch (e) {
+            err = e;
+          }
+          // the native call's FILE_CHANGED, as the cause (the pool's short read has none)
+          expect(err).toMatchObject({ code: 'FILE_SIZE_MISMATCH', details: { file: 'w.bin' }, cause: { code: 'FILE_CHANGED' } });
+          expect(got).toBeLessThanOrEqual(10 * LEAF);
+        }
+      } finally {
+        await v.close();
+      }
+    });
+  });
   });
 
   it("refuses a verifier other than 'native' or 'pool'", async () => {
