@@ -3,13 +3,20 @@
 // threads, verifier 'native', with `chunks(…, { reuseBuffers: true })`: the ring of reused buffers),
 // `owned` (native threads, a fresh buffer per batch: what createReadStream and cat get), `pool`
 // and `reuse` (pool workers, verifier 'pool', without and with reuseBuffers) and `thread`
-// (workers: 0), same
+// (workers: 0), `npread` (as `native`, with MODELSEAL_MEMORY_POLICY=low: the native threads pread
+// into the ring instead of copying from the mapped file as they hash, SHA-256's default since the
+// s5-fused branch; BLAKE3 preads either way), same
 // algorithm and cores, alternating in one process (a loaded machine drifts between separate runs):
 // median wall and CPU (user + system, all threads) seconds, GB/s, and reads per model byte
 // (/proc/self/io rchar). Signs DIR with --merkle (1 MiB leaves) first, per hash, into a temp dir.
 // Needs `npm run build:ts`.
 //
 //   flock -x -w 900 /work/notes/bench.lock node bench/verified-stream-ab.mjs DIR [RUNS=3] [OUT.json]
+// VARIANTS=hash,native,npread (comma list) runs only those (hash is always run: the ratios need it).
+// reads/byte is /proc/self/io rchar, which counts read()/pread() bytes only: a mapped file's page
+// faults are not in it (hash's 0, and the mapped native path's ~0), so the bench also reports the
+// process's major faults (pages a mapping had to bring in from storage; 0 for a page-cached model)
+// and minor faults per MiB; docs/companion.md says how "each byte read once" is shown for mappings.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -35,14 +42,18 @@ try {
     const sig = join(tmp, `${hash}.sig`);
     const signed = await ms.signModel(dir, { privateKey: join(tmp, 'k.pem'), output: sig, hash, merkle: true });
     const bytes = signed.hashing.bytes;
-    const runs = { hash: [], native: [], owned: [], pool: [], reuse: [], thread: [] };
+    const wanted = new Set(['hash', ...(process.env.VARIANTS ?? 'native,npread,owned,pool,reuse,thread').split(',')]);
+    const runs = Object.fromEntries(['hash', 'native', 'npread', 'owned', 'pool', 'reuse', 'thread'].filter((k) => wanted.has(k)).map((k) => [k, []]));
     const time = async (k, fn) => {
+      if (!runs[k]) return;
       const c0 = process.cpuUsage();
+      const f0 = process.resourceUsage();
       const r0 = rchar();
       const t0 = performance.now();
       await fn();
       const c = process.cpuUsage(c0);
-      runs[k].push({ s: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, reads: (rchar() - r0) / bytes });
+      const f1 = process.resourceUsage();
+      runs[k].push({ s: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, user: c.user / 1e6, sys: c.system / 1e6, reads: (rchar() - r0) / bytes, majflt: f1.majorPageFault - f0.majorPageFault, minfltPerMiB: ((f1.minorPageFault - f0.minorPageFault) * 2 ** 20) / bytes });
     };
     const stream = (workers, reuseBuffers = false, verifier = 'pool') => async () => {
       const m = await ms.openVerified(dir, { signature: sig, publicKey: join(tmp, 'p.pem'), workers, verifier });
@@ -52,6 +63,14 @@ try {
     for (let i = 0; i < RUNS; i++) {
       await time('hash', () => ms.hashModel(dir, { hash }));
       await time('native', stream(cores, true, 'native'));
+      await time('npread', async () => {
+        process.env.MODELSEAL_MEMORY_POLICY = 'low';
+        try {
+          await stream(cores, true, 'native')();
+        } finally {
+          delete process.env.MODELSEAL_MEMORY_POLICY;
+        }
+      });
       await time('owned', stream(cores, false, 'native'));
       await time('pool', stream(cores));
       await time('reuse', stream(cores, true));
@@ -60,8 +79,8 @@ try {
     const h = med(runs.hash.map((x) => x.s));
     for (const [k, v] of Object.entries(runs)) {
       const s = med(v.map((x) => x.s));
-      report.results.push({ hash, variant: k, bytes, wallS: s, gbPerS: bytes / s / 1e9, percentOfHash: (h / s) * 100, cpuS: med(v.map((x) => x.cpu)), readsPerByte: med(v.map((x) => x.reads)), runs: v });
-      console.log(`${hash} ${k.padEnd(6)} ${(bytes / s / 1e9).toFixed(3)} GB/s (${((h / s) * 100).toFixed(0)} % of hash), wall ${s.toFixed(3)} s, cpu ${med(v.map((x) => x.cpu)).toFixed(3)} s, reads/byte ${med(v.map((x) => x.reads)).toFixed(4)}`);
+      report.results.push({ hash, variant: k, bytes, wallS: s, gbPerS: bytes / s / 1e9, percentOfHash: (h / s) * 100, cpuS: med(v.map((x) => x.cpu)), userS: med(v.map((x) => x.user)), sysS: med(v.map((x) => x.sys)), majflt: med(v.map((x) => x.majflt)), readsPerByte: med(v.map((x) => x.reads)), runs: v });
+      console.log(`${hash} ${k.padEnd(6)} ${(bytes / s / 1e9).toFixed(3)} GB/s (${((h / s) * 100).toFixed(0)} % of hash), wall ${s.toFixed(3)} s, cpu ${med(v.map((x) => x.cpu)).toFixed(3)} s (user ${med(v.map((x) => x.user)).toFixed(3)}, sys ${med(v.map((x) => x.sys)).toFixed(3)}), reads/byte ${med(v.map((x) => x.reads)).toFixed(4)}, majflt ${med(v.map((x) => x.majflt))}, minflt/MiB ${med(v.map((x) => x.minfltPerMiB)).toFixed(1)}`);
     }
   }
 } finally {

@@ -105,14 +105,14 @@ struct Unit {
 // Either way one read of the source feeds both the bytes handed out and the hash.
 enum class Io : uint8_t { kPread, kMap, kMapMemcpy };
 // Defaults, by measurement (bench/fused-copy.mjs, 2 GiB page-cached as 16 x 128 MiB, 1 MiB units,
-// 2-vCPU EPYC Milan, user+sys CPU-s of the whole process, medians of 5;
+// 2-vCPU EPYC Milan, user+sys CPU-s of the whole process, medians of 5, load 2.8-5.1;
 // bench/results/fused-copy{,-large-folios}-amd-epyc-2026-12-05.json):
-//   SHA-256, 4 KiB folios:  pread 1.02, map + memcpy 1.16, map fused (copy-out kernels) 1.03
-//   SHA-256, large folios:  pread 0.98, map + memcpy 0.97, map fused 0.81
-//   BLAKE3,  4 KiB folios:  pread 0.89, map + memcpy 1.07;  large folios: pread 0.83, map 0.95
+//   SHA-256, 4 KiB folios:  pread 1.07, map + memcpy 1.18, map fused (copy-out kernels) 1.03
+//   SHA-256, large folios:  pread 0.93, map + memcpy 0.99, map fused 0.80
+//   BLAKE3,  4 KiB folios:  pread 0.87, map + memcpy 1.09;  large folios: pread 0.80, map 0.81
 // Mapping a 4 KiB-folio page cache costs as much system time as the kernel's copy (the faults),
 // so the fused path only breaks even there; with large folios it saves the copy outright, since
-// the copy-out kernels' stores cost no measurable user time. A user-space memcpy costs as much as
+// the copy-out kernels' stores cost next to no user time. A user-space memcpy costs as much as
 // the kernel's, so BLAKE3 (no copy-out kernel) and SHA-256 families without one stay on pread.
 constexpr Io kDefaultIoFusedSha256 = Io::kMap;
 constexpr Io kDefaultIoOther = Io::kPread;
