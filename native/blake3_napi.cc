@@ -230,7 +230,7 @@ Napi::Value Blake3LeavesAsync(const Napi::CallbackInfo& info) {
 // blake3Bytes(data, chunkCounter, output: 'cv' | 'digest', kernel?)
 Napi::Value Blake3Bytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3) bad_type(env, "blake3Bytes(data, chunkCounter, output, kernel?) needs 3 arguments");
+  if (info.Length() < 3) bad_type(env, "blake3Bytes(data, chunkCounter, output, kernel?, copyTo?, piece?) needs 3 arguments");
   Napi::Uint8Array data = u8_arg(env, info[0], "data");
   const uint64_t counter = safe_u64(env, info[1], "chunkCounter");
   if (!info[2].IsString()) bad_type(env, "output must be 'cv' or 'digest'");
@@ -241,6 +241,22 @@ Napi::Value Blake3Bytes(const Napi::CallbackInfo& info) {
   if (!root && data.ByteLength() == 0) bad_range(env, "data must not be empty for output 'cv' (an empty input is a 'digest')");
   const Kernel& k = blake3_kernel_arg(env, info[3]);
   uint8_t out[OUT_LEN];
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    // copyTo, piece (tests of the verified-read copy-out path): the same hash through
+    // Hasher::update_copy in pieces of `piece` bytes, storing the input into copyTo
+    Napi::Uint8Array copy = u8_arg(env, info[4], "copyTo");
+    if (copy.ByteLength() < data.ByteLength()) bad_range(env, "copyTo must hold data");
+    const uint64_t piece = safe_u64(env, info[5], "piece");
+    if (piece == 0) bad_range(env, "piece must be at least 1");
+    blake3::Hasher h(k, counter);
+    for (size_t p = 0; p < data.ByteLength();) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(piece, data.ByteLength() - p));
+      h.update_copy(data.Data() + p, n, copy.Data() + p);
+      p += n;
+    }
+    h.finalize(root, out);
+    return new_bytes(env, out, OUT_LEN);
+  }
   blake3::hash_bytes(k, data.Data(), data.ByteLength(), counter, root, out);
   return new_bytes(env, out, OUT_LEN);
 }

@@ -189,20 +189,26 @@ void sha_map_job(void* arg) {
   }
 }
 
-// The guarded part of a mapped BLAKE3 unit: a piece copied from the mapping, then hashed from L2.
+// The guarded part of a mapped BLAKE3 unit: pieces stored by the copy-out hash_many as it hashes
+// them (blake3::Hasher::update_copy), or with memcpy_first copied, then hashed from L2.
 struct Blake3MapJob {
   blake3::Hasher* h;
   const uint8_t* src;
   uint8_t* dst;
   uint64_t len;
+  bool memcpy_first;
 };
 
 void blake3_map_job(void* arg) {
   Blake3MapJob& j = *static_cast<Blake3MapJob*>(arg);
   for (uint64_t p = 0; p < j.len;) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(2 * kPieceBytes, j.len - p));
-    std::memcpy(j.dst + p, j.src + p, n);
-    j.h->update(j.dst + p, n);
+    if (j.memcpy_first) {
+      std::memcpy(j.dst + p, j.src + p, n);
+      j.h->update(j.dst + p, n);
+    } else {
+      j.h->update_copy(j.src + p, n, j.dst + p);
+    }
     p += n;
   }
 }
@@ -318,7 +324,7 @@ class UnitsWorker : public ThreadedLeavesWorker {
     if (file_size(fd_) < hi) throw_shorter();
     RangeMap map(fd_, u.offset, hi);
     if (!map.ok()) return false;
-    Blake3MapJob job{&h, map.at(u.offset), buf_ + u.at, u.length};
+    Blake3MapJob job{&h, map.at(u.offset), buf_ + u.at, u.length, io_ == Io::kMapMemcpy};
     if (!guard_sigbus(blake3_map_job, &job) || file_size(fd_) < hi) throw_shorter();
     return true;
   }

@@ -9,6 +9,8 @@
 #endif
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "blake3_avx2_inl.h"
 
 namespace modelseal {
@@ -41,6 +43,10 @@ struct Lanes {
     load_transposed8(in, 0, off, 0, m);
     load_transposed8(in, 0, off, 1, m + 8);
   }
+  static void load_msg_copy(const uint8_t* const* in, uint8_t* const* dst, size_t off, T m[16]) {
+    load_transposed8_copy(in, dst, 0, off, 0, m);
+    load_transposed8_copy(in, dst, 0, off, 1, m + 8);
+  }
   static void prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
   static void store_cvs(const T h[8], uint8_t* out) { store_transposed8(h, out); }
 };
@@ -67,6 +73,25 @@ void hash_many_avx2(const uint8_t* const* inputs, size_t num_inputs, size_t bloc
   }
   if (num_inputs > 0)
     hash_many_sse41(inputs, num_inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
+}
+
+void hash_many_avx2_copy(const uint8_t* const* inputs, uint8_t* const* dsts, size_t num_inputs, size_t blocks,
+                         const uint32_t key[8], uint64_t counter, bool increment_counter, uint8_t flags,
+                         uint8_t flags_start, uint8_t flags_end, uint8_t* out) {
+  while (num_inputs >= Lanes::N) {
+    const uint8_t* const* next = num_inputs >= 2 * Lanes::N ? inputs + Lanes::N : nullptr;
+    hash_lanes<Lanes, true>(inputs, next, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out, dsts);
+    inputs += Lanes::N;
+    dsts += Lanes::N;
+    num_inputs -= Lanes::N;
+    out += Lanes::N * OUT_LEN;
+    if (increment_counter) counter += Lanes::N;
+  }
+  if (num_inputs > 0) {
+    // the last few inputs: copied, then hashed from the copy (still the bytes stored)
+    for (size_t i = 0; i < num_inputs; i++) std::memcpy(dsts[i], inputs[i], blocks * BLOCK_LEN);
+    hash_many_sse41(dsts, num_inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
+  }
 }
 
 }  // namespace blake3

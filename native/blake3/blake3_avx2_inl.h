@@ -58,6 +58,20 @@ inline void load_transposed8(const uint8_t* const* in, size_t first, size_t off,
   transpose8(r);
 }
 
+// load_transposed8, and stores each lane's 32 bytes as loaded to out[first + i] + off + 32 * half
+// first (the copy-out kernel: the bytes stored are the bytes hashed).
+inline void load_transposed8_copy(const uint8_t* const* in, uint8_t* const* out, size_t first, size_t off, int half,
+                                  __m256i r[8]) {
+  for (int i = 0; i < 8; i++) {
+#if PREFETCH_AHEAD > 0
+    if (half == 0) _mm_prefetch(reinterpret_cast<const char*>(in[first + i] + off + PREFETCH_AHEAD), _MM_HINT_T0);
+#endif
+    r[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in[first + i] + off + 32 * half));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[first + i] + off + 32 * half), r[i]);
+  }
+  transpose8(r);
+}
+
 // Stores 8 lanes' chaining values: h[w] holds word w of each lane; lane i goes to out + 32 i.
 inline void store_transposed8(const __m256i h[8], uint8_t* out) {
   __m256i r[8] = {h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]};

@@ -11,12 +11,12 @@ namespace blake3 {
 
 namespace {
 
-const Kernel PORTABLE = {"portable", 1, compress_portable, hash_many_portable};
+const Kernel PORTABLE = {"portable", 1, compress_portable, hash_many_portable, nullptr};
 #if defined(MODELSEAL_X86)
-const Kernel SSE41 = {"sse41", 4, compress_sse41, hash_many_sse41};
+const Kernel SSE41 = {"sse41", 4, compress_sse41, hash_many_sse41, nullptr};
 // AVX2 has no single-block compress of its own: one block fills only a 128-bit row state.
-const Kernel AVX2 = {"avx2", 8, compress_sse41, hash_many_avx2};
-const Kernel AVX512 = {"avx512", 16, compress_avx512, hash_many_avx512};
+const Kernel AVX2 = {"avx2", 8, compress_sse41, hash_many_avx2, hash_many_avx2_copy};
+const Kernel AVX512 = {"avx512", 16, compress_avx512, hash_many_avx512, nullptr};
 #endif
 
 // Every kernel name any build knows, to tell "not on this CPU" from "no such kernel".

@@ -79,11 +79,20 @@ using HashManyFn = void (*)(const uint8_t* const* inputs, size_t num_inputs, siz
                             uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                             uint8_t flags_end, uint8_t* out);
 
+// Copy-out hash_many (verified reads, native/verified_units_napi.cc): as HashManyFn, and each input
+// i's blocks * BLOCK_LEN bytes are stored to dsts[i] exactly as they were loaded for hashing, so the
+// bytes stored are the bytes hashed even if the inputs change concurrently (a mapped file rewritten).
+using CopyManyFn = void (*)(const uint8_t* const* inputs, uint8_t* const* dsts, size_t num_inputs, size_t blocks,
+                            const uint32_t key[8], uint64_t counter, bool increment_counter, uint8_t flags,
+                            uint8_t flags_start, uint8_t flags_end, uint8_t* out);
+
 struct Kernel {
   const char* name;
   size_t lanes;
   CompressFn compress;
   HashManyFn hash_many;
+  // null where the kernel has no copy-out variant (callers copy with memcpy and hash the copy)
+  CopyManyFn hash_many_copy;
 };
 
 // Each kernel's functions, defined in its own source file (compiled with its own SIMD flags).
@@ -101,6 +110,9 @@ void hash_many_sse41(const uint8_t* const* inputs, size_t num_inputs, size_t blo
 void hash_many_avx2(const uint8_t* const* inputs, size_t num_inputs, size_t blocks, const uint32_t key[8],
                     uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                     uint8_t flags_end, uint8_t* out);
+void hash_many_avx2_copy(const uint8_t* const* inputs, uint8_t* const* dsts, size_t num_inputs, size_t blocks,
+                         const uint32_t key[8], uint64_t counter, bool increment_counter, uint8_t flags,
+                         uint8_t flags_start, uint8_t flags_end, uint8_t* out);
 void compress_avx512(uint32_t cv[8], const uint8_t block[BLOCK_LEN], uint8_t block_len, uint64_t counter,
                      uint8_t flags);
 void hash_many_avx512(const uint8_t* const* inputs, size_t num_inputs, size_t blocks, const uint32_t key[8],

@@ -5,6 +5,9 @@
 //   T add(T, T); T xor_(T, T); T rot16(T); T rot12(T); T rot8(T); T rot7(T); T set1(uint32_t);
 //   T load_words(const uint32_t* p);                           // N consecutive words
 //   void load_msg(const uint8_t* const* in, size_t off, T m[16]);  // word w of lane i = in[i][off+4w]
+//   void load_msg_copy(in, uint8_t* const* dst, off, m);       // the same, storing each lane's
+//                                                              // block to dst[i] + off as loaded
+//                                                              // (only kernels with a copy-out variant)
 //   void store_cvs(const T h[8], uint8_t* out);                // lane i's 8 words to out + 32 i
 //   void prefetch(const uint8_t* p);                           // a hint, for the next group
 //
@@ -61,10 +64,12 @@ inline void round_lanes(typename L::T& v0, typename L::T& v1, typename L::T& v2,
 // are the N inputs of the following call: while block b of this group is hashed, block b of each
 // next input is prefetched, so that the next group's data (8-16 KiB of chunks) is in L1 when its
 // turn comes. Hashing straight from the page cache or a big buffer is memory-latency bound without.
-template <class L>
+// Copy: block b of input i is also stored to dsts[i] + b * BLOCK_LEN, from the registers it was
+// loaded into for hashing (copy-out kernels, CopyManyFn).
+template <class L, bool Copy = false>
 void hash_lanes(const uint8_t* const* inputs, const uint8_t* const* next, size_t blocks, const uint32_t key[8],
                 uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start, uint8_t flags_end,
-                uint8_t* out) {
+                uint8_t* out, uint8_t* const* dsts = nullptr) {
   using T = typename L::T;
   T h[8];
   for (int i = 0; i < 8; i++) h[i] = L::set1(key[i]);
@@ -85,7 +90,10 @@ void hash_lanes(const uint8_t* const* inputs, const uint8_t* const* next, size_t
     if (next)
       for (size_t i = 0; i < L::N; i++) L::prefetch(next[i] + b * BLOCK_LEN);
     T m[16];
-    L::load_msg(inputs, b * BLOCK_LEN, m);
+    if constexpr (Copy)
+      L::load_msg_copy(inputs, dsts, b * BLOCK_LEN, m);
+    else
+      L::load_msg(inputs, b * BLOCK_LEN, m);
     T v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
     T v8 = L::set1(IV[0]), v9 = L::set1(IV[1]), v10 = L::set1(IV[2]), v11 = L::set1(IV[3]);
     T v12 = counter_lo, v13 = counter_hi, v14 = block_len, v15 = L::set1(block_flags);

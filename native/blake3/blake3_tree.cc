@@ -101,12 +101,12 @@ void Hasher::push_cv(const uint8_t cv[OUT_LEN], uint64_t chunks_before) {
   std::memcpy(stack_[stack_len_++], cv, OUT_LEN);
 }
 
-void Hasher::subtree_cv(const uint8_t* input, uint64_t chunks, uint64_t counter, uint8_t out[OUT_LEN]) const {
+void Hasher::subtree_cv(const uint8_t* input, uint64_t chunks, uint64_t counter, uint8_t out[OUT_LEN], uint8_t* dst) const {
   if (chunks > LEVEL_BATCH_CHUNKS) {
     const uint64_t half = chunks / 2;
     uint8_t children[2 * OUT_LEN];
-    subtree_cv(input, half, counter, children);
-    subtree_cv(input + half * CHUNK_LEN, half, counter + half, children + OUT_LEN);
+    subtree_cv(input, half, counter, children, dst);
+    subtree_cv(input + half * CHUNK_LEN, half, counter + half, children + OUT_LEN, dst ? dst + half * CHUNK_LEN : nullptr);
     uint32_t cv[8];
     std::memcpy(cv, IV, sizeof cv);
     k_.compress(cv, children, BLOCK_LEN, 0, PARENT);
@@ -118,7 +118,13 @@ void Hasher::subtree_cv(const uint8_t* input, uint64_t chunks, uint64_t counter,
   alignas(64) uint8_t level_b[LEVEL_BATCH_CHUNKS / 2 * OUT_LEN];
   size_t n = static_cast<size_t>(chunks);
   for (size_t i = 0; i < n; i++) ptrs[i] = input + i * CHUNK_LEN;
-  k_.hash_many(ptrs, n, CHUNK_LEN / BLOCK_LEN, IV, counter, true, 0, CHUNK_START, CHUNK_END, level_a);
+  if (dst) {
+    uint8_t* dptrs[LEVEL_BATCH_CHUNKS] = {};
+    for (size_t i = 0; i < n; i++) dptrs[i] = dst + i * CHUNK_LEN;
+    k_.hash_many_copy(ptrs, dptrs, n, CHUNK_LEN / BLOCK_LEN, IV, counter, true, 0, CHUNK_START, CHUNK_END, level_a);
+  } else {
+    k_.hash_many(ptrs, n, CHUNK_LEN / BLOCK_LEN, IV, counter, true, 0, CHUNK_START, CHUNK_END, level_a);
+  }
   uint8_t* cur = level_a;
   uint8_t* next = level_b;
   while (n > 1) {
@@ -131,7 +137,32 @@ void Hasher::subtree_cv(const uint8_t* input, uint64_t chunks, uint64_t counter,
   std::memcpy(out, cur, OUT_LEN);
 }
 
-void Hasher::update(const uint8_t* input, size_t len) {
+void Hasher::update(const uint8_t* input, size_t len) { update_impl(input, len, nullptr); }
+
+void Hasher::update_copy(const uint8_t* input, size_t len, uint8_t* dst) {
+  if (!fuses_copy()) {
+    if (len) std::memcpy(dst, input, len);
+    update_impl(dst, len, nullptr);
+    return;
+  }
+  update_impl(input, len, dst);
+}
+
+// dst null: hash input. Otherwise (a copy-out kernel) whole subtrees are hashed from input by
+// hash_many_copy, which stores them to dst; every other byte is copied to dst first and hashed
+// from there, so nothing of input is read twice.
+void Hasher::update_impl(const uint8_t* input, size_t len, uint8_t* dst) {
+  if (dst && len > 0 && chunk_len() < CHUNK_LEN && (chunk_len() > 0 || len <= CHUNK_LEN)) {
+    // bytes that go into the chunk buffer (completing a partial chunk, or the last chunk): copied,
+    // then hashed from the copy; whole chunks after them keep the fused path (a full buffered chunk
+    // is compressed below without taking input)
+    const size_t take = chunk_len() > 0 ? std::min(len, CHUNK_LEN - chunk_len()) : len;
+    std::memcpy(dst, input, take);
+    const size_t rest = len - take;
+    update_impl(dst, take, nullptr);
+    if (rest) update_impl(input + take, rest, dst + take);
+    return;
+  }
   if (chunk_len() > 0) {
     const size_t take = std::min(len, CHUNK_LEN - chunk_len());
     chunk_update(input, take);
@@ -153,6 +184,10 @@ void Hasher::update(const uint8_t* input, size_t len) {
     if (chunks == 1) {
       uint8_t cv[OUT_LEN];
       const uint8_t* p = input;
+      if (dst) {
+        std::memcpy(dst, input, CHUNK_LEN);
+        p = dst;
+      }
       k_.hash_many(&p, 1, CHUNK_LEN / BLOCK_LEN, IV, counter, true, 0, CHUNK_START, CHUNK_END, cv);
       push_cv(cv, chunks_done_);
     } else {
@@ -160,19 +195,24 @@ void Hasher::update(const uint8_t* input, size_t len) {
       // parent is the root and needs the ROOT flag, which only finalize knows.
       const uint64_t half = chunks / 2;
       uint8_t left[OUT_LEN], right[OUT_LEN];
-      subtree_cv(input, half, counter, left);
-      subtree_cv(input + half * CHUNK_LEN, half, counter + half, right);
+      subtree_cv(input, half, counter, left, dst);
+      subtree_cv(input + half * CHUNK_LEN, half, counter + half, right, dst ? dst + half * CHUNK_LEN : nullptr);
       push_cv(left, chunks_done_);
       push_cv(right, chunks_done_ + half);
     }
     chunks_done_ += chunks;
     input += chunks * CHUNK_LEN;
+    if (dst) dst += chunks * CHUNK_LEN;
     len -= static_cast<size_t>(chunks * CHUNK_LEN);
   }
   if (len > 0) {
     // A new chunk starts: the subtrees to its left are final, so finalize may fold the stack
     // straight onto it.
     merge_stack(chunks_done_);
+    if (dst) {
+      std::memcpy(dst, input, len);
+      input = dst;
+    }
     chunk_update(input, len);
   }
 }

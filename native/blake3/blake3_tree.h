@@ -27,6 +27,12 @@ class Hasher {
  public:
   Hasher(const Kernel& kernel, uint64_t chunk_counter);
   void update(const uint8_t* input, size_t len);
+  // The same, and stores input[0, len) to dst: whole chunks through the kernel's copy-out hash_many
+  // (one load feeds the hash and the store), everything else copied first and hashed from dst.
+  // Without a copy-out kernel, memcpy then update(dst). Either way the state is that of dst's bytes.
+  void update_copy(const uint8_t* input, size_t len, uint8_t* dst);
+  // Whether this kernel stores inside its hashing (Kernel::hash_many_copy).
+  bool fuses_copy() const { return k_.hash_many_copy != nullptr; }
   // root: the 32-byte hash of everything given as one input (chunk_counter must be 0);
   // otherwise the subtree's chaining value (no ROOT flag).
   void finalize(bool root, uint8_t out[OUT_LEN]) const;
@@ -47,7 +53,9 @@ class Hasher {
   void output_cv(const Output& o, uint8_t out[OUT_LEN]) const;
   void merge_stack(uint64_t chunks_before);
   void push_cv(const uint8_t cv[OUT_LEN], uint64_t chunks_before);
-  void subtree_cv(const uint8_t* input, uint64_t chunks, uint64_t counter, uint8_t out[OUT_LEN]) const;
+  // dst (copy-out updates): the subtree's bytes are stored there as they are hashed
+  void subtree_cv(const uint8_t* input, uint64_t chunks, uint64_t counter, uint8_t out[OUT_LEN], uint8_t* dst = nullptr) const;
+  void update_impl(const uint8_t* input, size_t len, uint8_t* dst);
 
   const Kernel& k_;
   const uint64_t base_;      // absolute chunk counter of this node's first chunk

@@ -21,7 +21,7 @@ interface UnitsAddon {
   alignedBuffer(bytes: number): ArrayBuffer;
   sha256Kernels(): string[];
   blake3Kernels?(): string[];
-  blake3Bytes?(data: Uint8Array, chunkCounter: number, output: 'cv' | 'digest', kernel?: string): Uint8Array;
+  blake3Bytes?(data: Uint8Array, chunkCounter: number, output: 'cv' | 'digest', kernel?: string, copyTo?: Uint8Array, piece?: number): Uint8Array;
 }
 const load = loadNative();
 const addon = load.ok && typeof load.addon.verifiedUnitsAsync === 'function' ? (load.addon as unknown as UnitsAddon) : undefined;
@@ -105,7 +105,7 @@ describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})
       }
   });
 
-  it.each(['pread', 'map'])('BLAKE3 (io %s): subtree CVs at the leaf offset and whole-input digests, every kernel, equal to blake3Bytes', async (io) => {
+  it.each(IOS)('BLAKE3 (io %s): subtree CVs at the leaf offset and whole-input digests, every kernel, equal to blake3Bytes', async (io) => {
     if (!a.blake3Bytes || !a.blake3Kernels) return; // an addon built without BLAKE3 serves SHA-256 only
     for (const kernel of a.blake3Kernels()) {
       for (const leaf of [1024, 4096, 256 * 1024]) {
@@ -119,6 +119,29 @@ describe.skipIf(!addon)(`native verified units${addon ? '' : ` (skipped: ${why})
       expect(hexAt(whole.out, 0)).toBe(Buffer.from(a.blake3Bytes(data, 0, 'digest', kernel)).toString('hex'));
       expect(hexAt(whole.out, 1)).toBe(Buffer.from(a.blake3Bytes(new Uint8Array(0), 0, 'digest', kernel)).toString('hex'));
       expect(hexAt(whole.out, 2)).toBe(Buffer.from(a.blake3Bytes(data.subarray(5, 600005), 0, 'digest', kernel)).toString('hex'));
+    }
+  });
+
+  it('BLAKE3 copy-out hashing (Hasher::update_copy) in pieces that cut chunks anywhere: the same CV or digest, and the copy equals the input, every kernel', () => {
+    if (!a.blake3Bytes || !a.blake3Kernels) return;
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    for (const kernel of a.blake3Kernels()) {
+      // lengths and pieces around the 64-byte block, the 1 KiB chunk and the 256-chunk level batch
+      for (const length of [0, 1, 1023, 1024, 1025, 8 * 1024 + 1, 256 * 1024, 256 * 1024 + 1023, data.length]) {
+        for (const piece of [1, 63, 1000, 1024, 1025, 4096 * 3 + 17, 300000]) {
+          if (length > 70000 && piece < 1000) continue; // a byte at a time over big inputs adds nothing but time
+          const input = data.subarray(0, length);
+          const copy = new Uint8Array(length + 1).fill(0xaa);
+          const want = a.blake3Bytes(input, 0, 'digest', kernel);
+          expect(hex(a.blake3Bytes(input, 0, 'digest', kernel, copy, piece)), `${kernel} ${length}/${piece}`).toBe(hex(want));
+          expect(Buffer.from(copy.subarray(0, length)).equals(input), `${kernel} copy ${length}/${piece}`).toBe(true);
+          expect(copy[length]).toBe(0xaa);
+          if (length > 0 && length % 1024 === 0) {
+            const cv = a.blake3Bytes(input, 64, 'cv', kernel);
+            expect(hex(a.blake3Bytes(input, 64, 'cv', kernel, new Uint8Array(length), piece))).toBe(hex(cv));
+          }
+        }
+      }
     }
   });
 
