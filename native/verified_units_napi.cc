@@ -99,21 +99,25 @@ struct Unit {
 
 // How a unit's bytes reach the buffer. kPread: pread a piece into the buffer, hash it there.
 // kMap: map the unit's file range and copy each piece from the mapping into the buffer as it is
-// hashed (SHA-256: the copy-out kernels store the very blocks they load, MessagePair::feed_copy;
-// BLAKE3 and families without copy-out kernels: memcpy a piece, hash the copy from L2). kMapMemcpy:
-// the map path with memcpy then hash also for SHA-256 (the measured comparison, bench/fused-copy.mjs).
+// hashed: the copy-out kernels store the very blocks they load (SHA-NI, MessagePair::feed_copy;
+// AVX2 BLAKE3, Hasher::update_copy); kernels without one memcpy a piece and hash the copy from L2.
+// kMapMemcpy: the map path with memcpy then hash for every kernel (the measured comparison,
+// bench/fused-copy.mjs).
 // Either way one read of the source feeds both the bytes handed out and the hash.
 enum class Io : uint8_t { kPread, kMap, kMapMemcpy };
 // Defaults, by measurement (bench/fused-copy.mjs, 2 GiB page-cached as 16 x 128 MiB, 1 MiB units,
-// 2-vCPU EPYC Milan, user+sys CPU-s of the whole process, medians of 5, load 2.8-5.1;
+// 2-vCPU EPYC Milan, user+sys CPU-s of the whole process, medians of 5, load 3.1-5.2;
 // bench/results/fused-copy{,-large-folios}-amd-epyc-2026-12-05.json):
-//   SHA-256, 4 KiB folios:  pread 1.07, map + memcpy 1.18, map fused (copy-out kernels) 1.03
-//   SHA-256, large folios:  pread 0.93, map + memcpy 0.99, map fused 0.80
-//   BLAKE3,  4 KiB folios:  pread 0.87, map + memcpy 1.09;  large folios: pread 0.80, map 0.81
+//                          pread   map + memcpy   map, copy-out kernel (fused)
+//   SHA-256, 4 KiB folios:  1.02     1.16           1.02
+//   SHA-256, large folios:  0.96     1.02           0.83
+//   BLAKE3,  4 KiB folios:  0.94     1.11           1.10
+//   BLAKE3,  large folios:  0.84     0.87           0.84
 // Mapping a 4 KiB-folio page cache costs as much system time as the kernel's copy (the faults),
-// so the fused path only breaks even there; with large folios it saves the copy outright, since
-// the copy-out kernels' stores cost next to no user time. A user-space memcpy costs as much as
-// the kernel's, so BLAKE3 (no copy-out kernel) and SHA-256 families without one stay on pread.
+// so mapping only breaks even there at best; with large folios it saves the copy's system time.
+// The SHA-NI copy-out stores cost ~0.05 s of user time (the SHA unit is the bottleneck), the AVX2
+// BLAKE3 ones 0.12-0.14 s, as much as the copy saves; a user-space memcpy costs as much as the
+// kernel's. So SHA-256 with a copy-out kernel maps, and BLAKE3 and the rest stay on pread.
 constexpr Io kDefaultIoFusedSha256 = Io::kMap;
 constexpr Io kDefaultIoOther = Io::kPread;
 
