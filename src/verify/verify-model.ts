@@ -15,7 +15,7 @@
  * SHA-256, subtree CVs for BLAKE3, as `sign --merkle`), and the companion check compares them: the
  * model is read once (issue 14 §1).
  */
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { hashModel } from '../engine/hash-model.js';
 import type { HashModelOptions, HashResult } from '../engine/types.js';
@@ -101,10 +101,15 @@ function modelRoot(modelPath: string): { root: string; isFile: boolean } {
 /** The bundle's path relative to the model root when it lies inside it (it is then not part of the model). */
 function insideRoot(root: string, path: string): string | undefined {
   let abs: string;
-  try {
-    abs = realpathSync(path);
-  } catch {
-    abs = resolve(path);
+  // a missing path (the usual .att/.merkle beside the bundle) is resolved without realpathSync's
+  // thrown ENOENT: three of those took ~0.3 ms on verify's path to hashing (2-vCPU EPYC Milan)
+  if (!existsSync(path)) abs = resolve(path);
+  else {
+    try {
+      abs = realpathSync(path);
+    } catch {
+      abs = resolve(path);
+    }
   }
   const rel = relative(root, abs);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
