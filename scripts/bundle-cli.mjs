@@ -267,14 +267,21 @@ const file = ${JSON.stringify(file)};
 const source = readFileSync(file, 'latin1');
 const script = compileBundle(file, source, undefined);
 const done = () => writeFileSync(cacheFileOf(file, source), script.createCachedData());
-runBundle(file, script).main([process.execPath, ${JSON.stringify(bin)}, ...${JSON.stringify(warm)}]).then(done, done);
+runBundle(file, script).main([process.execPath, ${JSON.stringify(bin)}, ...${JSON.stringify(warm)}]).then((code) => {
+  done();
+  if (code !== 0) {
+    process.stderr.write('the warm run ' + ${JSON.stringify(warm.join(' '))} + ' exited ' + code + ': the cache covers less of the command\\n');
+    process.exitCode = 3;
+  }
+}, done);
 `;
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const r = spawnSync(process.execPath, ['-e', script], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
   // not fatal: without its cache a bundle compiles from source (slower, same behaviour); the test
   // suite requires every cache (test/unit/cli-bundle.test.ts)
-  if (r.status !== 0) process.stderr.write(`bundle-cli: no code cache for ${toPosix(relative(ROOT, file))}: ${r.stderr || r.error?.message || `exit ${r.status}`}\n`);
+  if (r.status === 3) process.stderr.write(`bundle-cli: ${toPosix(relative(ROOT, file))}: ${r.stderr}`);
+  else if (r.status !== 0) process.stderr.write(`bundle-cli: no code cache for ${toPosix(relative(ROOT, file))}: ${r.stderr || r.error?.message || `exit ${r.status}`}\n`);
 }
 
 /** Builds dist/cli-bundle/ from dist/ (tsc's output), replacing the previous bundle in one rename. */
