@@ -219,6 +219,28 @@ void parent(const Kernel& k, const uint8_t left[OUT_LEN], const uint8_t right[OU
   cv_to_bytes(cv, out);
 }
 
+namespace {
+
+void merge_range(const Kernel& k, const uint8_t* cvs, size_t lo, size_t hi, bool root, uint8_t out[OUT_LEN]) {
+  const size_t n = hi - lo;
+  if (n == 1) {
+    std::memcpy(out, cvs + OUT_LEN * lo, OUT_LEN);
+    return;
+  }
+  size_t left = 1;
+  while (left * 2 < n) left *= 2;
+  uint8_t l[OUT_LEN], r[OUT_LEN];
+  merge_range(k, cvs, lo, lo + left, false, l);
+  merge_range(k, cvs, lo + left, hi, false, r);
+  parent(k, l, r, root, out);
+}
+
+}  // namespace
+
+void merge_cvs(const Kernel& k, const uint8_t* cvs, size_t n, uint8_t out[OUT_LEN]) {
+  merge_range(k, cvs, 0, n, true, out);
+}
+
 IoOptions& io_options() {
   static thread_local IoOptions options;
   return options;

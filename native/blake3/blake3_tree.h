@@ -70,6 +70,11 @@ void hash_bytes(const Kernel& k, const uint8_t* data, size_t len, uint64_t chunk
 void parent(const Kernel& k, const uint8_t left[OUT_LEN], const uint8_t right[OUT_LEN], bool root,
             uint8_t out[OUT_LEN]);
 
+// The root digest of an input from the CVs of its n >= 2 consecutive aligned subtrees (each a
+// power-of-two number of chunks, all equal but the last, which may be shorter), in tree order: the
+// left side of every parent holds the largest power of two of subtrees below n.
+void merge_cvs(const Kernel& k, const uint8_t* cvs, size_t n, uint8_t out[OUT_LEN]);
+
 // How file ranges are read (per thread; benchmarks switch it). Both sizes are powers of two
 // multiples of CHUNK_LEN, so that every block or window but a range's last is whole subtrees.
 enum class IoMode { Pread, Mmap };
