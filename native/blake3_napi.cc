@@ -178,6 +178,11 @@ class LeavesWorker : public ThreadedLeavesWorker {
             sf->tried = true;
             Fd file(l.path, l.id);
             sf->map = std::make_unique<blake3::FileMapping>(file);
+            // A page cache of small folios is read with pread instead (FileMapping::cheap).
+            if (sf->map->data() && !sf->map->cheap()) {
+              sf->map.reset();
+              sf->read = true;
+            }
           }
         }
         // The mapping lives until this file's last leaf is done (or the call ends), so reading it
@@ -196,6 +201,14 @@ class LeavesWorker : public ThreadedLeavesWorker {
         fd.reset();
         fd = std::make_unique<Fd>(l.path, l.id);
       }
+      if (sf && sf->read) {
+        // pread blocks (io_.pread_block_bytes, 1 MiB) rather than mapped windows; set under the
+        // file's lock above, before any thread gets here for this file
+        blake3::io_options().mode = blake3::IoMode::Pread;
+        blake3::hash_file_range(kernel_, *fd, l.offset, l.length, l.cv, buf, out);
+        blake3::io_options().mode = io_.mode;
+        continue;
+      }
       blake3::hash_file_range(kernel_, *fd, l.offset, l.length, l.cv, buf, out);
     }
   }
@@ -203,6 +216,7 @@ class LeavesWorker : public ThreadedLeavesWorker {
   struct SharedFile {
     std::mutex mu;
     bool tried = false;
+    bool read = false;  // the mapping was not cheap: every leaf of the file by pread
     std::unique_ptr<blake3::FileMapping> map;
     std::atomic<size_t> remaining{0};
   };

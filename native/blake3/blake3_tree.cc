@@ -7,6 +7,7 @@
 #include <string>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "io.h"
@@ -344,6 +345,46 @@ FileMapping::FileMapping(const Fd& fd) {
   if (p == MAP_FAILED) return;  // data() stays null: the caller reads with pread instead
   ::madvise(p, static_cast<size_t>(size_), MADV_SEQUENTIAL);
   data_ = static_cast<const uint8_t*>(p);
+  cheap_ = probe_faults();
+}
+
+namespace {
+
+struct TouchJob {
+  const volatile uint8_t* data;
+  size_t len;
+  size_t page;
+};
+
+void touch_pages(void* arg) {
+  const TouchJob* job = static_cast<const TouchJob*>(arg);
+  for (size_t i = 0; i < job->len; i += job->page) (void)job->data[i];
+}
+
+}  // namespace
+
+bool FileMapping::probe_faults() const {
+#if defined(RUSAGE_THREAD)
+  // Touch one byte per page of the first PROBE_BYTES and count this thread's page faults. A page
+  // cache of 2 MiB folios maps with one PMD per fault (2 per 4 MiB); 4 KiB folios take one fault per
+  // 64 KiB (the kernel's fault-around: 64 per 4 MiB), which the threads then pay across the whole file.
+  // Measured on the 2-vCPU EPYC Milan VM (6.18, ext4), 2 GiB hashed by one thread, in-process:
+  // 2 MiB folios (written in 2 MiB blocks) mapped 0.60 s CPU vs 0.74 s by 1 MiB pread (the copy);
+  // 4 KiB folios (written through a pipe) mapped 0.89-0.90 s vs 0.81 s by pread (faults and PTE
+  // teardown in sys, and 0.09 s more user time: the mapped bytes come through 4 KiB TLB entries).
+  constexpr uint64_t PROBE_BYTES = uint64_t(4) << 20;
+  constexpr long MAX_FAULTS_PER_PROBE = 4;  // at least 1 MiB mapped per fault
+  const size_t len = static_cast<size_t>(std::min<uint64_t>(size_, PROBE_BYTES));
+  struct rusage before, after;
+  if (::getrusage(RUSAGE_THREAD, &before) != 0) return true;
+  TouchJob job{data_, len, static_cast<size_t>(::sysconf(_SC_PAGESIZE))};
+  if (!guard_sigbus(touch_pages, &job)) return false;  // shrunk already: the pread path reports it
+  if (::getrusage(RUSAGE_THREAD, &after) != 0) return true;
+  const long faults = (after.ru_minflt - before.ru_minflt) + (after.ru_majflt - before.ru_majflt);
+  return faults <= MAX_FAULTS_PER_PROBE;
+#else
+  return true;
+#endif
 }
 
 FileMapping::~FileMapping() {

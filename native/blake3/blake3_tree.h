@@ -111,14 +111,21 @@ class FileMapping {
   FileMapping& operator=(const FileMapping&) = delete;
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
+  // Whether the page cache maps cheaply: at least 1 MiB per page fault over the file's first 4 MiB
+  // (large folios, mapped by PMD). When not (4 KiB folios), reading with pread costs less CPU than
+  // faulting the pages in (the figures are at probe_faults in blake3_tree.cc), so callers read instead.
+  bool cheap() const { return cheap_; }
   // Drops the page-table entries of [offset, offset + len) once it has been hashed (the whole pages
   // inside it; the page cache keeps the data). Without it a 2 GiB file counted 2.2 GB of resident
   // memory at the end of a hash (measured peakRssBytes), against 93 MB with windows.
   void release(uint64_t offset, uint64_t len) const;
 
  private:
+  bool probe_faults() const;
+
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
+  bool cheap_ = false;
 };
 
 // Like hash_file_range, from a FileMapping of the file (under guard_sigbus: a file truncated
