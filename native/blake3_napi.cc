@@ -140,7 +140,8 @@ class LeavesWorker : public ThreadedLeavesWorker {
         dst_(a.out.Data()),
         io_(blake3::io_options()) {
     threads_ = std::min(threads, std::max<size_t>(leaves_.size(), 1));
-    // Files with several leaves are mapped once and shared (FileMapping); single-leaf files are
+    // Files with several leaves are mapped once and shared (FileMapping) where their page cache maps
+    // cheaply, else read by pread blocks (io_.shared, FileMapping::probe_cheap); single-leaf files are
     // read per thread as blake3Leaves reads them, so a model of many small files never holds many
     // descriptors or mappings at once. Memory short (read_policy.h): no shared mappings; every
     // leaf takes hash_file_range's bounded-read path, which applies the low-memory rule itself.
@@ -176,12 +177,16 @@ class LeavesWorker : public ThreadedLeavesWorker {
           if (!sf->tried) {
             // A failed open leaves no mapping: the pread path below reopens and reports it.
             sf->tried = true;
-            Fd file(l.path, l.id);
-            sf->map = std::make_unique<blake3::FileMapping>(file);
-            // A page cache of small folios is read with pread instead (FileMapping::cheap).
-            if (sf->map->data() && !sf->map->cheap()) {
-              sf->map.reset();
+            if (io_.shared == blake3::SharedReads::Read) {
               sf->read = true;
+            } else {
+              Fd file(l.path, l.id);
+              sf->map = std::make_unique<blake3::FileMapping>(file);
+              // A page cache of small folios is read with pread instead (FileMapping::probe_cheap).
+              if (io_.shared == blake3::SharedReads::Auto && sf->map->data() && !sf->map->probe_cheap()) {
+                sf->map.reset();
+                sf->read = true;
+              }
             }
           }
         }
@@ -304,10 +309,12 @@ Napi::Value Blake3DefaultKernel(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), blake3::default_kernel().name);
 }
 
-// blake3IoOptions(mode?: 'pread' | 'mmap', blockBytes?: number)
-//   -> { mode, blockBytes, preadBlockBytes, mmapWindowBytes }
+// blake3IoOptions(mode?: 'pread' | 'mmap', blockBytes?: number, sharedFiles?: 'auto' | 'map' | 'read')
+//   -> { mode, blockBytes, preadBlockBytes, mmapWindowBytes, sharedFiles }
 // Per-thread read strategy of blake3Leaves, for benchmarks and tests (the defaults are the
 // measured best). blockBytes sets the pread block or the mmap window, whichever `mode` names.
+// sharedFiles: how blake3LeavesAsync calls made from this thread read a file several leaves share
+// (blake3::SharedReads).
 Napi::Value Blake3IoOptions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   blake3::IoOptions& o = blake3::io_options();
@@ -323,8 +330,15 @@ Napi::Value Blake3IoOptions(const Napi::CallbackInfo& info) {
       bad_range(env, "blockBytes must be a power of two from 1024 to 2^30");
     (o.mode == blake3::IoMode::Mmap ? o.mmap_window_bytes : o.pread_block_bytes) = static_cast<size_t>(b);
   }
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsString()) bad_type(env, "sharedFiles must be 'auto', 'map' or 'read'");
+    const std::string m = info[2].As<Napi::String>().Utf8Value();
+    if (m != "auto" && m != "map" && m != "read") bad_range(env, "sharedFiles must be 'auto', 'map' or 'read' (got '" + m + "')");
+    o.shared = m == "map" ? blake3::SharedReads::Map : m == "read" ? blake3::SharedReads::Read : blake3::SharedReads::Auto;
+  }
   Napi::Object r = Napi::Object::New(env);
   r.Set("mode", o.mode == blake3::IoMode::Mmap ? "mmap" : "pread");
+  r.Set("sharedFiles", o.shared == blake3::SharedReads::Map ? "map" : o.shared == blake3::SharedReads::Read ? "read" : "auto");
   r.Set("blockBytes", static_cast<double>(o.mode == blake3::IoMode::Mmap ? o.mmap_window_bytes : o.pread_block_bytes));
   r.Set("preadBlockBytes", static_cast<double>(o.pread_block_bytes));
   r.Set("mmapWindowBytes", static_cast<double>(o.mmap_window_bytes));

@@ -345,7 +345,6 @@ FileMapping::FileMapping(const Fd& fd) {
   if (p == MAP_FAILED) return;  // data() stays null: the caller reads with pread instead
   ::madvise(p, static_cast<size_t>(size_), MADV_SEQUENTIAL);
   data_ = static_cast<const uint8_t*>(p);
-  cheap_ = probe_faults();
 }
 
 namespace {
@@ -363,7 +362,8 @@ void touch_pages(void* arg) {
 
 }  // namespace
 
-bool FileMapping::probe_faults() const {
+bool FileMapping::probe_cheap() const {
+  if (data_ == nullptr) return false;
 #if defined(RUSAGE_THREAD)
   // Touch one byte per page of the first PROBE_BYTES and count this thread's page faults. A page
   // cache of 2 MiB folios maps with one PMD per fault (2 per 4 MiB); 4 KiB folios take one fault per

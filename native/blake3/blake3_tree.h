@@ -78,6 +78,9 @@ void merge_cvs(const Kernel& k, const uint8_t* cvs, size_t n, uint8_t out[OUT_LE
 // How file ranges are read (per thread; benchmarks switch it). Both sizes are powers of two
 // multiples of CHUNK_LEN, so that every block or window but a range's last is whole subtrees.
 enum class IoMode { Pread, Mmap };
+// How blake3LeavesAsync reads a file that several of its leaves share: mapped once (Map), by pread
+// blocks (Read), or mapped only when FileMapping::probe_cheap says so (Auto, the default).
+enum class SharedReads { Auto, Map, Read };
 struct IoOptions {
   // Mmap: ranges of at least one window are hashed straight from the page cache, mapped window by
   // window; shorter ranges are read with pread, since a map + unmap per small range costs more
@@ -86,6 +89,7 @@ struct IoOptions {
   IoMode mode = IoMode::Mmap;
   size_t pread_block_bytes = size_t(1) << 20;
   size_t mmap_window_bytes = size_t(4) << 20;
+  SharedReads shared = SharedReads::Auto;
 };
 IoOptions& io_options();
 
@@ -111,21 +115,19 @@ class FileMapping {
   FileMapping& operator=(const FileMapping&) = delete;
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
-  // Whether the page cache maps cheaply: at least 1 MiB per page fault over the file's first 4 MiB
-  // (large folios, mapped by PMD). When not (4 KiB folios), reading with pread costs less CPU than
-  // faulting the pages in (the figures are at probe_faults in blake3_tree.cc), so callers read instead.
-  bool cheap() const { return cheap_; }
+  // Whether the page cache maps cheaply: at least 1 MiB per page fault while the file's first 4 MiB
+  // are touched (large folios, mapped by PMD). When not (4 KiB folios), reading with pread costs less
+  // CPU than faulting the pages in (figures at its definition), so callers read instead. Touches
+  // pages: call once, on a fresh mapping, on the thread that then hashes from it.
+  bool probe_cheap() const;
   // Drops the page-table entries of [offset, offset + len) once it has been hashed (the whole pages
   // inside it; the page cache keeps the data). Without it a 2 GiB file counted 2.2 GB of resident
   // memory at the end of a hash (measured peakRssBytes), against 93 MB with windows.
   void release(uint64_t offset, uint64_t len) const;
 
  private:
-  bool probe_faults() const;
-
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
-  bool cheap_ = false;
 };
 
 // Like hash_file_range, from a FileMapping of the file (under guard_sigbus: a file truncated

@@ -97,6 +97,31 @@ describe.skipIf(!addon)(`native BLAKE3 on native threads (blake3LeavesAsync)${wh
     });
   }
 
+  // A shared file is mapped, or read by pread blocks when its page cache maps at small folios
+  // (decided per file by a fault count, 'auto'); both forced ways must give the same bytes and codes.
+  for (const shared of ['map', 'read', 'auto'] as const) {
+    it(`shared files read as '${shared}': the same bytes, and FILE_CHANGED when planned past the end`, async () => {
+      const before = addon!.blake3IoOptions().sharedFiles;
+      expect(before).toBe('auto');
+      try {
+        expect(addon!.blake3IoOptions(undefined, undefined, shared).sharedFiles).toBe(shared);
+        const leaves = mixed();
+        const want = syncLeaves(leaves);
+        for (const threads of [1, 2, 5]) expect(await threadLeaves(leaves, threads), `${threads} threads`).toEqual(want);
+        expect(await codeOf(threadLeaves([{ path: big, offset: 0, length: MiB, cv: true }, { path: big, offset: 9 * MiB, length: 2 * MiB, cv: true }], 2))).toBe('FILE_CHANGED');
+        const missing = join(dir.path, 'nope.bin');
+        expect(await codeOf(threadLeaves([{ path: missing, offset: 0, length: 1024, cv: true }, { path: missing, offset: 1024, length: 1, cv: true }], 2))).toBe('FILE_NOT_FOUND');
+      } finally {
+        addon!.blake3IoOptions(undefined, undefined, before);
+      }
+    });
+  }
+
+  it("refuses an unknown sharedFiles mode", () => {
+    expect(() => addon!.blake3IoOptions(undefined, undefined, 'nope' as 'auto')).toThrow(RangeError);
+    expect(addon!.blake3IoOptions().sharedFiles).toBe('auto');
+  });
+
   it('subtree CVs from 2 threads merge to the whole-file digest of @noble/hashes', async () => {
     const leaves: L[] = [];
     for (let o = 0; o < SIZE; o += MiB) leaves.push({ path: big, offset: o, length: Math.min(MiB, SIZE - o), cv: true });
