@@ -140,8 +140,8 @@ class LeavesWorker : public ThreadedLeavesWorker {
         dst_(a.out.Data()),
         io_(blake3::io_options()) {
     threads_ = std::min(threads, std::max<size_t>(leaves_.size(), 1));
-    // Files with several leaves are mapped once and shared (FileMapping) where their page cache maps
-    // cheaply, else read by pread blocks (io_.shared, FileMapping::probe_cheap); single-leaf files are
+    // Files with several leaves are mapped once and shared (FileMapping); each leaf is hashed from the
+    // mapping where its page cache maps cheaply, else by pread blocks (io_.shared, range_cheap); single-leaf files are
     // read per thread as blake3Leaves reads them, so a model of many small files never holds many
     // descriptors or mappings at once. Memory short (read_policy.h): no shared mappings; every
     // leaf takes hash_file_range's bounded-read path, which applies the low-memory rule itself.
@@ -182,18 +182,22 @@ class LeavesWorker : public ThreadedLeavesWorker {
             } else {
               Fd file(l.path, l.id);
               sf->map = std::make_unique<blake3::FileMapping>(file);
-              // A page cache of small folios is read with pread instead (FileMapping::probe_cheap).
-              if (io_.shared == blake3::SharedReads::Auto && sf->map->data() && !sf->map->probe_cheap()) {
-                sf->map.reset();
-                sf->read = true;
-              }
             }
           }
         }
         // The mapping lives until this file's last leaf is done (or the call ends), so reading it
         // without the lock is safe.
         if (sf->map && sf->map->data()) {
-          blake3::hash_mapped_range(kernel_, *sf->map, l.path, l.offset, l.length, l.cv, out);
+          // A range whose page cache is in small folios is read with pread instead (range_cheap).
+          if (io_.shared == blake3::SharedReads::Map || sf->map->range_cheap(l.offset, l.length)) {
+            blake3::hash_mapped_range(kernel_, *sf->map, l.path, l.offset, l.length, l.cv, out);
+          } else {
+            if (!fd || fd->path() != l.path) {
+              fd.reset();
+              fd = std::make_unique<Fd>(l.path, l.id);
+            }
+            read_range(*fd, l, buf, out);
+          }
           sf->map->release(l.offset, l.length);
           if (sf->remaining.fetch_sub(1) == 1) {
             std::lock_guard<std::mutex> lock(sf->mu);
@@ -207,21 +211,24 @@ class LeavesWorker : public ThreadedLeavesWorker {
         fd = std::make_unique<Fd>(l.path, l.id);
       }
       if (sf && sf->read) {
-        // pread blocks (io_.pread_block_bytes, 1 MiB) rather than mapped windows; set under the
-        // file's lock above, before any thread gets here for this file
-        blake3::io_options().mode = blake3::IoMode::Pread;
-        blake3::hash_file_range(kernel_, *fd, l.offset, l.length, l.cv, buf, out);
-        blake3::io_options().mode = io_.mode;
+        read_range(*fd, l, buf, out);  // set under the file's lock above, before any thread gets here
         continue;
       }
       blake3::hash_file_range(kernel_, *fd, l.offset, l.length, l.cv, buf, out);
     }
   }
 
+  // A shared file's leaf by pread blocks (io_.pread_block_bytes, 1 MiB) rather than mapped windows.
+  void read_range(const Fd& fd, const LeafArgs& l, AlignedBuffer& buf, uint8_t* out) {
+    blake3::io_options().mode = blake3::IoMode::Pread;
+    blake3::hash_file_range(kernel_, fd, l.offset, l.length, l.cv, buf, out);
+    blake3::io_options().mode = io_.mode;
+  }
+
   struct SharedFile {
     std::mutex mu;
     bool tried = false;
-    bool read = false;  // the mapping was not cheap: every leaf of the file by pread
+    bool read = false;  // sharedFiles 'read': every leaf of the file by pread, no mapping
     std::unique_ptr<blake3::FileMapping> map;
     std::atomic<size_t> remaining{0};
   };

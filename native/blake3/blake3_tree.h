@@ -115,11 +115,13 @@ class FileMapping {
   FileMapping& operator=(const FileMapping&) = delete;
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
-  // Whether the page cache maps cheaply: at least 1 MiB per page fault while the file's first 4 MiB
-  // are touched (large folios, mapped by PMD). When not (4 KiB folios), reading with pread costs less
-  // CPU than faulting the pages in (figures at its definition), so callers read instead. Touches
-  // pages: call once, on a fresh mapping, on the thread that then hashes from it.
-  bool probe_cheap() const;
+  // Whether [offset, offset + len) maps cheaply: one page fault maps both its first 2 MiB-aligned
+  // offset and the page 1 MiB after it (large folios, mapped by PMD). When not (4 KiB folios),
+  // reading with pread costs less CPU than faulting the pages in (figures at its definition), so
+  // callers read that range instead. Touches two pages: call before hashing the range, on the thread
+  // that hashes it, and release() the range afterwards either way. Ranges too short to hold the
+  // probe count as cheap.
+  bool range_cheap(uint64_t offset, uint64_t len) const;
   // Drops the page-table entries of [offset, offset + len) once it has been hashed (the whole pages
   // inside it; the page cache keeps the data). Without it a 2 GiB file counted 2.2 GB of resident
   // memory at the end of a hash (measured peakRssBytes), against 93 MB with windows.
