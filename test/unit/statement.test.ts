@@ -14,6 +14,7 @@ import {
   OMS_PREDICATE_TYPE,
   encodeStatement,
   manifestToStatement,
+  checkStatementRootDigest,
   parseStatementJson,
   resourcePathProblem,
   statementToManifest,
@@ -203,6 +204,21 @@ describe('statementToManifest: refusals, each with its code', () => {
       expect(code(() => statementToManifest(s))).toBe(expected);
     });
   }
+
+  it('deferRootDigest leaves the root-digest check to checkStatementRootDigest, which refuses as statementToManifest does', () => {
+    const good = statementToManifest(st(), { deferRootDigest: true });
+    expect(() => checkStatementRootDigest(good)).not.toThrow();
+    expect(good.manifest.rootDigest).toBe(statementToManifest(st()).manifest.rootDigest);
+    const s = st();
+    s.predicate.resources[0].digest = '55'.repeat(32);
+    const bad = statementToManifest(s, { deferRootDigest: true });
+    expect(bad.manifest.rootDigest).toBe(bad.declaredRootDigest);
+    expect(code(() => checkStatementRootDigest(bad))).toBe('ROOT_DIGEST_MISMATCH');
+    // the other checks still run at parse time
+    const t = st();
+    t.predicate.resources[0].name = '/etc/passwd';
+    expect(code(() => statementToManifest(t, { deferRootDigest: true }))).toBe('RESOURCE_NAME_INVALID');
+  });
 
   it('shard names that are not shards of the recorded size are refused', () => {
     const mk = (name: string) => {

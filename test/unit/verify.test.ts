@@ -105,6 +105,26 @@ describe('the signature is checked while the model is hashed', () => {
     await rejectsWith(verifyModel(model, flippedSignature(), { publicKey: key.pub, ...E, signal: ac.signal }), 'SIGNATURE_INVALID', 'verification');
   });
 
+  it("an inconsistent statement (subject digest not its resources') with a good signature is ROOT_DIGEST_MISMATCH after the early hashing started, which stops; a bad signature over it is still SIGNATURE_INVALID", async () => {
+    const s = payloadOf(readBundle());
+    s.subject[0].digest.sha256 = '33'.repeat(32);
+    const inconsistent = signStatement(s, createKeySigner(key.priv));
+    const events: string[] = [];
+    await rejectsWith(verifyModel(model, writeBundle(inconsistent), { publicKey: key.pub, ...E, onProgress: (e) => events.push(e.phase) }), 'ROOT_DIGEST_MISMATCH', 'verification');
+    // the root digest is checked after the signature, while the model is hashed (not before the hashing)
+    expect(events[0]).toBe('hash');
+    const seen = events.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events.length).toBe(seen);
+    const flipped = structuredClone(inconsistent) as SigstoreBundleJson;
+    const sig = Buffer.from(flipped.dsseEnvelope.signatures[0]!.sig, 'base64');
+    sig[sig.length - 3]! ^= 0x01;
+    flipped.dsseEnvelope.signatures[0]!.sig = sig.toString('base64');
+    await rejectsWith(verifyModel(model, writeBundle(flipped, 'flipped.sig'), { publicKey: key.pub, ...E }), 'SIGNATURE_INVALID', 'verification');
+    // with no model the early start is skipped and the sequential order holds: statement before model
+    await rejectsWith(verifyModel(missingModel(), writeBundle(inconsistent), { publicKey: key.pub, ...E }), 'ROOT_DIGEST_MISMATCH', 'verification');
+  });
+
   it('the verdict is the same as a sequential run: a tampered model with a good signature is a mismatch', async () => {
     writeFileSync(join(model, 'config.json'), '{"layers": 3}');
     const r = await verifyModel(model, bundlePath, { publicKey: key.pub, ...E });
