@@ -7,6 +7,7 @@
 #include <string>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "io.h"
@@ -259,6 +260,28 @@ void parent(const Kernel& k, const uint8_t left[OUT_LEN], const uint8_t right[OU
   cv_to_bytes(cv, out);
 }
 
+namespace {
+
+void merge_range(const Kernel& k, const uint8_t* cvs, size_t lo, size_t hi, bool root, uint8_t out[OUT_LEN]) {
+  const size_t n = hi - lo;
+  if (n == 1) {
+    std::memcpy(out, cvs + OUT_LEN * lo, OUT_LEN);
+    return;
+  }
+  size_t left = 1;
+  while (left * 2 < n) left *= 2;
+  uint8_t l[OUT_LEN], r[OUT_LEN];
+  merge_range(k, cvs, lo, lo + left, false, l);
+  merge_range(k, cvs, lo + left, hi, false, r);
+  parent(k, l, r, root, out);
+}
+
+}  // namespace
+
+void merge_cvs(const Kernel& k, const uint8_t* cvs, size_t n, uint8_t out[OUT_LEN]) {
+  merge_range(k, cvs, 0, n, true, out);
+}
+
 IoOptions& io_options() {
   static thread_local IoOptions options;
   return options;
@@ -362,6 +385,51 @@ FileMapping::FileMapping(const Fd& fd) {
   if (p == MAP_FAILED) return;  // data() stays null: the caller reads with pread instead
   ::madvise(p, static_cast<size_t>(size_), MADV_SEQUENTIAL);
   data_ = static_cast<const uint8_t*>(p);
+}
+
+namespace {
+
+struct TouchJob {
+  const volatile uint8_t* a;
+  const volatile uint8_t* b;
+};
+
+void touch_two(void* arg) {
+  const TouchJob* job = static_cast<const TouchJob*>(arg);
+  (void)*job->a;
+  (void)*job->b;
+}
+
+}  // namespace
+
+bool FileMapping::range_cheap(uint64_t offset, uint64_t len) const {
+  if (data_ == nullptr) return false;
+#if defined(RUSAGE_THREAD)
+  // Touch the first 2 MiB-aligned offset of the range and the page 1 MiB after it, and count this
+  // thread's page faults: a page cache of 2 MiB folios maps both with one fault (a PMD), 4 KiB folios
+  // take two (the kernel's fault-around maps 64 KiB per fault), as does a part of the file read back
+  // in small folios. Per range, not per file: a file's page cache can be mixed after memory pressure.
+  // Measured on the 2-vCPU EPYC Milan VM (6.18, ext4), 2 GiB hashed by one thread, in-process:
+  // 2 MiB folios (written in 2 MiB blocks) mapped 0.60 s CPU vs 0.74 s by 1 MiB pread (the copy);
+  // 4 KiB folios (written through a pipe) mapped 0.89-0.90 s vs 0.81 s by pread (faults and PTE
+  // teardown in sys, and 0.09 s more user time: the mapped bytes come through 4 KiB TLB entries).
+  constexpr uint64_t PMD = uint64_t(2) << 20;
+  const uint64_t a = (offset + PMD - 1) & ~(PMD - 1);
+  const uint64_t b = a + PMD / 2;
+  // Too short to hold the probe: mapped, as before (the tail of a file, small leaves).
+  if (b >= offset + len || b >= size_) return true;
+  struct rusage before, after;
+  if (::getrusage(RUSAGE_THREAD, &before) != 0) return true;
+  TouchJob job{data_ + a, data_ + b};
+  if (!guard_sigbus(touch_two, &job)) return false;  // shrunk already: the pread path reports it
+  if (::getrusage(RUSAGE_THREAD, &after) != 0) return true;
+  const long faults = (after.ru_minflt - before.ru_minflt) + (after.ru_majflt - before.ru_majflt);
+  return faults <= 1;
+#else
+  (void)offset;
+  (void)len;
+  return true;
+#endif
 }
 
 FileMapping::~FileMapping() {

@@ -78,9 +78,17 @@ void hash_bytes(const Kernel& k, const uint8_t* data, size_t len, uint64_t chunk
 void parent(const Kernel& k, const uint8_t left[OUT_LEN], const uint8_t right[OUT_LEN], bool root,
             uint8_t out[OUT_LEN]);
 
+// The root digest of an input from the CVs of its n >= 2 consecutive aligned subtrees (each a
+// power-of-two number of chunks, all equal but the last, which may be shorter), in tree order: the
+// left side of every parent holds the largest power of two of subtrees below n.
+void merge_cvs(const Kernel& k, const uint8_t* cvs, size_t n, uint8_t out[OUT_LEN]);
+
 // How file ranges are read (per thread; benchmarks switch it). Both sizes are powers of two
 // multiples of CHUNK_LEN, so that every block or window but a range's last is whole subtrees.
 enum class IoMode { Pread, Mmap };
+// How blake3LeavesAsync reads a file that several of its leaves share: mapped once (Map), by pread
+// blocks (Read), or mapped only when FileMapping::probe_cheap says so (Auto, the default).
+enum class SharedReads { Auto, Map, Read };
 struct IoOptions {
   // Mmap: ranges of at least one window are hashed straight from the page cache, mapped window by
   // window; shorter ranges are read with pread, since a map + unmap per small range costs more
@@ -89,6 +97,7 @@ struct IoOptions {
   IoMode mode = IoMode::Mmap;
   size_t pread_block_bytes = size_t(1) << 20;
   size_t mmap_window_bytes = size_t(4) << 20;
+  SharedReads shared = SharedReads::Auto;
 };
 IoOptions& io_options();
 
@@ -114,6 +123,13 @@ class FileMapping {
   FileMapping& operator=(const FileMapping&) = delete;
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
+  // Whether [offset, offset + len) maps cheaply: one page fault maps both its first 2 MiB-aligned
+  // offset and the page 1 MiB after it (large folios, mapped by PMD). When not (4 KiB folios),
+  // reading with pread costs less CPU than faulting the pages in (figures at its definition), so
+  // callers read that range instead. Touches two pages: call before hashing the range, on the thread
+  // that hashes it, and release() the range afterwards either way. Ranges too short to hold the
+  // probe count as cheap.
+  bool range_cheap(uint64_t offset, uint64_t len) const;
   // Drops the page-table entries of [offset, offset + len) once it has been hashed (the whole pages
   // inside it; the page cache keeps the data). Without it a 2 GiB file counted 2.2 GB of resident
   // memory at the end of a hash (measured peakRssBytes), against 93 MB with windows.

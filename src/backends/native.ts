@@ -9,6 +9,7 @@
  */
 import { fromNativeError, InputError, UnavailableError } from '../errors.js';
 import { loadNative, type NativeAddon } from '../native/addon.js';
+import { blake3MergeCvs } from './js/blake3.js';
 import type { BackendOptions, BatchControl, Capabilities, CpuBackendModule, HashAlgorithm, LeafBatch, LeafHasher, MerkleLeafSpec, ProbeResult } from './types.js';
 
 /** The SHA-256 functions of native/sha256_napi.cc. */
@@ -38,6 +39,8 @@ interface Blake3Api {
   blake3Bytes(data: Uint8Array, chunkCounter: number, output: 'cv' | 'digest', kernel?: string): Uint8Array;
   blake3Kernels(): string[];
   /** Absent from addons built before it (optional): the same leaves on native threads, off the JS thread. */
+  /** Optional: addons before it leave the merge to the JS reference. */
+  blake3MergeCvs?(cvs: Uint8Array, kernel?: string): Uint8Array;
   blake3LeavesAsync?(paths: string[], offsets: number[], lengths: number[], cvFlags: Uint8Array, out: Uint8Array, kernel?: string, identities?: Float64Array, control?: BatchControl, threads?: number): Promise<void>;
 }
 
@@ -229,6 +232,22 @@ class NativeLeafHasher implements LeafHasher {
       throw toModelsealError(e);
     }
     return NativeLeafHasher.split(out, n);
+  }
+
+  /**
+   * The digest of a file from its subtree CVs, merged by the addon (equal to the JS reference's
+   * blake3MergeCvs). An addon without blake3MergeCvs falls back to that reference.
+   */
+  mergeCvs(cvs: Uint8Array[]): Uint8Array {
+    const b3 = this.requireBlake3();
+    if (typeof b3.blake3MergeCvs !== 'function') return blake3MergeCvs(cvs);
+    if (cvs.length < 2) throw new RangeError('blake3MergeCvs: need at least two subtree CVs');
+    const all = new Uint8Array(32 * cvs.length);
+    cvs.forEach((cv, i) => {
+      if (cv.length !== 32) throw new RangeError('blake3MergeCvs: every CV is 32 bytes');
+      all.set(cv, 32 * i);
+    });
+    return callNative(() => b3.blake3MergeCvs!(all, this.kernels.blake3));
   }
 
   /** The addon arguments of sha256LeavesMerkle(Async) for a batch, and its output arrays. */

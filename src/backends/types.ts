@@ -50,6 +50,11 @@ export interface LeafHasher {
    */
   hashLeavesThreaded?(batch: LeafBatch, threads: number): Promise<Uint8Array[]>;
   /**
+   * Optional (native BLAKE3): the file digest from the CVs of its consecutive aligned subtree leaves
+   * (at least two), equal to `blake3MergeCvs` of the JS reference, computed in the backend's code.
+   */
+  mergeCvs?(cvs: Uint8Array[]): Uint8Array;
+  /**
    * Optional (native SHA-256): `hashLeaves` of 'digest' leaves plus, in the same read of the bytes, the
    * RFC 9162 leaf hashes SHA-256(0x00 ‖ bytes) of the Merkle leaves `merkle` names inside each range
    * (32 bytes each, ranges in order). A hasher without it leaves the Merkle leaves to its caller.

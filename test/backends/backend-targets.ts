@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { probeBackend } from '../../src/backends/dispatch.js';
 import { loadCpuBackend } from '../../src/backends/registry.js';
+import { loadNative } from '../../src/native/addon.js';
 import type { BackendName, HashAlgorithm, HashBackend, Leaf } from '../../src/backends/types.js';
 
 export interface Target {
@@ -32,8 +33,11 @@ export const ALL_TARGETS: BackendName[] = ['js', 'node-crypto', 'native', 'wasm'
  * hashLeavesMerkleThreaded (SHA-256 ranges with the RFC 9162 leaves of 1 KiB inside them, on 3
  * native threads: `hashModel(…, { merkleLeafBytes })`'s path): its digests go through the suite, and
  * each call also checks its leaf hashes against the pool's call (hashLeavesMerkle) and node:crypto.
+ * `native-threads` leaves the addon's choice for a shared file (mapped where its page cache maps
+ * cheaply, by pread blocks where not: blake3IoOptions sharedFiles 'auto'); `native-threads-read`
+ * forces the pread blocks ('read'), so both read paths of shared files go through the suite.
  */
-export const THREADED_TARGETS = ['native-threads', 'native-merkle-threads'] as const;
+export const THREADED_TARGETS = ['native-threads', 'native-threads-read', 'native-merkle-threads'] as const;
 
 const MERKLE_LEAF = 1024;
 
@@ -96,7 +100,26 @@ export async function openThreadedTarget(name: (typeof THREADED_TARGETS)[number]
     if (process.env.MODELSEAL_REQUIRE_NATIVE === '1') throw new Error('MODELSEAL_REQUIRE_NATIVE=1 but this addon build has no threaded BLAKE3 (blake3LeavesAsync)');
     return { skip: 'this addon build has no threaded BLAKE3 (blake3LeavesAsync): run `npm run build:native`' };
   }
-  return { name, algorithms, hashLeaves: (algorithm, leaves) => h.hashLeavesThreaded!({ algorithm, leaves }, 3), close: async () => {} };
+  if (name === 'native-threads') return { name, algorithms, hashLeaves: (algorithm, leaves) => h.hashLeavesThreaded!({ algorithm, leaves }, 3), close: async () => {} };
+  const load = loadNative();
+  if (!load.ok) return { skip: load.reason };
+  const io = (load.addon as unknown as { blake3IoOptions(m?: string, b?: number, shared?: string): { sharedFiles?: string } }).blake3IoOptions;
+  if (io().sharedFiles === undefined) return { skip: 'this addon build has no sharedFiles option (run `npm run build:native`)' };
+  return {
+    name,
+    // sharedFiles is BLAKE3's (SHA-256's threads read their own way): only BLAKE3 runs twice
+    algorithms: algorithms.filter((a) => a === 'blake3'),
+    // the worker copies the calling thread's read options when the call is made, before its first await
+    hashLeaves: async (algorithm, leaves) => {
+      io(undefined, undefined, 'read');
+      try {
+        return await h.hashLeavesThreaded!({ algorithm, leaves }, 3);
+      } finally {
+        io(undefined, undefined, 'auto');
+      }
+    },
+    close: async () => {},
+  };
 }
 
 export async function openTarget(name: BackendName): Promise<Target | { skip: string }> {

@@ -73,9 +73,11 @@ async function expectSame(t: Target, algorithm: HashAlgorithm, leaves: Leaf[]): 
   }
 }
 
+const isThreaded = (n: string): n is (typeof THREADED_TARGETS)[number] => (THREADED_TARGETS as readonly string[]).includes(n);
+
 for (const name of [...ALL_TARGETS, ...THREADED_TARGETS]) {
   describe(`backend ${name}`, async () => {
-    const opened = name === 'native-threads' || name === 'native-merkle-threads' ? await openThreadedTarget(name) : await openTarget(name);
+    const opened = isThreaded(name) ? await openThreadedTarget(name) : await openTarget(name);
     if ('skip' in opened) {
       it.skip(`unavailable here: ${opened.skip}`, () => {});
       return;

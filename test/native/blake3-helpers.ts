@@ -19,7 +19,8 @@ export interface Blake3Addon {
   blake3IoOptions(
     mode?: 'pread' | 'mmap',
     blockBytes?: number,
-  ): { mode: 'pread' | 'mmap'; blockBytes: number; preadBlockBytes: number; mmapWindowBytes: number };
+    sharedFiles?: 'auto' | 'map' | 'read',
+  ): { mode: 'pread' | 'mmap'; blockBytes: number; preadBlockBytes: number; mmapWindowBytes: number; sharedFiles: 'auto' | 'map' | 'read' };
   cpuFeatures(): { sse41: boolean; avx2: boolean; avx512f: boolean; avx512vl: boolean; arch: string };
 }
 

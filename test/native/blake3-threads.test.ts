@@ -5,7 +5,7 @@
  * leaves mapped once and shared by the threads; single-leaf files read per thread), with the same
  * error codes, progress in the control slot and abort through control slot 0.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,41 @@ describe.skipIf(!addon)(`native BLAKE3 on native threads (blake3LeavesAsync)${wh
       for (const threads of [1, 2, 5]) expect(await threadLeaves(leaves, threads, k), `${threads} threads`).toEqual(want);
     });
   }
+
+  // A shared file's leaf is hashed from the mapping, or by pread blocks where its page cache maps at
+  // small folios ('auto': decided per leaf by a fault count on two of its pages, for leaves of more
+  // than ~3 MiB); both forced ways must give the same bytes and codes. The 4 MiB leaves of a file
+  // written in 4 KiB writes (small folios) and of `big` (one write) take the probe under 'auto'.
+  for (const shared of ['map', 'read', 'auto'] as const) {
+    it(`shared files read as '${shared}': the same bytes, and FILE_CHANGED when planned past the end`, async () => {
+      const before = addon!.blake3IoOptions().sharedFiles;
+      expect(before).toBe('auto');
+      const pieces = join(dir.path, 'pieces.bin');
+      const fd = openSync(pieces, 'w');
+      const bytes = fill251(13 * MiB + 777, 4);
+      for (let o = 0; o < bytes.length; o += 4096) writeSync(fd, bytes, o, Math.min(4096, bytes.length - o));
+      closeSync(fd);
+      try {
+        expect(addon!.blake3IoOptions(undefined, undefined, shared).sharedFiles).toBe(shared);
+        const leaves = mixed();
+        for (const [path, size] of [[pieces, bytes.length], [big, SIZE]] as const) {
+          for (let o = 0; o < size; o += 4 * MiB) leaves.push({ path, offset: o, length: Math.min(4 * MiB, size - o), cv: true });
+        }
+        const want = syncLeaves(leaves);
+        for (const threads of [1, 2, 5]) expect(await threadLeaves(leaves, threads), `${threads} threads`).toEqual(want);
+        expect(await codeOf(threadLeaves([{ path: big, offset: 0, length: MiB, cv: true }, { path: big, offset: 9 * MiB, length: 2 * MiB, cv: true }], 2))).toBe('FILE_CHANGED');
+        const missing = join(dir.path, 'nope.bin');
+        expect(await codeOf(threadLeaves([{ path: missing, offset: 0, length: 1024, cv: true }, { path: missing, offset: 1024, length: 1, cv: true }], 2))).toBe('FILE_NOT_FOUND');
+      } finally {
+        addon!.blake3IoOptions(undefined, undefined, before);
+      }
+    });
+  }
+
+  it("refuses an unknown sharedFiles mode", () => {
+    expect(() => addon!.blake3IoOptions(undefined, undefined, 'nope' as 'auto')).toThrow(RangeError);
+    expect(addon!.blake3IoOptions().sharedFiles).toBe('auto');
+  });
 
   it('subtree CVs from 2 threads merge to the whole-file digest of @noble/hashes', async () => {
     const leaves: L[] = [];
