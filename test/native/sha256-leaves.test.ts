@@ -1,5 +1,6 @@
 /**
- * sha256Leaves: file ranges read by the addon itself (mmap windows by default, pread on request),
+ * sha256Leaves: file ranges read by the addon itself (by default mapped windows, each read by pread
+ * pieces instead where its page cache is in small folios; always mapped or always pread on request),
  * several leaves interleaved per call, on every runnable kernel; a sparse file over 4 GiB; errors.
  */
 import { spawn } from 'node:child_process';
@@ -10,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fill251, hex, tempDir } from '../helpers.js';
 import { addon, kernels, skipReason } from './native-sha256-helpers.js';
 
-type Io = 'mmap' | 'pread';
-const IO_MODES: Io[] = ['mmap', 'pread'];
+type Io = 'auto' | 'mmap' | 'pread';
+const IO_MODES: Io[] = ['auto', 'mmap', 'pread'];
 
 /** SHA-256 of bytes [offset, offset + length) of a file, read by Node (holes read as zeros). */
 function refRange(path: string, offset: number, length: number): string {
@@ -81,6 +82,52 @@ describe.skipIf(!addon)(`native sha256Leaves${addon ? '' : ` (skipped: ${skipRea
       a.sha256Leaves([file], [0], [FILE_BYTES], one, k);
       expect(hex(one)).toBe(refRange(file, 0, FILE_BYTES));
     });
+  });
+
+  // Each mapped window is probed under 'auto' (io.h mapping_cheap: one fault for two pages 1 MiB
+  // apart, i.e. large folios, keeps the mapping; else that window is read by pread pieces). A file
+  // written in 4 KiB writes sits in small folios, one written in 2 MiB writes in large folios where
+  // the file system keeps them (ext4 on Linux >= 6.16), so 'auto' takes both ways here, and lanes of
+  // one call mix them. Every forced choice must give the reference digests and the same codes.
+  it.each(IO_MODES)("a file in small and one in large folios read as '%s': reference digests, sync and on threads, and FILE_CHANGED past the end", async (io) => {
+    const MiB = 1024 * 1024;
+    const files: Array<[string, number]> = [];
+    for (const [name, write] of [['w4k.bin', 4096], ['w2m.bin', 2 * MiB]] as const) {
+      const p = join(dir.path, name);
+      const bytes = fill251(13 * MiB + 777, write);
+      const fd = openSync(p, 'w');
+      for (let o = 0; o < bytes.length; o += write) writeSync(fd, bytes, o, Math.min(write, bytes.length - o));
+      closeSync(fd);
+      files.push([p, bytes.length]);
+    }
+    // whole files, 4 MiB shards, and ranges at page-unaligned offsets, alternating between the files
+    const list: Array<[string, number, number]> = [];
+    for (const [p, size] of files) list.push([p, 0, size]);
+    for (let o = 0; o < files[0]![1]; o += 4 * MiB) for (const [p, size] of files) list.push([p, o, Math.min(4 * MiB, size - o)]);
+    for (const [p, size] of files) list.push([p, 12_345, 9 * MiB + 3], [p, 3 * MiB - 5, size - (3 * MiB - 5)], [p, 7, MiB + 64]);
+    const paths = list.map((l) => l[0]);
+    const offsets = list.map((l) => l[1]);
+    const lengths = list.map((l) => l[2]);
+    const want = list.map(([p, o, n]) => refRange(p, o, n));
+    const digests = (out: Uint8Array) => list.map((_, i) => hex(out.subarray(32 * i, 32 * i + 32)));
+    for (const k of kernels) {
+      // the default window, and 4 MiB windows that start off the 2 MiB grid within unaligned ranges
+      for (const chunk of [{}, { chunkBytes: 4 * MiB }]) {
+        const out = new Uint8Array(32 * list.length);
+        a.sha256Leaves(paths, offsets, lengths, out, k, { io, ...chunk });
+        expect(digests(out), `${k} ${JSON.stringify(chunk)}`).toEqual(want);
+      }
+      for (const threads of [1, 2, 3]) {
+        const out = new Uint8Array(32 * list.length);
+        await a.sha256LeavesAsync(paths, offsets, lengths, out, k, { io }, threads);
+        expect(digests(out), `${k} ${threads} threads`).toEqual(want);
+      }
+    }
+    for (const [p, size] of files) {
+      const past = () => a.sha256Leaves([p, p], [0, size - MiB], [2 * MiB, 2 * MiB], new Uint8Array(64), undefined, { io });
+      expect(past).toThrow(expect.objectContaining({ code: 'FILE_CHANGED', message: expect.stringContaining(p) }));
+      await expect(a.sha256LeavesAsync([p, p, p], [0, 4 * MiB, size - MiB], [4 * MiB, 4 * MiB, 2 * MiB], new Uint8Array(96), undefined, { io }, 2)).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+    }
   });
 
   it('hashes leaves across several files in one call (descriptor reuse per lane)', () => {
