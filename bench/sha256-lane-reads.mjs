@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// How the SHA-256 lanes read files, in-process, on the same bytes: mapped windows always ('mmap'),
-// pread pieces into per-lane buffers ('pread'), or the default per-window choice ('auto': a window
-// is hashed from its mapping where one fault maps two pages 1 MiB apart, i.e. PMD-mapped large
-// folios, else by pread pieces). User and sys CPU of each sha256LeavesAsync call
-// (process.resourceUsage), one leaf per file as files/sha256 plans them (or --shard-mib N: shards),
-// on --threads native threads (the CLI uses one per core), rounds interleaved, medians, digests
-// cross-checked. Run it on a model whose page cache is in 4 KiB folios (written through a pipe, like
-// /work/data/m2g-16f) and on a copy in large folios (bench/folio-copy.sh):
+// How the SHA-256 lanes read files, in-process, on the same bytes: mapped windows ('mmap', the
+// default) or pread pieces into per-lane buffers ('pread'). User and sys CPU of each
+// sha256LeavesAsync call (process.resourceUsage), one leaf per file as files/sha256 plans them (or
+// --shard-mib N: shards), on --threads native threads (the CLI uses one per core), rounds
+// interleaved, medians, digests cross-checked. Run it on a model whose page cache is in 4 KiB folios
+// (written through a pipe, like /work/data/m2g-16f) and on a copy in large folios
+// (bench/folio-copy.sh):
 //
 //   flock -x -w 900 /work/notes/bench.lock node bench/sha256-lane-reads.mjs [--dir D | --file F]
-//        [--threads 2] [--rounds 5] [--shard-mib N] [--modes mmap,pread,auto] [--out FILE]
+//        [--threads 2] [--rounds 5] [--shard-mib N] [--modes mmap,pread] [--out FILE]
+//
+// A third mode, 'auto' (each mapped window probed with BLAKE3's page-fault test and read by pread
+// where its page cache is in small folios), exists only in the addon of commit 522a274 (branch
+// s5-lanes), where it was measured and then removed: no gain on 4 KiB folios, a loss on large ones
+// (bench/results/sha256-lane-reads-s5-lanes-*-2026-12-05.json). Modes this addon does not know are
+// skipped with a line.
 //
 // MODELSEAL_MEMORY_POLICY is set to 'normal' unless given, so that a busy machine's low-memory
 // rule (native/read_policy.h) does not turn every mode into pread.
@@ -48,7 +53,7 @@ const bytes = lengths.reduce((a, b) => a + b, 0);
 const n = paths.length;
 const outBuf = new Uint8Array(32 * n);
 
-// 'auto' only where the addon knows it (older builds map or pread only).
+// Only the modes this addon knows.
 const supported = (io) => {
   try {
     addon.sha256Leaves([files[0]], [0], [0], new Uint8Array(32), undefined, { io });
@@ -57,7 +62,7 @@ const supported = (io) => {
     return false;
   }
 };
-const modes = opt('modes', 'mmap,pread,auto').split(',').filter((m) => supported(m) || (console.error(`skipping io '${m}': not known to this addon`), false));
+const modes = opt('modes', 'mmap,pread').split(',').filter((m) => supported(m) || (console.error(`skipping io '${m}': not known to this addon`), false));
 
 async function once(io) {
   const r0 = process.resourceUsage();
@@ -93,7 +98,7 @@ for (let i = 0; i < rounds; i++) {
 const per2g = 2 ** 31 / bytes;
 const med = (xs, f) => +median(xs.map((x) => x[f])).toFixed(3);
 const result = {
-  benchmark: 'sha256 lane reads (mmap / pread / auto), in-process, sha256LeavesAsync',
+  benchmark: 'sha256 lane reads (mmap / pread, and auto in commit 522a274), in-process, sha256LeavesAsync',
   at: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, kernel: release() },
   node: process.version,

@@ -17,7 +17,6 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -178,54 +177,6 @@ inline bool guard_sigbus(void (*fn)(void*), void* arg, void** fault_addr = nullp
   fn(arg);
   s.armed = 0;
   return true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Whether reading a mapped file range through its mapping costs less than copying it with pread.
-//
-// It depends on the page cache's folio size, which nothing reports to user space: large folios map
-// by PMD (one fault per 2 MiB, 2 MiB TLB entries) and cost almost nothing to map, while 4 KiB
-// folios (files written through a pipe or in small writes) fault every 64 KiB (the kernel's
-// fault-around), come through 4 KiB TLB entries and tear down 512 PTEs per 2 MiB at unmap.
-// Measured on the 2-vCPU EPYC Milan VM (6.18, ext4), 2 GiB hashed by one thread, in-process:
-// BLAKE3 on 2 MiB folios mapped 0.60 s CPU vs 0.74 s by 1 MiB pread (the copy); on 4 KiB folios
-// mapped 0.89-0.90 s vs 0.81 s by pread. SHA-256 lanes: figures at MmapSource (sha256_lanes.cc).
-//
-// The probe: touch the first 2 MiB-aligned file offset of the range and the page 1 MiB after it
-// and count this thread's page faults: a PMD-mapped large folio takes both with one fault, 4 KiB
-// folios (or a part of the file read back in small folios after memory pressure) take two, and a
-// major fault counts too. Decided per range, not per file: a file's page cache can be mixed.
-// `p` maps file bytes [offset, offset + len) (page-cache backed, readable); the two touched pages
-// would be read by the caller anyway. Ranges too short to hold the probe count as cheap (mapped,
-// as before the probe existed), and so does a platform without per-thread fault counts. False
-// when the touch raised SIGBUS (the file shrank): the caller's pread path then reports it.
-inline bool mapping_cheap(const uint8_t* p, uint64_t offset, uint64_t len) {
-#if defined(RUSAGE_THREAD)
-  constexpr uint64_t PMD = uint64_t(2) << 20;
-  const uint64_t a = (offset + PMD - 1) & ~(PMD - 1);
-  const uint64_t b = a + PMD / 2;
-  if (b >= offset + len) return true;
-  struct Touch {
-    const volatile uint8_t* a;
-    const volatile uint8_t* b;
-  } touch{p + (a - offset), p + (b - offset)};
-  struct rusage before, after;
-  if (::getrusage(RUSAGE_THREAD, &before) != 0) return true;
-  if (!guard_sigbus([](void* arg) {
-        const Touch* t = static_cast<const Touch*>(arg);
-        (void)*t->a;
-        (void)*t->b;
-      }, &touch))
-    return false;
-  if (::getrusage(RUSAGE_THREAD, &after) != 0) return true;
-  const long faults = (after.ru_minflt - before.ru_minflt) + (after.ru_majflt - before.ru_majflt);
-  return faults <= 1;
-#else
-  (void)p;
-  (void)offset;
-  (void)len;
-  return true;
-#endif
 }
 
 }  // namespace modelseal

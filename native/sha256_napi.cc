@@ -3,16 +3,14 @@
 // every C++ exception becomes a JS Error with a `code`, never a crash.
 //
 //   sha256Leaves(paths: string[], offsets: number[], lengths: number[], out: Uint8Array,
-//                kernel?: string, options?: { io?: 'auto' | 'mmap' | 'pread', chunkBytes?: number, control?: LeafBatch.control }): void
+//                kernel?: string, options?: { io?: 'pread' | 'mmap', chunkBytes?: number, control?: LeafBatch.control }): void
 //   sha256Bytes(data: Uint8Array, kernel?: string): Uint8Array            // 32 bytes
 //   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array    // 32 * n bytes
 //   sha256Kernels(): string[]          // runnable here, best first
 //   sha256DefaultKernel(): string
 //   sha256DefaultKernelReason(): string   // the CPU-feature rule that chose it
-// `options` of sha256Leaves is for tests and benchmarks: io 'auto' (default: mapped windows, each read
-// by pread pieces instead where its page cache is in small folios), 'mmap' (every window hashed from
-// the page cache, no copy; truncation → FILE_CHANGED) or 'pread' (copy into aligned buffers), and the
-// per-lane window.
+// `options` of sha256Leaves is for benchmarks: io 'mmap' (default: hash from the page cache, no
+// copy; truncation → FILE_CHANGED) or 'pread' (copy into aligned buffers), and the per-lane window.
 #include "progress_napi.h"
 
 #include <atomic>
@@ -46,7 +44,7 @@ uint64_t byte_count(Napi::Env env, Napi::Value v, const char* name, uint32_t i) 
 struct ParsedSha256 {
   std::vector<sha256::FileLeaf> leaves;
   const Kernel* kernel = nullptr;
-  sha256::IoMode mode = sha256::IoMode::kAuto;
+  sha256::IoMode mode = sha256::IoMode::kMmap;
   size_t chunk = 0;
   BatchProgress control;
   Napi::Value control_obj;
@@ -70,7 +68,7 @@ ParsedSha256 parse_sha256_leaves(const Napi::CallbackInfo& info) {
                          std::to_string(out.ByteLength()) + ")");
     const Kernel& k = sha256_kernel_arg(env, info[4]);
 
-    sha256::IoMode mode = sha256::IoMode::kAuto;
+    sha256::IoMode mode = sha256::IoMode::kMmap;
     size_t chunk = 0;
     BatchProgress control;
     const double* ids = nullptr;
@@ -83,8 +81,7 @@ ParsedSha256 parse_sha256_leaves(const Napi::CallbackInfo& info) {
       if (!io.IsUndefined()) {
         const std::string s = io.IsString() ? io.As<Napi::String>().Utf8Value() : "";
         if (s == "pread") mode = sha256::IoMode::kPread;
-        else if (s == "mmap") mode = sha256::IoMode::kMmap;
-        else if (s != "auto") bad_range(env, "options.io must be 'auto', 'mmap' or 'pread'");
+        else if (s != "mmap") bad_range(env, "options.io must be 'pread' or 'mmap'");
       }
       Napi::Value cb = o.Get("chunkBytes");
       if (!cb.IsUndefined()) {

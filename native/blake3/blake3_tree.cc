@@ -7,6 +7,7 @@
 #include <string>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "io.h"
@@ -386,11 +387,49 @@ FileMapping::FileMapping(const Fd& fd) {
   data_ = static_cast<const uint8_t*>(p);
 }
 
+namespace {
+
+struct TouchJob {
+  const volatile uint8_t* a;
+  const volatile uint8_t* b;
+};
+
+void touch_two(void* arg) {
+  const TouchJob* job = static_cast<const TouchJob*>(arg);
+  (void)*job->a;
+  (void)*job->b;
+}
+
+}  // namespace
+
 bool FileMapping::range_cheap(uint64_t offset, uint64_t len) const {
   if (data_ == nullptr) return false;
-  if (offset >= size_) return true;  // nothing mapped to probe: too short, as mapping_cheap says
-  // The probe and its measured reasons: mapping_cheap (io.h), shared with the SHA-256 lanes.
-  return mapping_cheap(data_ + offset, offset, std::min(len, size_ - offset));
+#if defined(RUSAGE_THREAD)
+  // Touch the first 2 MiB-aligned offset of the range and the page 1 MiB after it, and count this
+  // thread's page faults: a page cache of 2 MiB folios maps both with one fault (a PMD), 4 KiB folios
+  // take two (the kernel's fault-around maps 64 KiB per fault), as does a part of the file read back
+  // in small folios. Per range, not per file: a file's page cache can be mixed after memory pressure.
+  // Measured on the 2-vCPU EPYC Milan VM (6.18, ext4), 2 GiB hashed by one thread, in-process:
+  // 2 MiB folios (written in 2 MiB blocks) mapped 0.60 s CPU vs 0.74 s by 1 MiB pread (the copy);
+  // 4 KiB folios (written through a pipe) mapped 0.89-0.90 s vs 0.81 s by pread (faults and PTE
+  // teardown in sys, and 0.09 s more user time: the mapped bytes come through 4 KiB TLB entries).
+  constexpr uint64_t PMD = uint64_t(2) << 20;
+  const uint64_t a = (offset + PMD - 1) & ~(PMD - 1);
+  const uint64_t b = a + PMD / 2;
+  // Too short to hold the probe: mapped, as before (the tail of a file, small leaves).
+  if (b >= offset + len || b >= size_) return true;
+  struct rusage before, after;
+  if (::getrusage(RUSAGE_THREAD, &before) != 0) return true;
+  TouchJob job{data_ + a, data_ + b};
+  if (!guard_sigbus(touch_two, &job)) return false;  // shrunk already: the pread path reports it
+  if (::getrusage(RUSAGE_THREAD, &after) != 0) return true;
+  const long faults = (after.ru_minflt - before.ru_minflt) + (after.ru_majflt - before.ru_majflt);
+  return faults <= 1;
+#else
+  (void)offset;
+  (void)len;
+  return true;
+#endif
 }
 
 FileMapping::~FileMapping() {

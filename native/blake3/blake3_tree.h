@@ -87,7 +87,7 @@ void merge_cvs(const Kernel& k, const uint8_t* cvs, size_t n, uint8_t out[OUT_LE
 // multiples of CHUNK_LEN, so that every block or window but a range's last is whole subtrees.
 enum class IoMode { Pread, Mmap };
 // How blake3LeavesAsync reads a file that several of its leaves share: mapped once (Map), by pread
-// blocks (Read), or mapped only when FileMapping::range_cheap says so (Auto, the default).
+// blocks (Read), or mapped only when FileMapping::probe_cheap says so (Auto, the default).
 enum class SharedReads { Auto, Map, Read };
 struct IoOptions {
   // Mmap: ranges of at least one window are hashed straight from the page cache, mapped window by

@@ -257,20 +257,14 @@ struct PreadSource : PlainAccess {
 // Reads of the mapping run under guard_sigbus so that a file truncated meanwhile is FILE_CHANGED,
 // not a crash. Pieces under kMinMapBytes are copied with pread instead: mmap + munmap cost more than the copy below about 1 MiB (measured here: 16 KiB
 // leaves 0.9 vs 1.8 GB/s, 1 MiB equal, 4 MiB 2.4 vs 1.9); so are files that cannot be mapped.
-// With `probe` (IoMode::kAuto, the default) each mapped window is first probed (mapping_cheap, io.h):
-// where its page cache is in small folios the window is unmapped again and read by pread pieces of
-// `piece` bytes instead (figures at IoMode in sha256_lanes.h).
 struct MmapSource {
   static constexpr size_t kMinMapBytes = size_t(1) << 20;
   const FileLeaf* leaves;
   size_t window;
-  bool probe = false;
-  size_t piece = 0;
   LaneFiles files;
   void* base[kMaxLanes] = {};
   size_t len[kMaxLanes] = {};
   size_t job_of[kMaxLanes] = {};
-  uint64_t pread_until[kMaxLanes] = {};  // the lane reads its leaf by pread pieces up to this position
   ~MmapSource() {
     for (int i = 0; i < kMaxLanes; ++i) unmap(i);
   }
@@ -281,7 +275,6 @@ struct MmapSource {
   uint64_t begin(int lane, size_t job) {
     Fd& fd = files.open(lane, leaves[job]);
     job_of[lane] = job;
-    pread_until[lane] = 0;
     if (leaves[job].length < kMinMapBytes) return leaves[job].length;  // read by pread only
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) throw IoError("IO_ERROR", "cannot stat " + fd.path() + ": " + std::strerror(errno));
@@ -289,43 +282,25 @@ struct MmapSource {
       throw IoError("FILE_CHANGED", fd.path() + " is shorter than the range planned for it: it changed after the model was listed; hash it again once nothing is writing to it");
     return leaves[job].length;
   }
-  // The next at most `span` bytes of the leaf at `pos`, copied with pread.
-  const uint8_t* read(int lane, size_t job, uint64_t pos, uint64_t span, size_t* got) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(span, piece));
-    batch_progress(n);
-    AlignedBuffer& buf = lane_buffer(lane, n);
-    files.fd[lane]->pread_full(buf.data(), n, leaves[job].offset + pos);
-    *got = n;
-    return buf.data();
-  }
   const uint8_t* fetch(int lane, size_t job, uint64_t pos, uint64_t rest, size_t* got) {
     unmap(lane);
-    if (pos < pread_until[lane]) return read(lane, job, pos, pread_until[lane] - pos, got);
     const size_t n = static_cast<size_t>(std::min<uint64_t>(rest, window));
+    batch_progress(n);
     const uint64_t off = leaves[job].offset + pos;
     const uint64_t aligned = off & ~uint64_t(4095);
     const size_t delta = static_cast<size_t>(off - aligned);
+    *got = n;
     void* p = n < kMinMapBytes ? MAP_FAILED
                                : ::mmap(nullptr, delta + n, PROT_READ, MAP_PRIVATE, files.fd[lane]->get(),
                                         static_cast<off_t>(aligned));
     if (p == MAP_FAILED) {  // small, or not mappable: copy
-      batch_progress(n);
       AlignedBuffer& buf = lane_buffer(lane, n);
       files.fd[lane]->pread_full(buf.data(), n, off);
-      *got = n;
       return buf.data();
     }
-    const uint8_t* data = static_cast<const uint8_t*>(p) + delta;
-    if (probe && !mapping_cheap(data, off, n)) {  // small folios: this window by pread pieces
-      ::munmap(p, delta + n);
-      pread_until[lane] = pos + n;
-      return read(lane, job, pos, n, got);
-    }
-    batch_progress(n);
     base[lane] = p;
     len[lane] = delta + n;
-    *got = n;
-    return data;
+    return static_cast<const uint8_t*>(p) + delta;
   }
 
   struct CompressArgs {
@@ -354,9 +329,6 @@ struct MmapSource {
     }, &a);
   }
   void guarded(void (*fn)(void*), void* arg) {
-    bool mapped = false;  // no lane mapped (all read by pread): nothing can fault, skip the guard's sigsetjmp
-    for (int i = 0; i < kMaxLanes; ++i) mapped = mapped || base[i] != nullptr;
-    if (!mapped) return fn(arg);
     void* fault = nullptr;
     if (guard_sigbus(fn, arg, &fault)) return;
     std::string path = "a file";
@@ -380,7 +352,7 @@ size_t default_chunk_bytes(const Kernel& k, IoMode mode) {
   // mmap: windows as large as possible (fewer mmap/munmap calls: 16 MiB windows hashed 16 MiB
   // leaves at the in-memory rate, 4 MiB ones ~5% slower), but at most 32 MiB mapped per thread,
   // since mapped page-cache pages count in the process's RSS.
-  if (mode != IoMode::kPread) {
+  if (mode == IoMode::kMmap) {
     const size_t per = (size_t(32) << 20) / static_cast<size_t>(k.widths[0]);
     return std::min<size_t>(std::max<size_t>(per, size_t(2) << 20), size_t(16) << 20);
   }
@@ -393,17 +365,15 @@ void hash_file_leaves(const Kernel& k, const FileLeaf* leaves, size_t n, uint8_t
                       size_t chunk_bytes) {
   // Memory short: small pread pieces with bounded readahead instead of mapped windows (read_policy.h).
   const bool low_memory = low_memory_reads();
-  if (low_memory && mode != IoMode::kPread) {
+  if (low_memory && mode == IoMode::kMmap) {
     mode = IoMode::kPread;
     chunk_bytes = default_chunk_bytes(k, mode);
   }
   chunk_bytes = std::max<size_t>(chunk_bytes & ~size_t(4095), 4096);  // whole pages, so whole blocks
-  if (mode != IoMode::kPread) {
+  if (mode == IoMode::kMmap) {
     MmapSource src;
     src.leaves = leaves;
     src.window = chunk_bytes;
-    src.probe = mode == IoMode::kAuto;
-    src.piece = default_chunk_bytes(k, IoMode::kPread);
     Scheduler<MmapSource>(k, src, n, out).run();
   } else {
     PreadSource src;

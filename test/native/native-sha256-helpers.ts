@@ -11,8 +11,8 @@ import { loadNative } from '../../src/native/addon.js';
 import { VECTORS_DIR } from '../helpers.js';
 
 export interface Sha256Addon {
-  sha256Leaves(paths: string[], offsets: number[], lengths: number[], out: Uint8Array, kernel?: string, options?: { io?: 'auto' | 'mmap' | 'pread'; chunkBytes?: number }): void;
-  sha256LeavesAsync(paths: string[], offsets: number[], lengths: number[], out: Uint8Array, kernel?: string, options?: { io?: 'auto' | 'mmap' | 'pread'; chunkBytes?: number }, threads?: number): Promise<void>;
+  sha256Leaves(paths: string[], offsets: number[], lengths: number[], out: Uint8Array, kernel?: string, options?: { io?: 'pread' | 'mmap'; chunkBytes?: number }): void;
+  sha256LeavesAsync(paths: string[], offsets: number[], lengths: number[], out: Uint8Array, kernel?: string, options?: { io?: 'mmap' | 'pread'; chunkBytes?: number }, threads?: number): Promise<void>;
   sha256Bytes(data: Uint8Array, kernel?: string): Uint8Array;
   sha256BytesMulti(datas: Uint8Array[], kernel?: string): Uint8Array;
   sha256Kernels(): string[];

@@ -1,6 +1,5 @@
 /**
- * sha256Leaves: file ranges read by the addon itself (by default mapped windows, each read by pread
- * pieces instead where its page cache is in small folios; always mapped or always pread on request),
+ * sha256Leaves: file ranges read by the addon itself (mmap windows by default, pread on request),
  * several leaves interleaved per call, on every runnable kernel; a sparse file over 4 GiB; errors.
  */
 import { spawn } from 'node:child_process';
@@ -11,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fill251, hex, tempDir } from '../helpers.js';
 import { addon, kernels, skipReason } from './native-sha256-helpers.js';
 
-type Io = 'auto' | 'mmap' | 'pread';
-const IO_MODES: Io[] = ['auto', 'mmap', 'pread'];
+type Io = 'mmap' | 'pread';
+const IO_MODES: Io[] = ['mmap', 'pread'];
 
 /** SHA-256 of bytes [offset, offset + length) of a file, read by Node (holes read as zeros). */
 function refRange(path: string, offset: number, length: number): string {
@@ -84,11 +83,10 @@ describe.skipIf(!addon)(`native sha256Leaves${addon ? '' : ` (skipped: ${skipRea
     });
   });
 
-  // Each mapped window is probed under 'auto' (io.h mapping_cheap: one fault for two pages 1 MiB
-  // apart, i.e. large folios, keeps the mapping; else that window is read by pread pieces). A file
-  // written in 4 KiB writes sits in small folios, one written in 2 MiB writes in large folios where
-  // the file system keeps them (ext4 on Linux >= 6.16), so 'auto' takes both ways here, and lanes of
-  // one call mix them. Every forced choice must give the reference digests and the same codes.
+  // The page cache of a file written in 4 KiB writes is in small folios, that of one written in
+  // 2 MiB writes in large folios where the file system keeps them (ext4 on Linux >= 6.16): mapped
+  // windows then fault every 64 KiB or once per 2 MiB (PMD), in one call's lanes side by side.
+  // Both read paths must give the reference digests and the same codes either way.
   it.each(IO_MODES)("a file in small and one in large folios read as '%s': reference digests, sync and on threads, and FILE_CHANGED past the end", async (io) => {
     const MiB = 1024 * 1024;
     const files: Array<[string, number]> = [];
