@@ -648,7 +648,8 @@ export class VerifiedModel {
    * unit rejects with RANGE_MISMATCH (naming file, range and tensors) after every chunk before it,
    * of this file and of earlier ones, was handed out. Stopping early (`break`, `return()`) is safe
    * with units of the next file in flight; {@link close} waits for them. With `reuseBuffers: true`
-   * a chunk's bytes are valid only until the next chunk is asked for.
+   * a chunk's bytes are valid only until the next chunk is asked for. Memory stays bounded as for
+   * {@link chunks} (SHA-256 batches are twice as large here: see NATIVE_MULTI_FILE_BATCH_SCALE).
    *
    * @example
    * for await (const { path, offset, bytes } of m.chunksOfFiles(undefined, { reuseBuffers: true })) load(path, offset, bytes);
