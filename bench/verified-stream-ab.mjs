@@ -5,14 +5,16 @@
 // and `reuse` (pool workers, verifier 'pool', without and with reuseBuffers) and `thread`
 // (workers: 0), `npread` (as `native`, with MODELSEAL_MEMORY_POLICY=low: the native threads pread
 // into the ring instead of copying from the mapped file as they hash, SHA-256's default since the
-// s5-fused branch; BLAKE3 preads either way), same
+// s5-fused branch; BLAKE3 preads either way), `files` (as `native`, through one
+// `chunksOfFiles(undefined, { reuseBuffers: true })` over the whole model: the next file's first
+// batches go out while the current file's last ones run; `native` is the per-file loop), same
 // algorithm and cores, alternating in one process (a loaded machine drifts between separate runs):
 // median wall and CPU (user + system, all threads) seconds, GB/s, and reads per model byte
 // (/proc/self/io rchar). Signs DIR with --merkle (1 MiB leaves) first, per hash, into a temp dir.
 // Needs `npm run build:ts`.
 //
 //   flock -x -w 900 /work/notes/bench.lock node bench/verified-stream-ab.mjs DIR [RUNS=3] [OUT.json]
-// VARIANTS=hash,native,npread (comma list) runs only those (hash is always run: the ratios need it).
+// VARIANTS=hash,native,files,npread (comma list) runs only those (hash is always run: the ratios need it).
 // reads/byte is /proc/self/io rchar, which counts read()/pread() bytes only: a mapped file's page
 // faults are not in it (hash's 0, and the mapped native path's ~0), so the bench also reports the
 // process's major faults (pages a mapping had to bring in from storage; 0 for a page-cached model)
@@ -42,8 +44,8 @@ try {
     const sig = join(tmp, `${hash}.sig`);
     const signed = await ms.signModel(dir, { privateKey: join(tmp, 'k.pem'), output: sig, hash, merkle: true });
     const bytes = signed.hashing.bytes;
-    const wanted = new Set(['hash', ...(process.env.VARIANTS ?? 'native,npread,owned,pool,reuse,thread').split(',')]);
-    const runs = Object.fromEntries(['hash', 'native', 'npread', 'owned', 'pool', 'reuse', 'thread'].filter((k) => wanted.has(k)).map((k) => [k, []]));
+    const wanted = new Set(['hash', ...(process.env.VARIANTS ?? 'native,files,npread,owned,pool,reuse,thread').split(',')]);
+    const runs = Object.fromEntries(['hash', 'native', 'files', 'npread', 'owned', 'pool', 'reuse', 'thread'].filter((k) => wanted.has(k)).map((k) => [k, []]));
     const time = async (k, fn) => {
       if (!runs[k]) return;
       const c0 = process.cpuUsage();
@@ -63,6 +65,11 @@ try {
     for (let i = 0; i < RUNS; i++) {
       await time('hash', () => ms.hashModel(dir, { hash }));
       await time('native', stream(cores, true, 'native'));
+      await time('files', async () => {
+        const m = await ms.openVerified(dir, { signature: sig, publicKey: join(tmp, 'p.pem'), workers: cores, verifier: 'native' });
+        for await (const c of m.chunksOfFiles(undefined, { reuseBuffers: true })) void c;
+        await m.close();
+      });
       await time('npread', async () => {
         process.env.MODELSEAL_MEMORY_POLICY = 'low';
         try {

@@ -81,7 +81,7 @@ export type { DoctorReport } from './engine/doctor.js';
 export { openVerified, verifyTensors, VerifiedModel, MAX_UNIT_BYTES } from './verify/open-verified.js';
 export { loadOpenVerified } from './verify/index.js';
 export type { OpenVerifiedModule } from './verify/index.js';
-export type { OpenVerifiedOptions, ChunkOptions, GpuLeafLayout, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
+export type { OpenVerifiedOptions, ChunkOptions, VerifiedChunk, GpuLeafLayout, Granularity, VerifiedFileInfo, VerifiedReadStats, TensorVerdict, VerifyTensorsResult } from './verify/open-verified.js';
 export { verifyCompanion, findCompanion, inspectCompanion } from './verify/companion.js';
 export type { VerifiedCompanion, CompanionInspection } from './verify/companion.js';
 export type { CompanionVerdict } from './verify/companion-check.js';

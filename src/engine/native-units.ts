@@ -46,19 +46,42 @@ export function nativeUnitsApi(): VerifiedUnitsApi | undefined {
   return api ?? undefined;
 }
 
-/** A batch read and hashed: unit k's bytes and its 32-byte digest. */
+/**
+ * A batch read and hashed: unit k's bytes are `views[k]`, its 32-byte digest `digests[32k, 32k + 32)`.
+ * With `reuse` the whole object (buffer, views, digests, argument arrays) is the ring slot's and is
+ * handed out again for a later batch of the same layout once {@link NativeUnitRing.release} took it
+ * back: the consumer reads it only until then.
+ */
 export interface NativeBatch {
   /** The whole batch buffer (give it back with {@link NativeUnitRing.release} once no one reads it). */
   buffer: ArrayBuffer;
-  units: Array<{ bytes: Buffer; digest: Uint8Array }>;
+  /** Unit k's bytes (a view of `buffer`). */
+  views: Buffer[];
+  /** 32 bytes per unit, in unit order. */
+  digests: Uint8Array;
 }
 
-/** Batches of verified-read units hashed by native threads, over a ring of reused buffers. */
+/** A ring slot: a batch buffer with its argument arrays and unit views, reused as one. */
+interface Slot extends NativeBatch {
+  offsets: Float64Array;
+  lengths: Float64Array;
+  modes: Uint8Array;
+  bytes: Uint8Array;
+}
+
+/**
+ * Batches of verified-read units hashed by native threads, over a ring of reused buffers.
+ *
+ * Measured reason for reusing the whole slot (views and argument arrays, not only the buffer): the
+ * JS thread shares the cores with the hashing threads, and per 1 MiB unit it spent ~30 µs (0.06-0.09
+ * CPU-s per 2 GiB, /proc/self/task per-thread CPU on a 2-vCPU EPYC Milan), part of it allocating a
+ * Buffer view, a digest subarray and three typed arrays per batch (see docs/companion.md).
+ */
 export class NativeUnitRing {
-  /** Buffers of settled batches whose bytes nobody reads any more, by size. */
-  private readonly free: ArrayBuffer[] = [];
-  /** Buffers handed out by {@link hash} with `reuse`, the only ones {@link release} takes back. */
-  private readonly recyclable = new WeakSet<ArrayBuffer>();
+  /** Slots of settled batches whose bytes nobody reads any more. */
+  private readonly free: Slot[] = [];
+  /** Slots handed out by {@link hash} with `reuse`, the only ones {@link release} takes back. */
+  private readonly recyclable = new WeakMap<ArrayBuffer, Slot>();
 
   /** @param threads native threads per batch (≥ 1). */
   constructor(
@@ -66,26 +89,51 @@ export class NativeUnitRing {
     private readonly threads: number,
   ) {}
 
+  /** A free slot laid out exactly as `units` (same lengths), else one of the same size relaid, else a new one. */
+  private slot(units: ReadonlyArray<{ offset: number; length: number }>, total: number, reuse: boolean): Slot {
+    if (reuse) {
+      let fit = -1;
+      for (let i = 0; i < this.free.length; i++) {
+        const f = this.free[i]!;
+        if (f.buffer.byteLength !== total || f.views.length !== units.length) continue;
+        fit = i;
+        if (f.views.every((v, k) => v.length === units[k]!.length)) break;
+      }
+      if (fit >= 0) {
+        const f = this.free.splice(fit, 1)[0]!;
+        if (!f.views.every((v, k) => v.length === units[k]!.length)) f.views = viewsOf(f.buffer, units);
+        return f;
+      }
+    }
+    const buffer = this.api.alignedBuffer(Math.max(1, total));
+    const n = units.length;
+    return { buffer, bytes: new Uint8Array(buffer), views: viewsOf(buffer, units), digests: new Uint8Array(32 * n), offsets: new Float64Array(n), lengths: new Float64Array(n), modes: new Uint8Array(n) };
+  }
+
   /**
    * Reads and hashes consecutive units of `fd` (all of one algorithm) into one buffer. With `reuse`
-   * the buffer may come from the ring and may go back to it through {@link release}; without, it
+   * the batch may come from the ring and may go back to it through {@link release}; without, it
    * is the caller's to keep. The promise settles only after every native thread stopped writing.
    */
-  async hash(fd: number, units: Array<{ offset: number; length: number }>, kind: NativeUnitKind[], reuse: boolean): Promise<NativeBatch> {
-    const total = units.reduce((a, u) => a + u.length, 0);
-    const k = this.free.findIndex((b) => b.byteLength === total);
-    const buffer = reuse && k >= 0 ? this.free.splice(k, 1)[0]! : this.api.alignedBuffer(Math.max(1, total));
-    const out = new Uint8Array(32 * units.length);
+  async hash(fd: number, units: ReadonlyArray<{ offset: number; length: number }>, kind: readonly NativeUnitKind[], reuse: boolean): Promise<NativeBatch> {
+    let total = 0;
+    for (const u of units) total += u.length;
+    const s = this.slot(units, total, reuse);
+    for (let i = 0; i < units.length; i++) {
+      s.offsets[i] = units[i]!.offset;
+      s.lengths[i] = units[i]!.length;
+      s.modes[i] = kind[i]!.mode;
+    }
     const algorithm = kind[0]!.algorithm;
     try {
       await this.api.verifiedUnitsAsync(
         fd,
-        Float64Array.from(units, (u) => u.offset),
-        Float64Array.from(units, (u) => u.length),
-        Uint8Array.from(kind, (x) => x.mode),
+        s.offsets,
+        s.lengths,
+        s.modes,
         algorithm,
-        new Uint8Array(buffer),
-        out,
+        s.bytes,
+        s.digests,
         this.threads,
         forcedKernels()[algorithm], // MODELSEAL_NATIVE_KERNELS, as hashing honours it
       );
@@ -95,16 +143,8 @@ export class NativeUnitRing {
       if ((e as { code?: string }).code === 'IO_ERROR') throw new InputError('FILE_UNREADABLE', (e as Error).message, { cause: e });
       throw fromNativeError(e, 'verified read');
     }
-    if (reuse) this.recyclable.add(buffer);
-    let at = 0;
-    return {
-      buffer,
-      units: units.map((u, i) => {
-        const bytes = Buffer.from(buffer, at, u.length);
-        at += u.length;
-        return { bytes, digest: out.subarray(32 * i, 32 * i + 32) };
-      }),
-    };
+    if (reuse) this.recyclable.set(s.buffer, s);
+    return s;
   }
 
   /**
@@ -114,7 +154,19 @@ export class NativeUnitRing {
    * native thread still writing.
    */
   release(buffer: ArrayBuffer, keep: number): void {
-    if (!this.recyclable.delete(buffer)) return;
-    if (this.free.length < keep) this.free.push(buffer);
+    const s = this.recyclable.get(buffer);
+    if (!s) return;
+    this.recyclable.delete(buffer);
+    if (this.free.length < keep) this.free.push(s);
   }
+}
+
+/** Buffer views of consecutive units laid out from the start of `buffer`. */
+function viewsOf(buffer: ArrayBuffer, units: ReadonlyArray<{ length: number }>): Buffer[] {
+  let at = 0;
+  return units.map((u) => {
+    const b = Buffer.from(buffer, at, u.length);
+    at += u.length;
+    return b;
+  });
 }

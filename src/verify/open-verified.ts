@@ -64,6 +64,18 @@ const POOL_BATCH_BYTES = 4 * 1024 * 1024;
  * Memory: (calls + NATIVE_EXTRA_BATCHES + 1) batches per stream (16 MiB on 2 cores).
  */
 const NATIVE_BATCH_BYTES = 2 * 1024 * 1024;
+/**
+ * chunksOfFiles over several files, SHA-256 units: batches twice as large (4 MiB per thread). The
+ * drain that made 4 MiB lose for a per-file stream happens there once per stream, not at each file
+ * end, and fewer batches mean fewer calls and wake-ups of the calling thread. Measured
+ * (bench/verified-stream-threads.mjs, `files` rows, 2-vCPU EPYC Milan, load 0.9-3.3, 2 MiB against
+ * 4 MiB in alternating processes, two rounds of 9 runs): SHA-256 82.7 / 82.6 → 85.0 / 85.1 % of
+ * `hash` (cores busy 1.80-1.81 → 1.87); BLAKE3 86.2 / 84.4 → 83.9 / 82.6 % (its pool threads' CPU
+ * rose 0.89-0.90 → 0.95 s), so BLAKE3 keeps 2 MiB. 4 MiB with only two extra batches (the memory of
+ * 2 MiB with five) lost for both (72-82 %). Memory: (calls + NATIVE_EXTRA_BATCHES + 1) × 4 MiB
+ * per thread (32 MiB on 2 cores).
+ */
+const NATIVE_MULTI_FILE_BATCH_SCALE = 2;
 const NATIVE_EXTRA_BATCHES = 5;
 const NATIVE_CALLS = 3; // libuv's pool has 4 threads: one stays free for the consumer's own file reads
 /** Units above this go to the pool (a shard-granular file's shards can be up to MAX_UNIT_BYTES). */
@@ -154,6 +166,21 @@ interface FileState {
   index?: Promise<TensorIndex>;
   indexValue?: TensorIndex;
   indexing?: boolean;
+}
+
+/** One byte range of one file in a verified stream. */
+interface StreamSegment {
+  st: FileState;
+  start: number;
+  end: number;
+}
+
+/** A chunk of {@link VerifiedModel.chunksOfFiles}: verified bytes [offset, offset + bytes.length) of `path`. */
+export interface VerifiedChunk {
+  /** The file's name in the manifest (as {@link VerifiedModel.files} lists it). */
+  path: string;
+  offset: number;
+  bytes: Buffer;
 }
 
 function rangeError(what: string): InputError {
@@ -392,31 +419,47 @@ export class VerifiedModel {
 
   /**
    * Reads and hashes consecutive units on the addon's native threads into one batch buffer (from
-   * the ring with `reuse`); one promise per unit, settled like {@link unit}'s: the bytes it resolves
-   * to are the bytes hashed, handed out only once their digest equals the signed value.
+   * the ring with `reuse`). One promise for the batch, resolving to each unit's verified bytes or
+   * its RANGE_MISMATCH (a unit's bytes are handed out only once its digest equals the signed
+   * value); a read failure rejects the whole batch.
+   *
+   * One promise per batch, not per unit: per-unit `then` chains cost the JS thread, which shares
+   * the cores with the hashing threads (docs/companion.md, "Main-thread cost").
    */
-  private nativeUnits(st: FileState, us: Unit[], kinds: NativeUnitKind[], reuse: boolean): Array<Promise<Buffer>> {
+  private nativeUnits(st: FileState, us: Unit[], kinds: NativeUnitKind[], reuse: boolean): Promise<Array<Buffer | ModelsealError>> {
     this.ring ??= new NativeUnitRing(nativeUnitsApi()!, this.nativeShape().threads);
-    const targets = us.map((u) => this.target(st, u));
     const batch = this.ring.hash(st.fd, us.map((u) => ({ offset: u.start, length: u.end - u.start })), kinds, reuse);
     this.inFlight.add(batch);
-    const settled = batch.finally(() => this.inFlight.delete(batch));
-    return us.map((u, k) =>
-      settled.then(
-        (b) => {
-          const r = b.units[k]!;
-          const t = targets[k]!.expected;
+    return batch.then(
+      async (b) => {
+        this.inFlight.delete(batch);
+        const out: Array<Buffer | ModelsealError> = new Array(us.length);
+        const d = b.digests;
+        const entries = st.leaf && st.leaf.entries.length > 0 ? st.leaf.entries : undefined;
+        for (let k = 0; k < us.length; k++) {
+          const u = us[k]!;
+          const t = entries ? entries[u.index]! : this.target(st, u).expected;
+          // the digests are of public signed data: an XOR-accumulate compare (no early exit, no
+          // per-unit subarray for timingSafeEqual) is as constant-time as needed here
+          let diff = t.length ^ 32;
+          for (let j = 0; j < 32 && j < t.length; j++) diff |= d[32 * k + j]! ^ t[j]!;
           this.stats.unitsOnWorkers++;
           this.stats.unitsNative++;
-          // ring bytes are overwritten after the consumer moves on: never cached
-          return this.accept(st, u, r.bytes, r.digest.length === t.length && timingSafeEqual(r.digest, t), !reuse);
-        },
-        (e: unknown) => {
-          if (e instanceof ModelsealError && e.code === 'FILE_CHANGED') throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name }, cause: e });
-          if (e instanceof ModelsealError && e.code === 'FILE_UNREADABLE') throw new InputError('FILE_UNREADABLE', `${st.name}: ${e.message}.`, { cause: e });
-          throw e;
-        },
-      ),
+          try {
+            // ring bytes are overwritten after the consumer moves on: never cached
+            out[k] = diff === 0 ? this.acceptSync(st, u, b.views[k]!, !reuse) : await this.accept(st, u, b.views[k]!, false);
+          } catch (e) {
+            out[k] = e as ModelsealError;
+          }
+        }
+        return out;
+      },
+      (e: unknown) => {
+        this.inFlight.delete(batch);
+        if (e instanceof ModelsealError && e.code === 'FILE_CHANGED') throw new VerificationError('FILE_SIZE_MISMATCH', `${st.name} became shorter while being read.`, { details: { file: st.name }, cause: e });
+        if (e instanceof ModelsealError && e.code === 'FILE_UNREADABLE') throw new InputError('FILE_UNREADABLE', `${st.name}: ${e.message}.`, { cause: e });
+        throw e;
+      },
     );
   }
 
@@ -481,25 +524,30 @@ export class VerifiedModel {
     return this.accept(st, u, buf, await this.check(st, u, prefixed));
   }
 
-  /** Counts a unit read and hashed; its bytes if `ok` (kept in the cache), else RANGE_MISMATCH. */
-  private async accept(st: FileState, u: Unit, buf: Buffer, ok: boolean, cache = true): Promise<Buffer> {
+  /** Counts a unit read, hashed and found equal to the signed value; its bytes (kept in the cache with `cache`). */
+  private acceptSync(st: FileState, u: Unit, buf: Buffer, cache: boolean): Buffer {
     const len = u.end - u.start;
     this.stats.bytesRead += len;
-    if (!ok) {
-      this.stats.unitsFailed++;
-      const tensors = await this.tensorsOverlapping(st, u.start, u.end);
-      throw new VerificationError(
-        'RANGE_MISMATCH',
-        `${st.name} bytes [${u.start}, ${u.end}) do not match the signed ${st.granularity}${tensors.length ? ` (tensors: ${tensors.slice(0, 8).join(', ')}${tensors.length > 8 ? ', …' : ''})` : ''}: the file was altered. No byte of this range was returned.`,
-        { details: { file: st.name, start: u.start, end: u.end, granularity: st.granularity, tensors } },
-      );
-    }
     this.stats.unitsVerified++;
     if (cache && len <= CACHE_MAX_UNIT_BYTES) {
       this.cache.set(`${st.name}\0${u.index}`, buf);
       if (this.cache.size > CACHE_UNITS) this.cache.delete(this.cache.keys().next().value!);
     }
     return buf;
+  }
+
+  /** Counts a unit read and hashed; its bytes if `ok` (kept in the cache), else RANGE_MISMATCH. */
+  private async accept(st: FileState, u: Unit, buf: Buffer, ok: boolean, cache = true): Promise<Buffer> {
+    if (ok) return this.acceptSync(st, u, buf, cache);
+    const len = u.end - u.start;
+    this.stats.bytesRead += len;
+    this.stats.unitsFailed++;
+    const tensors = await this.tensorsOverlapping(st, u.start, u.end);
+    throw new VerificationError(
+      'RANGE_MISMATCH',
+      `${st.name} bytes [${u.start}, ${u.end}) do not match the signed ${st.granularity}${tensors.length ? ` (tensors: ${tensors.slice(0, 8).join(', ')}${tensors.length > 8 ? ', …' : ''})` : ''}: the file was altered. No byte of this range was returned.`,
+      { details: { file: st.name, start: u.start, end: u.end, granularity: st.granularity, tensors } },
+    );
   }
 
   /** Reads a unit into `buf` on this thread (asynchronous reads on libuv's pool). */
@@ -574,52 +622,144 @@ export class VerifiedModel {
    * fresh one per batch, and those units are not kept in the verified cache. Copy a chunk to keep
    * it. The verification contract is the same: no byte is returned before its unit is verified.
    */
-  async *chunks(path: string, start = 0, end?: number, options: ChunkOptions = {}): AsyncGenerator<Buffer> {
-    const reuse = options.reuseBuffers === true;
-    const st = this.state(path);
-    const e = end ?? st.size;
-    this.checkRange(st, start, e - start);
-    // Up to PREFETCH_UNITS units are read and verified ahead, in order; memory stays bounded by them.
-    const units = this.unitsOver(st, start, e);
-    // more than one unit: on the worker pool, in batches of consecutive units, two batches per
-    // worker ahead of the consumer; a single-unit read (a header, a small tensor) stays on this
-    // thread, where it needs no worker start
-    const onPool = this.workers > 0 && units.length > 1;
-    // the native path when the addon serves these units (checked on the first full batch's worth)
-    const native = onPool && this.nativeKinds(st, units.slice(0, 2)) !== undefined;
+  chunks(path: string, start = 0, end?: number, options: ChunkOptions = {}): AsyncGenerator<Buffer> {
+    return this.stream(
+      [
+        () => {
+          const st = this.state(path);
+          const e = end ?? st.size;
+          this.checkRange(st, start, e - start);
+          return { st, start, end: e };
+        },
+      ],
+      () => options.reuseBuffers === true,
+      (_st, _offset, bytes) => bytes,
+    );
+  }
+
+  /**
+   * Verified chunks of several whole files, file after file, one per unit: what streaming a whole
+   * model through {@link chunks} file by file gives, except that the next file's first units are
+   * read and verified while the current file's last ones are (the cores do not drain at each file
+   * end). `paths` default to every signed file, in {@link files} order; each is checked to be a file
+   * of the signed model before any byte is read. A file is opened when its first units are issued.
+   *
+   * The contract is {@link chunks}': no byte is returned before its unit is verified; a failing
+   * unit rejects with RANGE_MISMATCH (naming file, range and tensors) after every chunk before it,
+   * of this file and of earlier ones, was handed out. Stopping early (`break`, `return()`) is safe
+   * with units of the next file in flight; {@link close} waits for them. With `reuseBuffers: true`
+   * a chunk's bytes are valid only until the next chunk is asked for. Memory stays bounded as for
+   * {@link chunks} (SHA-256 batches are twice as large here: see NATIVE_MULTI_FILE_BATCH_SCALE).
+   *
+   * @example
+   * for await (const { path, offset, bytes } of m.chunksOfFiles(undefined, { reuseBuffers: true })) load(path, offset, bytes);
+   */
+  chunksOfFiles(paths?: readonly string[], options: ChunkOptions = {}): AsyncGenerator<VerifiedChunk> {
+    const names = (): string[] => {
+      if (paths === undefined) return this.fileNames();
+      if (!Array.isArray(paths) || paths.some((x) => typeof x !== 'string')) throw new InputError('USAGE', 'chunksOfFiles: paths must be an array of file paths of the signed model (or undefined for every file).');
+      return paths.map((x) => this.nameOf(x));
+    };
+    const segs = (): Array<() => StreamSegment> =>
+      names().map((n) => () => {
+        const st = this.state(n);
+        return { st, start: 0, end: st.size };
+      });
+    return this.stream(segs, () => options.reuseBuffers === true, (st, offset, bytes) => ({ path: st.name, offset, bytes }));
+  }
+
+  /**
+   * The engine of {@link chunks} and {@link chunksOfFiles}: verified chunks of consecutive
+   * segments (a byte range of one file each), with one prefetch window across segments. `segs` is
+   * evaluated at the first `next()` (so argument errors reject it, as from an async generator), and
+   * each segment thunk when the window reaches it (its errors surface in order, after every earlier
+   * chunk).
+   */
+  private async *stream<T>(segs: Array<() => StreamSegment> | (() => Array<() => StreamSegment>), reuseOf: () => boolean, wrap: (st: FileState, offset: number, bytes: Buffer) => T): AsyncGenerator<T> {
+    const list = typeof segs === 'function' ? segs() : segs;
+    const reuse = reuseOf();
     const shape = this.nativeShape();
-    const perBatch = native
-      ? Math.max(st.unitBytes <= NATIVE_MAX_UNIT_BYTES ? 2 : 1, Math.floor(NATIVE_BATCH_BYTES / Math.max(1, st.unitBytes))) * shape.threads
-      : Math.max(1, Math.floor(POOL_BATCH_BYTES / Math.max(1, st.unitBytes)));
-    const batchesAhead = native ? shape.calls + NATIVE_EXTRA_BATCHES : POOL_BATCHES_PER_WORKER * this.workers;
-    const depth = onPool ? batchesAhead * perBatch : PREFETCH_UNITS;
-    const ahead: Array<Promise<Buffer>> = [];
-    // the last unit of each recycled pool batch: its buffer goes back once the consumer moves past it
-    const batchEnds = new Set<number>();
-    const keep = batchesAhead + 1;
+    interface Entry {
+      st: FileState;
+      u: Unit;
+      /** The chunk: bytes [lo, hi) of the file. */
+      lo: number;
+      hi: number;
+      /** The unit's bytes (pool / calling thread / cache) … */
+      p?: Promise<Buffer>;
+      /** … or unit k of a native batch. */
+      batch?: Promise<Array<Buffer | ModelsealError>>;
+      k: number;
+      /** The last unit of a recycled batch: its buffer goes back (keeping at most `release`) once the consumer moves past it. */
+      release: number;
+    }
+    // the segment being issued
+    let fp: { st: FileState; start: number; end: number; units: Unit[]; onPool: boolean; native: boolean; perBatch: number; depth: number; keep: number; first: boolean } | undefined;
+    let si = 0;
     let next = 0;
+    let failed: Promise<Buffer> | undefined;
     let firstTurn = true;
     let groups = 0;
+    const ahead: Entry[] = [];
+    const open = (seg: StreamSegment, first: boolean): NonNullable<typeof fp> => {
+      const { st, start, end } = seg;
+      const units = this.unitsOver(st, start, end);
+      // more than one unit: on the worker pool, in batches of consecutive units, two batches per
+      // worker ahead of the consumer; a single-unit read (a header, a small tensor) stays on this
+      // thread, where it needs no worker start
+      const onPool = this.workers > 0 && units.length > 1;
+      // the native path when the addon serves these units (checked on the first full batch's worth)
+      const kinds = onPool ? this.nativeKinds(st, units.slice(0, 2)) : undefined;
+      const native = kinds !== undefined;
+      const batchBytes = list.length > 1 && kinds?.[0]?.algorithm === 'sha256' ? NATIVE_MULTI_FILE_BATCH_SCALE * NATIVE_BATCH_BYTES : NATIVE_BATCH_BYTES;
+      const perBatch = native
+        ? Math.max(st.unitBytes <= NATIVE_MAX_UNIT_BYTES ? 2 : 1, Math.floor(batchBytes / Math.max(1, st.unitBytes))) * shape.threads
+        : Math.max(1, Math.floor(POOL_BATCH_BYTES / Math.max(1, st.unitBytes)));
+      const batchesAhead = native ? shape.calls + NATIVE_EXTRA_BATCHES : POOL_BATCHES_PER_WORKER * this.workers;
+      // Up to PREFETCH_UNITS units are read and verified ahead, in order; memory stays bounded by them.
+      const depth = onPool ? batchesAhead * perBatch : PREFETCH_UNITS;
+      return { st, start, end, units, onPool, native, perBatch, depth, keep: batchesAhead + 1, first };
+    };
     const fill = (): void => {
-      while (next < units.length && ahead.length < depth) {
+      for (;;) {
+        if (fp === undefined || next >= fp.units.length) {
+          // the next segment's first units go out while this one's last ones run, within the window
+          if (failed || si >= list.length || (fp !== undefined && ahead.length >= fp.depth)) return;
+          try {
+            fp = open(list[si]!(), si === 0);
+          } catch (e) {
+            // surfaced in order, after every chunk already in the window
+            failed = Promise.reject(e as Error);
+            failed.catch(() => undefined);
+            ahead.push({ st: undefined as unknown as FileState, u: { start: 0, end: 0, index: 0 }, lo: 0, hi: 0, p: failed, k: 0, release: 0 });
+            return;
+          }
+          si++;
+          next = 0;
+          continue;
+        }
+        const { st, units, native, perBatch, depth, onPool, start, end } = fp;
+        if (ahead.length >= depth) return;
         // native batches go out whole (a 1-unit batch would idle the second SHA-256 lane)
-        if (native && depth - ahead.length < Math.min(perBatch, units.length - next)) break;
-        let ps: Array<Promise<Buffer>>;
+        if (native && depth - ahead.length < Math.min(perBatch, units.length - next)) return;
         const u = units[next]!;
         const hit = this.cached(st, u);
+        const entry = (v: Unit, k: number, p: Promise<Buffer> | undefined, batch?: Promise<Array<Buffer | ModelsealError>>): Entry => ({ st, u: v, lo: Math.max(start, v.start), hi: Math.min(end, v.end), p, batch, k, release: 0 });
         if (hit) {
-          ps = [Promise.resolve(hit)];
+          ahead.push(entry(u, 0, Promise.resolve(hit)));
           next++;
         } else if (!onPool || u.end - u.start > MAX_UNIT_BYTES) {
           // (a unit over the limit: unit() rejects it with RANGE_TOO_COARSE in its turn)
-          ps = [this.unit(st, u)];
+          const p = this.unit(st, u);
+          p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
+          ahead.push(entry(u, 0, p));
           next++;
         } else {
           const group: Unit[] = [];
           let bytes = 0;
           // a native stream's first batch is one lane pair, alone on the cores, so the first verified
           // byte waits for two leaves hashed side by side (about the time of one), not for 4 MiB batches
-          const limit = native && next === 0 ? Math.min(perBatch, 2) : perBatch;
+          const limit = native && next === 0 && fp.first ? Math.min(perBatch, 2) : perBatch;
           while (next < units.length && group.length < limit && ahead.length + group.length < depth) {
             const v = units[next]!;
             const tooBig = v.end - v.start > MAX_UNIT_BYTES;
@@ -629,27 +769,42 @@ export class VerifiedModel {
             next++;
           }
           const kinds = native ? this.nativeKinds(st, group) : undefined;
-          ps = kinds ? this.nativeUnits(st, group, kinds, reuse) : this.pooledUnits(st, group, reuse);
-          if (reuse) batchEnds.add(group[group.length - 1]!.index);
-        }
-        for (const p of ps) {
-          p.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
-          ahead.push(p);
+          if (kinds) {
+            const batch = this.nativeUnits(st, group, kinds, reuse);
+            batch.catch(() => undefined); // surfaced when its turn comes; never an unhandled rejection
+            for (let k = 0; k < group.length; k++) ahead.push(entry(group[k]!, k, undefined, batch));
+          } else {
+            const ps = this.pooledUnits(st, group, reuse);
+            for (let k = 0; k < group.length; k++) {
+              ps[k]!.catch(() => undefined);
+              ahead.push(entry(group[k]!, k, ps[k]!));
+            }
+          }
+          if (reuse) ahead[ahead.length - 1]!.release = fp.keep;
         }
         // first turn: one batch per concurrent call (the first pair has a core to itself); the
         // queued one goes out on the next turn
-        if (native && firstTurn && ++groups >= shape.calls) break;
+        if (native && firstTurn && ++groups >= shape.calls) return;
       }
     };
-    for (const u of units) {
+    for (;;) {
       fill();
       firstTurn = false;
-      const data = await ahead.shift()!;
-      yield data.subarray(Math.max(start, u.start) - u.start, Math.min(e, u.end) - u.start);
+      const x = ahead.shift();
+      if (x === undefined) return;
+      let data: Buffer;
+      if (x.batch) {
+        const r = (await x.batch)[x.k]!;
+        if (r instanceof Error) throw r;
+        data = r;
+      } else data = await x.p!;
+      const lo = x.lo - x.u.start;
+      const hi = x.hi - x.u.start;
+      yield wrap(x.st, x.lo, lo === 0 && hi === data.length ? data : data.subarray(lo, hi));
       // the consumer asked for the next chunk: the last unit of a batch frees the batch's buffer
-      if (batchEnds.has(u.index)) {
-        this.pool?.release(data.buffer, keep);
-        this.ring?.release(data.buffer as ArrayBuffer, keep);
+      if (x.release > 0) {
+        this.pool?.release(data.buffer, x.release);
+        this.ring?.release(data.buffer as ArrayBuffer, x.release);
       }
     }
   }

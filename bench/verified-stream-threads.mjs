@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// Where an openVerified stream's CPU goes, per thread (/proc/self/task/*/stat utime+stime): the JS
+// main thread vs the libuv pool threads that run the native hashing calls, for the per-file loop
+// (`m.chunks(f.path)` per file, `perfile`) and one `m.chunksOfFiles()` (`files`), both with
+// reuseBuffers; `hash` (hashModel) for the wall ratio only (its threads exit before they are
+// counted). Adapted from the coordinator's /work/notes/stream-threads.mjs. Needs `npx tsc`.
+//
+//   flock -x -w 900 /work/notes/bench.lock node bench/verified-stream-threads.mjs DIR [sha256|blake3] [RUNS=9]
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './lib.mjs';
+
+const ms = await import(join(ROOT, 'dist', 'index.js'));
+const dir = process.argv[2];
+if (!dir) throw new Error('usage: node bench/verified-stream-threads.mjs MODEL_DIR [sha256|blake3] [RUNS]');
+const hash = process.argv[3] ?? 'blake3';
+const N = Number(process.argv[4] ?? 9);
+const tmp = mkdtempSync(join(tmpdir(), 'modelseal-vst-'));
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+writeFileSync(join(tmp, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+writeFileSync(join(tmp, 'p.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+const sig = join(tmp, 's.sig');
+await ms.signModel(dir, { privateKey: join(tmp, 'k.pem'), output: sig, hash, merkle: true });
+const tasks = () => {
+  const o = {};
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const s = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      o[t] = { main: Number(t) === process.pid, cpu: (Number(f[11]) + Number(f[12])) * 10 };
+    } catch {} // a thread that exited meanwhile
+  }
+  return o;
+};
+const split = (a, b) => {
+  const r = { main: 0, other: 0 };
+  for (const [t, v] of Object.entries(b)) r[v.main ? 'main' : 'other'] += v.cpu - (a[t]?.cpu ?? 0);
+  return r;
+};
+const med = (x) => x.slice().sort((p, q) => p - q)[x.length >> 1];
+const open = () => ms.openVerified(dir, { signature: sig, publicKey: join(tmp, 'p.pem'), workers: 2, verifier: 'native' });
+const variants = {
+  hash: () => ms.hashModel(dir, { hash }),
+  perfile: async () => {
+    const m = await open();
+    for (const f of m.files()) for await (const c of m.chunks(f.path, 0, undefined, { reuseBuffers: true })) void c;
+    await m.close();
+  },
+  files: async () => {
+    const m = await open();
+    for await (const c of m.chunksOfFiles(undefined, { reuseBuffers: true })) void c;
+    await m.close();
+  },
+};
+const res = Object.fromEntries(Object.keys(variants).map((k) => [k, { wall: [], main: [], other: [] }]));
+console.log(`# ${hash}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+try {
+  for (let i = 0; i < N; i++) {
+    for (const [k, fn] of Object.entries(variants)) {
+      const a = tasks();
+      const t0 = performance.now();
+      await fn();
+      const w = performance.now() - t0;
+      const s = split(a, tasks());
+      res[k].wall.push(w);
+      res[k].main.push(s.main);
+      res[k].other.push(s.other);
+    }
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+const h = med(res.hash.wall);
+for (const [k, v] of Object.entries(res)) {
+  const cores = k === 'hash' ? '' : `, cores busy ${((med(v.main) + med(v.other)) / med(v.wall)).toFixed(2)}`;
+  console.log(`${k.padEnd(7)} wall ${med(v.wall).toFixed(0)} ms (${((h / med(v.wall)) * 100).toFixed(1)} % of hash), main thread ${med(v.main)} ms, other threads ${med(v.other)} ms${cores}`);
+}
+console.log(`# load after ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
