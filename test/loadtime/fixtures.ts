@@ -2,6 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { openVerified, signModel, type VerifiedModel } from '../../src/index.js';
 import { fill251, tempDir } from '../helpers.js';
 
@@ -85,6 +86,36 @@ export function writeKeys(dir: string, name = 'key'): { priv: string; pub: strin
   writeFileSync(priv, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
   return { priv, pub };
+}
+
+/**
+ * A temp dir with a fresh P-256 key pair written into it, made before a test file's tests and removed
+ * after them (registers the file's beforeAll/afterAll): `t.path` and `keys.priv` / `keys.pub` read
+ * what the hook made.
+ */
+export function keyedTempDir(): { t: { readonly path: string }; keys: { readonly priv: string; readonly pub: string } } {
+  let dir: { path: string; cleanup: () => void } | undefined;
+  let pair: { priv: string; pub: string } | undefined;
+  beforeAll(() => {
+    dir = tempDir();
+    pair = writeKeys(dir.path);
+  });
+  afterAll(() => dir?.cleanup());
+  return {
+    t: {
+      get path() {
+        return dir!.path;
+      },
+    },
+    keys: {
+      get priv() {
+        return pair!.priv;
+      },
+      get pub() {
+        return pair!.pub;
+      },
+    },
+  };
 }
 
 /** A signed one-file safetensors model (tensors a, b, c) with a Merkle companion, opened for verified reads. */

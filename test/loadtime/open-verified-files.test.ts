@@ -7,23 +7,17 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeUnitsApi } from '../../src/engine/native-units.js';
 import { ModelsealError, openVerified, signModel, type VerifiedModel } from '../../src/index.js';
-import { fill251, tempDir } from '../helpers.js';
-import { writeKeys } from './fixtures.js';
+import { fill251 } from '../helpers.js';
+import { keyedTempDir } from './fixtures.js';
 
 const LEAF = 1024;
 // a.bin and b.bin span many batches (b with a short last leaf), c.bin is one leaf, d.bin two
 const SIZES: Record<string, number> = { 'a.bin': 40 * LEAF, 'b.bin': 33 * LEAF + 77, 'c.bin': 500, 'd.bin': 2 * LEAF };
 const NATIVE = nativeUnitsApi() !== undefined;
-let t: { path: string; cleanup: () => void };
-let keys: { priv: string; pub: string };
-beforeAll(() => {
-  t = tempDir();
-  keys = writeKeys(t.path);
-});
-afterAll(() => t.cleanup());
+const { t, keys } = keyedTempDir();
 
 let seq = 0;
 async function model(hash: 'sha256' | 'blake3'): Promise<{ dir: string; sig: string; bytes: Map<string, Buffer> }> {

@@ -14,20 +14,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nativeUnitsApi } from '../../src/engine/native-units.js';
 import { ModelsealError, openVerified, signModel, type VerifiedModel } from '../../src/index.js';
-import { fill251, tempDir } from '../helpers.js';
-import { writeKeys } from './fixtures.js';
+import { fill251 } from '../helpers.js';
+import { keyedTempDir } from './fixtures.js';
 
 const LEAF = 1024;
 const LEAVES = 24;
 const SIZE = LEAVES * LEAF + 333; // a short 25th leaf
 const NATIVE = nativeUnitsApi() !== undefined;
-let t: { path: string; cleanup: () => void };
-let keys: { priv: string; pub: string };
-beforeAll(() => {
-  t = tempDir();
-  keys = writeKeys(t.path);
-});
-afterAll(() => t.cleanup());
+const { t, keys } = keyedTempDir();
 
 let seq = 0;
 async function signed(hash: 'sha256' | 'blake3', base: string): Promise<{ dir: string; sig: string; bytes: Buffer }> {

@@ -8,21 +8,15 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeUnitsApi } from '../../src/engine/native-units.js';
 import { ModelsealError, openVerified, signModel } from '../../src/index.js';
-import { fill251, tempDir } from '../helpers.js';
-import { writeKeys } from './fixtures.js';
+import { fill251 } from '../helpers.js';
+import { keyedTempDir } from './fixtures.js';
 
 const LEAF = 1024;
 const SIZE = 40 * LEAF + 333;
-let t: { path: string; cleanup: () => void };
-let keys: { priv: string; pub: string };
-beforeAll(() => {
-  t = tempDir();
-  keys = writeKeys(t.path);
-});
-afterAll(() => t.cleanup());
+const { t, keys } = keyedTempDir();
 
 type Case = { hash: 'sha256' | 'blake3' | 'blake2b'; method?: 'shards'; merkle: boolean; verifier: 'pool' | 'native' };
 const BASE: Array<Omit<Case, 'verifier'>> = [

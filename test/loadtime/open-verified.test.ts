@@ -7,20 +7,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ModelsealError, openVerified, signModel, verifyModel, verifyTensors, type VerifiedModel } from '../../src/index.js';
-import { tempDir } from '../helpers.js';
-import { f32, ggufBytes, safetensorsBytes, writeKeys } from './fixtures.js';
+import { f32, ggufBytes, keyedTempDir, safetensorsBytes, writeKeys } from './fixtures.js';
 
 const LEAF = 1024;
-let t: { path: string; cleanup: () => void };
-let keys: { priv: string; pub: string };
-
-beforeAll(() => {
-  t = tempDir();
-  keys = writeKeys(t.path);
-});
-afterAll(() => t.cleanup());
+const { t, keys } = keyedTempDir();
 
 const ST_TENSORS = [f32('embed', 300), f32('layer.0.w', 1000), f32('layer.1.w', 2000), f32('head', 17), f32('tail', 700)];
 const GGUF_TENSORS = [
