@@ -2,8 +2,10 @@
 // Where an openVerified stream's CPU goes, per thread (/proc/self/task/*/stat utime+stime): the JS
 // main thread vs the libuv pool threads that run the native hashing calls, for the per-file loop
 // (`m.chunks(f.path)` per file, `perfile`) and one `m.chunksOfFiles()` (`files`), both with
-// reuseBuffers; `hash` (hashModel) for the wall ratio only (its threads exit before they are
-// counted). Adapted from the coordinator's /work/notes/stream-threads.mjs. Needs `npx tsc`.
+// reuseBuffers, and `uvfiles` (as `files` with MODELSEAL_NATIVE_PIPELINE=0: a libuv work item per
+// batch); `hash` (hashModel) for the ratios. Per-thread figures are taken before close() (which
+// stops the pipeline's threads); "CPU" and "cores busy" are the whole process's (getrusage, exited
+// threads included). Adapted from the coordinator's /work/notes/stream-threads.mjs. Needs `npx tsc`.
 //
 //   flock -x -w 900 /work/notes/bench.lock node bench/verified-stream-threads.mjs DIR [sha256|blake3] [RUNS=9]
 import { generateKeyPairSync } from 'node:crypto';
@@ -46,24 +48,44 @@ const variants = {
   perfile: async () => {
     const m = await open();
     for (const f of m.files()) for await (const c of m.chunks(f.path, 0, undefined, { reuseBuffers: true })) void c;
+    const t = tasks(); // before close() stops the pipeline's threads
     await m.close();
+    return t;
   },
   files: async () => {
     const m = await open();
     for await (const c of m.chunksOfFiles(undefined, { reuseBuffers: true })) void c;
+    const t = tasks();
     await m.close();
+    return t;
+  },
+  // as `files`, each batch a libuv work item (the path before the pipeline, and of addons without it)
+  uvfiles: async () => {
+    process.env.MODELSEAL_NATIVE_PIPELINE = '0';
+    try {
+      const m = await open();
+      for await (const c of m.chunksOfFiles(undefined, { reuseBuffers: true })) void c;
+      const t = tasks();
+      await m.close();
+      return t;
+    } finally {
+      delete process.env.MODELSEAL_NATIVE_PIPELINE;
+    }
   },
 };
-const res = Object.fromEntries(Object.keys(variants).map((k) => [k, { wall: [], main: [], other: [] }]));
+const res = Object.fromEntries(Object.keys(variants).map((k) => [k, { wall: [], main: [], other: [], cpu: [] }]));
 console.log(`# ${hash}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 try {
   for (let i = 0; i < N; i++) {
     for (const [k, fn] of Object.entries(variants)) {
       const a = tasks();
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
-      await fn();
+      const before = await fn();
       const w = performance.now() - t0;
-      const s = split(a, tasks());
+      const c = process.cpuUsage(c0); // every thread, those that exited too
+      const s = split(a, before ?? tasks());
+      res[k].cpu.push((c.user + c.system) / 1000);
       res[k].wall.push(w);
       res[k].main.push(s.main);
       res[k].other.push(s.other);
@@ -74,7 +96,7 @@ try {
 }
 const h = med(res.hash.wall);
 for (const [k, v] of Object.entries(res)) {
-  const cores = k === 'hash' ? '' : `, cores busy ${((med(v.main) + med(v.other)) / med(v.wall)).toFixed(2)}`;
-  console.log(`${k.padEnd(7)} wall ${med(v.wall).toFixed(0)} ms (${((h / med(v.wall)) * 100).toFixed(1)} % of hash), main thread ${med(v.main)} ms, other threads ${med(v.other)} ms${cores}`);
+  const threads = k === 'hash' ? '' : `, main thread ${med(v.main)} ms, other threads ${med(v.other)} ms`;
+  console.log(`${k.padEnd(7)} wall ${med(v.wall).toFixed(0)} ms (${((h / med(v.wall)) * 100).toFixed(1)} % of hash), CPU ${med(v.cpu).toFixed(0)} ms, cores busy ${(med(v.cpu) / med(v.wall)).toFixed(2)}${threads}`);
 }
 console.log(`# load after ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);

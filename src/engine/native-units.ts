@@ -19,6 +19,14 @@ import type { UnitMode } from './unit-pool.js';
 interface VerifiedUnitsApi {
   verifiedUnitsAsync(fd: number, offsets: Float64Array, lengths: Float64Array, modes: Uint8Array, algorithm: 'sha256' | 'blake3', buffer: Uint8Array, out: Uint8Array, threads?: number, kernel?: string): Promise<void>;
   alignedBuffer(bytes: number): ArrayBuffer;
+  /** Persistent native threads for a stream's batches (absent from older builds). */
+  UnitsPipeline?: new (threads: number, done: (id: number, error?: Error) => void) => UnitsPipeline;
+}
+
+/** The addon's UnitsPipeline (native/verified_units_napi.cc): `threads` persistent threads taking tasks in order. */
+interface UnitsPipeline {
+  submit(id: number, fd: number, offsets: Float64Array, lengths: Float64Array, modes: Uint8Array, algorithm: 'sha256' | 'blake3', buffer: Uint8Array, out: Uint8Array, kernel?: string): void;
+  close(): void;
 }
 
 /** What a native batch hashes a unit as: the call's algorithm and the unit's mode code. */
@@ -61,6 +69,13 @@ export interface NativeBatch {
   digests: Uint8Array;
 }
 
+/** A ring's pipeline and the settlers of its tasks, by task id. */
+interface Pipeline {
+  pipe: UnitsPipeline;
+  waiting: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
+  next: number;
+}
+
 /** A ring slot: a batch buffer with its argument arrays and unit views, reused as one. */
 interface Slot extends NativeBatch {
   offsets: Float64Array;
@@ -83,11 +98,46 @@ export class NativeUnitRing {
   /** Slots handed out by {@link hash} with `reuse`, the only ones {@link release} takes back. */
   private readonly recyclable = new WeakMap<ArrayBuffer, Slot>();
 
-  /** @param threads native threads per batch (≥ 1). */
+  /** The pipeline's threads and the settlers of its tasks, by id (see {@link hash}). */
+  private pipeline: Pipeline | undefined;
+
+  /**
+   * @param threads native threads per batch (≥ 1) when each batch is a libuv work item (addons
+   *   without UnitsPipeline, or MODELSEAL_NATIVE_PIPELINE=0, a benchmark switch)
+   * @param workers the pipeline's threads: every batch of the ring is hashed by these, in order
+   */
   constructor(
     private readonly api: VerifiedUnitsApi,
     private readonly threads: number,
+    private readonly workers = threads,
   ) {}
+
+  /**
+   * The ring's persistent native threads, started at the first batch. Measured reason: with a
+   * libuv work item per batch, four pool threads time-shared the two cores of the 2-vCPU EPYC Milan
+   * host with the calling thread, which waited behind them at each wake-up while the cores idled
+   * (docs/companion.md, "The pipeline"). The settle callback holds only the table of waiting
+   * tasks, never the ring: a ring nobody closes is still collected, and its threads with it.
+   */
+  private pipe(): Pipeline | undefined {
+    if (this.pipeline) return this.pipeline;
+    if (!this.api.UnitsPipeline || process.env.MODELSEAL_NATIVE_PIPELINE === '0') return undefined;
+    const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+    const pipe = new this.api.UnitsPipeline(Math.max(1, this.workers), (id, error) => {
+      const w = waiting.get(id);
+      waiting.delete(id);
+      if (error) w?.reject(error);
+      else w?.resolve();
+    });
+    this.pipeline = { pipe, waiting, next: 0 };
+    return this.pipeline;
+  }
+
+  /** Stops the pipeline's threads (after the caller awaited every batch). Later batches start a new one. */
+  close(): void {
+    this.pipeline?.pipe.close();
+    this.pipeline = undefined;
+  }
 
   /** A free slot laid out exactly as `units` (same lengths), else one of the same size relaid, else a new one. */
   private slot(units: ReadonlyArray<{ offset: number; length: number }>, total: number, reuse: boolean): Slot {
@@ -125,18 +175,23 @@ export class NativeUnitRing {
       s.modes[i] = kind[i]!.mode;
     }
     const algorithm = kind[0]!.algorithm;
+    const kernel = forcedKernels()[algorithm]; // MODELSEAL_NATIVE_KERNELS, as hashing honours it
     try {
-      await this.api.verifiedUnitsAsync(
-        fd,
-        s.offsets,
-        s.lengths,
-        s.modes,
-        algorithm,
-        s.bytes,
-        s.digests,
-        this.threads,
-        forcedKernels()[algorithm], // MODELSEAL_NATIVE_KERNELS, as hashing honours it
-      );
+      const p = this.pipe();
+      if (p) {
+        const id = p.next++;
+        await new Promise<void>((resolve, reject) => {
+          p.waiting.set(id, { resolve, reject });
+          try {
+            p.pipe.submit(id, fd, s.offsets, s.lengths, s.modes, algorithm, s.bytes, s.digests, kernel);
+          } catch (e) {
+            p.waiting.delete(id);
+            throw e;
+          }
+        });
+      } else {
+        await this.api.verifiedUnitsAsync(fd, s.offsets, s.lengths, s.modes, algorithm, s.bytes, s.digests, this.threads, kernel);
+      }
     } catch (e) {
       // a read error is the file's (FILE_UNREADABLE, as on the pool); FILE_CHANGED (the file ended
       // inside a unit) and the rest keep their codes

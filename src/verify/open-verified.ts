@@ -427,7 +427,7 @@ export class VerifiedModel {
    * the cores with the hashing threads (docs/companion.md, "Main-thread cost").
    */
   private nativeUnits(st: FileState, us: Unit[], kinds: NativeUnitKind[], reuse: boolean): Promise<Array<Buffer | ModelsealError>> {
-    this.ring ??= new NativeUnitRing(nativeUnitsApi()!, this.nativeShape().threads);
+    this.ring ??= new NativeUnitRing(nativeUnitsApi()!, this.nativeShape().threads, this.workers);
     const batch = this.ring.hash(st.fd, us.map((u) => ({ offset: u.start, length: u.end - u.start })), kinds, reuse);
     this.inFlight.add(batch);
     return batch.then(
@@ -921,6 +921,7 @@ export class VerifiedModel {
     await Promise.allSettled([...this.inFlight]);
     await this.pool?.close();
     this.pool = undefined;
+    this.ring?.close();
     for (const st of this.states.values()) closeSync(st.fd);
     this.states.clear();
     this.cache.clear();
