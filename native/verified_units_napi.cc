@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -582,6 +583,7 @@ class UnitsPipeline : public Napi::ObjectWrap<UnitsPipeline> {
     bool shut = false;   // JS thread only
 
     void thread_main() {
+      pthread_setname_np(pthread_self(), "modelseal-units");  // 15 characters at most; seen in top -H, perf
       for (;;) {
         Task* t;
         size_t i;
