@@ -45,6 +45,15 @@ export function nativeUnitKind(mode: UnitMode, hashType: string): NativeUnitKind
 
 let api: VerifiedUnitsApi | null | undefined;
 
+/**
+ * Whether a ring's batches go to the addon's UnitsPipeline (persistent native threads) rather than
+ * one libuv work item each: when the addon has it and MODELSEAL_NATIVE_PIPELINE is not '0' (a
+ * benchmark switch, read when a ring starts its pipeline).
+ */
+export function nativePipelineOn(): boolean {
+  return typeof nativeUnitsApi()?.UnitsPipeline === 'function' && process.env.MODELSEAL_NATIVE_PIPELINE !== '0';
+}
+
 /** The addon's verified-units functions, or undefined when the addon (or this build of it) lacks them. */
 export function nativeUnitsApi(): VerifiedUnitsApi | undefined {
   if (api === undefined) {
@@ -121,7 +130,7 @@ export class NativeUnitRing {
    */
   private pipe(): Pipeline | undefined {
     if (this.pipeline) return this.pipeline;
-    if (!this.api.UnitsPipeline || process.env.MODELSEAL_NATIVE_PIPELINE === '0') return undefined;
+    if (!this.api.UnitsPipeline || !nativePipelineOn()) return undefined;
     const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
     const pipe = new this.api.UnitsPipeline(Math.max(1, this.workers), (id, error) => {
       const w = waiting.get(id);

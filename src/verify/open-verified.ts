@@ -21,7 +21,7 @@ import { Readable } from 'node:stream';
 import type { LeafHasher } from '../backends/types.js';
 import { blake3LeafHasher, leafEntry } from '../engine/merkle.js';
 import { defaultWorkers } from '../engine/pool.js';
-import { NativeUnitRing, nativeUnitKind, nativeUnitsApi, type NativeUnitKind } from '../engine/native-units.js';
+import { NativeUnitRing, nativePipelineOn, nativeUnitKind, nativeUnitsApi, type NativeUnitKind } from '../engine/native-units.js';
 import { UnitPool, type UnitMode } from '../engine/unit-pool.js';
 import { InputError, ModelsealError, VerificationError } from '../errors.js';
 import { detectTensorFormat, readTensorIndex, type TensorIndex, type TensorRange } from '../formats/index.js';
@@ -61,7 +61,8 @@ const POOL_BATCH_BYTES = 4 * 1024 * 1024;
  * calling thread has not yet taken (it shares the cores with the hashing threads), holds its place,
  * and with one extra the threads ran dry; quiet 2-vCPU EPYC Milan, same model, 11 alternating rounds
  * twice: SHA-256 73-75 % of `hash` with one, 80-82 % with five (ten: 82 %); BLAKE3 80 → 81 %.
- * Memory: (calls + NATIVE_EXTRA_BATCHES + 1) batches per stream (16 MiB on 2 cores).
+ * Memory: (calls + NATIVE_EXTRA_BATCHES + 1) batches per stream (16 MiB on 2 cores); with the addon's
+ * pipeline (calls + PIPELINE_EXTRA_BATCHES + 1), 8 MiB.
  */
 const NATIVE_BATCH_BYTES = 2 * 1024 * 1024;
 /**
@@ -77,6 +78,18 @@ const NATIVE_BATCH_BYTES = 2 * 1024 * 1024;
  */
 const NATIVE_MULTI_FILE_BATCH_SCALE = 2;
 const NATIVE_EXTRA_BATCHES = 5;
+/**
+ * Extra batches with the addon's pipeline (persistent native threads taking batches in order,
+ * native-units.ts): one, not five. The five above covered libuv's pool threads time-sharing the
+ * cores with the calling thread; the pipeline's threads do not, and a smaller window keeps the
+ * ring in cache: 2-vCPU EPYC Milan, 2 GiB in 16 files, chunksOfFiles, alternating processes
+ * (bench/verified-stream-threads.mjs), BLAKE3 with 5 extra 82-88 % of `hash`, 2 extra 88-92 %,
+ * 1 extra 91-94 %, none 94-96 %; SHA-256 with 2 extra 91-93 %, 1 extra 87-95 %, none 92-94 %.
+ * One rather than none, so a consumer that pauses for longer than one batch takes to hash
+ * (~1 ms a thread) does not leave the threads idle; with a consumer that copies every chunk the
+ * windows measured alike (80-86 % of `hash` then the same copy).
+ */
+const PIPELINE_EXTRA_BATCHES = 1;
 const NATIVE_CALLS = 3; // libuv's pool has 4 threads: one stays free for the consumer's own file reads
 /** Units above this go to the pool (a shard-granular file's shards can be up to MAX_UNIT_BYTES). */
 const NATIVE_MAX_UNIT_BYTES = 16 * 1024 * 1024;
@@ -715,7 +728,7 @@ export class VerifiedModel {
       const perBatch = native
         ? Math.max(st.unitBytes <= NATIVE_MAX_UNIT_BYTES ? 2 : 1, Math.floor(batchBytes / Math.max(1, st.unitBytes))) * shape.threads
         : Math.max(1, Math.floor(POOL_BATCH_BYTES / Math.max(1, st.unitBytes)));
-      const batchesAhead = native ? shape.calls + NATIVE_EXTRA_BATCHES : POOL_BATCHES_PER_WORKER * this.workers;
+      const batchesAhead = native ? shape.calls + (nativePipelineOn() ? PIPELINE_EXTRA_BATCHES : NATIVE_EXTRA_BATCHES) : POOL_BATCHES_PER_WORKER * this.workers;
       // Up to PREFETCH_UNITS units are read and verified ahead, in order; memory stays bounded by them.
       const depth = onPool ? batchesAhead * perBatch : PREFETCH_UNITS;
       return { st, start, end, units, onPool, native, perBatch, depth, keep: batchesAhead + 1, first };
