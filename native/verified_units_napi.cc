@@ -696,7 +696,8 @@ class UnitsPipeline : public Napi::ObjectWrap<UnitsPipeline> {
       if (info.Length() < 8) bad_type(env, "submit(id, fd, offsets, lengths, modes, algorithm, buffer, out, kernel?, io?) needs 8 arguments");
       if (!info[0].IsNumber()) bad_type(env, "id must be a number");
       Napi::Uint8Array buffer, out;
-      UnitsCall c = units_call(info, 1, 9, buffer, out);
+      // id at info[0], the shared arguments at info[1..7], kernel? at info[8], io? at info[9]
+      UnitsCall c = units_call(info, 1, 8, buffer, out);
       std::shared_ptr<Block> block = block_of(buffer.ArrayBuffer().Data());
       if (!block) bad_type(env, "buffer must be an alignedBuffer()");
       auto t = std::make_unique<Task>();
