@@ -5,7 +5,6 @@
  * asked for, close() stops the pipeline, and a kernel forced by MODELSEAL_NATIVE_KERNELS reaches
  * the native threads on both paths. Skipped, with one line, when the addon has no UnitsPipeline.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nativeUnitsApi } from '../../src/engine/native-units.js';
 import { ModelsealError, openVerified, type VerifiedModel } from '../../src/index.js';
