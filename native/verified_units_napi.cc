@@ -14,6 +14,9 @@
 //     Rejects with FILE_CHANGED when the file ends inside a unit (also when it is truncated while
 //     mapped), IO_ERROR on a read error. `io` (tests, benchmarks): how the bytes are read, `Io`
 //     below; undefined picks the measured default (kDefaultIo*), and pread whenever memory is short.
+//   new UnitsPipeline(threads, done) / .submit(id, fd, offsets, …, out, kernel?, io?) / .close()
+//     The same units hashed by persistent threads of a stream, tasks taken in order, each settled
+//     by done(id[, error]) on the JS thread (the class comment below).
 //   alignedBuffer(bytes: number) -> ArrayBuffer
 //     Page-aligned memory for `buffer` (a pread into memory at page offset 16, where a large
 //     ArrayBuffer of V8 starts, ran 4-5x slower on the Zen 3 host: io.h's AlignedBuffer note).
