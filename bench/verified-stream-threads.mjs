@@ -8,6 +8,8 @@
 // threads included). Adapted from the coordinator's /work/notes/stream-threads.mjs. Needs `npx tsc`.
 //
 //   flock -x -w 900 /work/notes/bench.lock node bench/verified-stream-threads.mjs DIR [sha256|blake3] [RUNS=9]
+// WORKERS=N (default 2): the workers of both hashModel and openVerified; WORKERS=1 on a 2-core host
+// leaves the calling thread a core of its own, as on a many-core host.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,9 +44,10 @@ const split = (a, b) => {
   return r;
 };
 const med = (x) => x.slice().sort((p, q) => p - q)[x.length >> 1];
-const open = () => ms.openVerified(dir, { signature: sig, publicKey: join(tmp, 'p.pem'), workers: 2, verifier: 'native' });
+const WORKERS = Number(process.env.WORKERS ?? 2);
+const open = () => ms.openVerified(dir, { signature: sig, publicKey: join(tmp, 'p.pem'), workers: WORKERS, verifier: 'native' });
 const variants = {
-  hash: () => ms.hashModel(dir, { hash }),
+  hash: () => ms.hashModel(dir, { hash, workers: WORKERS }),
   perfile: async () => {
     const m = await open();
     for (const f of m.files()) for await (const c of m.chunks(f.path, 0, undefined, { reuseBuffers: true })) void c;
@@ -74,7 +77,7 @@ const variants = {
   },
 };
 const res = Object.fromEntries(Object.keys(variants).map((k) => [k, { wall: [], main: [], other: [], cpu: [] }]));
-console.log(`# ${hash}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`# ${hash}, ${WORKERS} workers, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 try {
   for (let i = 0; i < N; i++) {
     for (const [k, fn] of Object.entries(variants)) {
