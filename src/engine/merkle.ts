@@ -9,10 +9,11 @@
  *   which is the OMS resource digest, so no second hash is needed. A file of at most one leaf has no
  *   outboard: its one leaf is checked against the digest directly.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShot } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, ModelsealError } from '../errors.js';
 import { blake3MergeCvs } from '../backends/js/blake3.js';
+import { loadNative } from '../native/addon.js';
 
 /** The two tree kinds a companion names. */
 export type MerkleTree = 'rfc9162-sha256' | 'blake3-outboard';
@@ -32,8 +33,19 @@ export function rfc9162Leaf(data: Uint8Array): Buffer {
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
 
-/** RFC 9162 interior node. */
+/**
+ * RFC 9162 interior node. Two 32-byte children (every node of a tree) are hashed in one call over
+ * one 65-byte buffer: 1.9 µs a node against 3.0 µs through a Hash object (node 20, 2-vCPU EPYC
+ * Milan), which is most of checking a 1 GiB file's sidecar of 1 MiB leaves when it is opened.
+ */
 export function rfc9162Node(left: Uint8Array, right: Uint8Array): Buffer {
+  if (left.length === 32 && right.length === 32) {
+    const b = Buffer.allocUnsafe(65);
+    b[0] = 0x01;
+    b.set(left, 1);
+    b.set(right, 33);
+    return oneShot('sha256', b, 'buffer');
+  }
   return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
 }
 
@@ -65,7 +77,22 @@ export function sidecarEntries(tree: MerkleTree, size: number, leafSize: number)
 /** The root a list of sidecar entries commits to (the value the companion signs per file). */
 export function treeRoot(tree: MerkleTree, entries: readonly Uint8Array[]): Buffer {
   if (tree === 'rfc9162-sha256') return rfc9162Root(entries);
-  return Buffer.from(blake3MergeCvs([...entries]));
+  return Buffer.from(mergeCvs(entries));
+}
+
+/**
+ * BLAKE3 subtree CVs merged into the digest: by the addon when it has blake3MergeCvs (the same
+ * bytes as the JS reference, test/native/blake3-merge.test.ts), else by the reference. Measured
+ * reason: 1 024 CVs (a 1 GiB file of 1 MiB leaves, checked when openVerified first opens it) took
+ * 2.7 ms in JS and 0.1 ms in the addon (2-vCPU EPYC Milan).
+ */
+function mergeCvs(entries: readonly Uint8Array[]): Uint8Array {
+  const load = entries.length >= 2 && entries.every((e) => e.length === 32) ? loadNative() : undefined;
+  const merge = load?.ok ? (load.addon as { blake3MergeCvs?: (cvs: Uint8Array) => Uint8Array }).blake3MergeCvs : undefined;
+  if (typeof merge !== 'function') return blake3MergeCvs([...entries]);
+  const all = new Uint8Array(32 * entries.length);
+  entries.forEach((e, i) => all.set(e, 32 * i));
+  return merge(all);
 }
 
 import { PREFERENCE, probeBackend } from '../backends/dispatch.js';

@@ -107,6 +107,8 @@ export class NativeUnitRing {
   /** Slots handed out by {@link hash} with `reuse`, the only ones {@link release} takes back. */
   private readonly recyclable = new WeakMap<ArrayBuffer, Slot>();
 
+  /** MODELSEAL_NATIVE_KERNELS, as hashing honours it: read once per ring (the variable is read through a C++ getter). */
+  private readonly kernels = forcedKernels();
   /** The pipeline's threads and the settlers of its tasks, by id (see {@link hash}). */
   private pipeline: Pipeline | undefined;
 
@@ -184,7 +186,7 @@ export class NativeUnitRing {
       s.modes[i] = kind[i]!.mode;
     }
     const algorithm = kind[0]!.algorithm;
-    const kernel = forcedKernels()[algorithm]; // MODELSEAL_NATIVE_KERNELS, as hashing honours it
+    const kernel = this.kernels[algorithm];
     try {
       const p = this.pipe();
       if (p) {

@@ -146,3 +146,29 @@ export async function openSignedTensorModel(hash: 'sha256' | 'blake3', leafSize:
     },
   };
 }
+
+/**
+ * A model of generated files (`sizes`: name → bytes, each filled from its own salt, counting up
+ * from `salt`) in a fresh folder under `t`, signed with a companion of `leaf`-byte leaves; the
+ * files' bytes by name, for comparing what a stream returns.
+ */
+let modelSeq = 0;
+export async function signedFilesModel(
+  t: { readonly path: string },
+  keys: { readonly priv: string },
+  sizes: Record<string, number>,
+  options: { hash: 'sha256' | 'blake3'; leaf: number; salt: number },
+): Promise<{ dir: string; sig: string; bytes: Map<string, Buffer> }> {
+  const dir = join(t.path, `m-${options.hash}-${++modelSeq}`);
+  mkdirSync(dir, { recursive: true });
+  const bytes = new Map<string, Buffer>();
+  let salt = options.salt;
+  for (const [name, size] of Object.entries(sizes)) {
+    const b = Buffer.from(fill251(size, salt++));
+    writeFileSync(join(dir, name), b);
+    bytes.set(name, b);
+  }
+  const sig = join(t.path, `m-${options.hash}-${modelSeq}.sig`);
+  await signModel(dir, { privateKey: keys.priv, output: sig, hash: options.hash, merkle: { leafSize: options.leaf } });
+  return { dir, sig, bytes };
+}

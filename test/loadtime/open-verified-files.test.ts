@@ -5,13 +5,12 @@
  * was handed out; a file missing in the middle fails in its turn; stopping at the file boundary
  * (with the next file's batches in flight) leaves later streams and close() intact.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeUnitsApi } from '../../src/engine/native-units.js';
-import { ModelsealError, openVerified, signModel, type VerifiedModel } from '../../src/index.js';
-import { fill251 } from '../helpers.js';
-import { keyedTempDir } from './fixtures.js';
+import { ModelsealError, openVerified, type VerifiedModel } from '../../src/index.js';
+import { keyedTempDir, signedFilesModel } from './fixtures.js';
 
 const LEAF = 1024;
 // a.bin and b.bin span many batches (b with a short last leaf), c.bin is one leaf, d.bin two
@@ -19,21 +18,7 @@ const SIZES: Record<string, number> = { 'a.bin': 40 * LEAF, 'b.bin': 33 * LEAF +
 const NATIVE = nativeUnitsApi() !== undefined;
 const { t, keys } = keyedTempDir();
 
-let seq = 0;
-async function model(hash: 'sha256' | 'blake3'): Promise<{ dir: string; sig: string; bytes: Map<string, Buffer> }> {
-  const dir = join(t.path, `m-${hash}-${++seq}`);
-  mkdirSync(dir, { recursive: true });
-  const bytes = new Map<string, Buffer>();
-  let salt = 3;
-  for (const [name, size] of Object.entries(SIZES)) {
-    const b = Buffer.from(fill251(size, salt++));
-    writeFileSync(join(dir, name), b);
-    bytes.set(name, b);
-  }
-  const sig = join(t.path, `m-${hash}-${seq}.sig`);
-  await signModel(dir, { privateKey: keys.priv, output: sig, hash, merkle: { leafSize: LEAF } });
-  return { dir, sig, bytes };
-}
+const model = (hash: 'sha256' | 'blake3') => signedFilesModel(t, keys, SIZES, { hash, leaf: LEAF, salt: 3 });
 
 /** Every chunk of chunksOfFiles, reassembled per file, checking that offsets are contiguous. */
 async function collectAll(v: VerifiedModel, reuseBuffers: boolean, paths?: string[]): Promise<{ order: string[]; files: Map<string, Buffer> }> {

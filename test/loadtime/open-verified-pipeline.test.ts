@@ -5,13 +5,10 @@
  * asked for, close() stops the pipeline, and a kernel forced by MODELSEAL_NATIVE_KERNELS reaches
  * the native threads on both paths. Skipped, with one line, when the addon has no UnitsPipeline.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nativeUnitsApi } from '../../src/engine/native-units.js';
-import { ModelsealError, openVerified, signModel, type VerifiedModel } from '../../src/index.js';
-import { fill251 } from '../helpers.js';
-import { keyedTempDir } from './fixtures.js';
+import { ModelsealError, openVerified, type VerifiedModel } from '../../src/index.js';
+import { keyedTempDir, signedFilesModel } from './fixtures.js';
 
 const LEAF = 64 * 1024;
 // several batches per file, a short last leaf, a one-leaf file and a file shorter than a leaf
@@ -20,21 +17,7 @@ const api = nativeUnitsApi() as (Record<string, unknown> & { UnitsPipeline?: unk
 const PIPELINE = typeof api?.UnitsPipeline === 'function';
 const { t, keys } = keyedTempDir();
 
-let seq = 0;
-async function model(hash: 'sha256' | 'blake3'): Promise<{ dir: string; sig: string; bytes: Map<string, Buffer> }> {
-  const dir = join(t.path, `m-${hash}-${++seq}`);
-  mkdirSync(dir, { recursive: true });
-  const bytes = new Map<string, Buffer>();
-  let salt = 11;
-  for (const [name, size] of Object.entries(SIZES)) {
-    const b = Buffer.from(fill251(size, salt++));
-    writeFileSync(join(dir, name), b);
-    bytes.set(name, b);
-  }
-  const sig = join(t.path, `m-${hash}-${seq}.sig`);
-  await signModel(dir, { privateKey: keys.priv, output: sig, hash, merkle: { leafSize: LEAF } });
-  return { dir, sig, bytes };
-}
+const model = (hash: 'sha256' | 'blake3') => signedFilesModel(t, keys, SIZES, { hash, leaf: LEAF, salt: 11 });
 
 async function collectAll(v: VerifiedModel, reuseBuffers: boolean): Promise<Map<string, Buffer>> {
   const parts = new Map<string, Buffer[]>();
