@@ -73,7 +73,13 @@ constexpr uint8_t kDigest = 0, kCv = 1, kLeaf = 2;
 // whose consumer keeps each chunk (createReadStream, cat: a fresh buffer per batch) otherwise maps,
 // faults in and unmaps 4 MiB per batch; measured on the 2-vCPU EPYC Milan host, 2 GiB SHA-256
 // stream: 3.4 CPU-s with fresh memory per batch against 1.3 with the ring.
-constexpr size_t kSpareBytes = size_t(64) << 20;
+// 128 MiB, not 64 (s6-owned): owned blocks are freed in bursts, one per garbage collection, and
+// with the collections half as frequent (no double report to V8, AlignedArrayBuffer below) a
+// burst overflowed 64 MiB: owned SHA-256 stream of 2 GiB (16 x 128 MiB page-cached), 2-vCPU EPYC
+// Milan, medians of 5, bench/verified-stream-owned.mjs: sys 0.68-0.74 s and peak RSS 212-279 MiB
+// with 64 MiB against 0.46-0.51 s and 189-213 MiB with 128 or 256 (those two alike, load 2.2-2.4;
+// bench/results/verified-stream-owned-sweep2-amd-epyc-2026-12-05.json).
+constexpr size_t kSpareBytes = size_t(128) << 20;
 std::mutex g_blocks_mu;
 // never destroyed: threads may still hold blocks while static destructors run at exit
 auto* const g_blocks = new std::map<const void*, std::shared_ptr<struct Block>>();
@@ -760,9 +766,13 @@ Napi::Value AlignedArrayBuffer(const Napi::CallbackInfo& info) {
       std::lock_guard<std::mutex> lock(g_blocks_mu);
       g_blocks->emplace(p, std::move(block));
     }
-    // V8 is told of the memory, so that dropped buffers are collected as soon as JS ones would be
-    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(rounded));
-    return Napi::ArrayBuffer::New(env, p, static_cast<size_t>(n), [rounded](Napi::Env e, void* data) {
+    // Not reported to V8 with AdjustExternalMemory: V8 counts an external ArrayBuffer's bytes itself
+    // (its backing store's accounting length) and collects for "external memory pressure" on them.
+    // A second report counted each block twice, and its decrement waited for the Node-API
+    // finalizer, so full collections came about twice as often: owned SHA-256 stream of 2 GiB,
+    // node --trace-gc, 45-49 Mark-Compacts with the report against 27-28 without (s6-owned,
+    // 2-vCPU EPYC Milan; docs/companion.md, "Owned chunks"). Memory stays bounded as before.
+    return Napi::ArrayBuffer::New(env, p, static_cast<size_t>(n), [](Napi::Env, void* data) {
       std::shared_ptr<Block> b;
       {
         std::lock_guard<std::mutex> lock(g_blocks_mu);
@@ -773,7 +783,6 @@ Napi::Value AlignedArrayBuffer(const Napi::CallbackInfo& info) {
         }
       }
       b.reset();  // spared or freed here, or by the last call still writing into it (outside the lock)
-      Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(rounded));
     });
   });
 }
