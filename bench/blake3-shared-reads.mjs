@@ -9,9 +9,9 @@
 //   flock -x -w 900 /work/notes/bench.lock node bench/blake3-shared-reads.mjs [--file F] [--threads 1] [--rounds 5] [--out FILE]
 import { statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg, release } from 'node:os';
+import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, opt } from './lib.mjs';
+import { ROOT, cpuTimed, interleavedRounds, median, opt } from './lib.mjs';
 
 const file = opt('file', '/work/data/one2g/weights.bin');
 const threads = Number(opt('threads', '1'));
@@ -32,30 +32,13 @@ const modes = ['map', 'read', 'auto'];
 
 async function once(mode) {
   addon.blake3IoOptions(undefined, undefined, mode);
-  const r0 = process.resourceUsage();
-  const t0 = process.hrtime.bigint();
-  await addon.blake3LeavesAsync(Array(n).fill(file), offsets, lengths, new Uint8Array(n).fill(1), outBuf, undefined, undefined, undefined, threads);
-  const t1 = process.hrtime.bigint();
-  const r1 = process.resourceUsage();
+  const t = await cpuTimed(() => addon.blake3LeavesAsync(Array(n).fill(file), offsets, lengths, new Uint8Array(n).fill(1), outBuf, undefined, undefined, undefined, threads));
   addon.blake3IoOptions(undefined, undefined, 'auto');
-  const user = (r1.userCPUTime - r0.userCPUTime) / 1e6;
-  const sys = (r1.systemCPUTime - r0.systemCPUTime) / 1e6;
-  return { wall: Number(t1 - t0) / 1e9, user, sys, cpu: user + sys, digestsOf: Buffer.from(outBuf).toString('hex') };
+  return { ...t, digestsOf: Buffer.from(outBuf).toString('hex') };
 }
 
 await once('auto');  // page cache and code warm
-const load = [loadavg()[0]];
-const samples = Object.fromEntries(modes.map((m) => [m, []]));
-let ref;
-for (let i = 0; i < rounds; i++) {
-  for (const m of i % 2 ? [...modes].reverse() : modes) {
-    const { digestsOf, ...t } = await once(m);
-    ref ??= digestsOf;
-    if (digestsOf !== ref) throw new Error(`${m}: CVs differ from the first run`);
-    samples[m].push(t);
-  }
-  load.push(loadavg()[0]);
-}
+const { samples, load } = await interleavedRounds(modes, rounds, once);
 const med = (xs, f) => +median(xs.map((x) => x[f])).toFixed(3);
 const result = {
   benchmark: 'blake3 shared-file reads (map / pread / auto), in-process',

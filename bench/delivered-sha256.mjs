@@ -28,11 +28,10 @@
 // model, flags, Linux kernel), the SHA-256 kernel the addon chose, Node's version, the load average
 // before and after, the raw samples and, for modelseal, the `hash --json` phases of its last run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT as root, opt, median, pairedRatio } from './lib.mjs';
+import { ROOT as root, opt, median, pairedRatio, writeKeyPair } from './lib.mjs';
 
 const runs = Number(opt('runs', '5'));
 const model8g = opt('model-8g', '/work/data/m8g-4f');
@@ -97,11 +96,9 @@ function machine() {
 }
 
 function signOnce(model, extra = [], tag = '') {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const key = join(tmp, `key${tag}.pem`);
   const pub = join(tmp, `pub${tag}.pem`);
-  writeFileSync(key, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
+  writeKeyPair(key, pub);
   const sig = join(tmp, `${model.split('/').pop()}${tag}.sig`);
   execFileSync('node', [bin, 'sign', model, '--key', key, '-o', sig, '-q', ...extra]);
   return { sig, pub };

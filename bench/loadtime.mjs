@@ -12,14 +12,13 @@
 //
 // Needs `npm run build` (imports dist/). The model is written once and hashed once to warm the page
 // cache, so the figures are CPU-bound, not disk-bound. Benchmarks, not tests: nothing here asserts.
-import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ROOT, flag, median, opt } from './lib.mjs';
+import { ROOT, flag, median, opt, writeKeyPair } from './lib.mjs';
 
 const ms = await import(join(ROOT, 'dist', 'index.js'));
 const parseSize = (s) => {
@@ -55,11 +54,9 @@ while ((8 + json.length) % 8) json += ' ';
   closeSync(fd);
 }
 const bytes = 8 + json.length + per * NT;
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const priv = join(base, 'key.pem');
 const pub = join(base, 'pub.pem');
-writeFileSync(priv, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
+writeKeyPair(priv, pub);
 
 const cpu = cpus()[0]?.model ?? 'unknown';
 console.log(`# loadtime bench: ${(bytes / 2 ** 20).toFixed(0)} MiB safetensors, ${NT} tensors, leaf ${LEAF}, ${cpus().length} cores (${cpu}), Node ${process.version}`);

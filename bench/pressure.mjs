@@ -19,11 +19,11 @@
  * (three files) signed with a fresh P-256 key. Digests must agree across every run.
  */
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, flag, median, opt } from './lib.mjs';
+import { ROOT, flag, median, opt, writeKeyPair } from './lib.mjs';
 import { cgroupSupport, dropFromCache, runLimited } from './cgroup.mjs';
 
 const MIB = 2 ** 20;
@@ -66,11 +66,9 @@ mkdirSync(smallDir, { recursive: true });
 fill(join(smallDir, 'model.safetensors'), 2_000_000);
 fill(join(smallDir, 'extra.bin'), 700_000);
 writeFileSync(join(smallDir, 'config.json'), '{"a":1}\n');
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const keyPem = join(work, 'key.pem');
 const pubPem = join(work, 'pub.pem');
-writeFileSync(keyPem, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-writeFileSync(pubPem, publicKey.export({ type: 'spki', format: 'pem' }));
+writeKeyPair(keyPem, pubPem);
 const bundle = join(work, 'small.sig');
 execFileSync(process.execPath, [join(ROOT, 'bin', 'modelseal.js'), 'sign', smallDir, '--key', keyPem, '-o', bundle, '--force', '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
 

@@ -20,9 +20,9 @@
 // rule (native/read_policy.h) does not turn every mode into pread.
 import { closeSync, openSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg, release } from 'node:os';
+import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, opt } from './lib.mjs';
+import { ROOT, cpuTimed, interleavedRounds, median, opt } from './lib.mjs';
 
 process.env.MODELSEAL_MEMORY_POLICY ??= 'normal';
 const single = opt('file', undefined);
@@ -65,14 +65,8 @@ const supported = (io) => {
 const modes = opt('modes', 'mmap,pread').split(',').filter((m) => supported(m) || (console.error(`skipping io '${m}': not known to this addon`), false));
 
 async function once(io) {
-  const r0 = process.resourceUsage();
-  const t0 = process.hrtime.bigint();
-  await addon.sha256LeavesAsync(paths, offsets, lengths, outBuf, undefined, { io }, threads);
-  const t1 = process.hrtime.bigint();
-  const r1 = process.resourceUsage();
-  const user = (r1.userCPUTime - r0.userCPUTime) / 1e6;
-  const sys = (r1.systemCPUTime - r0.systemCPUTime) / 1e6;
-  return { wall: Number(t1 - t0) / 1e9, user, sys, cpu: user + sys, minflt: r1.minorPageFault - r0.minorPageFault, digestsOf: Buffer.from(outBuf).toString('hex') };
+  const t = await cpuTimed(() => addon.sha256LeavesAsync(paths, offsets, lengths, outBuf, undefined, { io }, threads));
+  return { ...t, digestsOf: Buffer.from(outBuf).toString('hex') };
 }
 
 // Page cache and code warm.
@@ -83,18 +77,7 @@ for (const f of files) {
   closeSync(fd);
 }
 await once(modes[0]);
-const load = [loadavg()[0]];
-const samples = Object.fromEntries(modes.map((m) => [m, []]));
-let ref;
-for (let i = 0; i < rounds; i++) {
-  for (const m of i % 2 ? [...modes].reverse() : modes) {
-    const { digestsOf, ...t } = await once(m);
-    ref ??= digestsOf;
-    if (digestsOf !== ref) throw new Error(`${m}: digests differ from the first run`);
-    samples[m].push(t);
-  }
-  load.push(loadavg()[0]);
-}
+const { samples, load } = await interleavedRounds(modes, rounds, once);
 const per2g = 2 ** 31 / bytes;
 const med = (xs, f) => +median(xs.map((x) => x[f])).toFixed(3);
 const result = {

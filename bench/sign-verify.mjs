@@ -12,13 +12,12 @@
 // hashModel, signModel (writes the bundle), verifyModel (reads it). Reported per phase: median wall
 // seconds, and the non-hashing part measured inside sign/verify (sign: statement + DSSE + write;
 // verify: total minus its own hashing time). Overhead % = that non-hashing part / hash-alone median.
-import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { ROOT as root, flag, median, opt } from './lib.mjs';
+import { ROOT as root, flag, median, opt, writeKeyPair } from './lib.mjs';
 
 
 function parseSize(s) {
@@ -65,11 +64,9 @@ for (let f = 0; f < FILES; f++) {
 }
 writeFileSync(join(model, 'config.json'), JSON.stringify({ architectures: ['Bench'], hidden_size: 4096 }));
 
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: CURVE });
 const keyPath = join(base, 'key.pem');
 const pubPath = join(base, 'key.pub.pem');
-writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-writeFileSync(pubPath, publicKey.export({ type: 'spki', format: 'pem' }));
+writeKeyPair(keyPath, pubPath, CURVE);
 const bundlePath = join(base, 'model.sig');
 const hashOpts = { hash: HASH, method: METHOD, backend: BACKEND, ...(SHARD ? { shardSize: SHARD } : {}) };
 

@@ -14,12 +14,11 @@
 // On a shared machine take the benchmark lock: `flock -x -w 900 LOCKFILE node bench/startup.mjs`.
 // Writes bench/results/startup-<cpu>-<date>.json (or --out). A benchmark, not a test: nothing asserts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, flag, opt } from './lib.mjs';
+import { ROOT, flag, opt, writeKeyPair } from './lib.mjs';
 
 const RUNS = Number(opt('runs', '20'));
 const WARMUP = Number(opt('warmup', '3'));
@@ -42,9 +41,7 @@ try {
   for (let i = 0; i < block.length; i++) block[i] = i % 251;
   writeFileSync(join(pool, 'a.bin'), block);
   writeFileSync(join(pool, 'b.bin'), block);
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  writeFileSync(join(work, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  writeFileSync(join(work, 'pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+  writeKeyPair(join(work, 'key.pem'), join(work, 'pub.pem'));
   const sig = join(work, 'tiny.sig');
   execFileSync(NODE, [BIN, 'sign', tiny, '--key', join(work, 'key.pem'), '--output', sig]);
   const unbundled = join(work, 'unbundled.mjs');

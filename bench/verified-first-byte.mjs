@@ -8,11 +8,11 @@
 // 1 MiB leaf on this thread (native addon, or node:crypto for SHA-256). Medians. Needs `npm run build:ts`.
 //
 //   flock -x -w 900 /work/notes/bench.lock node bench/verified-first-byte.mjs [RUNS=7] [FILE_GIB=1] [OUT.json]
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, writeKeyPair } from './lib.mjs';
 
 const ms = await import(join(ROOT, 'dist', 'index.js'));
 const { loadNative } = await import(join(ROOT, 'dist', 'native', 'addon.js'));
@@ -23,9 +23,7 @@ const med = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 const report = { bench: 'verified-first-byte', fileBytes: GIB * 2 ** 30, runs: RUNS, node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadBefore: loadavg(), results: [] };
 try {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  writeFileSync(join(tmp, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  writeFileSync(join(tmp, 'p.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+  writeKeyPair(join(tmp, 'k.pem'), join(tmp, 'p.pem'));
   const dir = join(tmp, 'model');
   (await import('node:fs')).mkdirSync(dir);
   const size = Math.round(GIB * 2 ** 30);

@@ -19,20 +19,17 @@
 // faults are not in it (hash's 0, and the mapped native path's ~0), so the bench also reports the
 // process's major faults (pages a mapping had to bring in from storage; 0 for a page-cached model)
 // and minor faults per MiB; docs/companion.md says how "each byte read once" is shown for mappings.
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, writeKeyPair } from './lib.mjs';
 
 const ms = await import(join(ROOT, 'dist', 'index.js'));
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: node bench/verified-stream-ab.mjs MODEL_DIR [RUNS]');
 const RUNS = Number(process.argv[3] ?? 3);
 const tmp = mkdtempSync(join(tmpdir(), 'modelseal-vs-ab-'));
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-writeFileSync(join(tmp, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-writeFileSync(join(tmp, 'p.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+writeKeyPair(join(tmp, 'k.pem'), join(tmp, 'p.pem'));
 const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
 const med = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
 const cores = availableParallelism();

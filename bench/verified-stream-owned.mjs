@@ -14,14 +14,13 @@
 // Variants: hash (hashModel), crs (createReadStream per file), web (createWebStream per file),
 // owned (chunksOfFiles()), reuse (chunksOfFiles with reuseBuffers: the ≥ 90 % reference).
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { ROOT, writeKeyPair } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ms = await import(join(ROOT, 'dist', 'index.js'));
 
 if (process.argv[2] === '--child') {
@@ -79,9 +78,7 @@ const configs = (process.env.CONFIGS ?? 'cur:').split(';').map((c) => {
   return { name, env: Object.fromEntries(kv.split(',').filter(Boolean).map((p) => p.split('='))) };
 });
 const tmp = mkdtempSync(join(tmpdir(), 'modelseal-vso-'));
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-writeFileSync(join(tmp, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-writeFileSync(join(tmp, 'p.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+writeKeyPair(join(tmp, 'k.pem'), join(tmp, 'p.pem'));
 const sig = join(tmp, 's.sig');
 await ms.signModel(dir, { privateKey: join(tmp, 'k.pem'), output: sig, hash, merkle: true });
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];

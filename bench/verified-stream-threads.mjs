@@ -10,11 +10,10 @@
 //   flock -x -w 900 /work/notes/bench.lock node bench/verified-stream-threads.mjs DIR [sha256|blake3] [RUNS=9]
 // WORKERS=N (default 2): the workers of both hashModel and openVerified; WORKERS=1 on a 2-core host
 // leaves the calling thread a core of its own, as on a many-core host.
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, writeKeyPair } from './lib.mjs';
 
 const ms = await import(join(ROOT, 'dist', 'index.js'));
 const dir = process.argv[2];
@@ -22,9 +21,7 @@ if (!dir) throw new Error('usage: node bench/verified-stream-threads.mjs MODEL_D
 const hash = process.argv[3] ?? 'blake3';
 const N = Number(process.argv[4] ?? 9);
 const tmp = mkdtempSync(join(tmpdir(), 'modelseal-vst-'));
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-writeFileSync(join(tmp, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-writeFileSync(join(tmp, 'p.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+writeKeyPair(join(tmp, 'k.pem'), join(tmp, 'p.pem'));
 const sig = join(tmp, 's.sig');
 await ms.signModel(dir, { privateKey: join(tmp, 'k.pem'), output: sig, hash, merkle: true });
 const tasks = () => {

@@ -11,11 +11,10 @@
 // Each --bin (default this checkout's bin/modelseal.js) runs `hash MODEL -q` and `verify MODEL --sig S
 // --key P -q` (S signed once here with a fresh key). Needs strace. Take the benchmark lock on a shared machine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, opt, median } from './lib.mjs';
+import { ROOT, opt, median, writeKeyPair } from './lib.mjs';
 
 const model = resolve(opt('model', '/work/data/m2g-16f'));
 const runs = Number(opt('runs', '15'));
@@ -23,9 +22,7 @@ const bins = [];
 for (let i = 2; i < process.argv.length; i++) if (process.argv[i] === '--bin') bins.push(resolve(process.argv[++i]));
 if (bins.length === 0) bins.push(join(ROOT, 'bin', 'modelseal.js'));
 const tmp = mkdtempSync(join(tmpdir(), 'modelseal-critical-'));
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-writeFileSync(join(tmp, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-writeFileSync(join(tmp, 'pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+writeKeyPair(join(tmp, 'key.pem'), join(tmp, 'pub.pem'));
 const sig = join(tmp, 'm.sig');
 execFileSync('node', [bins[0], 'sign', model, '--key', join(tmp, 'key.pem'), '-o', sig, '-q']);
 

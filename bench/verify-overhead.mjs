@@ -15,11 +15,10 @@
 // first --bin. Take the benchmark lock on a shared machine:
 //   flock -x -w 900 /work/notes/bench.lock node bench/verify-overhead.mjs --runs 21 --bin OLD/bin/modelseal.js --bin bin/modelseal.js
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, flag, median, opt, pairedRatio } from './lib.mjs';
+import { ROOT, flag, median, opt, pairedRatio, writeKeyPair } from './lib.mjs';
 
 const model = resolve(opt('model', '/work/data/m2g-16f'));
 const runs = Number(opt('runs', '21'));
@@ -31,9 +30,7 @@ delete env.NODE_OPTIONS;
 if (flag('no-ca')) delete env.NODE_EXTRA_CA_CERTS;
 
 const tmp = mkdtempSync(join(tmpdir(), 'modelseal-verify-overhead-'));
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-writeFileSync(join(tmp, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-writeFileSync(join(tmp, 'pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+writeKeyPair(join(tmp, 'key.pem'), join(tmp, 'pub.pem'));
 const sig = join(tmp, 'm.sig');
 execFileSync('node', [bins[0], 'sign', model, '--key', join(tmp, 'key.pem'), '-o', sig, '-q'], { env });
 // the preload: CPU of the whole process (every thread), written when it exits
