@@ -103,6 +103,24 @@ export function sha256KernelChoice(): KernelChoice | undefined {
   return { kernel: sha.sha256DefaultKernel(), reason, forced: false };
 }
 
+/**
+ * BLAKE3 subtree CVs (at least two, 32 bytes each) merged into the file's digest by `addon`'s
+ * blake3MergeCvs (`kernel`: a forced kernel), or by the JS reference when `addon` is undefined or
+ * lacks it: the same bytes either way (test/native/blake3-merge.test.ts). For hashModel's split
+ * files and for a companion's BLAKE3 roots (engine/merkle.ts).
+ */
+export function mergeBlake3Cvs(addon: Pick<Blake3Api, 'blake3MergeCvs'> | undefined, cvs: readonly Uint8Array[], kernel?: string): Uint8Array {
+  const merge = addon?.blake3MergeCvs;
+  if (typeof merge !== 'function') return blake3MergeCvs([...cvs]);
+  if (cvs.length < 2) throw new RangeError('blake3MergeCvs: need at least two subtree CVs');
+  const all = new Uint8Array(32 * cvs.length);
+  cvs.forEach((cv, i) => {
+    if (cv.length !== 32) throw new RangeError('blake3MergeCvs: every CV is 32 bytes');
+    all.set(cv, 32 * i);
+  });
+  return callNative(() => merge.call(addon, all, kernel));
+}
+
 function cvFlagsOf(batch: LeafBatch): Uint8Array {
   const cvFlags = new Uint8Array(batch.leaves.length);
   batch.leaves.forEach((l, i) => (cvFlags[i] = l.output === 'cv' ? 1 : 0));
@@ -239,15 +257,7 @@ class NativeLeafHasher implements LeafHasher {
    * blake3MergeCvs). An addon without blake3MergeCvs falls back to that reference.
    */
   mergeCvs(cvs: Uint8Array[]): Uint8Array {
-    const b3 = this.requireBlake3();
-    if (typeof b3.blake3MergeCvs !== 'function') return blake3MergeCvs(cvs);
-    if (cvs.length < 2) throw new RangeError('blake3MergeCvs: need at least two subtree CVs');
-    const all = new Uint8Array(32 * cvs.length);
-    cvs.forEach((cv, i) => {
-      if (cv.length !== 32) throw new RangeError('blake3MergeCvs: every CV is 32 bytes');
-      all.set(cv, 32 * i);
-    });
-    return callNative(() => b3.blake3MergeCvs!(all, this.kernels.blake3));
+    return mergeBlake3Cvs(this.requireBlake3(), cvs, this.kernels.blake3);
   }
 
   /** The addon arguments of sha256LeavesMerkle(Async) for a batch, and its output arrays. */

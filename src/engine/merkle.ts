@@ -12,7 +12,7 @@
 import { createHash, hash as oneShot } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, ModelsealError } from '../errors.js';
-import { blake3MergeCvs } from '../backends/js/blake3.js';
+import { mergeBlake3Cvs } from '../backends/native.js';
 import { loadNative } from '../native/addon.js';
 
 /** The two tree kinds a companion names. */
@@ -81,18 +81,13 @@ export function treeRoot(tree: MerkleTree, entries: readonly Uint8Array[]): Buff
 }
 
 /**
- * BLAKE3 subtree CVs merged into the digest: by the addon when it has blake3MergeCvs (the same
- * bytes as the JS reference, test/native/blake3-merge.test.ts), else by the reference. Measured
- * reason: 1 024 CVs (a 1 GiB file of 1 MiB leaves, checked when openVerified first opens it) took
- * 2.7 ms in JS and 0.1 ms in the addon (2-vCPU EPYC Milan).
+ * BLAKE3 subtree CVs merged into the digest, by the addon when it is loaded (backends/native.ts).
+ * Measured reason: 1 024 CVs (a 1 GiB file of 1 MiB leaves, checked when openVerified first opens
+ * it) took 2.7 ms in JS and 0.1 ms in the addon (2-vCPU EPYC Milan).
  */
 function mergeCvs(entries: readonly Uint8Array[]): Uint8Array {
-  const load = entries.length >= 2 && entries.every((e) => e.length === 32) ? loadNative() : undefined;
-  const merge = load?.ok ? (load.addon as { blake3MergeCvs?: (cvs: Uint8Array) => Uint8Array }).blake3MergeCvs : undefined;
-  if (typeof merge !== 'function') return blake3MergeCvs([...entries]);
-  const all = new Uint8Array(32 * entries.length);
-  entries.forEach((e, i) => all.set(e, 32 * i));
-  return merge(all);
+  const load = loadNative();
+  return mergeBlake3Cvs(load.ok ? (load.addon as Parameters<typeof mergeBlake3Cvs>[0]) : undefined, entries);
 }
 
 import { PREFERENCE, probeBackend } from '../backends/dispatch.js';
