@@ -63,11 +63,14 @@ inline const double* identities_arg(Napi::Env env, const Napi::Value& v, size_t 
 // Largest integer a JS number holds exactly: offsets, lengths and counters beyond it are refused.
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 
+// Whether `d` is an integer in [0, 2^53): a byte offset, length or counter a JS number holds exactly.
+inline bool safe_integer(double d) { return d >= 0 && d <= kMaxSafeInteger && std::floor(d) == d; }
+
 // A JS number that is a byte offset, length or counter: an integer in [0, 2^53). Never narrowed to 32 bits.
 inline uint64_t safe_u64(Napi::Env env, const Napi::Value& v, const std::string& name) {
   if (!v.IsNumber()) bad_type(env, name + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > kMaxSafeInteger || std::floor(d) != d) {
+  if (!safe_integer(d)) {
     char got[32];
     std::snprintf(got, sizeof got, "%.17g", d);
     bad_range(env, name + " must be a non-negative integer no larger than 2^53-1 (got " + got + ")");

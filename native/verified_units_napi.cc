@@ -410,7 +410,7 @@ const double* f64_arg(Napi::Env env, const Napi::Value& v, size_t n, const std::
 
 // Unit i's offset or length: an integer in [0, 2^53); the message (built only on failure) names it.
 uint64_t safe_f64(Napi::Env env, double d, const char* name, size_t i) {
-  if (!(d >= 0) || d > kMaxSafeInteger || std::floor(d) != d)
+  if (!safe_integer(d))
     bad_range(env, std::string(name) + "[" + std::to_string(i) + "] must be a non-negative integer no larger than 2^53-1");
   return static_cast<uint64_t>(d);
 }
