@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -12,6 +12,13 @@ const argv = process.argv.slice(2);
 export const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : dflt;
+};
+/** Every value given as `--name value` (the option may repeat), in order. */
+export const opts = (name) => argv.flatMap((a, i) => (a === `--${name}` && i + 1 < argv.length ? [argv[i + 1]] : []));
+/** The `--bin` scripts given (absolute), or this checkout's bin/modelseal.js. */
+export const binsOpt = () => {
+  const bins = opts('bin').map((b) => resolve(b));
+  return bins.length > 0 ? bins : [join(ROOT, 'bin', 'modelseal.js')];
 };
 /** Whether `--name` was given. */
 export const flag = (name) => argv.includes(`--${name}`);

@@ -14,13 +14,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, opt, median, writeKeyPair } from './lib.mjs';
+import { binsOpt, opt, median, writeKeyPair } from './lib.mjs';
 
 const model = resolve(opt('model', '/work/data/m2g-16f'));
 const runs = Number(opt('runs', '15'));
-const bins = [];
-for (let i = 2; i < process.argv.length; i++) if (process.argv[i] === '--bin') bins.push(resolve(process.argv[++i]));
-if (bins.length === 0) bins.push(join(ROOT, 'bin', 'modelseal.js'));
+const bins = binsOpt();
 const tmp = mkdtempSync(join(tmpdir(), 'modelseal-critical-'));
 writeKeyPair(join(tmp, 'key.pem'), join(tmp, 'pub.pem'));
 const sig = join(tmp, 'm.sig');

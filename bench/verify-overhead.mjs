@@ -18,13 +18,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, flag, median, opt, pairedRatio, writeKeyPair } from './lib.mjs';
+import { binsOpt, flag, median, opt, pairedRatio, writeKeyPair } from './lib.mjs';
 
 const model = resolve(opt('model', '/work/data/m2g-16f'));
 const runs = Number(opt('runs', '21'));
-const bins = [];
-for (let i = 2; i < process.argv.length; i++) if (process.argv[i] === '--bin') bins.push(resolve(process.argv[++i]));
-if (bins.length === 0) bins.push(join(ROOT, 'bin', 'modelseal.js'));
+const bins = binsOpt();
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
 if (flag('no-ca')) delete env.NODE_EXTRA_CA_CERTS;
